@@ -1,0 +1,93 @@
+"""Paths and settings, resolved from the environment first, then defaults.
+
+| setting             | environment variable     | default                                   |
+|---------------------|--------------------------|-------------------------------------------|
+| home                | ``FASHION_HOME``         | the project folder (else ``~/.fashion-mnist``) |
+| registry            | ``FASHION_REGISTRY``     | ``<home>/registry`` (local) or ``s3://bucket`` |
+| data folder         | ``FASHION_DATA_DIR``     | ``<home>/data``                            |
+| raw IDX folder      | ``FASHION_RAW_DIR``      | unset: look in the standard places         |
+| download mirrors    | ``FASHION_MIRRORS``      | the upstream mirrors (comma separated)     |
+| data package name   | ``FASHION_DATA_PACKAGE`` | ``fashion-mnist/data``                     |
+| model package name  | ``FASHION_MODEL_PACKAGE``| ``fashion-mnist/model``                    |
+| outputs             | ``FASHION_OUTPUT_DIR``   | ``<home>/outputs``                         |
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+DEBIAN_DATASET_DIR = Path("/usr/share/datasets/fashion-mnist")
+DEFAULT_MIRRORS = (
+    "https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
+)
+DEFAULT_DATA_PACKAGE = "fashion-mnist/data"
+DEFAULT_MODEL_PACKAGE = "fashion-mnist/model"
+TRAIN_CSV = "fashion-mnist_train.csv"
+TEST_CSV = "fashion-mnist_test.csv"
+
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def project_root() -> Path | None:
+    """The source checkout this library runs from, if any (editable installs)."""
+    root = PACKAGE_DIR.parent
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+def home() -> Path:
+    """Where the embedded registry, data and outputs live by default."""
+    if env := _env("FASHION_HOME"):
+        return Path(env).expanduser()
+    return project_root() or Path.home() / ".fashion-mnist"
+
+
+def registry(value: str | os.PathLike[str] | None = None) -> str:
+    """The registry: an explicit value, ``FASHION_REGISTRY``, or the embedded local one.
+
+    Returns ``s3://bucket`` unchanged, otherwise an absolute local path.
+    """
+    chosen = str(value) if value else _env("FASHION_REGISTRY")
+    if chosen and chosen.startswith("s3://"):
+        return chosen.rstrip("/")
+    if chosen and chosen.startswith("file://"):
+        chosen = chosen[len("file://"):]
+    path = Path(chosen).expanduser() if chosen else home() / "registry"
+    return str(path.resolve())
+
+
+def data_dir() -> Path:
+    """Working folder for the raw IDX files and the CSVs."""
+    return Path(_env("FASHION_DATA_DIR") or home() / "data").expanduser()
+
+
+def output_dir() -> Path:
+    """Default folder for training outputs (history, metrics, plots)."""
+    return Path(_env("FASHION_OUTPUT_DIR") or home() / "outputs").expanduser()
+
+
+def raw_dir() -> Path | None:
+    """A user-given folder holding the four IDX files, if set."""
+    env = _env("FASHION_RAW_DIR")
+    return Path(env).expanduser() if env else None
+
+
+def mirrors() -> tuple[str, ...]:
+    """Base URLs to download the four upstream files from, in order."""
+    env = _env("FASHION_MIRRORS")
+    if not env:
+        return DEFAULT_MIRRORS
+    return tuple(m.strip() if m.strip().endswith("/") else m.strip() + "/" for m in env.split(",") if m.strip())
+
+
+def data_package() -> str:
+    return _env("FASHION_DATA_PACKAGE") or DEFAULT_DATA_PACKAGE
+
+
+def model_package() -> str:
+    return _env("FASHION_MODEL_PACKAGE") or DEFAULT_MODEL_PACKAGE
