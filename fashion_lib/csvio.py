@@ -136,22 +136,19 @@ def read_rows(path: Path) -> np.ndarray:
     def parse(item: tuple[int, np.ndarray]) -> np.ndarray:
         first_line, piece = item
         values = _parse_slice(piece)
-        if values is None:
-            validate.explain_slice(path, piece.tobytes(), first_line + 2)
-        return values
+        return values if values is not None else validate.parse_lines_carefully(path, piece.tobytes(), first_line + 2)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy frees the GIL
         parts = list(pool.map(parse, _slices(body)))
     return np.concatenate(parts) if parts else np.empty((0, FIELDS), np.uint16)
 
 
-def load_csv(path: str | os.PathLike[str], *, check: bool = True) -> Dataset:
+def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None) -> Dataset:
     """Load a Fashion-MNIST CSV into uint8 arrays, validating it on the way."""
     from . import validate
 
     path = Path(path)
     rows = read_rows(path)
-    if check:
-        validate.check_values(path, rows)
+    validate.check_values(path, rows, expected_rows)
     images = rows[:, 1:].astype(np.uint8).reshape(-1, 28, 28)
     return Dataset(images, rows[:, 0].astype(np.uint8))

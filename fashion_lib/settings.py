@@ -20,7 +20,7 @@ from pathlib import Path
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEBIAN_DATASET_DIR = Path("/usr/share/datasets/fashion-mnist")
 DEFAULT_MIRRORS = (
-    "https://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",  # HTTP only; files are hash-checked
     "https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/",
 )
 DEFAULT_DATA_PACKAGE = "fashion-mnist/data"

@@ -72,14 +72,15 @@ def _decode(path: Path, data: bytes, line: int) -> str:
         raise _fail(path, f"line {line}", f"byte 0x{bad:02x} is not plain text; expected ASCII digits and commas") from None
 
 
-def check_line(path: Path, text: str, line: int) -> None:
-    """Raise for the first problem in one data line (without its newline)."""
+def check_line(path: Path, text: str, line: int) -> list[int]:
+    """The 785 values of one data line (without its newline); raise for its first problem."""
     from .csvio import FIELDS
 
     fields = text.rstrip("\r").split(",")
     if len(fields) != FIELDS:
         hint = " (is the file truncated?)" if len(fields) < FIELDS else ""
         raise _fail(path, f"line {line}", f"{len(fields)} fields, expected {FIELDS} (label + 784 pixels){hint}")
+    values = []
     for i, value in enumerate(fields):
         column = _column_name(i)
         limit = 9 if i == 0 else 255
@@ -90,14 +91,19 @@ def check_line(path: Path, text: str, line: int) -> None:
             raise _fail(path, f"line {line}, column {column}", f"'{value[:20]}' is not an integer; {expected}")
         if not 0 <= int(value) <= limit:
             raise _fail(path, f"line {line}, column {column}", f"{value} is out of range; {expected}")
+        values.append(int(value))
+    return values
 
 
-def explain_slice(path: Path, data: bytes, first_line: int) -> None:
-    """Find and raise the first problem in a slice of lines the fast parser rejected."""
-    for offset, raw_line in enumerate(data.split(b"\n")[:-1]):
-        line = first_line + offset
-        check_line(path, _decode(path, raw_line, line), line)
-    raise _fail(path, f"lines {first_line}+", "unreadable rows; expected 785 comma-separated integers per line")
+def parse_lines_carefully(path: Path, data: bytes, first_line: int) -> np.ndarray:
+    """Parse lines the fast parser rejected, one by one: raise for the first problem.
+
+    Files the fast path cannot read but that are still valid (Windows line endings,
+    leading zeros) come back as ``rows x 785`` values.
+    """
+    rows = [check_line(path, _decode(path, raw, first_line + i), first_line + i)
+            for i, raw in enumerate(data.split(b"\n")[:-1])]
+    return np.array(rows, dtype=np.uint16).reshape(-1, 785)
 
 
 def check_values(path: Path, rows: np.ndarray, expected_rows: int | None = None) -> Report:

@@ -1,0 +1,153 @@
+"""The data package: raw IDX files -> validated CSVs -> a versioned Quilt package.
+
+``prepare_data`` is the main data job (get, convert, validate, publish);
+``load_data`` fetches a data package, verifies it and loads both splits.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from . import settings
+from .classes import CLASS_NAMES
+from .csvio import Dataset, load_csv, write_csv
+from .errors import RegistryError
+from .idx import load_images, load_labels
+from .sources import RAW_FILES, get_raw_files
+from .validate import EXPECTED_ROWS, Report, validate_csv
+
+Log = Callable[[str], None]
+SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
+_STAMP = ".fashion-source.json"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """What ``prepare_data`` published."""
+
+    name: str
+    top_hash: str
+    registry: str
+    csvs: dict[str, Path]
+    reports: dict[str, Report] = field(default_factory=dict)
+
+
+def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str, Path]:
+    """Write both CSVs from the IDX files, unless up-to-date copies already exist."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp_path = folder / _STAMP
+    wanted = {"source_sha256": RAW_FILES}
+    csvs = {split: folder / csv for split, (csv, _) in SPLITS.items()}
+    stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
+    fresh = stamp.get("source_sha256") == RAW_FILES and all(
+        p.is_file() and p.stat().st_size == stamp.get("sizes", {}).get(p.name) for p in csvs.values())
+    if fresh:
+        return csvs
+    for split, (csv, prefix) in SPLITS.items():
+        log(f"Writing {csvs[split]} ...")
+        images = load_images(raw[f"{prefix}-images-idx3-ubyte"])
+        labels = load_labels(raw[f"{prefix}-labels-idx1-ubyte"])
+        write_csv(images, labels, csvs[split])
+    wanted["sizes"] = {p.name: p.stat().st_size for p in csvs.values()}
+    stamp_path.write_text(json.dumps(wanted, indent=1))
+    return csvs
+
+
+def package_readme(reports: dict[str, Report]) -> str:
+    """The README stored inside the data package."""
+    rows = "\n".join(f"| `{Path(r.path).name}` | {r.rows:,} |" for r in reports.values())
+    classes = "\n".join(f"| {i} | {name} |" for i, name in enumerate(CLASS_NAMES))
+    return f"""# Fashion-MNIST (CSV)
+
+Zalando's Fashion-MNIST: 28x28 grey images of clothes in 10 classes, as CSVs in the
+Kaggle layout. Header `label,pixel1,...,pixel784`; one image per row, pixels 0..255
+row by row, label 0..9. Converted from the four upstream IDX files, whose SHA-256
+(of the decompressed bytes) are in this package's metadata under `source.sha256`.
+
+| file | rows |
+|---|---|
+{rows}
+
+| label | class |
+|---|---|
+{classes}
+
+Source: https://github.com/zalandoresearch/fashion-mnist (MIT licence).
+Every file passed the project's validation circuit breaker before publishing.
+"""
+
+
+def package_meta(reports: dict[str, Report]) -> dict:
+    """Metadata stored with the data package."""
+    return {
+        "dataset": "fashion-mnist",
+        "format": "csv: label,pixel1..pixel784 (uint8)",
+        "source": {"sha256": dict(RAW_FILES), "url": "https://github.com/zalandoresearch/fashion-mnist"},
+        "rows": {Path(r.path).name: r.rows for r in reports.values()},
+        "class_counts": {Path(r.path).name: list(r.class_counts) for r in reports.values()},
+        "class_names": list(CLASS_NAMES),
+    }
+
+
+def publish_csvs(csvs: dict[str, Path], *, registry: str | None = None, name: str | None = None,
+                 message: str | None = None, log: Log = _stderr) -> PreparedData:
+    """Validate both CSVs (the circuit breaker) and publish them as a data package."""
+    from . import registry as reg
+
+    reports = {split: validate_csv(path, EXPECTED_ROWS.get(path.name)) for split, path in csvs.items()}
+    for report in reports.values():
+        log(report.summary())
+    name = name or settings.data_package()
+    top_hash = reg.push(name, {p.name: p for p in csvs.values()}, registry=registry,
+                        meta=package_meta(reports), message=message or "Fashion-MNIST CSVs",
+                        readme=package_readme(reports))
+    return PreparedData(name, top_hash, settings.registry(registry), csvs, reports)
+
+
+def prepare_data(*, registry: str | None = None, name: str | None = None, source_dir: str | None = None,
+                 progress: bool = True, log: Log = _stderr) -> PreparedData:
+    """Get, convert, validate and publish the data package; returns its top hash and more."""
+    raw = get_raw_files(source_dir, progress=progress, log=log)
+    log(f"Raw files: {raw.origin} (SHA-256 verified)")
+    csvs = convert(raw.paths, settings.data_dir(), log=log)
+    return publish_csvs(csvs, registry=registry, name=name, log=log)
+
+
+def ensure_data_package(*, registry: str | None = None, name: str | None = None, log: Log = _stderr) -> str:
+    """The latest top hash of the data package, preparing it first if the registry has none."""
+    from . import registry as reg
+
+    name = name or settings.data_package()
+    try:
+        return reg.resolve_top_hash(name, None, registry=registry)
+    except RegistryError:
+        log(f"{name} is not in {reg.describe(registry)} yet; preparing it ...")
+        return prepare_data(registry=registry, name=name, log=log).top_hash
+
+
+def fetch_data(*, registry: str | None = None, name: str | None = None, top_hash: str | None = None,
+               dest: Path | None = None):
+    """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder)."""
+    from . import registry as reg
+
+    name = name or settings.data_package()
+    resolved = reg.resolve_top_hash(name, top_hash, registry=registry)
+    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / resolved[:12]
+    return reg.fetch(name, dest, registry=registry, top_hash=resolved)
+
+
+def load_data(*, registry: str | None = None, name: str | None = None,
+              top_hash: str | None = None) -> tuple[Dataset, Dataset, str]:
+    """Train and test splits from a verified data package, and the package's top hash."""
+    fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
+    train, test = (load_csv(fetched.files[csv], expected_rows=EXPECTED_ROWS[csv])
+                   for csv in (settings.TRAIN_CSV, settings.TEST_CSV))
+    return train, test, fetched.top_hash
