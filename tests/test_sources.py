@@ -1,0 +1,137 @@
+"""Getting the raw files: a user folder, the Debian copy, and real downloads from a local HTTP mirror."""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import http.server
+import shutil
+import threading
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+
+from fashion_lib import idx, sources
+from fashion_lib.errors import IdxFormatError, SourceError
+from fashion_lib.settings import DEBIAN_DATASET_DIR
+
+needs_debian = pytest.mark.skipif(sources.find_in(DEBIAN_DATASET_DIR) is None,
+                                  reason="Debian package dataset-fashion-mnist is not installed")
+
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def mirror(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """A real HTTP server on 127.0.0.1 serving a folder; yields (base URL, folder)."""
+    root = tmp_path / "mirror"
+    root.mkdir()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/", root
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No user folder, no Debian copy, no apt: only downloads can provide the files."""
+    monkeypatch.delenv("FASHION_RAW_DIR", raising=False)
+    monkeypatch.setenv("FASHION_NO_APT", "1")
+    monkeypatch.setattr(sources.settings, "DEBIAN_DATASET_DIR", tmp_path / "no-debian")
+    return tmp_path / "cache"
+
+
+@needs_debian
+def test_debian_copy_is_found_and_verified(isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sources.settings, "DEBIAN_DATASET_DIR", DEBIAN_DATASET_DIR)
+    raw = sources.get_raw_files(cache_dir=isolated)
+    assert raw.origin.startswith("Debian package")
+    assert set(raw.paths) == set(sources.RAW_FILES)
+
+
+@needs_debian
+def test_download_from_mirror(mirror: tuple[str, Path], isolated: Path) -> None:
+    url, root = mirror
+    for path in sources.find_in(DEBIAN_DATASET_DIR).values():
+        shutil.copy(path, root / path.name)
+    raw = sources.get_raw_files(cache_dir=isolated, mirrors=(url,), progress=False, log=lambda m: None)
+    assert raw.origin.startswith("download")
+    assert sorted(p.name for p in isolated.iterdir()) == sorted(f"{n}.gz" for n in sources.RAW_FILES)
+    again = sources.get_raw_files(cache_dir=isolated, mirrors=("http://127.0.0.1:9/",), log=lambda m: None)
+    assert again.origin.startswith("local copy")  # second run needs no network
+
+
+@needs_debian
+@pytest.mark.parametrize("damage", ["corrupt", "truncate"])
+def test_bad_download_is_rejected_and_leaves_nothing(mirror: tuple[str, Path], isolated: Path, damage: str) -> None:
+    url, root = mirror
+    for path in sources.find_in(DEBIAN_DATASET_DIR).values():
+        shutil.copy(path, root / path.name)
+    victim = root / "t10k-labels-idx1-ubyte.gz"
+    content = bytearray(gzip.decompress(victim.read_bytes()))
+    if damage == "corrupt":
+        content[100] ^= 0xFF
+        victim.write_bytes(gzip.compress(bytes(content)))
+    else:
+        victim.write_bytes(victim.read_bytes()[:-200])
+    with pytest.raises(SourceError, match="t10k-labels-idx1-ubyte") as info:
+        sources.get_raw_files(cache_dir=isolated, mirrors=(url,), progress=False, log=lambda m: None)
+    assert "FASHION_RAW_DIR" in str(info.value)
+    leftovers = [p.name for p in isolated.iterdir()] if isolated.exists() else []
+    assert "t10k-labels-idx1-ubyte.gz" not in leftovers
+    assert not [n for n in leftovers if n.endswith(".part")]
+
+
+def test_unreachable_mirror_fails_fast_with_clear_error(isolated: Path) -> None:
+    with pytest.raises(SourceError, match=r"could not download train-images-idx3-ubyte\.gz: http://127\.0\.0\.1:9/"):
+        sources.get_raw_files(cache_dir=isolated, mirrors=("http://127.0.0.1:9/",), log=lambda m: None)
+
+
+def test_user_folder_must_hold_all_files(tmp_path: Path) -> None:
+    (tmp_path / "train-images-idx3-ubyte.gz").write_bytes(b"")
+    with pytest.raises(SourceError, match=r"missing train-labels-idx1-ubyte, t10k-images-idx3-ubyte"):
+        sources.get_raw_files(tmp_path)
+
+
+def test_user_folder_with_wrong_bytes_is_rejected(tmp_path: Path) -> None:
+    for name in sources.RAW_FILES:
+        (tmp_path / name).write_bytes(b"not fashion")
+    with pytest.raises(SourceError, match="SHA-256 of its content"):
+        sources.get_raw_files(tmp_path)
+
+
+def _idx_images(n: int, rows: int = 28, cols: int = 28, magic: int = idx.IMAGES_MAGIC) -> bytes:
+    header = b"".join(x.to_bytes(4, "big") for x in (magic, n, rows, cols))
+    return header + bytes(n * rows * cols)
+
+
+def test_idx_parsing_checks_magic_shape_and_size(tmp_path: Path) -> None:
+    assert idx.parse_images(_idx_images(3)).shape == (3, 28, 28)
+    with pytest.raises(IdxFormatError, match="magic number 0x00000801, expected 0x00000803"):
+        idx.parse_images(_idx_images(3, magic=idx.LABELS_MAGIC))
+    with pytest.raises(IdxFormatError, match="images are 32x32, expected 28x28"):
+        idx.parse_images(_idx_images(3, 32, 32))
+    with pytest.raises(IdxFormatError, match="bytes for 3 images"):
+        idx.parse_images(_idx_images(3)[:-1])
+    labels = idx.LABELS_MAGIC.to_bytes(4, "big") + (2).to_bytes(4, "big") + bytes([1, 12])
+    with pytest.raises(IdxFormatError, match="label 12 found, expected 0..9"):
+        idx.parse_labels(labels)
+    gz = tmp_path / "x.gz"
+    gz.write_bytes(gzip.compress(_idx_images(2)))
+    assert idx.load_images(gz).shape == (2, 28, 28)
+
+
+@needs_debian
+def test_real_files_parse(isolated: Path) -> None:
+    found = sources.find_in(DEBIAN_DATASET_DIR)
+    images = idx.load_images(found["t10k-images-idx3-ubyte"])
+    labels = idx.load_labels(found["t10k-labels-idx1-ubyte"])
+    assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
+    assert np.bincount(labels).tolist() == [1000] * 10
