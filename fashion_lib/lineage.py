@@ -1,0 +1,115 @@
+"""Where a model came from: data version, code commit, environment, config, metrics.
+
+The model package's metadata holds one ``lineage`` record under documented keys:
+
+| key | meaning |
+|---|---|
+| ``data.name`` / ``data.top_hash`` / ``data.registry`` | the data package the model was trained on |
+| ``code.commit`` / ``code.dirty`` / ``code.version`` | git commit (``FASHION_GIT_COMMIT`` where there is no checkout), uncommitted changes, ``fashion_lib`` version |
+| ``environment.requirements_sha256`` | SHA-256 of ``requirements.txt`` (the pinned environment) |
+| ``environment.python`` / ``.tensorflow`` / ``.keras`` / ``.numpy`` / ``.platform`` | versions that ran the training |
+| ``training.config`` | the full :class:`~fashion_lib.config.TrainConfig` |
+| ``training.started`` / ``.finished`` / ``.seconds`` / ``.epochs_run`` | when and how long |
+| ``metrics`` | test accuracy, loss and per-class scores |
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from . import __version__, settings
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601."""
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _git(root: Path, *args: str) -> str | None:
+    try:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True, timeout=10)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def code_state() -> dict[str, Any]:
+    """The git commit of the code and whether the working tree had uncommitted changes."""
+    root = settings.project_root()
+    commit = _git(root, "rev-parse", "HEAD") if root else None
+    dirty = None
+    if commit:
+        status = _git(root, "status", "--porcelain", "--untracked-files=no")
+        dirty = bool(status) if status is not None else None
+    else:
+        commit = os.environ.get("FASHION_GIT_COMMIT") or None
+    return {"commit": commit, "dirty": dirty, "version": __version__}
+
+
+def requirements_file() -> Path | None:
+    for folder in filter(None, (settings.project_root(), Path.cwd())):
+        if (folder / "requirements.txt").is_file():
+            return folder / "requirements.txt"
+    return None
+
+
+def environment_state() -> dict[str, Any]:
+    """Versions of what ran the training and the hash of the pinned requirements."""
+    req = requirements_file()
+
+    def version(dist: str) -> str | None:
+        try:
+            return metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "requirements_sha256": hashlib.sha256(req.read_bytes()).hexdigest() if req else None,
+        "python": platform.python_version(),
+        "tensorflow": version("tensorflow"),
+        "keras": version("keras"),
+        "numpy": version("numpy"),
+        "platform": platform.platform(),
+    }
+
+
+def build_lineage(*, data_name: str, data_top_hash: str, registry: str, config: dict[str, Any],
+                  metrics: dict[str, Any], started: str, finished: str, seconds: float,
+                  epochs_run: int) -> dict[str, Any]:
+    """The lineage record stored in a model package's metadata."""
+    return {
+        "data": {"name": data_name, "top_hash": data_top_hash, "registry": registry},
+        "code": code_state(),
+        "environment": environment_state(),
+        "training": {"config": config, "started": started, "finished": finished,
+                     "seconds": round(seconds, 1), "epochs_run": epochs_run},
+        "metrics": metrics,
+    }
+
+
+def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
+    """A few readable lines saying where a model came from."""
+    data, code, env = meta.get("data", {}), meta.get("code", {}), meta.get("environment", {})
+    training, metrics = meta.get("training", {}), meta.get("metrics", {})
+    dirty = {True: " (uncommitted changes)", False: "", None: ""}[code.get("dirty")]
+    accuracy = metrics.get("test_accuracy")
+    lines = [
+        f"model     {name}@{top_hash[:12]}",
+        f"data      {data.get('name')}@{str(data.get('top_hash'))[:12]} in {data.get('registry')}",
+        f"code      commit {code.get('commit') or 'unknown'}{dirty}, fashion_lib {code.get('version')}",
+        f"env       requirements.txt sha256 {str(env.get('requirements_sha256'))[:12]}, python {env.get('python')}, "
+        f"tensorflow {env.get('tensorflow')}, keras {env.get('keras')}",
+        f"trained   {training.get('started')} .. {training.get('finished')} ({training.get('seconds')} s, "
+        f"{training.get('epochs_run')} epochs)",
+        f"config    {training.get('config')}",
+        f"metrics   test accuracy {accuracy:.4f}, test loss {metrics.get('test_loss', float('nan')):.4f}"
+        if accuracy is not None else "metrics   (none recorded)",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,277 @@
+"""Every figure the notebooks show. Each function returns a matplotlib Figure.
+
+Kept small and free of notebook state so the tests can call them directly.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from .classes import CLASS_NAMES, NUM_CLASSES
+
+
+def _plt():
+    import matplotlib
+
+    if matplotlib.get_backend().lower().startswith("qt") or not _in_notebook():
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+
+        return get_ipython() is not None
+    except ImportError:
+        return False
+
+
+def _off(ax) -> None:
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def sample_grid(images: np.ndarray, labels: np.ndarray, *, per_class: int = 10, seed: int = 0):
+    """Random images, one class per row, labelled (the article's first figure)."""
+    plt = _plt()
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(NUM_CLASSES, per_class, figsize=(per_class * 0.75, NUM_CLASSES * 0.8))
+    for c in range(NUM_CLASSES):
+        picks = rng.choice(np.flatnonzero(labels == c), size=per_class, replace=False)
+        for j, i in enumerate(picks):
+            ax = axes[c, j]
+            ax.imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+            _off(ax)
+        axes[c, 0].set_ylabel(CLASS_NAMES[c], rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle(f"{per_class} random images per class", y=0.995)
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def class_balance(splits: dict[str, np.ndarray]):
+    """Images per class in each split (e.g. ``{"train": labels, "test": labels}``)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(8, 3))
+    width = 0.8 / len(splits)
+    x = np.arange(NUM_CLASSES)
+    for k, (name, labels) in enumerate(splits.items()):
+        counts = np.bincount(labels, minlength=NUM_CLASSES)
+        ax.bar(x + k * width - 0.4 + width / 2, counts, width, label=f"{name} ({len(labels):,})")
+    ax.set_xticks(x, CLASS_NAMES, rotation=30, ha="right")
+    ax.set_ylabel("images")
+    ax.set_title("Class balance")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def mean_images(images: np.ndarray, labels: np.ndarray):
+    """The mean image of each class."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(NUM_CLASSES * 1.1, 1.6))
+    for c, ax in enumerate(axes):
+        ax.imshow(images[labels == c].mean(axis=0), cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(CLASS_NAMES[c], fontsize=8)
+        _off(ax)
+    fig.suptitle("Mean image per class", y=1.02)
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def pixel_histogram(images: np.ndarray):
+    """Distribution of pixel intensities (log scale: most pixels are background)."""
+    plt = _plt()
+    counts = np.bincount(images.ravel(), minlength=256)
+    fig, ax = plt.subplots(figsize=(7, 2.6))
+    ax.bar(np.arange(256), counts, width=1.0)
+    ax.set_yscale("log")
+    ax.set_xlabel("pixel value (0 = background, 255 = brightest)")
+    ax.set_ylabel("pixels")
+    zero = counts[0] / counts.sum()
+    ax.set_title(f"Pixel intensities: {zero:.0%} of all pixels are exactly 0")
+    fig.tight_layout()
+    return fig
+
+
+def pca_2d(images: np.ndarray, *, sample: int = 3000, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices, 2-D coordinates, explained variance ratio) of a PCA on a random sample."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(len(images), size=min(sample, len(images)), replace=False)
+    x = images[idx].reshape(len(idx), -1).astype(np.float32) / 255.0
+    x -= x.mean(axis=0)
+    _, s, vt = np.linalg.svd(x, full_matrices=False)
+    explained = (s ** 2) / (s ** 2).sum()
+    return idx, x @ vt[:2].T, explained[:2]
+
+
+def embedding(images: np.ndarray, labels: np.ndarray, *, sample: int = 3000, seed: int = 0):
+    """A 2-D PCA embedding of a sample, coloured by class."""
+    plt = _plt()
+    idx, xy, explained = pca_2d(images, sample=sample, seed=seed)
+    fig, ax = plt.subplots(figsize=(7, 5.5))
+    cmap = plt.get_cmap("tab10")
+    for c in range(NUM_CLASSES):
+        m = labels[idx] == c
+        ax.scatter(xy[m, 0], xy[m, 1], s=4, alpha=0.6, color=cmap(c), label=CLASS_NAMES[c])
+    ax.set_xlabel(f"PC 1 ({explained[0]:.0%} of variance)")
+    ax.set_ylabel(f"PC 2 ({explained[1]:.0%} of variance)")
+    ax.set_title(f"PCA of {len(idx):,} images")
+    ax.legend(markerscale=3, fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
+def bounding_boxes(images: np.ndarray, threshold: int = 30) -> np.ndarray:
+    """Per image (height, width) of the box around pixels brighter than ``threshold``."""
+    on = images > threshold
+    rows, cols = on.any(axis=2), on.any(axis=1)
+
+    def extent(mask: np.ndarray) -> np.ndarray:
+        first = mask.argmax(axis=1)
+        last = mask.shape[1] - 1 - mask[:, ::-1].argmax(axis=1)
+        return np.where(mask.any(axis=1), last - first + 1, 0)
+
+    return np.stack([extent(rows), extent(cols)], axis=1)
+
+
+def distinguishing_features(images: np.ndarray, labels: np.ndarray):
+    """Three cues a classifier can use, each with a picture and a measurement.
+
+    Trousers have two legs (a dark gap down the middle of the lower half), shoes have
+    soles (mass in a wide band along the bottom, little at the top), bags are squarish
+    (wide boxes, width about equal to height).
+    """
+    plt = _plt()
+    fig, axes = plt.subplots(2, 3, figsize=(10, 6))
+    trouser, sneaker, boot, bag = 1, 7, 9, 8
+    # two legs: column profile of the lower half
+    mean = images[labels == trouser].mean(axis=0)
+    axes[0, 0].imshow(mean, cmap="gray_r")
+    axes[0, 0].set_title("Trouser: two legs")
+    for c in (trouser, 3, 0):
+        axes[1, 0].plot(images[labels == c][:, 16:, :].mean(axis=(0, 1)), label=CLASS_NAMES[c])
+    axes[1, 0].set_title("mean brightness across the lower half")
+    axes[1, 0].set_xlabel("column")
+    axes[1, 0].legend(fontsize=8)
+    # soles: row profile
+    axes[0, 1].imshow(images[labels == sneaker].mean(axis=0), cmap="gray_r")
+    axes[0, 1].set_title("Sneaker: a sole along its length")
+    for c in (sneaker, boot, 5, 0):
+        axes[1, 1].plot(images[labels == c].mean(axis=(0, 2)), label=CLASS_NAMES[c])
+    axes[1, 1].set_title("mean brightness per row")
+    axes[1, 1].set_xlabel("row (top to bottom)")
+    axes[1, 1].legend(fontsize=8)
+    # bags are square: box aspect ratio
+    axes[0, 2].imshow(images[labels == bag].mean(axis=0), cmap="gray_r")
+    axes[0, 2].set_title("Bag: a squarish box")
+    boxes = bounding_boxes(images)
+    aspect = boxes[:, 1] / np.maximum(boxes[:, 0], 1)
+    for c in (bag, trouser, 3, sneaker):
+        axes[1, 2].hist(aspect[labels == c], bins=np.linspace(0, 2.5, 40), alpha=0.5, label=CLASS_NAMES[c])
+    axes[1, 2].set_title("bounding box width / height")
+    axes[1, 2].legend(fontsize=8)
+    for ax in axes[0]:
+        _off(ax)
+    fig.tight_layout()
+    return fig
+
+
+def lookalikes(images: np.ndarray, labels: np.ndarray, classes: Sequence[int] = (0, 2, 4, 6), *,
+               per_class: int = 8, seed: int = 1):
+    """Classes that look alike, side by side (default: T-shirt, pullover, coat, shirt)."""
+    plt = _plt()
+    rng = np.random.default_rng(seed)
+    fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 0.9, len(classes) * 1.0))
+    for r, c in enumerate(classes):
+        for j, i in enumerate(rng.choice(np.flatnonzero(labels == c), size=per_class, replace=False)):
+            axes[r, j].imshow(images[i], cmap="gray_r", vmin=0, vmax=255)
+            _off(axes[r, j])
+        axes[r, 0].set_ylabel(CLASS_NAMES[c], rotation=0, ha="right", va="center", fontsize=9)
+    fig.suptitle("Look-alikes: tops differ in sleeves, collars and buttons", y=1.0)
+    fig.tight_layout(pad=0.2)
+    return fig
+
+
+def training_history(history: dict[str, Sequence[float]]):
+    """Loss and accuracy per epoch, train vs validation, in one figure."""
+    plt = _plt()
+    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    for key, ax in (("loss", loss_ax), ("accuracy", acc_ax)):
+        ax.plot(epochs, history[key], "o-", label="train")
+        if f"val_{key}" in history:
+            ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_title(key)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(matrix: np.ndarray | list[list[int]]):
+    """Heatmap of the confusion matrix with class names; rows are true classes."""
+    plt = _plt()
+    m = np.asarray(matrix)
+    fig, ax = plt.subplots(figsize=(7.5, 6.5))
+    im = ax.imshow(m, cmap="Blues")
+    ax.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
+    ax.set_yticks(range(NUM_CLASSES), CLASS_NAMES)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    threshold = m.max() / 2
+    for i in range(NUM_CLASSES):
+        for j in range(NUM_CLASSES):
+            if m[i, j]:
+                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7,
+                        color="white" if m[i, j] > threshold else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    ax.set_title("Confusion matrix (test set)")
+    fig.tight_layout()
+    return fig
+
+
+def misclassified(images: np.ndarray, errors: Sequence[dict[str, Any]], *, count: int = 24, columns: int = 8):
+    """A grid of misclassified images with true label, prediction and confidence.
+
+    ``errors`` are dicts with ``index``, ``true``, ``predicted`` and ``confidence``,
+    most confident mistakes first.
+    """
+    plt = _plt()
+    shown = list(errors)[:count]
+    rows = max(1, -(-len(shown) // columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.7), squeeze=False)
+    for ax in axes.ravel():
+        _off(ax)
+        ax.axis("off")
+    for ax, e in zip(axes.ravel(), shown):
+        ax.axis("on")
+        ax.imshow(images[e["index"]], cmap="gray_r", vmin=0, vmax=255)
+        ax.set_title(f"{CLASS_NAMES[e['true']]}\n→ {CLASS_NAMES[e['predicted']]} {e['confidence']:.0%}",
+                     fontsize=7)
+    fig.suptitle("Misclassified test images (true → predicted, confidence)")
+    fig.tight_layout(pad=0.3)
+    return fig
+
+
+def per_class_scores(per_class: dict[str, dict[str, float]]):
+    """Precision, recall and F1 per class as grouped bars."""
+    plt = _plt()
+    names = list(per_class)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    for k, metric in enumerate(("precision", "recall", "f1")):
+        ax.bar(x + (k - 1) * 0.27, [per_class[n][metric] for n in names], 0.27, label=metric)
+    ax.set_xticks(x, names, rotation=30, ha="right")
+    low = min(min(per_class[n][m] for m in ("precision", "recall", "f1")) for n in names)
+    ax.set_ylim(max(0.0, low - 0.05), 1.0)
+    ax.set_title("Per-class scores (test set)")
+    ax.legend(ncol=3, fontsize=8)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    return fig
