@@ -144,10 +144,34 @@ def fetch_data(*, registry: str | None = None, name: str | None = None, top_hash
     return reg.fetch(name, dest, registry=registry, top_hash=resolved)
 
 
-def load_data(*, registry: str | None = None, name: str | None = None,
-              top_hash: str | None = None) -> tuple[Dataset, Dataset, str]:
-    """Train and test splits from a verified data package, and the package's top hash."""
+@dataclass(frozen=True)
+class DataVersion:
+    """One verified version of the data package, loaded."""
+
+    name: str
+    top_hash: str
+    registry: str
+    train: Dataset
+    test: Dataset
+    files: dict[str, Path]
+    meta: dict
+
+    def describe(self) -> str:
+        from . import registry as reg
+
+        return f"{self.name}@{self.top_hash[:12]} from {reg.describe(self.registry)}"
+
+
+def load_data(*, registry: str | None = None, name: str | None = None, top_hash: str | None = None,
+              bootstrap: bool = False) -> DataVersion:
+    """Both splits of a verified data package (checked again by the circuit breaker).
+
+    With ``bootstrap`` an empty registry is filled first (``prepare_data``).
+    """
+    if bootstrap and top_hash is None:
+        top_hash = ensure_data_package(registry=registry, name=name)
     fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
     train, test = (load_csv(fetched.files[csv], expected_rows=EXPECTED_ROWS[csv])
                    for csv in (settings.TRAIN_CSV, settings.TEST_CSV))
-    return train, test, fetched.top_hash
+    return DataVersion(fetched.name, fetched.top_hash, settings.registry(registry), train, test,
+                       fetched.files, fetched.meta)

@@ -55,8 +55,9 @@ def test_cli_prepare_again_gives_same_top_hash(prepared: data.PreparedData, home
 def test_load_data_returns_both_splits(prepared: data.PreparedData, home: Path,
                                        monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FASHION_HOME", str(home))
-    train, test, top_hash = data.load_data(registry=prepared.registry)
-    assert top_hash == prepared.top_hash
+    loaded = data.load_data(registry=prepared.registry)
+    train, test = loaded.train, loaded.test
+    assert loaded.top_hash == prepared.top_hash and loaded.meta["rows"]["fashion-mnist_test.csv"] == 10000
     assert train.images.shape == (60000, 28, 28) and test.images.shape == (10000, 28, 28)
     assert np.bincount(test.labels).tolist() == [1000] * 10
 
