@@ -1,0 +1,13 @@
+"""Shared test setup. Keep it small: fixtures that one module needs live in that module."""
+
+import os
+import tempfile
+
+# quilt3 keeps a config file and a manifest cache in the user's folders, chosen when it is
+# first imported: point them at a throwaway folder so tests neither read nor touch the
+# user's quilt3 settings, and stale cached manifests cannot leak between runs.
+_QUILT_HOME = tempfile.mkdtemp(prefix="fashion-tests-quilt-")
+os.environ["XDG_DATA_HOME"] = os.path.join(_QUILT_HOME, "data")
+os.environ["XDG_CACHE_HOME"] = os.path.join(_QUILT_HOME, "cache")
+os.environ.setdefault("QUILT_MINIMIZE_STDOUT", "true")
+os.environ.setdefault("QUILT_DISABLE_USAGE_METRICS", "true")
