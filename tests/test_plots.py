@@ -1,0 +1,99 @@
+"""Every notebook figure, called directly: right content, renders to PNG."""
+
+from __future__ import annotations
+
+import io
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+
+from fashion_lib import plots
+from fashion_lib.classes import CLASS_NAMES
+
+
+@pytest.fixture(scope="module")
+def sample() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 20)
+    images = rng.integers(0, 256, size=(len(labels), 28, 28), dtype=np.uint8)
+    return images, labels
+
+
+def _png(fig) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=40)
+    matplotlib.pyplot.close(fig)
+    return buf.getvalue()
+
+
+def test_sample_grid_has_one_row_per_class(sample) -> None:
+    fig = plots.sample_grid(*sample, per_class=5)
+    axes = np.array(fig.axes).reshape(10, 5)
+    assert [axes[r, 0].get_ylabel() for r in range(10)] == list(CLASS_NAMES)
+    assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_class_balance_counts(sample) -> None:
+    images, labels = sample
+    fig = plots.class_balance({"train": labels, "test": labels[:100]})
+    heights = [p.get_height() for p in fig.axes[0].patches]
+    assert heights[:10] == [20] * 10 and sum(heights[10:]) == 100
+    _png(fig)
+
+
+def test_bounding_boxes() -> None:
+    img = np.zeros((2, 28, 28), np.uint8)
+    img[0, 5:15, 10:13] = 200  # 10 tall, 3 wide
+    assert plots.bounding_boxes(img).tolist() == [[10, 3], [0, 0]]
+
+
+def test_pca_projection(sample) -> None:
+    idx, xy, explained = plots.pca_2d(sample[0], sample=50, seed=1)
+    assert xy.shape == (50, 2) and len(set(idx)) == 50
+    assert 0 < explained[1] <= explained[0] < 1
+
+
+@pytest.mark.parametrize("name", ["mean_images", "pixel_histogram", "embedding", "distinguishing_features",
+                                  "lookalikes"])
+def test_data_figures_render(sample, name: str) -> None:
+    images, labels = sample
+    fn = getattr(plots, name)
+    fig = fn(images) if name == "pixel_histogram" else fn(images, labels)
+    assert fig.axes and _png(fig).startswith(b"\x89PNG")
+
+
+def test_training_history_train_vs_validation() -> None:
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "accuracy": [0.6, 0.8], "val_accuracy": [0.55, 0.75]}
+    fig = plots.training_history(history)
+    assert [len(ax.lines) for ax in fig.axes] == [2, 2]
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    _png(fig)
+
+
+def test_confusion_matrix_annotates_counts() -> None:
+    m = np.eye(10, dtype=int) * 90
+    m[6, 0] = 7
+    fig = plots.confusion_matrix(m)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"90", "7"} <= texts and "0" not in texts
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == list(CLASS_NAMES)
+    _png(fig)
+
+
+def test_misclassified_grid_titles(sample) -> None:
+    errors = [{"index": i, "true": 6, "predicted": 0, "confidence": 0.9} for i in range(5)]
+    fig = plots.misclassified(sample[0], errors, count=4, columns=4)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    assert titles == ["Shirt\n→ T-shirt/top 90%"] * 4
+    _png(fig)
+
+
+def test_per_class_scores() -> None:
+    scores = {name: {"precision": 0.9, "recall": 0.8, "f1": 0.85} for name in CLASS_NAMES}
+    fig = plots.per_class_scores(scores)
+    assert len(fig.axes[0].patches) == 30
+    _png(fig)
