@@ -378,8 +378,8 @@ def push(name: str, files: Mapping[str, Path], *, registry: str | None = None, m
         if readme is not None:
             (Path(scratch) / "README.md").write_text(readme, encoding="utf-8")
             files["README.md"] = Path(scratch) / "README.md"
-        entries = _entries(files)
         with _errors(where, f"publishing {name}"):
+            entries = _entries(files)
             return (_push_s3 if _is_s3(where) else _push_local)(name, where, entries, meta, message)
 
 
@@ -462,15 +462,17 @@ def fetch(name: str, dest: Path, *, registry: str | None = None, top_hash: str |
     resolved = resolve_top_hash(name, top_hash, registry=where)
     label = f"{name}@{_short(resolved)}"
     dest = Path(dest).expanduser().absolute()
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
+    with _errors(where, f"fetching {label}"):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
     try:
         with _errors(where, f"fetching {label}"):
             pkg = _browse(name, where, resolved)
             header = _header(pkg)
             pkg.fetch(str(staging) + os.sep)
         keys = _verify(pkg, staging, label, where)
-        files = _move_into_place(staging, dest, keys)
+        with _errors(where, f"fetching {label}"):
+            files = _move_into_place(staging, dest, keys)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return Fetched(name, resolved, dict(header.get("user_meta") or {}), header.get("message"), files, dest)
@@ -483,13 +485,20 @@ def _verify(pkg: Any, staging: Path, label: str, where: str) -> list[str]:
         path = staging / key
         expected = entry.hash or {}
         size = path.stat().st_size if path.is_file() else None
-        if size != entry.size or hashing.file_hash(path, expected.get("type", "")) != expected.get("value"):
+        if size != entry.size or _hash_or_none(path, expected.get("type", "")) != expected.get("value"):
             raise IntegrityError(
                 f"{key} in {label} does not match its hash in the manifest ({size} bytes, expected "
                 f"{entry.size}): the copy in {describe(where)} is corrupted or was overwritten after "
                 "publishing; republish the package or fetch another version")
         keys.append(key)
     return keys
+
+
+def _hash_or_none(path: Path, hash_type: str) -> str | None:
+    try:
+        return hashing.file_hash(path, hash_type)
+    except ValueError:  # a hash type quilt3 does not know: cannot be verified, so refused
+        return None
 
 
 def _move_into_place(staging: Path, dest: Path, keys: list[str]) -> dict[str, Path]:
