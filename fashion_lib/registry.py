@@ -85,7 +85,10 @@ def quilt() -> ModuleType:
         import quilt3.backends
         import quilt3.data_transfer
         import quilt3.hooks
+        import quilt3.telemetry
 
+        if os.environ["QUILT_DISABLE_USAGE_METRICS"].lower() not in ("false", "no", "0"):
+            quilt3.telemetry.ApiTelemetry.telemetry_disabled = True  # even if quilt3 was imported before us
         previous = quilt3.hooks.get_build_s3_client_hook()
         quilt3.hooks.set_build_s3_client_hook(_client_hook(previous))
         _quilt3 = quilt3

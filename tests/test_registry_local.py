@@ -181,3 +181,10 @@ def test_user_can_turn_usage_metrics_back_on_and_ci_gets_no_progress_bars(monkey
     monkeypatch.delenv("QUILT_MINIMIZE_STDOUT")
     registry._quilt_environment()
     assert "QUILT_MINIMIZE_STDOUT" not in os.environ  # users get progress bars
+
+
+def test_usage_metrics_stay_off_even_if_quilt3_was_imported_first():
+    code = "import quilt3, fashion_lib.registry as r; print(r.quilt().telemetry.ApiTelemetry.telemetry_disabled)"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QUILT_")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True"]
