@@ -29,8 +29,11 @@ test: setup  ## the whole test suite (what CI runs)
 test-fast: setup  ## skip the slow tests (docker, notebooks, real training)
 	$(BIN)/python -m pytest -m "not slow"
 
-lab: setup  ## JupyterLab on http://localhost:8080 from the local environment
-	$(BIN)/jupyter lab --ip=127.0.0.1 --port=8080 --no-browser --ServerApp.root_dir=$(CURDIR)
+LAB_PORT ?= 8080
+LAB_DIR ?= $(CURDIR)
+LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
+lab: setup  ## JupyterLab on http://localhost:8080 from the local environment (login URL with token in the log; JUPYTER_TOKEN=... to choose it)
+	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser --ServerApp.root_dir=$(LAB_DIR) --MappingKernelManager.default_kernel_name=$(KERNEL) $(LAB_ARGS)
 
 notebooks: setup  ## rerun both notebooks end to end with full defaults, in place
 	$(BIN)/papermill -k $(KERNEL) explore.ipynb explore.ipynb
@@ -44,8 +47,9 @@ bench: setup  ## benchmark scripts: each prints our figure next to a baseline me
 lint: setup  ## hadolint on the Dockerfile
 	$(BIN)/hadolint Dockerfile
 
-docker-build:  ## build the JupyterLab image
-	docker build -t fashion-mnist .
+IMAGE ?= fashion-mnist
+docker-build:  ## build the JupyterLab image (docker run -p 8080:8080 $(IMAGE); the login URL is in `docker logs`)
+	docker build -t $(IMAGE) .
 
 lock:  ## regenerate requirements.txt from requirements.in in a scratch venv
 	rm -rf /tmp/fashion-lock && $(PYTHON) -m venv /tmp/fashion-lock
