@@ -11,7 +11,7 @@ then re-published unchanged (bytes uploaded, time). Ours includes hashing every 
 publish and verifying every file on fetch; the baselines check nothing. Best of
 ``--repeat`` runs; S3 clients are created before the clock starts, for both sides.
 
-    python benchmarks/registry_bench.py [--repeat 2] [--idx-dir /usr/share/datasets/fashion-mnist]
+    python benchmarks/registry_bench.py [--repeat 3] [--idx-dir /usr/share/datasets/fashion-mnist]
 """
 
 from __future__ import annotations
@@ -123,7 +123,7 @@ def s3_rows(csvs: dict[str, Path], work: Path, repeat: int) -> list[tuple[str, f
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--idx-dir", type=Path, default=Path("/usr/share/datasets/fashion-mnist"))
     args = parser.parse_args()
 
