@@ -29,6 +29,7 @@ import base64
 import contextlib
 import io
 import os
+import sys
 import re
 import shutil
 import tempfile
@@ -98,7 +99,7 @@ def quilt() -> ModuleType:
 def _quilt_environment() -> None:
     """Settings quilt3 reads at import: no usage metrics (opt back in with ``false``), no bars on CI."""
     os.environ.setdefault("QUILT_DISABLE_USAGE_METRICS", "true")
-    if os.environ.get("CI"):
+    if os.environ.get("CI") or "ipykernel" in sys.modules:  # no bars on CI or in notebook outputs
         os.environ.setdefault("QUILT_MINIMIZE_STDOUT", "true")
 
 
