@@ -12,7 +12,7 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__
-from .errors import FashionError
+from .errors import ConfigError, FashionError
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -93,6 +93,150 @@ def cmd_packages_list(args: argparse.Namespace) -> None:
         print(f"{v.name:<24} {v.top_hash[:12]}  {created}  {v.message or ''}".rstrip())
 
 
+
+# --- model ------------------------------------------------------------------
+
+def _config(args: argparse.Namespace):
+    from .config import TrainConfig
+
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
+                                   ("learning_rate", args.learning_rate), ("seed", args.seed),
+                                   ("limit", args.limit)) if v is not None}
+    for item in args.set or ():
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set dropout=0.3")
+        overrides[key.strip()] = _literal(value)
+    return TrainConfig.from_preset(args.preset, **overrides)
+
+
+def _literal(text: str):
+    import ast
+
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def _train(args: argparse.Namespace, push: bool) -> None:
+    from .pipeline import train_evaluate_publish
+
+    run = train_evaluate_publish(_config(args), registry=args.registry, data_package=args.data_package,
+                                 data_top_hash=args.data_top_hash, model_package=args.model_package,
+                                 output_dir=args.output_dir, push=push)
+    print(f"test accuracy: {run.evaluation.test_accuracy:.4f}")
+    print(f"outputs: {run.output_dir}")
+    print(f"data top hash: {run.data.top_hash}")
+    if run.model_top_hash:
+        print(f"model top hash: {run.model_top_hash}")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    _train(args, push=True)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    _train(args, push=args.push)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from .data import load_data
+    from .evaluate import evaluate
+    from .model import load_model_file
+    from .model_package import load_model
+
+    model = load_model_file(args.model) if args.model else load_model(args.model_package, args.top_hash,
+                                                                      registry=args.registry)
+    data = load_data(registry=args.registry, name=args.data_package, top_hash=args.data_top_hash, bootstrap=True)
+    result = evaluate(model, data.test, tta=not args.no_tta)
+    print(result.report())
+
+
+def cmd_model_push(args: argparse.Namespace) -> None:
+    import json
+    from pathlib import Path
+
+    from .lineage import build_lineage
+    from .model_package import CONFIG_FILE, METRICS_FILE, publish_model
+
+    folder = Path(args.output_dir)
+    try:
+        metrics = json.loads((folder / METRICS_FILE).read_text())
+        config = json.loads((folder / CONFIG_FILE).read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{folder}: expected {METRICS_FILE} and {CONFIG_FILE} from a finished training run "
+                          f"({exc.__class__.__name__})") from None
+    lineage = build_lineage(data_name=metrics["data_package"], data_top_hash=metrics["data_top_hash"],
+                            registry=args.registry or "", config=config, metrics=metrics,
+                            started=metrics.get("started", ""), finished=metrics.get("finished", ""),
+                            seconds=metrics.get("train_seconds", 0.0), epochs_run=metrics.get("epochs_run", 0))
+    print(f"model top hash: {publish_model(folder, lineage, registry=args.registry, name=args.model_package)}")
+
+
+def cmd_model_fetch(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from .model_package import fetch_model
+
+    fetched = fetch_model(name=args.model_package, top_hash=args.top_hash, registry=args.registry,
+                          dest=Path(args.dest))
+    for path in sorted(fetched.files.values()):
+        print(path)
+    print(f"top hash: {fetched.top_hash} (all files verified)")
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from .model import load_model_file
+    from .model_package import load_model
+    from .inputs import load_images
+    from .predict import predict
+
+    images = load_images(args.inputs)
+    model = load_model_file(args.model) if args.model else load_model(args.model_package, args.top_hash,
+                                                                      registry=args.registry)
+    for source, p in zip(images.sources, predict(model, images.images)):
+        print(f"{source}\t{p.class_id}\t{p.class_name}\t{p.confidence:.3f}")
+
+
+def cmd_lineage(args: argparse.Namespace) -> None:
+    from .lineage import describe
+    from .model_package import read_lineage
+
+    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry)
+    print(describe(name, top_hash, meta))
+
+
+def cmd_reproduce(args: argparse.Namespace) -> None:
+    from .pipeline import compare, reproduce
+
+    old, run = reproduce(args.top_hash, registry=args.registry, model_package=args.model_package,
+                         output_dir=args.output_dir, push=args.push)
+    print(compare(old, run.evaluation.to_dict(include_errors=False)))
+    if run.model_top_hash:
+        print(f"model top hash: {run.model_top_hash}")
+
+
+def _training_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--preset", default="default", help="quick | default (default: default)")
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--limit", type=int, help="train on a subset of this many images (0: all)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other config field")
+    parser.add_argument("--output-dir", help="where clf.keras, history and metrics go (default: outputs/run-TIME)")
+    parser.add_argument("--data-package", help="data package name (default: fashion-mnist/data)")
+    parser.add_argument("--data-top-hash", help="data version (default: latest)")
+    parser.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+
+
+def _model_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="FILE", help="a .keras/.h5 file (default: the model package)")
+    parser.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    parser.add_argument("--top-hash", help="model version (default: latest)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="fashion", description="Fashion-MNIST as {code, environment, data}: "
                      "versioned data packages, a retrainable CNN, and its lineage.")
@@ -123,6 +267,39 @@ def build_parser() -> argparse.ArgumentParser:
     pk_sub = pk.add_subparsers(title="packages commands", metavar="COMMAND", parser_class=_Parser)
     p = _add(pk_sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
     p.add_argument("--name", help="only this package")
+
+    p = _add(top, "run", cmd_run, "the main job: data package, training, evaluation, model package")
+    _training_options(p)
+    p = _add(top, "train", cmd_train, "train and evaluate (add --push to publish the model package)")
+    _training_options(p)
+    p.add_argument("--push", action="store_true", help="publish the model package")
+    p = _add(top, "evaluate", cmd_evaluate, "evaluate a model on the test set of a data package")
+    _model_source(p)
+    p.add_argument("--data-package", help="data package name (default: fashion-mnist/data)")
+    p.add_argument("--data-top-hash", help="data version (default: latest)")
+    p.add_argument("--no-tta", action="store_true", help="no flip test-time augmentation")
+
+    md = top.add_parser("model", help="publish and fetch model packages")
+    md_sub = md.add_subparsers(title="model commands", metavar="COMMAND", parser_class=_Parser)
+    p = _add(md_sub, "push", cmd_model_push, "publish a finished training run's folder as a model package")
+    p.add_argument("output_dir", metavar="RUN_DIR")
+    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    p = _add(md_sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
+    p.add_argument("--dest", required=True, metavar="DIR")
+    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    p.add_argument("--top-hash", help="version (default: latest)")
+
+    p = _add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
+    p.add_argument("inputs", nargs="+", metavar="IMAGE.png|FILE.csv")
+    _model_source(p)
+    p = _add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
+    p.add_argument("top_hash", nargs="?", metavar="TOPHASH", help="model version (default: latest)")
+    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    p = _add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
+    p.add_argument("top_hash", metavar="TOPHASH")
+    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    p.add_argument("--output-dir")
+    p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     return parser
 
 

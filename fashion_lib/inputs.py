@@ -1,0 +1,50 @@
+"""Read images to classify: 28x28 greyscale PNG files, or CSVs in the data layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import NamedTuple, Sequence
+
+import numpy as np
+
+from .errors import ConfigError
+
+
+class Inputs(NamedTuple):
+    """``N x 28 x 28`` uint8 images and where each came from."""
+
+    images: np.ndarray
+    sources: list[str]
+
+
+def _png(path: Path) -> np.ndarray:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as img:
+            grey = np.asarray(img.convert("L"), dtype=np.uint8)
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ConfigError(f"{path}: cannot read as an image ({exc.__class__.__name__}); expected a 28x28 PNG") from None
+    if grey.shape != (28, 28):
+        raise ConfigError(f"{path}: image is {grey.shape[1]}x{grey.shape[0]}, expected 28x28 "
+                          "(light garment on a black background, like Fashion-MNIST)")
+    return grey
+
+
+def load_images(paths: Sequence[str | Path]) -> Inputs:
+    """All images from PNG files and data-layout CSVs, in order."""
+    from .csvio import load_csv
+
+    images, sources = [], []
+    for raw in paths:
+        path = Path(raw)
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such file; expected a 28x28 PNG or a CSV in the data layout")
+        if path.suffix.lower() == ".csv":
+            data = load_csv(path)
+            images.append(data.images)
+            sources += [f"{path}:{line}" for line in range(2, len(data) + 2)]
+        else:
+            images.append(_png(path)[None])
+            sources.append(str(path))
+    return Inputs(np.concatenate(images), sources)

@@ -1,0 +1,147 @@
+"""The main job in steps: data -> train -> evaluate -> save -> publish (-> reproduce).
+
+``train.ipynb`` calls the steps one at a time, with a picture after each; ``fashion run``
+and ``fashion train`` call them in a row. Outputs land in ``output_dir``:
+``clf.keras``, ``history.csv``/``history.json``, ``config.json`` and ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import settings
+from .config import TrainConfig
+from .data import DataVersion, load_data
+from .lineage import build_lineage, now
+from .model_package import CONFIG_FILE, METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
+
+Log = Callable[[str], None]
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+@dataclass
+class TrainingRun:
+    """One training run: what went in, what came out, and where it was written."""
+
+    config: TrainConfig
+    data: DataVersion
+    output_dir: Path
+    model: Any = None
+    result: Any = None          # fashion_lib.train.TrainResult
+    evaluation: Any = None      # fashion_lib.evaluate.Evaluation
+    started: str = field(default_factory=now)
+    finished: str | None = None
+    model_top_hash: str | None = None
+
+    @property
+    def model_path(self) -> Path:
+        return self.output_dir / MODEL_FILE
+
+    def metrics(self) -> dict[str, Any]:
+        """The run's key numbers, as written to ``metrics.json``."""
+        metrics: dict[str, Any] = {
+            "data_package": self.data.name,
+            "data_top_hash": self.data.top_hash,
+            "model_top_hash": self.model_top_hash,
+            "started": self.started,
+            "finished": self.finished,
+        }
+        if self.result is not None:
+            metrics.update(epochs_run=self.result.epochs_run, train_seconds=round(self.result.train_seconds, 1))
+        if self.evaluation is not None:
+            metrics.update(self.evaluation.to_dict(include_errors=False))
+        return metrics
+
+    def lineage(self) -> dict[str, Any]:
+        evaluation = self.evaluation.to_dict(include_errors=False)
+        return build_lineage(data_name=self.data.name, data_top_hash=self.data.top_hash,
+                             registry=self.data.registry, config=self.config.to_dict(), metrics=evaluation,
+                             started=self.started, finished=self.finished or now(),
+                             seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
+
+
+def prepare_run(config: TrainConfig, *, registry: str | None = None, data_package: str | None = None,
+                data_top_hash: str | None = None, output_dir: str | Path | None = None) -> TrainingRun:
+    """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
+    config.validate()
+    data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
+    out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / CONFIG_FILE, config.to_dict())
+    return TrainingRun(config=config, data=data, output_dir=out)
+
+
+def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> TrainingRun:
+    """Train on the run's data; the model is saved to ``clf.keras`` in the output folder."""
+    from .model import save_model
+    from .train import train
+
+    run.result = train(run.config, run.data.train, output_dir=run.output_dir, strategy=strategy, verbose=verbose)
+    run.model = run.result.model
+    save_model(run.model, run.model_path)
+    return run
+
+
+def assess(run: TrainingRun) -> TrainingRun:
+    """Evaluate on the official test set and write ``metrics.json``."""
+    from .evaluate import evaluate
+
+    run.evaluation = evaluate(run.model, run.data.test, tta=run.config.tta)
+    run.finished = now()
+    write_json(run.output_dir / METRICS_FILE, run.metrics())
+    return run
+
+
+def publish(run: TrainingRun, *, registry: str | None = None, name: str | None = None) -> str:
+    """Publish the model package with its lineage; ``metrics.json`` gets the top hash."""
+    run.model_top_hash = publish_model(run.output_dir, run.lineage(), registry=registry or run.data.registry,
+                                       name=name)
+    write_json(run.output_dir / METRICS_FILE, run.metrics())
+    return run.model_top_hash
+
+
+def train_evaluate_publish(config: TrainConfig, *, registry: str | None = None, data_package: str | None = None,
+                           data_top_hash: str | None = None, model_package: str | None = None,
+                           output_dir: str | Path | None = None, push: bool = True, strategy: Any = None,
+                           log: Log = _stderr) -> TrainingRun:
+    """The whole job, in a row."""
+    run = prepare_run(config, registry=registry, data_package=data_package, data_top_hash=data_top_hash,
+                      output_dir=output_dir)
+    log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
+    fit(run, strategy=strategy)
+    assess(run)
+    log(f"Test accuracy {run.evaluation.test_accuracy:.4f}, loss {run.evaluation.test_loss:.4f}")
+    if push:
+        publish(run, registry=registry, name=model_package)
+    return run
+
+
+def reproduce(top_hash: str, *, registry: str | None = None, model_package: str | None = None,
+              output_dir: str | Path | None = None, push: bool = False,
+              log: Log = _stderr) -> tuple[dict[str, Any], TrainingRun]:
+    """Retrain from a model package's recorded data version and config; returns (old metrics, new run)."""
+    name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry)
+    config = TrainConfig.from_dict(lineage["training"]["config"])
+    data = lineage["data"]
+    log(f"Reproducing {name}@{resolved[:12]}: data {data['name']}@{data['top_hash'][:12]}, recorded config")
+    run = train_evaluate_publish(config, registry=registry, data_package=data["name"],
+                                 data_top_hash=data["top_hash"], model_package=model_package,
+                                 output_dir=output_dir, push=push, log=log)
+    return lineage["metrics"], run
+
+
+def compare(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """A few lines comparing recorded and reproduced metrics."""
+    lines = [f"{'metric':<16} {'recorded':>10} {'reproduced':>11} {'difference':>11}"]
+    for key in ("test_accuracy", "test_loss"):
+        a, b = old.get(key), new.get(key)
+        if a is not None and b is not None:
+            lines.append(f"{key:<16} {a:>10.4f} {b:>11.4f} {b - a:>+11.4f}")
+    return "\n".join(lines)
