@@ -1,0 +1,138 @@
+"""Training configuration: architecture and hyperparameters in one JSON-safe dataclass.
+
+``TrainConfig.from_preset("default")`` is the recipe behind the published model;
+``"quick"`` is a ~1 minute version for tests and demos. Every field is plain data, so a
+config round-trips through :meth:`TrainConfig.to_dict` / :meth:`TrainConfig.from_dict`
+(lineage, ``reproduce``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import ConfigError
+
+OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
+HEADS = ("flatten", "gap")
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides what ``train`` produces (besides the data)."""
+
+    # architecture: each stage is a list of 3x3 conv widths followed by 2x2 max-pooling
+    stages: list[list[int]] = field(default_factory=lambda: [[32], [64, 64]])
+    batch_norm: bool = True
+    bn_momentum: float = 0.9         # moving-statistics momentum (0.9 tracks short runs well)
+    pool_before_bn: bool = True      # conv -> pool -> BN -> ReLU: BN on 4x fewer values (CPU-cheap)
+    head: str = "flatten"            # "flatten" or "gap" (global average pooling)
+    dense_units: int = 256           # 0: no hidden dense layer
+    dropout: float = 0.4             # before the classifier
+    conv_dropout: float = 0.0        # after each pooling
+    # optimisation
+    epochs: int = 15
+    batch_size: int = 256
+    optimizer: str = "adamw"
+    learning_rate: float = 3e-3      # peak learning rate
+    weight_decay: float = 0.01
+    warmup_fraction: float = 0.1     # of all steps; then cosine decay to 0
+    label_smoothing: float = 0.1
+    early_stopping_patience: int = 0  # 0: off (best weights are still restored)
+    # data
+    augment_flip: bool = True        # random horizontal flips (vectorised, in tf.data)
+    augment_translate: int = 0       # max random shift in pixels (0: off)
+    tta: bool = True                 # average predictions over the image and its mirror
+    validation_size: int = 5000      # held out from train with ``seed``
+    limit: int | None = None         # train on a subset of this size (0/None: all)
+    # reproducibility
+    seed: int = 42
+    deterministic: bool = False      # enable_op_determinism: identical results run to run
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides: Any) -> "TrainConfig":
+        if name not in PRESETS:
+            raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
+        values = {**PRESETS[name], **overrides}
+        unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r}; known settings: {', '.join(f.name for f in dataclasses.fields(cls))}")
+        config = cls(**values)
+        config.validate()
+        return config
+
+    def validate(self) -> "TrainConfig":
+        """Raise :class:`ConfigError` (one line naming the field) for a value out of range."""
+
+        def need(ok: bool, name: str, allowed: str) -> None:
+            if not ok:
+                raise ConfigError(f"{name}={getattr(self, name)!r} is invalid; expected {allowed}")
+
+        def is_int(v: Any) -> bool:
+            return isinstance(v, int) and not isinstance(v, bool)
+
+        def is_num(v: Any) -> bool:
+            return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+        need(is_int(self.epochs) and 1 <= self.epochs <= 1000, "epochs", "an integer from 1 to 1000")
+        need(is_int(self.batch_size) and 1 <= self.batch_size <= 65536, "batch_size", "an integer from 1 to 65536")
+        need(isinstance(self.optimizer, str) and self.optimizer.lower() in OPTIMIZERS, "optimizer",
+             f"one of {', '.join(OPTIMIZERS)}")
+        need(is_num(self.learning_rate) and 0 < self.learning_rate <= 10, "learning_rate", "a number in (0, 10]")
+        need(is_num(self.weight_decay) and 0 <= self.weight_decay < 1, "weight_decay", "a number in [0, 1)")
+        need(is_num(self.warmup_fraction) and 0 <= self.warmup_fraction < 1, "warmup_fraction", "a number in [0, 1)")
+        need(is_num(self.label_smoothing) and 0 <= self.label_smoothing < 1, "label_smoothing", "a number in [0, 1)")
+        need(is_num(self.bn_momentum) and 0 <= self.bn_momentum < 1, "bn_momentum", "a number in [0, 1)")
+        need(is_num(self.dropout) and 0 <= self.dropout < 1, "dropout", "a number in [0, 1)")
+        need(is_num(self.conv_dropout) and 0 <= self.conv_dropout < 1, "conv_dropout", "a number in [0, 1)")
+        need(is_int(self.dense_units) and 0 <= self.dense_units <= 8192, "dense_units", "an integer from 0 to 8192")
+        need(self.head in HEADS, "head", f"one of {', '.join(HEADS)}")
+        need(isinstance(self.stages, (list, tuple)) and 1 <= len(self.stages) <= 3
+             and all(isinstance(s, (list, tuple)) and s and all(is_int(w) and 1 <= w <= 1024 for w in s)
+                     for s in self.stages),
+             "stages", "1 to 3 lists of conv widths (integers 1..1024), e.g. [[32], [64, 64]]")
+        need(is_int(self.early_stopping_patience) and self.early_stopping_patience >= 0,
+             "early_stopping_patience", "an integer >= 0 (0: off)")
+        need(is_int(self.augment_translate) and 0 <= self.augment_translate <= 8, "augment_translate",
+             "an integer from 0 to 8 pixels")
+        need(is_int(self.validation_size) and 0 <= self.validation_size <= 30000, "validation_size",
+             "an integer from 0 to 30000")
+        need(self.limit is None or (is_int(self.limit) and self.limit >= 0), "limit",
+             "an integer >= 0 (0 or None: all images)")
+        need(is_int(self.seed) and 0 <= self.seed < 2**31, "seed", "an integer from 0 to 2**31-1")
+        for flag in ("batch_norm", "pool_before_bn", "augment_flip", "tta", "deterministic"):
+            need(isinstance(getattr(self, flag), bool), flag, "true or false")
+        return self
+
+    def replace(self, **changes: Any) -> "TrainConfig":
+        return dataclasses.replace(self, **changes).validate()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["stages"] = [list(s) for s in self.stages]
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown setting {unknown[0]!r} in config; known settings: {', '.join(sorted(known))}")
+        values = dict(data)
+        if "stages" in values:
+            values["stages"] = [list(s) for s in values["stages"]]
+        return cls(**values).validate()
+
+
+PRESETS: dict[str, dict[str, Any]] = {
+    # the real recipe (chosen on the validation split; see the benchmark and the README)
+    "default": {"stages": [[32], [64]], "epochs": 18},
+    # ~1 minute on 2 CPU cores: a subset and a few epochs, still far above chance
+    "quick": {"limit": 12000, "epochs": 3, "validation_size": 1000, "stages": [[16], [32]],
+              "dense_units": 128, "batch_size": 128, "warmup_fraction": 0.1},
+}

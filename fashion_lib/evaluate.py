@@ -1,0 +1,106 @@
+"""Evaluate a model on a labelled set: accuracy, loss, per-class metrics, confusion, mistakes.
+
+Metrics are plain numpy (no scikit-learn). With ``tta=True`` the class probabilities are
+the average over each image and its left-right mirror (the model is trained with flips).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .classes import CLASS_NAMES, NUM_CLASSES
+from .csvio import Dataset
+from .errors import ModelError
+
+
+def predict_proba(model, images: np.ndarray, *, tta: bool = False, batch_size: int = 1024) -> np.ndarray:
+    """``N x 10`` float32 class probabilities for uint8 ``N x 28 x 28`` images."""
+    images = np.asarray(images)
+    if len(images) == 0:
+        return np.zeros((0, NUM_CLASSES), np.float32)
+    probs = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+    if tta:
+        mirrored = np.ascontiguousarray(images[:, :, ::-1])
+        probs = (probs + np.asarray(model.predict(mirrored, batch_size=batch_size, verbose=0), np.float32)) / 2
+    return probs
+
+
+@dataclass
+class Evaluation:
+    accuracy: float
+    loss: float                       # mean cross-entropy (no label smoothing)
+    precision: np.ndarray             # per class, shape (10,)
+    recall: np.ndarray
+    f1: np.ndarray
+    support: np.ndarray               # true images per class
+    confusion: np.ndarray             # 10 x 10 ints: rows true class, columns predicted
+    misclassified: np.ndarray         # indices into the evaluated set
+    true: np.ndarray                  # true labels of the misclassified images
+    predicted: np.ndarray             # predicted labels of the misclassified images
+    confidence: np.ndarray            # probability given to the (wrong) prediction
+    tta: bool = False
+    class_names: tuple[str, ...] = CLASS_NAMES
+
+    @property
+    def macro_f1(self) -> float:
+        return float(self.f1.mean())
+
+    def to_dict(self, max_misclassified: int | None = 100) -> dict[str, Any]:
+        order = np.argsort(-self.confidence)[:max_misclassified]  # the most confident mistakes first
+        return {
+            "accuracy": float(self.accuracy),
+            "loss": float(self.loss),
+            "tta": bool(self.tta),
+            "macro_f1": self.macro_f1,
+            "per_class": {
+                name: {"precision": float(p), "recall": float(r), "f1": float(f), "support": int(s)}
+                for name, p, r, f, s in zip(self.class_names, self.precision, self.recall, self.f1, self.support)
+            },
+            "confusion_matrix": self.confusion.astype(int).tolist(),
+            "misclassified_count": int(len(self.misclassified)),
+            "misclassified": [
+                {"index": int(self.misclassified[i]), "true": int(self.true[i]), "predicted": int(self.predicted[i]),
+                 "confidence": round(float(self.confidence[i]), 6)}
+                for i in order
+            ],
+        }
+
+
+def metrics_from_probabilities(probs: np.ndarray, labels: np.ndarray, *, tta: bool = False,
+                               class_names: tuple[str, ...] = CLASS_NAMES) -> Evaluation:
+    labels = np.asarray(labels).astype(np.int64)
+    predicted = probs.argmax(axis=1)
+    n = len(labels)
+    confusion = np.zeros((NUM_CLASSES, NUM_CLASSES), np.int64)
+    np.add.at(confusion, (labels, predicted), 1)
+    tp = np.diag(confusion).astype(np.float64)
+    pred_count = confusion.sum(axis=0)
+    support = confusion.sum(axis=1)
+    precision = np.divide(tp, pred_count, out=np.zeros_like(tp), where=pred_count > 0)
+    recall = np.divide(tp, support, out=np.zeros_like(tp), where=support > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros_like(tp), where=denom > 0)
+    wrong = np.flatnonzero(predicted != labels)
+    loss = float(np.mean(-np.log(np.clip(probs[np.arange(n), labels], 1e-7, 1.0)))) if n else float("nan")
+    return Evaluation(
+        accuracy=float(np.mean(predicted == labels)) if n else float("nan"),
+        loss=loss,
+        precision=precision, recall=recall, f1=f1, support=support, confusion=confusion,
+        misclassified=wrong, true=labels[wrong], predicted=predicted[wrong],
+        confidence=probs[wrong, predicted[wrong]].astype(np.float64),
+        tta=tta, class_names=tuple(class_names),
+    )
+
+
+def evaluate(model, test: Dataset, *, tta: bool = True, batch_size: int = 1024) -> Evaluation:
+    """Evaluate ``model`` on ``test`` (uint8 images, labels 0..9)."""
+    images = np.asarray(test.images)
+    if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
+        raise ModelError(f"test images must be uint8 N x 28 x 28, got {images.dtype} {images.shape}")
+    if len(images) != len(test.labels):
+        raise ModelError(f"{len(images)} test images but {len(test.labels)} labels")
+    probs = predict_proba(model, images, tta=tta, batch_size=batch_size)
+    return metrics_from_probabilities(probs, test.labels, tta=tta, class_names=tuple(test.class_names))

@@ -1,0 +1,115 @@
+"""Build, save and load the classifier.
+
+The model takes raw ``uint8`` 28x28 images (scaling happens inside, in a ``Rescaling``
+layer), so a saved model needs no preprocessing code beside it. TensorFlow and Keras
+are imported inside the functions: importing :mod:`fashion_lib` stays cheap.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .classes import NUM_CLASSES
+from .config import TrainConfig
+from .errors import ModelError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import keras
+
+MODEL_FORMATS = (".keras", ".h5")
+
+
+def build_model(config: TrainConfig | None = None) -> "keras.Model":
+    """A small VGG-style CNN: stages of 3x3 conv (+BN, ReLU) and 2x2 max-pooling, then a dense head."""
+    import keras
+    from keras import layers
+
+    config = (config or TrainConfig()).validate()
+    inputs = keras.Input(shape=(28, 28), dtype="uint8", name="image")
+    x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
+    x = layers.Reshape((28, 28, 1), name="channel")(x)
+    for s, widths in enumerate(config.stages, start=1):
+        for c, width in enumerate(widths, start=1):
+            name = f"stage{s}_conv{c}"
+            x = layers.Conv2D(width, 3, padding="same", use_bias=not config.batch_norm, name=name)(x)
+            last = c == len(widths)
+            if last and config.pool_before_bn:
+                # max-pooling first: batch norm and ReLU then touch a quarter of the values
+                x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
+            if config.batch_norm:
+                x = layers.BatchNormalization(momentum=config.bn_momentum, name=f"{name}_bn")(x)
+            x = layers.ReLU(name=f"{name}_relu")(x)
+        if not config.pool_before_bn:
+            x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
+        if config.conv_dropout:
+            x = layers.Dropout(config.conv_dropout, name=f"stage{s}_dropout")(x)
+    if config.head == "gap":
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+    else:
+        x = layers.Flatten(name="flatten")(x)
+    if config.dense_units:
+        x = layers.Dense(config.dense_units, use_bias=not config.batch_norm, name="dense")(x)
+        if config.batch_norm:
+            x = layers.BatchNormalization(momentum=config.bn_momentum, name="dense_bn")(x)
+        x = layers.ReLU(name="dense_relu")(x)
+    if config.dropout:
+        x = layers.Dropout(config.dropout, name="dropout")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    return keras.Model(inputs, outputs, name="fashion_cnn")
+
+
+def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
+    """Save ``model`` to ``path`` (``.keras`` native, or legacy ``.h5``) atomically.
+
+    The model is written under a temporary name in the same folder and renamed over
+    ``path`` only once complete, so readers never see a half-written file.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in MODEL_FORMATS:
+        raise ModelError(f"{path}: unknown model file type {path.suffix!r}; use .keras (native) or .h5 (legacy)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{suffix}", dir=path.parent)
+    os.close(fd)
+    try:
+        Path(tmp).unlink()  # Keras refuses to overwrite silently in some versions
+        if suffix == ".h5":
+            import warnings
+
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*legacy.*")
+                model.save(tmp)
+        else:
+            model.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model_file(path: str | os.PathLike[str]) -> "keras.Model":
+    """Load a model saved by :func:`save_model`; a clear :class:`ModelError` if it can't be used."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"{path}: model file not found; train one first (fashion train) or check the path")
+    suffix = path.suffix.lower()
+    if suffix not in MODEL_FORMATS:
+        raise ModelError(f"{path}: unknown model file type {path.suffix!r}; expected .keras or .h5")
+    if suffix == ".keras" and not zipfile.is_zipfile(path):
+        raise ModelError(f"{path}: not a valid .keras file (not a zip archive; truncated or corrupted?); retrain or re-fetch it")
+    if suffix == ".h5":
+        with open(path, "rb") as fh:
+            if fh.read(8) != b"\x89HDF\r\n\x1a\n":
+                raise ModelError(f"{path}: not a valid .h5 file (no HDF5 signature; truncated or corrupted?); retrain or re-fetch it")
+    import keras
+
+    try:
+        return keras.models.load_model(path, compile=False)
+    except Exception as exc:  # Keras raises many types for damaged files
+        detail = " ".join(str(exc).split())[:200]
+        raise ModelError(f"{path}: cannot load model ({type(exc).__name__}: {detail}); retrain or re-fetch it") from None
