@@ -125,7 +125,7 @@ def _train(args: argparse.Namespace, push: bool) -> None:
     run = train_evaluate_publish(_config(args), registry=args.registry, data_package=args.data_package,
                                  data_top_hash=args.data_top_hash, model_package=args.model_package,
                                  output_dir=args.output_dir, push=push)
-    print(f"test accuracy: {run.evaluation.test_accuracy:.4f}")
+    print(f"test accuracy: {run.evaluation.accuracy:.4f}")
     print(f"outputs: {run.output_dir}")
     print(f"data top hash: {run.data.top_hash}")
     if run.model_top_hash:
@@ -145,12 +145,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from .evaluate import evaluate
     from .model import load_model_file
     from .model_package import load_model
+    from .pipeline import report
 
     model = load_model_file(args.model) if args.model else load_model(args.model_package, args.top_hash,
                                                                       registry=args.registry)
     data = load_data(registry=args.registry, name=args.data_package, top_hash=args.data_top_hash, bootstrap=True)
     result = evaluate(model, data.test, tta=not args.no_tta)
-    print(result.report())
+    print(report(result))
 
 
 def cmd_model_push(args: argparse.Namespace) -> None:
@@ -208,11 +209,11 @@ def cmd_lineage(args: argparse.Namespace) -> None:
 
 
 def cmd_reproduce(args: argparse.Namespace) -> None:
-    from .pipeline import compare, reproduce
+    from .pipeline import compare, reproduce, test_metrics
 
     old, run = reproduce(args.top_hash, registry=args.registry, model_package=args.model_package,
                          output_dir=args.output_dir, push=args.push)
-    print(compare(old, run.evaluation.to_dict(include_errors=False)))
+    print(compare(old, test_metrics(run.evaluation)))
     if run.model_top_hash:
         print(f"model top hash: {run.model_top_hash}")
 

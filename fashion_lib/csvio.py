@@ -9,15 +9,14 @@ and column. See ``benchmarks/csv_load_bench.py`` for how it compares with pandas
 from __future__ import annotations
 
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
 import numpy as np
 
 from .classes import CLASS_NAMES
+from .fsutil import atomic_path
 
 PIXELS = 28 * 28
 FIELDS = PIXELS + 1
@@ -35,20 +34,6 @@ class Dataset(NamedTuple):
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-@contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_csv(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:

@@ -105,7 +105,7 @@ def read_lineage(top_hash: str | None = None, *, name: str | None = None,
 
 def write_json(path: Path, data: Any) -> Path:
     """Write JSON atomically."""
-    from .csvio import atomic_path
+    from .fsutil import atomic_path
 
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))

@@ -56,15 +56,32 @@ class TrainingRun:
         if self.result is not None:
             metrics.update(epochs_run=self.result.epochs_run, train_seconds=round(self.result.train_seconds, 1))
         if self.evaluation is not None:
-            metrics.update(self.evaluation.to_dict(include_errors=False))
+            metrics.update(test_metrics(self.evaluation))
         return metrics
 
     def lineage(self) -> dict[str, Any]:
-        evaluation = self.evaluation.to_dict(include_errors=False)
+        evaluation = test_metrics(self.evaluation)
         return build_lineage(data_name=self.data.name, data_top_hash=self.data.top_hash,
                              registry=self.data.registry, config=self.config.to_dict(), metrics=evaluation,
                              started=self.started, finished=self.finished or now(),
                              seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
+
+
+def test_metrics(evaluation: Any) -> dict[str, Any]:
+    """Test-set numbers under the names the notebooks, README and lineage use."""
+    scores = evaluation.to_dict(max_misclassified=0)
+    scores.pop("misclassified")
+    return {"test_accuracy": scores.pop("accuracy"), "test_loss": scores.pop("loss"), **scores}
+
+
+def report(evaluation: Any) -> str:
+    """A short text report of an evaluation."""
+    lines = [f"test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}"
+             f"{' (flip TTA)' if evaluation.tta else ''}, {len(evaluation.misclassified)} mistakes",
+             f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6}"]
+    for name, p, r, f in zip(evaluation.class_names, evaluation.precision, evaluation.recall, evaluation.f1):
+        lines.append(f"{name:<12} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
+    return "\n".join(lines)
 
 
 def prepare_run(config: TrainConfig, *, registry: str | None = None, data_package: str | None = None,
@@ -117,7 +134,7 @@ def train_evaluate_publish(config: TrainConfig, *, registry: str | None = None, 
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
     fit(run, strategy=strategy)
     assess(run)
-    log(f"Test accuracy {run.evaluation.test_accuracy:.4f}, loss {run.evaluation.test_loss:.4f}")
+    log(report(run.evaluation))
     if push:
         publish(run, registry=registry, name=model_package)
     return run

@@ -29,8 +29,8 @@ import base64
 import contextlib
 import io
 import os
-import sys
 import re
+import sys
 import shutil
 import tempfile
 import threading
@@ -43,6 +43,7 @@ from typing import Any, Callable, Iterator, Mapping
 
 from . import hashing, settings
 from .errors import FashionError, IntegrityError, RegistryError
+from .fsutil import make_public
 
 OBJECTS = "objects"  # <registry>/objects/<hex>: the registry's own copies of package files
 HASH_TYPE = hashing.SHA256_CHUNKED
@@ -332,6 +333,7 @@ def _store_locally(where: str, entries: Mapping[str, tuple[Path, int, str]]) -> 
         before = source.stat()
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=objects)
         os.close(fd)
+        make_public(tmp)
         try:
             shutil.copyfile(source, tmp)
             after = source.stat()
@@ -469,6 +471,7 @@ def fetch(name: str, dest: Path, *, registry: str | None = None, top_hash: str |
     with _errors(where, f"fetching {label}"):
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
+        make_public(staging, directory=True)
     try:
         with _errors(where, f"fetching {label}"):
             pkg = _browse(name, where, resolved)
@@ -507,6 +510,8 @@ def _hash_or_none(path: Path, hash_type: str) -> str | None:
 
 def _move_into_place(staging: Path, dest: Path, keys: list[str]) -> dict[str, Path]:
     """Rename the staging folder to ``dest``, or move each file into an existing ``dest``."""
+    for key in keys:  # copies keep the registry object's mode; fetched files should look like new ones
+        make_public(staging / key)
     if not dest.exists():
         os.replace(staging, dest)
     else:

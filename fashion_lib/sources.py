@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Callable, NamedTuple
 
 from . import settings
-from .csvio import atomic_path
+from .fsutil import atomic_path
 from .errors import SourceError
 from .idx import read_bytes
 
