@@ -5,6 +5,6 @@ Importing it is cheap: TensorFlow and quilt3 load only inside the functions that
 
 import os
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ info lines drown our progress output
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ log lines (CUDA probing on CPU machines)
 
 __version__ = "0.1.0"

@@ -67,6 +67,13 @@ class TrainingRun:
                              seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
 
 
+def config_from_parameters(preset: str = "default", **overrides: Any) -> TrainConfig:
+    """A preset with the given overrides; ``None`` means "keep the preset's value"."""
+    if overrides.get("limit") == 0:
+        overrides["limit"] = None
+    return TrainConfig.from_preset(preset, **{k: v for k, v in overrides.items() if v is not None})
+
+
 def test_metrics(evaluation: Any) -> dict[str, Any]:
     """Test-set numbers under the names the notebooks, README and lineage use."""
     scores = evaluation.to_dict(max_misclassified=0)
