@@ -102,7 +102,7 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     accuracy = metrics.get("test_accuracy")
     lines = [
         f"model     {name}@{top_hash[:12]}",
-        f"data      {data.get('name')}@{str(data.get('top_hash'))[:12]} in {data.get('registry')}",
+        f"data      {data.get('name')}@{str(data.get('top_hash'))[:12]} in {settings.display_path(data.get('registry') or '?')}",
         f"code      commit {code.get('commit') or 'unknown'}{dirty}, fashion_lib {code.get('version')}",
         f"env       requirements.txt sha256 {str(env.get('requirements_sha256'))[:12]}, python {env.get('python')}, "
         f"tensorflow {env.get('tensorflow')}, keras {env.get('keras')}",

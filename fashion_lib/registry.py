@@ -149,7 +149,7 @@ def describe(registry: str | None) -> str:
     """The registry in words: ``local registry /path`` or ``s3://bucket (endpoint URL)``."""
     where = settings.registry(registry)
     if not _is_s3(where):
-        return f"local registry {where}"
+        return f"local registry {settings.display_path(where)}"
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
     return f"{where} (endpoint {endpoint})" if endpoint else where
 

@@ -85,6 +85,21 @@ def mirrors() -> tuple[str, ...]:
     return tuple(m.strip() if m.strip().endswith("/") else m.strip() + "/" for m in env.split(",") if m.strip())
 
 
+def display_path(path: str | os.PathLike[str]) -> str:
+    """A path as a reader should see it: relative to the working folder or ``~`` when inside them."""
+    text = str(path)
+    if text.startswith("s3://"):
+        return text
+    resolved = Path(text).expanduser().resolve()
+    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+        try:
+            relative = resolved.relative_to(base)
+        except ValueError:
+            continue
+        return prefix + (str(relative) if str(relative) != "." else "") or "."
+    return text
+
+
 def data_package() -> str:
     return _env("FASHION_DATA_PACKAGE") or DEFAULT_DATA_PACKAGE
 
