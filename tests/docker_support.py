@@ -346,7 +346,7 @@ class Build:
 def build_image(engine: Engine, tag: str, context: Path = REPO, timeout: float = 2400) -> Build:
     """``docker build -t TAG CONTEXT``, timed; the log goes to test-artifacts/docker-build.log."""
     started = time.monotonic()
-    command = ["docker", "build", "--tag", tag, str(context)]
+    command = ["docker", "build", "--force-rm", "--tag", tag, str(context)]
     log(f"{' '.join(command)} (cold: several minutes; cached: seconds)")
     result = subprocess.run(["nice", "-n", "10", *command], env=engine.env, capture_output=True,
                             text=True, timeout=timeout)
