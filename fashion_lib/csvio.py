@@ -128,12 +128,16 @@ def read_rows(path: Path) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty((0, FIELDS), np.uint16)
 
 
-def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None) -> Dataset:
-    """Load a Fashion-MNIST CSV into uint8 arrays, validating it on the way."""
+def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None,
+             all_classes: bool = True) -> Dataset:
+    """Load a Fashion-MNIST CSV into uint8 arrays, validating it on the way.
+
+    ``all_classes=False`` accepts files that hold only some classes (images to classify).
+    """
     from . import validate
 
     path = Path(path)
     rows = read_rows(path)
-    validate.check_values(path, rows, expected_rows)
+    validate.check_values(path, rows, expected_rows, all_classes=all_classes)
     images = rows[:, 1:].astype(np.uint8).reshape(-1, 28, 28)
     return Dataset(images, rows[:, 0].astype(np.uint8))

@@ -41,7 +41,7 @@ def load_images(paths: Sequence[str | Path]) -> Inputs:
         if not path.is_file():
             raise ConfigError(f"{path}: no such file; expected a 28x28 PNG or a CSV in the data layout")
         if path.suffix.lower() == ".csv":
-            data = load_csv(path)
+            data = load_csv(path, all_classes=False)
             images.append(data.images)
             sources += [f"{path}:{line}" for line in range(2, len(data) + 2)]
         else:

@@ -1,0 +1,164 @@
+"""The main job through the CLI: train, publish, lineage, fetch, predict, reproduce, refuse bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_lib import registry, settings
+from fashion_lib.csvio import write_csv
+from fashion_lib.sources import find_in
+
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(find_in(settings.DEBIAN_DATASET_DIR) is None,
+                                                   reason="Debian package dataset-fashion-mnist is not installed")]
+QUICK = ["--preset", "quick", "--limit", "5000", "--epochs", "3"]
+
+
+def fashion(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
+    env = {**os.environ, "FASHION_HOME": str(home), "QUILT_MINIMIZE_STDOUT": "true"}
+    env.pop("FASHION_REGISTRY", None)
+    return subprocess.run([sys.executable, "-m", "fashion_lib", *args], env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _value(output: str, label: str) -> str:
+    return next(line.split(": ", 1)[1] for line in output.splitlines() if line.startswith(label + ": "))
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("home")
+
+
+@pytest.fixture(scope="module")
+def trained(home: Path) -> dict[str, str]:
+    run = fashion("train", *QUICK, "--push", "--output-dir", str(home / "run"), home=home)
+    assert run.returncode == 0, run.stderr
+    return {"model": _value(run.stdout, "model top hash"), "data": _value(run.stdout, "data top hash"),
+            "accuracy": _value(run.stdout, "test accuracy"), "output": run.stdout + run.stderr}
+
+
+def test_train_push_publishes_model_with_lineage(trained: dict[str, str], home: Path) -> None:
+    assert float(trained["accuracy"]) > 0.5
+    assert "epoch 3/3" in trained["output"]  # progress per epoch
+    for name in ("clf.keras", "history.csv", "metrics.json", "config.json"):
+        assert (home / "run" / name).is_file()
+    top, meta, message = registry.read_meta("fashion-mnist/model", registry=str(home / "registry"))
+    assert top == trained["model"] and "test accuracy" in message
+    assert meta["data"] == {"name": "fashion-mnist/data", "top_hash": trained["data"], "registry": str(home / "registry")}
+    assert len(meta["code"]["commit"]) == 40 and isinstance(meta["code"]["dirty"], bool)
+    req = (Path(__file__).parents[1] / "requirements.txt").read_bytes()
+    assert meta["environment"]["requirements_sha256"] == __import__("hashlib").sha256(req).hexdigest()
+    assert meta["environment"]["tensorflow"].startswith("2.21")
+    assert meta["training"]["config"]["epochs"] == 3 and meta["training"]["epochs_run"] == 3
+    assert meta["training"]["started"] <= meta["training"]["finished"]
+    assert abs(meta["metrics"]["test_accuracy"] - float(trained["accuracy"])) < 1e-4
+
+
+def test_lineage_command(trained: dict[str, str], home: Path) -> None:
+    run = fashion("lineage", trained["model"][:10], home=home)
+    assert run.returncode == 0, run.stderr
+    assert f"fashion-mnist/data@{trained['data'][:12]}" in run.stdout
+    assert "requirements.txt sha256" in run.stdout and "commit " in run.stdout
+
+
+def test_model_fetch_and_predict(trained: dict[str, str], home: Path, tmp_path: Path) -> None:
+    run = fashion("model", "fetch", "--dest", str(tmp_path / "m"), home=home)
+    assert run.returncode == 0 and "all files verified" in run.stdout
+    assert (tmp_path / "m" / "clf.keras").is_file() and "Test accuracy" in (tmp_path / "m" / "README.md").read_text()
+    from PIL import Image
+
+    from fashion_lib import idx
+
+    images = idx.load_images(find_in(settings.DEBIAN_DATASET_DIR)["t10k-images-idx3-ubyte"])[:3]
+    labels = idx.load_labels(find_in(settings.DEBIAN_DATASET_DIR)["t10k-labels-idx1-ubyte"])[:3]
+    Image.fromarray(images[0]).save(tmp_path / "shoe.png")
+    write_csv(images, labels, tmp_path / "three.csv")
+    run = fashion("predict", str(tmp_path / "shoe.png"), str(tmp_path / "three.csv"), home=home)
+    assert run.returncode == 0, run.stderr
+    rows = [line.split("\t") for line in run.stdout.strip().splitlines()]
+    assert len(rows) == 4 and rows[0][0].endswith("shoe.png") and rows[1][0].endswith("three.csv:2")
+    assert rows[0][1:3] == rows[1][1:3]  # same image, same answer
+    bad = fashion("predict", str(tmp_path / "nope.png"), home=home)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "no such file" in bad.stderr
+
+
+def test_corrupted_model_in_registry_is_refused(trained: dict[str, str], home: Path, tmp_path: Path) -> None:
+    reg = tmp_path / "reg"
+    model = home / "run" / "clf.keras"
+    top = registry.push("t/model", {"clf.keras": model}, registry=str(reg))
+    victim = next(p for p in (reg / "objects").iterdir() if p.stat().st_size == model.stat().st_size)
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    run = fashion("model", "fetch", "--registry", str(reg), "--model-package", "t/model", "--dest",
+                  str(tmp_path / "out"), home=home)
+    assert run.returncode == 3, run.stderr
+    assert run.stderr.startswith("fashion: error: ") and "clf.keras" in run.stderr and "Traceback" not in run.stderr
+    assert not (tmp_path / "out" / "clf.keras").exists()
+    assert top
+
+
+def test_reproduce_retrains_from_recorded_data_and_config(trained: dict[str, str], home: Path) -> None:
+    run = fashion("reproduce", trained["model"], "--output-dir", str(home / "again"), home=home)
+    assert run.returncode == 0, run.stderr
+    assert f"fashion-mnist/data@{trained['data'][:12]}" in run.stderr
+    line = next(l for l in run.stdout.splitlines() if l.startswith("test_accuracy"))
+    recorded, reproduced = (float(x) for x in line.split()[1:3])
+    assert recorded == pytest.approx(float(trained["accuracy"]), abs=1e-4)
+    assert abs(reproduced - recorded) < 0.05
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--epochs", "0"], "epochs=0 is invalid; expected an integer from 1 to 1000"),
+    (["--batch-size", "-1"], "batch_size=-1 is invalid"),
+    (["--set", "optimizer=nesterov"], "optimizer='nesterov' is invalid; expected one of"),
+    (["--preset", "huge"], "unknown preset 'huge'"),
+    (["--set", "dropout"], "expected KEY=VALUE"),
+])
+def test_bad_config_is_one_line(home: Path, args: list[str], message: str) -> None:
+    run = fashion("train", *args, home=home, timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and message in run.stderr, run.stderr
+
+
+def test_invalid_data_package_refused_before_training(home: Path, tmp_path: Path) -> None:
+    source = find_in(settings.DEBIAN_DATASET_DIR)
+    from fashion_lib import idx
+
+    images = idx.load_images(source["t10k-images-idx3-ubyte"])
+    labels = idx.load_labels(source["t10k-labels-idx1-ubyte"]).copy()
+    labels[labels == 3] = 4  # no dresses left: a broken package, pushed around the circuit breaker
+    test_csv = write_csv(images, labels, tmp_path / "fashion-mnist_test.csv")
+    train_csv = home / "data" / "fashion-mnist_train.csv"
+    reg = tmp_path / "reg"
+    registry.push("fashion-mnist/data", {test_csv.name: test_csv, train_csv.name: train_csv}, registry=str(reg))
+    run = fashion("train", *QUICK, "--registry", str(reg), "--output-dir", str(tmp_path / "run"), home=home)
+    assert run.returncode == 1, run.stderr
+    assert "fashion-mnist_test.csv: no rows of class 3 (Dress)" in run.stderr
+    assert "epoch" not in run.stdout and not (tmp_path / "run" / "clf.keras").exists()
+
+
+def test_interrupted_training_publishes_nothing(home: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "FASHION_HOME": str(home), "QUILT_MINIMIZE_STDOUT": "true"}
+    reg = tmp_path / "reg"
+    proc = subprocess.Popen([sys.executable, "-m", "fashion_lib", "train", "--preset", "quick", "--epochs", "30",
+                             "--push", "--registry", str(reg), "--output-dir", str(tmp_path / "run")],
+                            env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    deadline = time.time() + 300
+    for line in proc.stdout:
+        if line.startswith("epoch 1/") or time.time() > deadline:
+            break
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    names = {v.name for v in registry.list_versions(registry=str(reg))}
+    assert "fashion-mnist/model" not in names
+    assert not list((tmp_path / "run").glob("*.keras")) and not list((tmp_path / "run").glob("*.part*"))
