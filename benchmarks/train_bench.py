@@ -1,0 +1,193 @@
+"""Training benchmark: our default recipe against the keras.io "simple MNIST convnet".
+
+Both train on the same 55,000 images (the default fixed-seed split; 5,000 held out for
+validation), on this machine, back to back, in one run. After every epoch the benchmark
+(and only the benchmark) scores the model on the official 10,000 test images to report
+the wall time needed to reach 90 % and 93 % test accuracy; that scoring time is not
+counted. Nothing here feeds back into the recipe, which is chosen on the validation split.
+
+    .venv/bin/python benchmarks/train_bench.py            # ~15 min on 2 CPU cores
+    .venv/bin/python benchmarks/train_bench.py --quick    # smoke test: tiny subset, 2 epochs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from fashion_lib.config import TrainConfig  # noqa: E402
+from fashion_lib.csvio import Dataset  # noqa: E402
+from fashion_lib.idx import load_images, load_labels  # noqa: E402
+from fashion_lib.settings import DEBIAN_DATASET_DIR  # noqa: E402
+
+TARGETS = (0.90, 0.93)
+
+
+def load(raw: Path) -> tuple[Dataset, Dataset]:
+    def one(prefix: str) -> Dataset:
+        return Dataset(load_images(raw / f"{prefix}-images-idx3-ubyte.gz"),
+                       load_labels(raw / f"{prefix}-labels-idx1-ubyte.gz"))
+    return one("train"), one("t10k")
+
+
+def test_tracker(test: Dataset, tta: bool):
+    """A callback scoring the test set after each epoch; its own time is kept off the clock."""
+    import keras
+
+    from fashion_lib.evaluate import predict_proba
+
+    class Tracker(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.points: list[tuple[float, float, float]] = []  # (clock s, accuracy, accuracy with tta)
+            self.excluded = 0.0
+
+        def on_train_begin(self, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            t = time.perf_counter()
+            clock = t - self.start - self.excluded
+            probs = predict_proba(self.model, test.images, tta=False)
+            acc = float(np.mean(probs.argmax(1) == test.labels))
+            acc_tta = float(np.mean(predict_proba(self.model, test.images, tta=True).argmax(1) == test.labels)) \
+                if tta else acc
+            self.points.append((clock, acc, acc_tta))
+            print(f"  [bench] epoch {epoch + 1}: {clock:.0f}s on the clock, test {acc:.4f}"
+                  + (f" (tta {acc_tta:.4f})" if tta else ""), flush=True)
+            self.excluded += time.perf_counter() - t
+
+    return Tracker()
+
+
+def run_baseline(fit: Dataset, val: Dataset, test: Dataset, epochs: int) -> dict:
+    """keras.io/examples/vision/mnist_convnet, unchanged but for the data."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(42)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+        layers.MaxPooling2D(pool_size=(2, 2)),
+        layers.Flatten(),
+        layers.Dropout(0.5),
+        layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
+    scale = lambda d: (d.images.astype("float32")[..., None] / 255, keras.utils.to_categorical(d.labels, 10))  # noqa: E731
+    x, y = scale(fit)
+
+    class Timer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.t = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.t)
+
+    seconds: list[float] = []
+    tracker = test_tracker(Dataset(test.images[..., None], test.labels), tta=False)
+    start = time.perf_counter()
+    model.fit(x, y, batch_size=128, epochs=epochs, validation_data=scale(val), verbose=0,
+              callbacks=[Timer(), tracker])
+    total = time.perf_counter() - start - tracker.excluded
+    return summarise("keras.io convnet (Adam, batch 128)", model.count_params(), len(fit), seconds, total,
+                     tracker.points)
+
+
+def run_ours(train_set: Dataset, test: Dataset, config: TrainConfig) -> dict:
+    from fashion_lib.train import train
+
+    tracker = test_tracker(test, tta=config.tta)
+    result = train(config, train_set, callbacks=[tracker], verbose=1)
+    total = result.train_seconds - tracker.excluded
+    fit_images = (config.limit or len(train_set)) - config.validation_size
+    summary = summarise("fashion_lib default" + (" (flip TTA)" if config.tta else ""), result.model.count_params(),
+                        fit_images, result.history["seconds"], total, tracker.points, tta=config.tta)
+    summary["best_epoch"] = result.best_epoch
+    summary["validation"] = result.validation
+    return summary
+
+
+def summarise(name, params, images, seconds, total, points, tta=False) -> dict:
+    col = 2 if tta else 1
+
+    def reach(target):
+        return next((round(p[0], 1) for p in points if p[col] >= target), None)
+
+    per_epoch = statistics.median(seconds)
+    return {
+        "recipe": name, "params": params, "epochs": len(seconds), "train_images": images,
+        "s_per_epoch": round(per_epoch, 2), "images_per_s": round(images / per_epoch),
+        "train_s": round(total, 1),
+        **{f"t_{int(t * 100)}": reach(t) for t in TARGETS},
+        "final_test": points[-1][1], "final_test_tta": points[-1][2] if tta else None,
+        "best_test_seen": max(p[col] for p in points),
+    }
+
+
+def table(rows: list[dict]) -> str:
+    head = ["recipe", "params", "epochs", "s/epoch", "img/s", "train s", "to 90%", "to 93%", "final test", "with TTA"]
+    fmt = lambda v, pct=False: "-" if v is None else (f"{v * 100:.2f}%" if pct else str(v))  # noqa: E731
+    lines = [head] + [[r["recipe"], f"{r['params']:,}", str(r["epochs"]), f"{r['s_per_epoch']:.1f}",
+                       str(r["images_per_s"]), f"{r['train_s']:.0f}", fmt(r["t_90"]), fmt(r["t_93"]),
+                       fmt(r["final_test"], True), fmt(r["final_test_tta"], True)] for r in rows]
+    widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+    out = ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
+    out.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--raw", type=Path, default=DEBIAN_DATASET_DIR, help="folder with the four IDX files")
+    parser.add_argument("--baseline-epochs", type=int, default=15)
+    parser.add_argument("--quick", action="store_true", help="smoke test on a small subset")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+
+    train_set, test = load(args.raw)
+    config = TrainConfig.from_preset("default")
+    epochs = args.baseline_epochs
+    if args.quick:
+        config = config.replace(limit=3000, validation_size=500, epochs=2)
+        test = Dataset(test.images[:2000], test.labels[:2000])
+        epochs = 2
+    from fashion_lib.train import split_validation
+
+    fit, val = split_validation(train_set, config)
+    print(f"baseline: keras.io convnet, {epochs} epochs", flush=True)
+    baseline = run_baseline(fit, val, test, epochs)
+    print(f"ours: {json.dumps(config.to_dict(), sort_keys=True)}", flush=True)
+    ours = run_ours(train_set, test, config)
+
+    rows = [baseline, ours]
+    print()
+    print(table(rows))
+    print()
+    print(f"ours / baseline: time per epoch x{ours['s_per_epoch'] / baseline['s_per_epoch']:.2f}, "
+          f"images/s x{ours['images_per_s'] / baseline['images_per_s']:.2f}, "
+          f"training time x{ours['train_s'] / baseline['train_s']:.2f}")
+    if ours["t_90"] and baseline["t_90"]:
+        print(f"time to 90 % test accuracy: x{ours['t_90'] / baseline['t_90']:.2f} "
+              f"({ours['t_90']:.0f}s vs {baseline['t_90']:.0f}s)")
+    print(f"final test accuracy: {ours['final_test'] * 100:.2f}% vs {baseline['final_test'] * 100:.2f}% "
+          f"({(ours['final_test'] - baseline['final_test']) * 100:+.2f} points; "
+          f"with TTA {ours['final_test_tta'] * 100:.2f}%)" if ours["final_test_tta"] is not None else "")
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,42 @@
+"""Classify raw images with a trained model."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from .classes import CLASS_NAMES
+from .errors import ModelError
+
+
+class Prediction(NamedTuple):
+    class_id: int
+    class_name: str
+    probabilities: tuple[float, ...]   # one per class, in label order
+
+    @property
+    def confidence(self) -> float:
+        return self.probabilities[self.class_id]
+
+
+def check_images(images) -> np.ndarray:
+    """``images`` as a uint8 ``N x 28 x 28`` array (a single 28x28 image becomes N=1)."""
+    array = np.asarray(images)
+    if array.dtype != np.uint8:
+        raise ModelError(f"images must be uint8 pixels 0..255 (raw, unscaled), got dtype {array.dtype}; "
+                         "convert with np.asarray(x, dtype=np.uint8)")
+    if array.shape == (28, 28):
+        array = array[None]
+    if array.ndim != 3 or array.shape[1:] != (28, 28):
+        raise ModelError(f"images must be 28x28 or N x 28 x 28, got shape {array.shape}")
+    return array
+
+
+def predict(model, images, *, tta: bool = False, batch_size: int = 1024) -> list[Prediction]:
+    """One :class:`Prediction` per image, for raw uint8 ``N x 28 x 28`` (or one ``28 x 28``) images."""
+    from .evaluate import predict_proba
+
+    array = check_images(images)
+    probs = predict_proba(model, array, tta=tta, batch_size=batch_size)
+    return [Prediction(int(p.argmax()), CLASS_NAMES[int(p.argmax())], tuple(float(v) for v in p)) for p in probs]

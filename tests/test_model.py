@@ -1,0 +1,196 @@
+"""Model tests: config validation, building, saving/loading, prediction and metrics."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from fashion_lib.config import PRESETS, TrainConfig
+from fashion_lib.errors import ConfigError, ModelError
+
+TINY = TrainConfig(stages=[[4], [8]], dense_units=16)
+
+
+# --------------------------------------------------------------------------- config
+
+
+@pytest.mark.parametrize("field, value, expected", [
+    ("epochs", 0, "epochs=0 is invalid; expected an integer from 1 to 1000"),
+    ("epochs", -1, "epochs=-1 is invalid; expected an integer from 1 to 1000"),
+    ("batch_size", -1, "batch_size=-1 is invalid; expected an integer from 1 to 65536"),
+    ("batch_size", 2.5, "batch_size=2.5 is invalid"),
+    ("optimizer", "adamx", "optimizer='adamx' is invalid; expected one of adamw, adam, sgd, rmsprop"),
+    ("learning_rate", 0, "learning_rate=0 is invalid; expected a number in (0, 10]"),
+    ("dropout", 1.0, "dropout=1.0 is invalid"),
+    ("label_smoothing", -0.1, "label_smoothing=-0.1 is invalid"),
+    ("stages", [], "stages=[] is invalid"),
+    ("head", "mlp", "head='mlp' is invalid; expected one of flatten, gap"),
+    ("tta", "yes", "tta='yes' is invalid; expected true or false"),
+    ("limit", -5, "limit=-5 is invalid"),
+])
+def test_invalid_settings_name_field_and_range_in_one_line(field, value, expected):
+    with pytest.raises(ConfigError) as info:
+        TrainConfig.from_preset("default", **{field: value})
+    message = str(info.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_unknown_preset_and_unknown_setting_are_named():
+    with pytest.raises(ConfigError, match=r"unknown preset 'fast'; choose one of: default, quick"):
+        TrainConfig.from_preset("fast")
+    with pytest.raises(ConfigError, match=r"unknown setting 'epoch'"):
+        TrainConfig.from_preset("quick", epoch=3)
+
+
+def test_presets_are_valid_and_round_trip_through_json():
+    for name in PRESETS:
+        config = TrainConfig.from_preset(name)
+        again = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+        assert again == config
+    assert TrainConfig.from_preset("quick", epochs=2).epochs == 2
+    with pytest.raises(ConfigError, match="unknown setting 'colour'"):
+        TrainConfig.from_dict({**TrainConfig().to_dict(), "colour": "red"})
+
+
+def test_importing_the_library_does_not_import_tensorflow():
+    code = ("import sys, fashion_lib.config, fashion_lib.model, fashion_lib.train, fashion_lib.evaluate, "
+            "fashion_lib.predict; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]
+
+
+# --------------------------------------------------------------------------- model
+
+
+@pytest.fixture(scope="module")
+def tiny_model():
+    from fashion_lib.model import build_model
+
+    return build_model(TINY)
+
+
+@pytest.fixture(scope="module")
+def images():
+    return np.random.default_rng(0).integers(0, 256, size=(16, 28, 28), dtype=np.uint8)
+
+
+def test_model_takes_raw_uint8_and_outputs_ten_probabilities(tiny_model, images):
+    assert tiny_model.inputs[0].dtype == "uint8"
+    assert tuple(tiny_model.inputs[0].shape) == (None, 28, 28)
+    assert tuple(tiny_model.outputs[0].shape) == (None, 10)
+    assert tiny_model.layers[-1].activation.__name__ == "softmax"
+    probs = np.asarray(tiny_model.predict(images, verbose=0))
+    assert probs.shape == (16, 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+    assert (probs >= 0).all()
+
+
+def test_default_architecture_matches_config():
+    from fashion_lib.model import build_model
+
+    config = TrainConfig.from_preset("default")
+    model = build_model(config)
+    convs = [layer for layer in model.layers if layer.__class__.__name__ == "Conv2D"]
+    assert [c.filters for c in convs] == [w for stage in config.stages for w in stage]
+    assert any(layer.__class__.__name__ == "Rescaling" for layer in model.layers)
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_save_and_load_round_trip_predictions(tiny_model, images, tmp_path, suffix):
+    from fashion_lib.model import load_model_file, save_model
+
+    path = save_model(tiny_model, tmp_path / f"clf{suffix}")
+    assert path.is_file()
+    assert [p.name for p in tmp_path.iterdir()] == [f"clf{suffix}"]  # no temporary leftovers
+    loaded = load_model_file(path)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), tiny_model.predict(images, verbose=0),
+                               rtol=1e-6, atol=1e-6)
+
+
+def test_save_refuses_unknown_suffix(tiny_model, tmp_path):
+    from fashion_lib.model import save_model
+
+    with pytest.raises(ModelError, match=r"unknown model file type '.pt'"):
+        save_model(tiny_model, tmp_path / "clf.pt")
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_corrupted_model_file_is_a_clear_model_error(tiny_model, tmp_path, damage, suffix):
+    from fashion_lib.model import load_model_file, save_model
+
+    path = tmp_path / f"clf{suffix}"
+    if damage == "garbage":
+        path.write_bytes(b"this is not a model\n" * 50)
+    else:
+        save_model(tiny_model, path)
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelError) as info:
+        load_model_file(path)
+    message = str(info.value)
+    assert str(path) in message and "\n" not in message
+    assert "corrupted" in message or "cannot load" in message
+
+
+def test_missing_model_file_is_a_clear_model_error(tmp_path):
+    from fashion_lib.model import load_model_file
+
+    with pytest.raises(ModelError, match="model file not found"):
+        load_model_file(tmp_path / "nope.keras")
+
+
+# --------------------------------------------------------------------------- predict / metrics
+
+
+def test_predict_accepts_batches_and_single_images(tiny_model, images):
+    from fashion_lib.classes import CLASS_NAMES
+    from fashion_lib.predict import predict
+
+    many = predict(tiny_model, images)
+    assert len(many) == 16
+    one = predict(tiny_model, images[3])
+    assert len(one) == 1 and one[0].class_id == many[3].class_id
+    p = many[0]
+    assert p.class_name == CLASS_NAMES[p.class_id]
+    assert len(p.probabilities) == 10 and abs(sum(p.probabilities) - 1) < 1e-4
+    assert p.confidence == max(p.probabilities)
+
+
+@pytest.mark.parametrize("bad, match", [
+    (np.zeros((2, 28, 28), np.float32), "must be uint8"),
+    (np.zeros((2, 784), np.uint8), r"got shape \(2, 784\)"),
+    (np.zeros((32, 32), np.uint8), r"got shape \(32, 32\)"),
+])
+def test_predict_rejects_wrong_dtype_or_shape(tiny_model, bad, match):
+    from fashion_lib.predict import predict
+
+    with pytest.raises(ModelError, match=match):
+        predict(tiny_model, bad)
+
+
+def test_metrics_from_probabilities_by_hand():
+    from fashion_lib.evaluate import metrics_from_probabilities
+
+    labels = np.array([0, 0, 1, 1, 2])
+    predicted = np.array([0, 1, 1, 1, 0])
+    probs = np.full((5, 10), 0.01)
+    probs[np.arange(5), predicted] = 0.91
+    ev = metrics_from_probabilities(probs, labels)
+    assert ev.accuracy == pytest.approx(3 / 5)
+    assert ev.confusion[0, 0] == 1 and ev.confusion[0, 1] == 1 and ev.confusion[2, 0] == 1
+    assert ev.confusion.sum() == 5 and ev.confusion.dtype.kind == "i"
+    assert ev.precision[0] == pytest.approx(0.5) and ev.recall[0] == pytest.approx(0.5)
+    assert ev.precision[1] == pytest.approx(2 / 3) and ev.recall[1] == pytest.approx(1.0)
+    assert ev.f1[1] == pytest.approx(0.8) and ev.f1[2] == 0.0
+    assert list(ev.misclassified) == [1, 4]
+    assert list(ev.true) == [0, 2] and list(ev.predicted) == [1, 0]
+    d = json.loads(json.dumps(ev.to_dict()))
+    assert d["confusion_matrix"][0][:2] == [1, 1]
+    assert d["per_class"]["Trouser"]["recall"] == 1.0
+    assert {m["index"] for m in d["misclassified"]} == {1, 4}

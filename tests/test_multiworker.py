@@ -1,0 +1,78 @@
+"""Real multi-worker training: two processes on 127.0.0.1 under MultiWorkerMirroredStrategy."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+RAW = Path("/usr/share/datasets/fashion-mnist")
+WORKER = Path(__file__).with_name("multiworker_worker.py")
+TIMEOUT_S = 300
+
+
+def _free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+@pytest.mark.slow
+def test_two_workers_train_in_lockstep_and_chief_saves(tmp_path):
+    if not (RAW / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real Fashion-MNIST IDX files not found in {RAW}")
+    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+    root = Path(__file__).resolve().parents[1]
+    procs, logs = [], []
+    for index in range(2):
+        env = {**os.environ,
+               "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}),
+               "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2",
+               "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        log = open(tmp_path / f"worker-{index}.log", "w")
+        logs.append(log)
+        procs.append(subprocess.Popen([sys.executable, str(WORKER), str(tmp_path), str(RAW)], env=env,
+                                      stdout=log, stderr=subprocess.STDOUT, cwd=root))
+    deadline = time.monotonic() + TIMEOUT_S
+    try:
+        for p in procs:
+            p.wait(timeout=max(1.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        pass
+    finally:
+        for p in procs:  # only our own children
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+        for log in logs:
+            log.close()
+    output = "\n".join(f"--- worker {i} (exit {p.returncode})\n" + (tmp_path / f"worker-{i}.log").read_text()[-3000:]
+                       for i, p in enumerate(procs))
+    assert all(p.returncode == 0 for p in procs), output
+
+    digests = [(tmp_path / f"weights-{i}.sha256").read_text() for i in range(2)]
+    assert digests[0] == digests[1], output
+    assert "replicas 2" in output
+
+    from fashion_lib.idx import load_images
+    from fashion_lib.model import load_model_file
+
+    model_path = tmp_path / "clf.keras"
+    assert model_path.is_file(), output
+    model = load_model_file(model_path)
+    probs = model.predict(load_images(RAW / "t10k-images-idx3-ubyte.gz")[:100], verbose=0)
+    assert probs.shape == (100, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
+    import hashlib
+    assert hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest() == digests[0]

@@ -1,0 +1,168 @@
+"""Training tests on real Fashion-MNIST: split, augmentation, a quick real run, determinism."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_lib.config import TrainConfig
+from fashion_lib.csvio import Dataset
+from fashion_lib.errors import ConfigError
+
+RAW = Path("/usr/share/datasets/fashion-mnist")
+
+
+def _load(kind: str) -> Dataset:
+    from fashion_lib.idx import load_images, load_labels
+
+    prefix = "train" if kind == "train" else "t10k"
+    images, labels = RAW / f"{prefix}-images-idx3-ubyte.gz", RAW / f"{prefix}-labels-idx1-ubyte.gz"
+    if not images.is_file() or not labels.is_file():
+        pytest.skip(f"real Fashion-MNIST IDX files not found in {RAW}")
+    return Dataset(load_images(images), load_labels(labels))
+
+
+@pytest.fixture(scope="module")
+def train_set() -> Dataset:
+    return _load("train")
+
+
+@pytest.fixture(scope="module")
+def test_subset() -> Dataset:
+    test = _load("test")
+    return Dataset(test.images[:2000], test.labels[:2000])
+
+
+# --------------------------------------------------------------------------- data
+
+
+def test_validation_split_is_fixed_disjoint_and_sized(train_set):
+    from fashion_lib.train import split_validation
+
+    config = TrainConfig(limit=3000, validation_size=500, seed=7)
+    fit_a, val_a = split_validation(train_set, config)
+    fit_b, val_b = split_validation(train_set, config)
+    assert len(fit_a) == 2500 and len(val_a) == 500
+    np.testing.assert_array_equal(val_a.images, val_b.images)
+    np.testing.assert_array_equal(fit_a.labels, fit_b.labels)
+    fit_keys = {img.tobytes() for img in fit_a.images}
+    assert not any(img.tobytes() in fit_keys for img in val_a.images)
+    _, val_other = split_validation(train_set, config.replace(seed=8))
+    assert not np.array_equal(val_a.labels, val_other.labels)
+
+
+def test_validation_larger_than_subset_is_a_config_error(train_set):
+    from fashion_lib.train import split_validation
+
+    with pytest.raises(ConfigError, match="validation_size=1000 leaves no training images"):
+        split_validation(train_set, TrainConfig(limit=1000, validation_size=1000))
+
+
+def test_flip_and_translate_are_vectorised_and_seeded(train_set):
+    import tensorflow as tf
+
+    from fashion_lib.train import flip_batch, translate_batch
+
+    batch = tf.constant(train_set.images[:64])
+    seed = tf.constant([3, 4], tf.int64)
+    flipped = flip_batch(batch, seed).numpy()
+    mirrored = np.array([np.array_equal(f, x[:, ::-1]) and not np.array_equal(f, x)
+                         for f, x in zip(flipped, train_set.images[:64])])
+    unchanged = np.array([np.array_equal(f, x) for f, x in zip(flipped, train_set.images[:64])])
+    assert (mirrored | unchanged).all() and 10 < mirrored.sum() < 54
+    np.testing.assert_array_equal(flip_batch(batch, seed).numpy(), flipped)
+    moved = translate_batch(batch, seed, 2).numpy()
+    assert moved.shape == (64, 28, 28) and moved.dtype == np.uint8
+    assert moved.sum() <= train_set.images[:64].astype(np.int64).sum()  # shifting only drops pixels
+
+
+def test_pipeline_yields_uint8_batches_and_one_hot_labels(train_set):
+    from fashion_lib.train import make_dataset
+
+    data = Dataset(train_set.images[:600], train_set.labels[:600])
+    images, labels = next(iter(make_dataset(data, TrainConfig(batch_size=128), training=True)))
+    assert images.dtype.name == "uint8" and tuple(images.shape) == (128, 28, 28)
+    assert tuple(labels.shape) == (128, 10) and np.allclose(labels.numpy().sum(axis=1), 1)
+
+
+# --------------------------------------------------------------------------- training
+
+
+@pytest.fixture(scope="module")
+def quick_run(train_set, tmp_path_factory):
+    from fashion_lib.train import train
+
+    out = tmp_path_factory.mktemp("quick")
+    return train(TrainConfig.from_preset("quick"), train_set, output_dir=out, verbose=1), out
+
+
+def test_quick_preset_learns_well_above_chance(quick_run, test_subset):
+    from fashion_lib.evaluate import evaluate
+
+    result, _ = quick_run
+    evaluation = evaluate(result.model, test_subset, tta=True)
+    assert evaluation.accuracy > 0.80, evaluation.accuracy  # chance is 0.10; quick reaches ~0.87
+    assert result.validation["accuracy"] > 0.80
+    assert evaluation.confusion.sum() == 2000
+    assert len(evaluation.misclassified) == round((1 - evaluation.accuracy) * 2000)
+
+
+def test_training_records_history_per_epoch(quick_run):
+    result, out = quick_run
+    config = TrainConfig.from_preset("quick")
+    assert result.epochs_run == config.epochs
+    assert 1 <= result.best_epoch <= config.epochs
+    assert result.history["val_accuracy"][result.best_epoch - 1] == max(result.history["val_accuracy"])
+    rows = list(csv.DictReader(open(out / "history.csv")))
+    assert [int(r["epoch"]) for r in rows] == list(range(1, config.epochs + 1))
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"} <= set(rows[0])
+    assert json.loads((out / "history.json").read_text())[-1]["epoch"] == config.epochs
+    assert TrainConfig.from_dict(json.loads((out / "config.json").read_text())) == config
+    lrs = result.history["lr"]
+    assert lrs[-1] < max(lrs)  # warm-up then cosine decay
+
+
+def test_trained_model_round_trips_through_both_formats(quick_run, test_subset, tmp_path):
+    from fashion_lib.model import load_model_file, save_model
+    from fashion_lib.predict import predict
+
+    model = quick_run[0].model
+    expected = [p.class_id for p in predict(model, test_subset.images[:200])]
+    for name in ("clf.keras", "clf.h5"):
+        loaded = load_model_file(save_model(model, tmp_path / name))
+        assert [p.class_id for p in predict(loaded, test_subset.images[:200])] == expected
+
+
+def test_early_stopping_restores_best_weights(train_set):
+    import keras
+
+    from fashion_lib.train import train
+
+    class Sabotage(keras.callbacks.Callback):
+        """Wreck the weights after the last epoch's validation: restoring must undo it."""
+
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 1:
+                logs["val_accuracy"] = 0.0  # pretend the last epoch was the worst
+
+    config = TrainConfig.from_preset("quick", limit=3000, validation_size=500, epochs=2,
+                                     early_stopping_patience=1)
+    result = train(config, train_set, callbacks=[Sabotage()], verbose=0)
+    assert result.best_epoch == 1
+
+
+def test_seeded_deterministic_runs_are_identical(train_set):
+    from fashion_lib.train import train
+
+    config = TrainConfig.from_preset("quick", limit=1500, validation_size=300, epochs=1, deterministic=True)
+    a = train(config, train_set, verbose=0).model.get_weights()
+    b = train(config, train_set, verbose=0).model.get_weights()
+    assert len(a) == len(b)
+    for wa, wb in zip(a, b):
+        np.testing.assert_array_equal(wa, wb)
+    c = train(config.replace(seed=43), train_set, verbose=0).model.get_weights()
+    assert not all(np.array_equal(wa, wc) for wa, wc in zip(a, c))
