@@ -11,3 +11,7 @@ os.environ["XDG_DATA_HOME"] = os.path.join(_QUILT_HOME, "data")
 os.environ["XDG_CACHE_HOME"] = os.path.join(_QUILT_HOME, "cache")
 os.environ.setdefault("QUILT_MINIMIZE_STDOUT", "true")
 os.environ.setdefault("QUILT_DISABLE_USAGE_METRICS", "true")
+
+# Tests never touch the project's own registry, data or outputs, nor a registry the user set.
+os.environ["FASHION_HOME"] = tempfile.mkdtemp(prefix="fashion-tests-home-")
+os.environ.pop("FASHION_REGISTRY", None)
