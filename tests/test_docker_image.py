@@ -161,6 +161,18 @@ def test_image_contents(engine, image):
     assert kernels["fashion-mnist"]["spec"]["display_name"] == browser.KERNEL_DISPLAY_NAME
 
 
+@pytest.mark.docker
+@pytest.mark.slow
+def test_image_runs_as_another_uid(engine, image):
+    """`--user UID:GID` (to write a bind mount as yourself): the entry point finds a writable HOME."""
+    script = ("id -u; test -w \"$HOME\" && echo HOME-writable; "
+              "python -c 'from fashion_lib import settings; print(\"home\", settings.home(), settings.registry())'")
+    out = engine.text("run", "--rm", "--user", "4242:4242", image.tag, "sh", "-c", script)
+    assert out.splitlines()[0] == "4242"
+    assert "HOME-writable" in out, out
+    assert "home /data /data/registry" in out, out
+
+
 # --- the running lab ------------------------------------------------------------------------------
 
 @pytest.mark.docker
