@@ -23,8 +23,12 @@ if TYPE_CHECKING:  # pragma: no cover
 MODEL_FORMATS = (".keras", ".h5")
 
 
-def build_model(config: TrainConfig | None = None) -> "keras.Model":
-    """A small VGG-style CNN: stages of 3x3 conv (+BN, ReLU) and 2x2 max-pooling, then a dense head."""
+def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = False) -> "keras.Model":
+    """A small VGG-style CNN: stages of 3x3 conv (+BN, ReLU) and 2x2 max-pooling, then a dense head.
+
+    ``sync_batch_norm``: batch statistics over all replicas (several workers/GPUs), which also
+    keeps every worker's moving averages identical.
+    """
     import keras
     from keras import layers
 
@@ -41,7 +45,7 @@ def build_model(config: TrainConfig | None = None) -> "keras.Model":
                 # max-pooling first: batch norm and ReLU then touch a quarter of the values
                 x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
             if config.batch_norm:
-                x = layers.BatchNormalization(momentum=config.bn_momentum, name=f"{name}_bn")(x)
+                x = layers.BatchNormalization(momentum=config.bn_momentum, synchronized=sync_batch_norm, name=f"{name}_bn")(x)
             x = layers.ReLU(name=f"{name}_relu")(x)
         if not config.pool_before_bn:
             x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
@@ -54,7 +58,8 @@ def build_model(config: TrainConfig | None = None) -> "keras.Model":
     if config.dense_units:
         x = layers.Dense(config.dense_units, use_bias=not config.batch_norm, name="dense")(x)
         if config.batch_norm:
-            x = layers.BatchNormalization(momentum=config.bn_momentum, name="dense_bn")(x)
+            x = layers.BatchNormalization(momentum=config.bn_momentum, synchronized=sync_batch_norm,
+                                           name="dense_bn")(x)
         x = layers.ReLU(name="dense_relu")(x)
     if config.dropout:
         x = layers.Dropout(config.dropout, name="dropout")(x)

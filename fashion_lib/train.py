@@ -105,8 +105,14 @@ def translate_batch(images, seed, max_shift: int):
     return tf.gather(out, cols, axis=2, batch_dims=1)
 
 
-def make_dataset(data: Dataset, config: TrainConfig, *, training: bool, batch_size: int | None = None):
-    """A ``tf.data.Dataset`` of ``(uint8 images, one-hot labels)`` batches."""
+def make_dataset(data: Dataset, config: TrainConfig, *, training: bool, batch_size: int | None = None,
+                 image_dtype: str = "uint8"):
+    """A ``tf.data.Dataset`` of ``(uint8 images, one-hot labels)`` batches.
+
+    ``image_dtype="float32"`` casts the (still unscaled, 0..255) pixels at the very end: Keras
+    all-reduces one batch across workers to build the model, and the collective ops of
+    ``MultiWorkerMirroredStrategy`` do not take uint8. The model's uint8 input accepts both.
+    """
     import tensorflow as tf
 
     batch_size = batch_size or config.batch_size
@@ -129,7 +135,8 @@ def make_dataset(data: Dataset, config: TrainConfig, *, training: bool, batch_si
             return images, labels
 
         ds = ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.map(lambda x, y: (x, tf.one_hot(tf.cast(y, tf.int32), 10)), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(lambda x, y: (tf.cast(x, image_dtype), tf.one_hot(tf.cast(y, tf.int32), 10)),
+                num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -155,6 +162,11 @@ def strategy_from_environment():
     return tf.distribute.get_strategy()
 
 
+def _is_multi_worker(strategy) -> bool:
+    resolver = getattr(strategy, "cluster_resolver", None)
+    return bool(resolver is not None and resolver.cluster_spec().as_dict())
+
+
 def is_chief(strategy) -> bool:
     """True on the worker that writes files (always true without a cluster)."""
     resolver = getattr(strategy, "cluster_resolver", None)
@@ -163,6 +175,81 @@ def is_chief(strategy) -> bool:
     task_type, task_id = resolver.task_type, resolver.task_id
     return task_type == "chief" or (task_type == "worker" and task_id == 0
                                     and "chief" not in resolver.cluster_spec().as_dict())
+
+
+# ---------------------------------------------------------------------------- multi-worker loop
+
+
+def _local_predict(model, images: np.ndarray, *, tta: bool = False, batch_size: int = 1024) -> np.ndarray:
+    """Probabilities computed on this worker alone (every worker holds the same weights)."""
+    def run(x):
+        return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
+                               for i in range(0, len(x), batch_size)])
+    probs = run(images)
+    return (probs + run(np.ascontiguousarray(images[:, :, ::-1]))) / 2 if tta else probs
+
+
+def _fit_multi_worker(model, config: TrainConfig, strategy, train_ds, val_data, steps_per_epoch: int,
+                      callbacks: list) -> dict[str, list[float]]:
+    """A plain distributed training loop that drives the same Keras callbacks as ``fit``.
+
+    Keras 3.15's ``fit`` fails under ``MultiWorkerMirroredStrategy`` (it all-reduces nested
+    batches and scalar logs with calls the collective strategy rejects), so multi-worker runs
+    use ``strategy.run`` directly: per-replica loss scaled by the global batch, gradients
+    all-reduced by the optimizer, BN statistics and metrics kept in mirrored variables.
+    """
+    import keras
+    import tensorflow as tf
+
+    loss_fn = keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing, reduction=None)
+    dist = iter(strategy.experimental_distribute_dataset(train_ds.repeat()))
+    optimizer = model.optimizer
+
+    def step(images, labels):
+        with tf.GradientTape() as tape:
+            probs = model(images, training=True)
+            loss = tf.nn.compute_average_loss(loss_fn(labels, probs), global_batch_size=config.batch_size)
+        grads = tape.gradient(loss, model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        correct = tf.reduce_sum(tf.cast(tf.argmax(probs, 1) == tf.argmax(labels, 1), tf.float32))
+        return loss, correct
+
+    @tf.function
+    def train_step(iterator):
+        loss, correct = strategy.run(step, args=next(iterator))
+        return (strategy.reduce("SUM", loss, axis=None), strategy.reduce("SUM", correct, axis=None))
+
+    history: dict[str, list[float]] = {}
+    model.stop_training = False
+    for cb in callbacks:
+        cb.set_model(model)
+        cb.on_train_begin()
+    for epoch in range(config.epochs):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch)
+        total_loss, total_correct = 0.0, 0.0
+        for _ in range(steps_per_epoch):
+            loss, correct = train_step(dist)
+            total_loss += float(loss)
+            total_correct += float(correct)
+        logs = {"loss": total_loss / steps_per_epoch,
+                "accuracy": total_correct / (steps_per_epoch * config.batch_size)}
+        if val_data is not None:
+            probs = _local_predict(model, val_data.images)
+            labels = val_data.labels.astype(np.int64)
+            smooth = np.full_like(probs, config.label_smoothing / 10)
+            smooth[np.arange(len(labels)), labels] += 1 - config.label_smoothing
+            logs["val_loss"] = float(np.mean(-(smooth * np.log(np.clip(probs, 1e-7, 1))).sum(1)))
+            logs["val_accuracy"] = float(np.mean(probs.argmax(1) == labels))
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        for k, v in logs.items():
+            history.setdefault(k, []).append(float(v))
+        if model.stop_training:
+            break
+    for cb in callbacks:
+        cb.on_train_end()
+    return history
 
 
 # ---------------------------------------------------------------------------- callbacks
@@ -268,13 +355,15 @@ def train(
     fit_data, val_data = split_validation(train, config)
     if len(fit_data) == 0:
         raise ConfigError("no training images: check limit and validation_size")
-    train_ds = make_dataset(fit_data, config, training=True)
-    val_ds = make_dataset(val_data, config, training=False, batch_size=1024) if val_data else None
+    image_dtype = "float32" if _is_multi_worker(strategy) else "uint8"
+    train_ds = make_dataset(fit_data, config, training=True, image_dtype=image_dtype)
+    val_ds = make_dataset(val_data, config, training=False, batch_size=1024, image_dtype=image_dtype) \
+        if val_data else None
     steps_per_epoch = max(1, len(fit_data) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
 
     with strategy.scope():
-        model = build_model(config)
+        model = build_model(config, sync_batch_norm=strategy.num_replicas_in_sync > 1)
         model.compile(
             optimizer=_optimizer(config, total_steps),
             loss=keras.losses.CategoricalCrossentropy(label_smoothing=config.label_smoothing),
@@ -283,7 +372,7 @@ def train(
 
     t0 = [time.perf_counter()]
     record = _callbacks(output_dir, write, config.epochs, verbose, t0)
-    cbs: list[Any] = [record]
+    cbs: list[Any] = [record, *callbacks]  # user callbacks may add to the logs early stopping reads
     early = None
     if val_ds is not None:
         early = keras.callbacks.EarlyStopping(
@@ -292,18 +381,20 @@ def train(
             restore_best_weights=True,
         )
         cbs.append(early)
-    cbs.extend(callbacks)
 
     if verbose:
         print(f"training on {len(fit_data)} images ({len(val_data) if val_data else 0} held out for validation), "
               f"{config.epochs} epochs of {steps_per_epoch} steps, batch {config.batch_size}, "
               f"{model.count_params():,} parameters, {strategy.num_replicas_in_sync} replica(s)", flush=True)
     t0[0] = time.perf_counter()
-    fit = model.fit(train_ds, epochs=config.epochs, validation_data=val_ds, callbacks=cbs, verbose=0,
-                    shuffle=False)  # tf.data shuffles
+    if _is_multi_worker(strategy):  # Keras 3.15 fit() cannot run under MultiWorkerMirroredStrategy
+        fit_history = _fit_multi_worker(model, config, strategy, train_ds, val_data, steps_per_epoch, cbs)
+    else:
+        fit_history = model.fit(train_ds, epochs=config.epochs, validation_data=val_ds, callbacks=cbs, verbose=0,
+                                shuffle=False).history  # tf.data shuffles
     train_seconds = time.perf_counter() - t0[0]
 
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    history = {k: [float(v) for v in vals] for k, vals in fit_history.items()}
     history["lr"] = [r["lr"] for r in record.rows]
     history["seconds"] = [r["seconds"] for r in record.rows]
     epochs_run = len(record.rows)
@@ -311,10 +402,11 @@ def train(
 
     validation: dict[str, float] = {}
     if val_data is not None:
-        probs = predict_proba(model, val_data.images, tta=False)
+        predict = _local_predict if _is_multi_worker(strategy) else predict_proba
+        probs = predict(model, val_data.images, tta=False)
         validation["accuracy"] = float(np.mean(probs.argmax(1) == val_data.labels))
         validation["loss"] = float(np.mean(-np.log(np.clip(probs[np.arange(len(probs)), val_data.labels], 1e-7, 1))))
-        probs_tta = predict_proba(model, val_data.images, tta=True)
+        probs_tta = predict(model, val_data.images, tta=True)
         validation["accuracy_tta"] = float(np.mean(probs_tta.argmax(1) == val_data.labels))
         if verbose:
             print(f"best epoch {best_epoch}: validation accuracy {validation['accuracy']:.4f} "
