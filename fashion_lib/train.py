@@ -8,14 +8,16 @@ validation epoch and returns a :class:`TrainResult`.
 
 Distribution: pass a ``tf.distribute`` strategy, or let :func:`strategy_from_environment`
 pick one (``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` is set, ``MirroredStrategy``
-over several local GPUs, else the default single-device strategy).
+over several local GPUs, else the default single-device strategy). Under
+``MultiWorkerMirroredStrategy`` training runs a plain ``strategy.run`` loop that drives the
+same callbacks (Keras 3.15's ``fit`` fails there) and batch norm is synchronised, so every
+worker ends with identical weights; only the chief writes files.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import math
 import os
 import sys
 import time
