@@ -52,7 +52,7 @@ ROOTFS_EXCLUDES = (
     "./usr/share/doc/*", "./usr/share/man/*", "./usr/share/locale/*", "./usr/share/info/*",
 )
 # Parts of the host's CPython the stand-in leaves out: its packages, tests, GUI, static library.
-PYTHON_SKIP = {"site-packages", "test", "idlelib", "tkinter", "turtledemo", "lib2to3",
+PYTHON_SKIP = {"site-packages", "test", "idlelib", "tkinter", "turtledemo",
                "config-{v}-x86_64-linux-gnu", "config-{v}-aarch64-linux-gnu"}
 
 
@@ -172,6 +172,9 @@ def connect_or_start(start_timeout: float = 60) -> Engine:
     deadline = time.monotonic() + start_timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
+            if _reachable(env):  # another test run started the same dockerd first: share it
+                log("dockerd was started by another run; using it")
+                return Engine(env=env, ours=True)
             tail = log_path.read_text(errors="replace")[-2000:]
             raise DockerUnavailable(f"dockerd exited with {process.returncode}:\n{tail}")
         if _reachable(env):
@@ -309,8 +312,8 @@ def ensure_standin_base(engine: Engine, base: str | None = None) -> str:
     ca_bundle = host_ca_bundle()
     index_url = host_index_url()
     key = hashlib.sha256()
-    for part in (sys.version, str(prefix), ca_bundle.read_bytes(), index_url,
-                 (STANDIN_DIR / "Dockerfile").read_bytes()):
+    for part in (sys.version, str(prefix), ca_bundle.read_bytes(), index_url, ROOTFS_IMAGE,
+                 " ".join(sorted(PYTHON_SKIP)), (STANDIN_DIR / "Dockerfile").read_bytes()):
         key.update(part if isinstance(part, bytes) else part.encode())
     wanted = key.hexdigest()[:16]
     if engine.has_image(base):
