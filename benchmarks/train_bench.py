@@ -96,7 +96,7 @@ def run_baseline(fit: Dataset, val: Dataset, test: Dataset, epochs: int) -> dict
             seconds.append(time.perf_counter() - self.t)
 
     seconds: list[float] = []
-    tracker = test_tracker(Dataset(test.images[..., None], test.labels), tta=False)
+    tracker = test_tracker(Dataset(scale(test)[0], test.labels), tta=False)  # the baseline wants floats 0..1
     start = time.perf_counter()
     model.fit(x, y, batch_size=128, epochs=epochs, validation_data=scale(val), verbose=0,
               callbacks=[Timer(), tracker])
