@@ -41,7 +41,10 @@ COPY --chown=fashion:fashion pyproject.toml README.md ./
 COPY --chown=fashion:fashion fashion_lib/ fashion_lib/
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
  && rm -rf build ./*.egg-info
-COPY --chown=fashion:fashion *.ipynb ./
+COPY --chown=fashion:fashion *.ipynb requirements.txt ./
+# Lineage: models trained in the image record this commit (there is no .git inside).
+ARG GIT_COMMIT=""
+ENV FASHION_GIT_COMMIT=${GIT_COMMIT}
 
 USER ${UID}
 # The embedded registry, data and outputs ($FASHION_HOME): mount a volume here so packages survive.

@@ -49,7 +49,7 @@ lint: setup  ## hadolint on the Dockerfile
 
 IMAGE ?= fashion-mnist
 docker-build:  ## build the JupyterLab image (docker run -p 8080:8080 $(IMAGE); the login URL is in `docker logs`)
-	docker build -t $(IMAGE) .
+	docker build --build-arg GIT_COMMIT=$$(git rev-parse HEAD 2>/dev/null) -t $(IMAGE) .
 
 lock:  ## regenerate requirements.txt from requirements.in in a scratch venv
 	rm -rf /tmp/fashion-lock && $(PYTHON) -m venv /tmp/fashion-lock

@@ -15,3 +15,8 @@ os.environ.setdefault("QUILT_DISABLE_USAGE_METRICS", "true")
 # Tests never touch the project's own registry, data or outputs, nor a registry the user set.
 os.environ["FASHION_HOME"] = tempfile.mkdtemp(prefix="fashion-tests-home-")
 os.environ.pop("FASHION_REGISTRY", None)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Cheap tests first; the Docker end-to-end tests (minutes) last."""
+    items.sort(key=lambda item: item.get_closest_marker("docker") is not None)

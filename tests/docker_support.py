@@ -349,7 +349,8 @@ class Build:
 def build_image(engine: Engine, tag: str, context: Path = REPO, timeout: float = 2400) -> Build:
     """``docker build -t TAG CONTEXT``, timed; the log goes to test-artifacts/docker-build.log."""
     started = time.monotonic()
-    command = ["docker", "build", "--force-rm", "--tag", tag, str(context)]
+    commit = subprocess.run(["git", "-C", str(context), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    command = ["docker", "build", "--force-rm", "--build-arg", f"GIT_COMMIT={commit}", "--tag", tag, str(context)]
     log(f"{' '.join(command)} (cold: several minutes; cached: seconds)")
     result = subprocess.run(["nice", "-n", "10", *command], env=engine.env, capture_output=True,
                             text=True, timeout=timeout)

@@ -14,6 +14,7 @@ container log, screenshot, the papermill output notebook).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -264,11 +265,16 @@ def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
     registry = volume / "registry"
     assert (registry / ".quilt" / "named_packages" / "fashion-mnist" / "model").is_dir(), \
         f"no fashion-mnist/model package in {registry}"
-    try:
-        from fashion_lib import registry as fashion_registry
-    except ImportError:
-        fashion_registry = None
-    if fashion_registry is not None and hasattr(fashion_registry, "list_versions"):
-        versions = fashion_registry.list_versions(registry=str(registry), name="fashion-mnist/model")
-        assert metrics["model_top_hash"] in {v.top_hash for v in versions}, \
-            f"model {metrics['model_top_hash']} not among {versions}"
+    from fashion_lib import registry as fashion_registry
+
+    versions = fashion_registry.list_versions(registry=str(registry), name="fashion-mnist/model")
+    assert metrics["model_top_hash"] in {v.top_hash for v in versions}, \
+        f"model {metrics['model_top_hash']} not among {versions}"
+    # The lineage written inside the image names the commit and the pinned environment it was built from.
+    _, lineage, _ = fashion_registry.read_meta("fashion-mnist/model", registry=str(registry),
+                                               top_hash=metrics["model_top_hash"])
+    env = dict(e.split("=", 1) for e in engine.inspect(image.tag)["Config"]["Env"])
+    assert lineage["code"]["commit"] == env["FASHION_GIT_COMMIT"]  # the commit the image was built from
+    assert subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{env['FASHION_GIT_COMMIT']}^{{commit}}"]).returncode == 0
+    assert lineage["environment"]["requirements_sha256"] == hashlib.sha256((REPO / "requirements.txt").read_bytes()).hexdigest()
+    assert lineage["data"]["top_hash"] == metrics["data_top_hash"]
