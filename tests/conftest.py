@@ -1,6 +1,8 @@
 """Shared test setup. Keep it small: fixtures that one module needs live in that module."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # quilt3 keeps a config file and a manifest cache in the user's folders, chosen when it is
@@ -14,6 +16,8 @@ os.environ.setdefault("QUILT_DISABLE_USAGE_METRICS", "true")
 
 # Tests never touch the project's own registry, data or outputs, nor a registry the user set.
 os.environ["FASHION_HOME"] = tempfile.mkdtemp(prefix="fashion-tests-home-")
+for _folder in (_QUILT_HOME, os.environ["FASHION_HOME"]):
+    atexit.register(shutil.rmtree, _folder, ignore_errors=True)
 os.environ.pop("FASHION_REGISTRY", None)
 
 
