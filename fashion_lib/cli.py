@@ -125,6 +125,8 @@ def _train(args: argparse.Namespace, push: bool) -> None:
     run = train_evaluate_publish(_config(args), registry=args.registry, data_package=args.data_package,
                                  data_top_hash=args.data_top_hash, model_package=args.model_package,
                                  output_dir=args.output_dir, push=push)
+    if not run.chief:
+        return
     print(f"test accuracy: {run.evaluation.accuracy:.4f}")
     print(f"outputs: {run.output_dir}")
     print(f"data top hash: {run.data.top_hash}")

@@ -13,12 +13,15 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .backend import load_tensorflow
 from .classes import NUM_CLASSES
 from .config import TrainConfig
 from .errors import ModelError
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
+
+load_tensorflow()  # this module is where the heavy import belongs; quietly
 
 MODEL_FORMATS = (".keras", ".h5")
 

@@ -39,6 +39,8 @@ class TrainingRun:
     started: str = field(default_factory=now)
     finished: str | None = None
     model_top_hash: str | None = None
+    chief: bool = True          # False on the other workers of a multi-worker run: they write nothing
+    distributed: bool = False   # trained over several replicas
 
     @property
     def model_path(self) -> Path:
@@ -105,26 +107,37 @@ def prepare_run(config: TrainConfig, *, registry: str | None = None, data_packag
 def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> TrainingRun:
     """Train on the run's data; the model is saved to ``clf.keras`` in the output folder."""
     from .model import save_model
-    from .train import train
+    from .train import is_chief, strategy_from_environment, train
 
-    run.result = train(run.config, run.data.train, output_dir=run.output_dir, strategy=strategy, verbose=verbose)
+    strategy = strategy or strategy_from_environment()
+    run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
+    run.result = train(run.config, run.data.train, output_dir=run.output_dir if run.chief else None,
+                       strategy=strategy, verbose=verbose)
     run.model = run.result.model
-    save_model(run.model, run.model_path)
+    if run.chief:
+        save_model(run.model, run.model_path)
     return run
 
 
 def assess(run: TrainingRun) -> TrainingRun:
-    """Evaluate on the official test set and write ``metrics.json``."""
+    """Evaluate on the official test set and write ``metrics.json`` (on the chief only)."""
     from .evaluate import evaluate
+    from .model import load_model_file
 
-    run.evaluation = evaluate(run.model, run.data.test, tta=run.config.tta)
+    if not run.chief:
+        return run
+    # After a distributed run, score the saved model in this process alone (and prove the file loads).
+    model = load_model_file(run.model_path) if run.distributed else run.model
+    run.evaluation = evaluate(model, run.data.test, tta=run.config.tta)
     run.finished = now()
     write_json(run.output_dir / METRICS_FILE, run.metrics())
     return run
 
 
-def publish(run: TrainingRun, *, registry: str | None = None, name: str | None = None) -> str:
-    """Publish the model package with its lineage; ``metrics.json`` gets the top hash."""
+def publish(run: TrainingRun, *, registry: str | None = None, name: str | None = None) -> str | None:
+    """Publish the model package with its lineage; ``metrics.json`` gets the top hash (chief only)."""
+    if not run.chief:
+        return None
     run.model_top_hash = publish_model(run.output_dir, run.lineage(), registry=registry or run.data.registry,
                                        name=name)
     write_json(run.output_dir / METRICS_FILE, run.metrics())
@@ -140,6 +153,9 @@ def train_evaluate_publish(config: TrainConfig, *, registry: str | None = None, 
                       output_dir=output_dir)
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
     fit(run, strategy=strategy)
+    if not run.chief:
+        log("Training done on this worker; the chief evaluates and publishes.")
+        return run
     assess(run)
     log(report(run.evaluation))
     if push:

@@ -27,9 +27,12 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from .backend import load_tensorflow
 from .config import TrainConfig
 from .csvio import Dataset
 from .errors import ConfigError
+
+load_tensorflow()  # this module is where the heavy import belongs; quietly
 
 HISTORY_CSV = "history.csv"
 HISTORY_JSON = "history.json"

@@ -75,3 +75,38 @@ def test_two_workers_train_in_lockstep_and_chief_saves(tmp_path):
     assert probs.shape == (100, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
     import hashlib
     assert hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest() == digests[0]
+
+
+@pytest.mark.slow
+def test_cli_two_workers_only_the_chief_evaluates_and_publishes(tmp_path):
+    """``fashion train --push`` on two workers: one model package, from the chief, scored in one process."""
+    if not (RAW / "train-images-idx3-ubyte.gz").is_file():
+        pytest.skip(f"real Fashion-MNIST IDX files not found in {RAW}")
+    from fashion_lib import registry
+
+    reg = tmp_path / "registry"
+    registry_env = {**os.environ, "FASHION_HOME": str(tmp_path / "home"), "QUILT_MINIMIZE_STDOUT": "true"}
+    prepare = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "prepare", "--registry", str(reg)],
+                             env=registry_env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert prepare.returncode == 0, prepare.stderr  # both workers then read the same data version
+    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+    procs = []
+    for index in range(2):
+        env = {**registry_env, "CUDA_VISIBLE_DEVICES": "",
+               "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "fashion_lib", "train", "--preset", "quick", "--limit", "2000", "--epochs", "1",
+             "--push", "--registry", str(reg), "--output-dir", str(tmp_path / f"out-{index}")],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    try:
+        outputs = [p.communicate(timeout=TIMEOUT_S)[0] for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+    assert [p.returncode for p in procs] == [0, 0], "\n".join(o[-3000:] for o in outputs)
+    assert "model top hash: " in outputs[0] and "the chief evaluates and publishes" in outputs[1]
+    versions = registry.list_versions(registry=str(reg), name="fashion-mnist/model")
+    assert len(versions) == 1
+    assert (tmp_path / "out-0" / "clf.keras").is_file() and not (tmp_path / "out-1" / "clf.keras").exists()
