@@ -35,9 +35,12 @@ LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup  ## JupyterLab on http://localhost:8080 from the local environment (login URL with token in the log; JUPYTER_TOKEN=... to choose it)
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser --ServerApp.root_dir=$(LAB_DIR) --MappingKernelManager.default_kernel_name=$(KERNEL) $(LAB_ARGS)
 
-notebooks: setup  ## rerun both notebooks end to end with full defaults, in place
-	$(BIN)/papermill -k $(KERNEL) explore.ipynb explore.ipynb
-	$(BIN)/papermill -k $(KERNEL) train.ipynb train.ipynb
+notebooks: setup  ## rerun both notebooks end to end with full defaults; replace them only on success
+	mkdir -p out
+	$(BIN)/papermill -k $(KERNEL) explore.ipynb out/explore.ipynb
+	$(BIN)/papermill -k $(KERNEL) train.ipynb out/train.ipynb
+	mv out/explore.ipynb explore.ipynb
+	mv out/train.ipynb train.ipynb
 
 bench: setup  ## benchmark scripts: each prints our figure next to a baseline measured in the same run
 	$(BIN)/python benchmarks/csv_load_bench.py

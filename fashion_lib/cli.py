@@ -171,7 +171,7 @@ def cmd_model_push(args: argparse.Namespace) -> None:
         raise ConfigError(f"{folder}: expected {METRICS_FILE} and {CONFIG_FILE} from a finished training run "
                           f"({exc.__class__.__name__})") from None
     lineage = build_lineage(data_name=metrics["data_package"], data_top_hash=metrics["data_top_hash"],
-                            registry=args.registry or "", config=config, metrics=metrics,
+                            registry=metrics.get("data_registry", ""), config=config, metrics=metrics,
                             started=metrics.get("started", ""), finished=metrics.get("finished", ""),
                             seconds=metrics.get("train_seconds", 0.0), epochs_run=metrics.get("epochs_run", 0))
     print(f"model top hash: {publish_model(folder, lineage, registry=args.registry, name=args.model_package)}")

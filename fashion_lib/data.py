@@ -138,10 +138,7 @@ def fetch_data(*, registry: str | None = None, name: str | None = None, top_hash
     """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder)."""
     from . import registry as reg
 
-    name = name or settings.data_package()
-    resolved = reg.resolve_top_hash(name, top_hash, registry=registry)
-    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / resolved[:12]
-    return reg.fetch(name, dest, registry=registry, top_hash=resolved)
+    return reg.fetch_to_cache(name or settings.data_package(), registry=registry, top_hash=top_hash, dest=dest)
 
 
 @dataclass(frozen=True)

@@ -76,10 +76,7 @@ def fetch_model(*, name: str | None = None, top_hash: str | None = None, registr
     """Fetch and verify a model package (default destination: a cache under the data folder)."""
     from . import registry as reg
 
-    name = name or settings.model_package()
-    resolved = reg.resolve_top_hash(name, top_hash, registry=registry)
-    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / resolved[:12]
-    return reg.fetch(name, dest, registry=registry, top_hash=resolved)
+    return reg.fetch_to_cache(name or settings.model_package(), registry=registry, top_hash=top_hash, dest=dest)
 
 
 def load_model(name: str | None = None, top_hash: str | None = None, *, registry: str | None = None):

@@ -51,6 +51,7 @@ class TrainingRun:
         metrics: dict[str, Any] = {
             "data_package": self.data.name,
             "data_top_hash": self.data.top_hash,
+            "data_registry": self.data.registry,
             "model_top_hash": self.model_top_hash,
             "started": self.started,
             "finished": self.finished,

@@ -245,7 +245,7 @@ def misclassified(images: np.ndarray, errors: Sequence[dict[str, Any]], *, count
     plt = _plt()
     shown = list(errors)[:count]
     rows = max(1, -(-len(shown) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.7), squeeze=False)
+    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.9 + 0.4), squeeze=False)
     for ax in axes.ravel():
         _off(ax)
         ax.axis("off")
@@ -255,7 +255,7 @@ def misclassified(images: np.ndarray, errors: Sequence[dict[str, Any]], *, count
         ax.set_title(f"{CLASS_NAMES[e['true']]}\n→ {CLASS_NAMES[e['predicted']]} {e['confidence']:.0%}",
                      fontsize=7)
     fig.suptitle("Misclassified test images (true → predicted, confidence)")
-    fig.tight_layout(pad=0.3)
+    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - 0.4 / (rows * 1.9 + 0.4)))
     return fig
 
 

@@ -458,6 +458,14 @@ def list_versions(*, registry: str | None = None, name: str | None = None) -> li
     return sorted(versions, key=lambda v: (v.created, v.name), reverse=True)
 
 
+def fetch_to_cache(name: str, *, registry: str | None = None, top_hash: str | None = None,
+                   dest: Path | None = None) -> Fetched:
+    """Fetch a version into ``dest``, by default a folder of its own under the data folder."""
+    resolved = resolve_top_hash(name, top_hash, registry=registry)
+    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / resolved[:12]
+    return fetch(name, dest, registry=registry, top_hash=resolved)
+
+
 def fetch(name: str, dest: Path, *, registry: str | None = None, top_hash: str | None = None) -> Fetched:
     """Download a version into ``dest`` after checking every file against the manifest.
 

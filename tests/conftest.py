@@ -4,6 +4,10 @@ import atexit
 import os
 import shutil
 import tempfile
+import time
+import types
+
+import pytest
 
 # quilt3 keeps a config file and a manifest cache in the user's folders, chosen when it is
 # first imported: point them at a throwaway folder so tests neither read nor touch the
@@ -24,3 +28,16 @@ os.environ.pop("FASHION_REGISTRY", None)
 def pytest_collection_modifyitems(config, items):
     """Cheap tests first; the Docker end-to-end tests (minutes) last."""
     items.sort(key=lambda item: item.get_closest_marker("docker") is not None)
+
+
+@pytest.fixture
+def same_second(monkeypatch):
+    """quilt3 names version pointers by the second: make every push land in the same one."""
+    from fashion_lib import registry
+
+    registry.quilt()
+    import quilt3.backends.base
+
+    clock = types.SimpleNamespace(time=lambda now=time.time(): now)
+    monkeypatch.setattr(quilt3.backends.base, "time", clock)
+    monkeypatch.setattr(registry, "time", clock)

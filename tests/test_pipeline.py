@@ -162,3 +162,22 @@ def test_interrupted_training_publishes_nothing(home: Path, tmp_path: Path) -> N
     names = {v.name for v in registry.list_versions(registry=str(reg))}
     assert "fashion-mnist/model" not in names
     assert not list((tmp_path / "run").glob("*.keras")) and not list((tmp_path / "run").glob("*.part*"))
+
+
+def test_evaluate_command(trained: dict[str, str], home: Path) -> None:
+    run = fashion("evaluate", "--top-hash", trained["model"][:12], home=home)
+    assert run.returncode == 0, run.stderr
+    first = run.stdout.splitlines()[0]
+    assert first.startswith(f"test accuracy {trained['accuracy']}") and "(flip TTA)" in first
+    assert "Ankle boot" in run.stdout
+
+
+def test_model_push_of_a_finished_run(trained: dict[str, str], home: Path, tmp_path: Path) -> None:
+    reg = tmp_path / "reg"
+    run = fashion("model", "push", str(home / "run"), "--registry", str(reg), home=home)
+    assert run.returncode == 0, run.stderr
+    top = _value(run.stdout, "model top hash")
+    _, meta, _ = registry.read_meta("fashion-mnist/model", registry=str(reg), top_hash=top)
+    assert meta["data"]["top_hash"] == trained["data"] and meta["training"]["epochs_run"] == 3
+    empty = fashion("model", "push", str(tmp_path), "--registry", str(reg), home=home)
+    assert empty.returncode == 2 and "expected metrics.json and config.json" in empty.stderr

@@ -5,8 +5,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-import types
 from pathlib import Path
 
 import pytest
@@ -29,17 +27,6 @@ def sources(tmp_path: Path) -> dict[str, Path]:
     (folder / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
     (folder / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
     return {"train.csv": folder / "train.csv", "test.csv": folder / "test.csv"}
-
-
-@pytest.fixture
-def same_second(monkeypatch):
-    """quilt3 names version pointers by the second: make every push land in the same one."""
-    registry.quilt()
-    import quilt3.backends.base
-
-    clock = types.SimpleNamespace(time=lambda now=time.time(): now)
-    monkeypatch.setattr(quilt3.backends.base, "time", clock)
-    monkeypatch.setattr(registry, "time", clock)
 
 
 def objects_in(reg: str) -> list[Path]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import time
-import types
 import uuid
 from pathlib import Path
 from typing import Iterator
@@ -32,17 +31,6 @@ def endpoint() -> Iterator[str]:
             registry.quilt().hooks.set_build_s3_client_hook(previous)
             os.environ.clear()
             os.environ.update(saved)
-
-
-@pytest.fixture
-def same_second(monkeypatch):
-    """quilt3 names version pointers by the second: make every push land in the same one."""
-    registry.quilt()
-    import quilt3.backends.base
-
-    clock = types.SimpleNamespace(time=lambda now=time.time(): now)
-    monkeypatch.setattr(quilt3.backends.base, "time", clock)
-    monkeypatch.setattr(registry, "time", clock)
 
 
 def new_bucket(*, versioned: bool) -> str:
