@@ -21,8 +21,6 @@ from .errors import ModelError
 if TYPE_CHECKING:  # pragma: no cover
     import keras
 
-load_tensorflow()  # this module is where the heavy import belongs; quietly
-
 MODEL_FORMATS = (".keras", ".h5")
 
 
@@ -32,6 +30,7 @@ def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = Fa
     ``sync_batch_norm``: batch statistics over all replicas (several workers/GPUs), which also
     keeps every worker's moving averages identical.
     """
+    load_tensorflow()
     import keras
     from keras import layers
 
@@ -114,6 +113,7 @@ def load_model_file(path: str | os.PathLike[str]) -> "keras.Model":
         with open(path, "rb") as fh:
             if fh.read(8) != b"\x89HDF\r\n\x1a\n":
                 raise ModelError(f"{path}: not a valid .h5 file (no HDF5 signature; truncated or corrupted?); retrain or re-fetch it")
+    load_tensorflow()
     import keras
 
     try:

@@ -32,8 +32,6 @@ from .config import TrainConfig
 from .csvio import Dataset
 from .errors import ConfigError
 
-load_tensorflow()  # this module is where the heavy import belongs; quietly
-
 HISTORY_CSV = "history.csv"
 HISTORY_JSON = "history.json"
 
@@ -91,6 +89,7 @@ def split_validation(data: Dataset, config: TrainConfig) -> tuple[Dataset, Datas
 
 def flip_batch(images, seed):
     """Mirror a random half of a uint8 ``B x 28 x 28`` batch left-right (one op, no per-image map)."""
+    load_tensorflow()
     import tensorflow as tf
 
     mask = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1], seed=seed) < 0.5
@@ -99,6 +98,7 @@ def flip_batch(images, seed):
 
 def translate_batch(images, seed, max_shift: int):
     """Shift each image of a batch by up to ``max_shift`` pixels (zero fill), vectorised."""
+    load_tensorflow()
     import tensorflow as tf
 
     n = tf.shape(images)[0]
@@ -118,6 +118,7 @@ def make_dataset(data: Dataset, config: TrainConfig, *, training: bool, batch_si
     all-reduces one batch across workers to build the model, and the collective ops of
     ``MultiWorkerMirroredStrategy`` do not take uint8. The model's uint8 input accepts both.
     """
+    load_tensorflow()
     import tensorflow as tf
 
     batch_size = batch_size or config.batch_size
@@ -151,6 +152,7 @@ def make_dataset(data: Dataset, config: TrainConfig, *, training: bool, batch_si
 def strategy_from_environment():
     """``MultiWorkerMirroredStrategy`` if ``TF_CONFIG`` names a cluster, ``MirroredStrategy``
     over several local GPUs, else the default (one device) strategy."""
+    load_tensorflow()
     import tensorflow as tf
 
     tf_config = os.environ.get("TF_CONFIG", "").strip()
@@ -203,6 +205,7 @@ def _fit_multi_worker(model, config: TrainConfig, strategy, train_ds, val_data, 
     use ``strategy.run`` directly: per-replica loss scaled by the global batch, gradients
     all-reduced by the optimizer, BN statistics and metrics kept in mirrored variables.
     """
+    load_tensorflow()
     import keras
     import tensorflow as tf
 
@@ -261,6 +264,7 @@ def _fit_multi_worker(model, config: TrainConfig, strategy, train_ds, val_data, 
 
 
 def _callbacks(output_dir: Path | None, write: bool, epochs: int, verbose: int, t0: list[float]):
+    load_tensorflow()
     import keras
 
     class Record(keras.callbacks.Callback):
@@ -304,6 +308,7 @@ def _callbacks(output_dir: Path | None, write: bool, epochs: int, verbose: int, 
 
 
 def _optimizer(config: TrainConfig, total_steps: int):
+    load_tensorflow()
     import keras
 
     warmup = int(round(config.warmup_fraction * total_steps))
@@ -325,6 +330,7 @@ def _optimizer(config: TrainConfig, total_steps: int):
 
 def seed_everything(config: TrainConfig) -> None:
     """Seed Python, numpy and TensorFlow; with ``deterministic`` also force deterministic ops."""
+    load_tensorflow()
     import keras
     import tensorflow as tf
 
@@ -343,6 +349,7 @@ def train(
     verbose: int = 1,
 ) -> TrainResult:
     """Train a fresh model on ``train`` (minus the validation split) with ``config``."""
+    load_tensorflow()
     import keras
 
     from .evaluate import predict_proba
