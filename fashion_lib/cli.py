@@ -135,6 +135,20 @@ def _train(args: argparse.Namespace, push: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
+    from .data import ensure_data_package
+    from .pipeline import up_to_date_model
+
+    if not args.force and not args.data_top_hash:
+        data_top_hash = ensure_data_package(registry=args.registry, name=args.data_package)
+        found = up_to_date_model(_config(args), data_top_hash, registry=args.registry, name=args.model_package)
+        if found:
+            top_hash, meta = found
+            print(f"Up to date: the latest model was trained from this data, config, environment and commit "
+                  "(--force retrains)", file=sys.stderr)
+            print(f"test accuracy: {meta['metrics']['test_accuracy']:.4f}")
+            print(f"data top hash: {data_top_hash}")
+            print(f"model top hash: {top_hash}")
+            return
     _train(args, push=True)
 
 
@@ -273,6 +287,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _add(top, "run", cmd_run, "the main job: data package, training, evaluation, model package")
     _training_options(p)
+    p.add_argument("--force", action="store_true",
+                   help="train even if the latest model came from this data, config, environment and commit")
     p = _add(top, "train", cmd_train, "train and evaluate (add --push to publish the model package)")
     _training_options(p)
     p.add_argument("--push", action="store_true", help="publish the model package")

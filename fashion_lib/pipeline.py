@@ -164,6 +164,28 @@ def train_evaluate_publish(config: TrainConfig, *, registry: str | None = None, 
     return run
 
 
+def up_to_date_model(config: TrainConfig, data_top_hash: str, *, registry: str | None = None,
+                     name: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """The latest model package, if it came from exactly this data version, config, pinned
+    environment and (clean) commit: then training again would add nothing. Else None."""
+    from . import registry as reg
+    from .errors import RegistryError
+    from .lineage import code_state, environment_state
+
+    try:
+        top_hash, meta, _ = reg.read_meta(name or settings.model_package(), registry=registry)
+    except RegistryError:
+        return None
+    code = code_state()
+    recorded = meta.get("code", {})
+    same = (code["commit"] and code["dirty"] is False and recorded.get("commit") == code["commit"]
+            and recorded.get("dirty") is False
+            and meta.get("data", {}).get("top_hash") == data_top_hash
+            and meta.get("environment", {}).get("requirements_sha256") == environment_state()["requirements_sha256"]
+            and meta.get("training", {}).get("config") == config.to_dict())
+    return (top_hash, meta) if same else None
+
+
 def reproduce(top_hash: str, *, registry: str | None = None, model_package: str | None = None,
               output_dir: str | Path | None = None, push: bool = False,
               log: Log = _stderr) -> tuple[dict[str, Any], TrainingRun]:

@@ -1,0 +1,72 @@
+"""Lineage records, and when `fashion run` may skip training."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from fashion_lib import lineage, pipeline, registry
+from fashion_lib.config import TrainConfig
+
+CLEAN = {"commit": "a" * 40, "dirty": False, "version": "0.1.0"}
+
+
+def _publish(tmp_path: Path, config: TrainConfig, data_top_hash: str, code: dict) -> tuple[str, str]:
+    model = tmp_path / "clf.keras"
+    model.write_bytes(b"weights")
+    record = lineage.build_lineage(data_name="fashion-mnist/data", data_top_hash=data_top_hash,
+                                   registry=str(tmp_path / "reg"), config=config.to_dict(),
+                                   metrics={"test_accuracy": 0.9, "test_loss": 0.3}, started="s", finished="f",
+                                   seconds=1.0, epochs_run=1)
+    record["code"] = code
+    reg = str(tmp_path / "reg")
+    return reg, registry.push("fashion-mnist/model", {"clf.keras": model}, registry=reg, meta=record)
+
+
+def test_lineage_records_the_environment() -> None:
+    env = lineage.environment_state()
+    req = Path(__file__).resolve().parents[1] / "requirements.txt"
+    assert env["requirements_sha256"] == hashlib.sha256(req.read_bytes()).hexdigest()
+    assert env["python"].count(".") == 2 and env["numpy"]
+    code = lineage.code_state()
+    assert code["commit"] is None or len(code["commit"]) == 40
+
+
+def test_code_state_without_git_uses_the_build_argument(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lineage.settings, "project_root", lambda: None)
+    monkeypatch.setenv("FASHION_GIT_COMMIT", "b" * 40)
+    assert lineage.code_state()["commit"] == "b" * 40
+
+
+def test_describe_names_data_code_and_metrics(tmp_path: Path) -> None:
+    config = TrainConfig.from_preset("quick")
+    reg, top = _publish(tmp_path, config, "d" * 64, CLEAN)
+    _, meta, _ = registry.read_meta("fashion-mnist/model", registry=reg)
+    text = lineage.describe("fashion-mnist/model", top, meta)
+    assert f"fashion-mnist/model@{top[:12]}" in text and "fashion-mnist/data@dddddddddddd" in text
+    assert f"commit {'a' * 40}," in text and "test accuracy 0.9000" in text
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({}, True),
+    ({"data": "e" * 64}, False),
+    ({"config": {"epochs": 9}}, False),
+    ({"dirty_now": True}, False),
+    ({"recorded": {**CLEAN, "dirty": True}}, False),
+    ({"recorded": {**CLEAN, "commit": "c" * 40}}, False),
+])
+def test_up_to_date_model_only_for_identical_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    change: dict, expected: bool) -> None:
+    config = TrainConfig.from_preset("quick")
+    reg, top = _publish(tmp_path, config, "d" * 64, change.get("recorded", CLEAN))
+    now = {**CLEAN, "dirty": change.get("dirty_now", False)}
+    monkeypatch.setattr(lineage, "code_state", lambda: now)
+    asked = config.replace(**change.get("config", {}))
+    found = pipeline.up_to_date_model(asked, change.get("data", "d" * 64), registry=reg)
+    assert (found is not None and found[0] == top) == expected
+
+
+def test_up_to_date_model_with_empty_registry(tmp_path: Path) -> None:
+    assert pipeline.up_to_date_model(TrainConfig(), "d" * 64, registry=str(tmp_path / "none")) is None
