@@ -77,9 +77,12 @@ def cmd_data_fetch(args: argparse.Namespace) -> None:
 
     from .data import fetch_data
 
-    fetched = fetch_data(registry=args.registry, name=args.name, top_hash=args.top_hash, dest=Path(args.dest))
-    for key, path in sorted(fetched.files.items()):
-        print(f"{path}")
+    _print_fetched(fetch_data(registry=args.registry, name=args.name, top_hash=args.top_hash, dest=Path(args.dest)))
+
+
+def _print_fetched(fetched) -> None:
+    for path in sorted(fetched.files.values()):
+        print(path)
     print(f"top hash: {fetched.top_hash} (all files verified)")
 
 
@@ -196,11 +199,8 @@ def cmd_model_fetch(args: argparse.Namespace) -> None:
 
     from .model_package import fetch_model
 
-    fetched = fetch_model(name=args.model_package, top_hash=args.top_hash, registry=args.registry,
-                          dest=Path(args.dest))
-    for path in sorted(fetched.files.values()):
-        print(path)
-    print(f"top hash: {fetched.top_hash} (all files verified)")
+    _print_fetched(fetch_model(name=args.model_package, top_hash=args.top_hash, registry=args.registry,
+                               dest=Path(args.dest)))
 
 
 def cmd_predict(args: argparse.Namespace) -> None:

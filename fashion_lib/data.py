@@ -15,7 +15,7 @@ from typing import Callable
 from . import settings
 from .classes import CLASS_NAMES
 from .csvio import Dataset, load_csv, write_csv
-from .errors import RegistryError
+from .errors import DataValidationError, RegistryError
 from .idx import load_images, load_labels
 from .sources import RAW_FILES, get_raw_files
 from .validate import EXPECTED_ROWS, Report, validate_csv
@@ -63,7 +63,7 @@ def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str,
 
 def package_readme(reports: dict[str, Report]) -> str:
     """The README stored inside the data package."""
-    rows = "\n".join(f"| `{Path(r.path).name}` | {r.rows:,} |" for r in reports.values())
+    rows = "\n".join(f"| `{SPLITS[split][0]}` | {r.rows:,} |" for split, r in reports.items())
     classes = "\n".join(f"| {i} | {name} |" for i, name in enumerate(CLASS_NAMES))
     return f"""# Fashion-MNIST (CSV)
 
@@ -91,22 +91,27 @@ def package_meta(reports: dict[str, Report]) -> dict:
         "dataset": "fashion-mnist",
         "format": "csv: label,pixel1..pixel784 (uint8)",
         "source": {"sha256": dict(RAW_FILES), "url": "https://github.com/zalandoresearch/fashion-mnist"},
-        "rows": {Path(r.path).name: r.rows for r in reports.values()},
-        "class_counts": {Path(r.path).name: list(r.class_counts) for r in reports.values()},
+        "rows": {SPLITS[split][0]: r.rows for split, r in reports.items()},
+        "class_counts": {SPLITS[split][0]: list(r.class_counts) for split, r in reports.items()},
         "class_names": list(CLASS_NAMES),
     }
 
 
 def publish_csvs(csvs: dict[str, Path], *, registry: str | None = None, name: str | None = None,
                  message: str | None = None, log: Log = _stderr) -> PreparedData:
-    """Validate both CSVs (the circuit breaker) and publish them as a data package."""
+    """Validate both CSVs (the circuit breaker) and publish them as a data package.
+
+    ``csvs`` maps ``train`` and ``test`` to files of any name; the package stores them
+    under the standard names. The official row counts are expected only of files that
+    carry the official names.
+    """
     from . import registry as reg
 
     reports = {split: validate_csv(path, EXPECTED_ROWS.get(path.name)) for split, path in csvs.items()}
     for report in reports.values():
         log(report.summary())
     name = name or settings.data_package()
-    top_hash = reg.push(name, {p.name: p for p in csvs.values()}, registry=registry,
+    top_hash = reg.push(name, {SPLITS[split][0]: path for split, path in csvs.items()}, registry=registry,
                         meta=package_meta(reports), message=message or "Fashion-MNIST CSVs",
                         readme=package_readme(reports))
     return PreparedData(name, top_hash, settings.registry(registry), csvs, reports)
@@ -168,7 +173,12 @@ def load_data(*, registry: str | None = None, name: str | None = None, top_hash:
     if bootstrap and top_hash is None:
         top_hash = ensure_data_package(registry=registry, name=name)
     fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
-    train, test = (load_csv(fetched.files[csv], expected_rows=EXPECTED_ROWS[csv])
+    missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in fetched.files]
+    if missing:
+        raise DataValidationError(f"{fetched.name}@{fetched.top_hash[:12]} has no {' or '.join(missing)}; "
+                                  "is it a data package? (publish one with 'fashion data push')")
+    recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
+    train, test = (load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))
                    for csv in (settings.TRAIN_CSV, settings.TEST_CSV))
     return DataVersion(fetched.name, fetched.top_hash, settings.registry(registry), train, test,
                        fetched.files, fetched.meta)

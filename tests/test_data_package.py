@@ -95,3 +95,20 @@ def test_tampered_registry_copy_is_detected(prepared: data.PreparedData, tmp_pat
     with pytest.raises(IntegrityError, match="fashion-mnist_test.csv"):
         registry.fetch("t/data", tmp_path / "out", registry=str(reg), top_hash=top)
     assert not (tmp_path / "out" / "fashion-mnist_test.csv").exists()
+
+
+def test_push_of_custom_named_subset_loads_with_its_recorded_rows(prepared: data.PreparedData, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = prepared.csvs["test"].read_text().splitlines()
+    (tmp_path / "my_train.csv").write_text("\n".join(lines[:2001]) + "\n")
+    (tmp_path / "my_test.csv").write_text("\n".join(lines[:1] + lines[5001:6001]) + "\n")
+    reg = str(tmp_path / "reg")
+    run = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "push", "--registry", reg,
+                          "--train", str(tmp_path / "my_train.csv"), "--test", str(tmp_path / "my_test.csv"),
+                          "-m", "a subset"], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    monkeypatch.setenv("FASHION_HOME", str(tmp_path / "home"))
+    loaded = data.load_data(registry=reg)
+    assert len(loaded.train) == 2000 and len(loaded.test) == 1000
+    assert sorted(loaded.files) == ["README.md", "fashion-mnist_test.csv", "fashion-mnist_train.csv"]
+    assert loaded.meta["rows"] == {"fashion-mnist_train.csv": 2000, "fashion-mnist_test.csv": 1000}
