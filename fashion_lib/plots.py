@@ -113,7 +113,7 @@ def embedding(images: np.ndarray, labels: np.ndarray, *, sample: int = 3000, see
     """A 2-D PCA embedding of a sample, coloured by class."""
     plt = _plt()
     idx, xy, explained = pca_2d(images, sample=sample, seed=seed)
-    fig, ax = plt.subplots(figsize=(7, 5.5))
+    fig, ax = plt.subplots(figsize=(8.2, 5.5))
     cmap = plt.get_cmap("tab10")
     for c in range(NUM_CLASSES):
         m = labels[idx] == c
@@ -121,7 +121,7 @@ def embedding(images: np.ndarray, labels: np.ndarray, *, sample: int = 3000, see
     ax.set_xlabel(f"PC 1 ({explained[0]:.0%} of variance)")
     ax.set_ylabel(f"PC 2 ({explained[1]:.0%} of variance)")
     ax.set_title(f"PCA of {len(idx):,} images")
-    ax.legend(markerscale=3, fontsize=8, loc="best")
+    ax.legend(markerscale=3, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     return fig
 

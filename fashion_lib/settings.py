@@ -86,17 +86,17 @@ def mirrors() -> tuple[str, ...]:
 
 
 def display_path(path: str | os.PathLike[str]) -> str:
-    """A path as a reader should see it: relative to the working folder or ``~`` when inside them."""
+    """A path as a reader should see it: ``./x`` inside the working folder, ``~/x`` inside home."""
     text = str(path)
     if text.startswith("s3://"):
         return text
     resolved = Path(text).expanduser().resolve()
-    for base, prefix in ((Path.cwd().resolve(), ""), (Path.home().resolve(), "~/")):
+    for base, prefix in ((Path.cwd().resolve(), "."), (Path.home().resolve(), "~")):
         try:
             relative = resolved.relative_to(base)
         except ValueError:
             continue
-        return prefix + (str(relative) if str(relative) != "." else "") or "."
+        return prefix if str(relative) == "." else f"{prefix}/{relative}"
     return text
 
 

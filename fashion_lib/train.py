@@ -395,7 +395,7 @@ def train(
         cbs.append(early)
 
     if verbose:
-        print(f"training on {len(fit_data)} images ({len(val_data) if val_data else 0} held out for validation), "
+        print(f"training on {len(fit_data):,} images ({len(val_data) if val_data else 0:,} held out for validation), "
               f"{config.epochs} epochs of {steps_per_epoch} steps, batch {config.batch_size}, "
               f"{model.count_params():,} parameters, {strategy.num_replicas_in_sync} replica(s)", flush=True)
     t0[0] = time.perf_counter()
