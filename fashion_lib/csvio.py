@@ -50,43 +50,33 @@ def write_csv(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:
     return path
 
 
-def _byte_codes() -> np.ndarray:
-    """Byte -> code: the digit's value for '0'..'9', 10 for ',' and newline, 255 otherwise."""
-    codes = np.full(256, 255, np.uint8)
-    codes[_ZERO:_ZERO + 10] = np.arange(10)
-    codes[[_COMMA, _NEWLINE]] = 10
-    return codes
-
-
-_CODES = _byte_codes()
-
-
 def _parse_slice(chunk: np.ndarray) -> np.ndarray | None:
     """Values of a slice of whole lines as ``rows x 785`` uint16, or None if malformed.
 
     Every field is one to three digits, so a field's value is read from the (up to)
-    three bytes before its separator; four lookups replace a per-byte parse.
+    three bytes before its separator; four gathers replace a per-byte parse.
     """
-    code = _CODES[chunk]
-    if code.max() == 255:  # a byte that is neither a digit nor a separator
+    is_sep = (chunk == _COMMA) | (chunk == _NEWLINE)
+    if np.any(((chunk - np.uint8(_ZERO)) > 9) & ~is_sep):  # neither a digit nor a separator
         return None
-    ends = np.flatnonzero(code == 10)
+    ends = np.flatnonzero(is_sep)
     if ends.size == 0 or ends.size % FIELDS:
         return None
     line_ends = ends[FIELDS - 1::FIELDS]
     if np.count_nonzero(chunk == _NEWLINE) != line_ends.size or np.any(chunk[line_ends] != _NEWLINE):
         return None
-    # Looking back past the first field wraps to the slice's last byte, a newline: a separator.
-    ones, tens, hundreds, extra = code[ends - 1], code[ends - 2], code[ends - 3], code[ends - 4]
+    # Digits as 0..9; separators wrap to >= 10. Looking back past the first field wraps to
+    # the slice's last byte, a newline: a separator.
+    zero = np.uint8(_ZERO)
+    ones, tens, hundreds, extra = (chunk[ends - k] - zero for k in (1, 2, 3, 4))
     if ones.max() >= 10:  # an empty field
         return None
     has_tens = tens < 10
     has_hundreds = has_tens & (hundreds < 10)
     if np.any(has_hundreds & (extra < 10)):  # four or more digits
         return None
-    value = ones.astype(np.uint16)
-    value += np.where(has_tens, tens, 0).astype(np.uint16) * 10
-    value += np.where(has_hundreds, hundreds, 0).astype(np.uint16) * 100
+    value = np.where(has_hundreds, hundreds, 0).astype(np.uint16) * 100
+    value += np.where(has_tens, tens, 0) * np.uint8(10) + ones
     return value.reshape(-1, FIELDS)
 
 
