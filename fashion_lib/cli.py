@@ -152,6 +152,7 @@ def cmd_run(args: argparse.Namespace) -> None:
             print(f"data top hash: {data_top_hash}")
             print(f"model top hash: {top_hash}")
             return
+        args.data_top_hash = data_top_hash  # train on the version just checked, without resolving it again
     _train(args, push=True)
 
 

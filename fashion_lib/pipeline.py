@@ -17,7 +17,7 @@ from . import settings
 from .config import TrainConfig
 from .data import DataVersion, load_data
 from .lineage import build_lineage, now
-from .model_package import CONFIG_FILE, METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
+from .model_package import METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
 
 Log = Callable[[str], None]
 
@@ -101,7 +101,6 @@ def prepare_run(config: TrainConfig, *, registry: str | None = None, data_packag
     data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
     out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
-    write_json(out / CONFIG_FILE, config.to_dict())
     return TrainingRun(config=config, data=data, output_dir=out)
 
 
