@@ -2,7 +2,7 @@
 
 Loading is a vectorised numpy parser working on ~8 MB slices of the file: it checks
 the structure of every slice (field counts, digits only, 1-3 digit fields) and hands
-any slice that looks wrong to :mod:`fashion_lib.validate`, which finds the exact line
+any slice that looks wrong to :mod:`fashion_lib.csvformat`, which finds the exact line
 and column. See ``benchmarks/csv_load_bench.py`` for how it compares with pandas.
 """
 
@@ -15,12 +15,12 @@ from typing import Iterator, NamedTuple
 
 import numpy as np
 
+from . import csvformat
 from .classes import CLASS_NAMES
+from .csvformat import FIELDS, HEADER, PIXELS
 from .fsutil import atomic_path
 
-PIXELS = 28 * 28
-FIELDS = PIXELS + 1
-HEADER = "label," + ",".join(f"pixel{i}" for i in range(1, PIXELS + 1))
+__all__ = ["FIELDS", "HEADER", "PIXELS", "Dataset", "load_csv", "read_rows", "write_csv"]
 _COMMA, _NEWLINE, _ZERO = 44, 10, 48
 _SLICE_BYTES = 8 << 20
 
@@ -100,10 +100,8 @@ def read_rows(path: Path) -> np.ndarray:
     Raises :class:`~fashion_lib.errors.DataValidationError` naming line and column
     for the first problem found; values are range-checked by the caller.
     """
-    from . import validate  # the careful, line-by-line checker for error messages
-
     raw = np.fromfile(path, dtype=np.uint8)
-    header_end = validate.check_header(path, raw)
+    header_end = csvformat.check_header(path, raw)
     body = raw[header_end:]
     if body.size and body[-1] != _NEWLINE:
         body = np.concatenate([body, np.array([_NEWLINE], np.uint8)])
@@ -111,7 +109,7 @@ def read_rows(path: Path) -> np.ndarray:
     def parse(item: tuple[int, np.ndarray]) -> np.ndarray:
         first_line, piece = item
         values = _parse_slice(piece)
-        return values if values is not None else validate.parse_lines_carefully(path, piece.tobytes(), first_line + 2)
+        return values if values is not None else csvformat.parse_lines_carefully(path, piece.tobytes(), first_line + 2)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy frees the GIL
         parts = list(pool.map(parse, _slices(body)))
@@ -124,10 +122,8 @@ def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None,
 
     ``all_classes=False`` accepts files that hold only some classes (images to classify).
     """
-    from . import validate
-
     path = Path(path)
     rows = read_rows(path)
-    validate.check_values(path, rows, expected_rows, all_classes=all_classes)
+    csvformat.check_values(path, rows, expected_rows, all_classes=all_classes)
     images = rows[:, 1:].astype(np.uint8).reshape(-1, 28, 28)
     return Dataset(images, rows[:, 0].astype(np.uint8))
