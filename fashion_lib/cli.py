@@ -98,8 +98,10 @@ def cmd_packages_list(args: argparse.Namespace) -> int:
           + (f", {len(damaged)} damaged ('fashion packages verify' for details)" if damaged else ""))
     for v in versions:
         created = v.created.strftime("%Y-%m-%d %H:%M:%S") if v.created else "-"
-        note = "DAMAGED: manifest does not match its top hash" if v.damaged else v.message or ""
+        note = "DAMAGED (see below)" if v.damaged else v.message or ""
         print(f"{v.name:<24} {v.top_hash[:12]}  {created}  {note}".rstrip())
+    for v in damaged:
+        print(f"fashion: damaged: {v.damaged}", file=sys.stderr)
     return IntegrityError.exit_code if damaged else 0
 
 
