@@ -246,7 +246,8 @@ def cmd_lineage(args: argparse.Namespace) -> None:
     from .lineage import describe
     from .model_package import read_lineage
 
-    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry)
+    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry,
+                                        require=True)
     print(describe(name, top_hash, meta))
 
 
