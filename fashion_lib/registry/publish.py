@@ -41,7 +41,8 @@ def push(reg: Registry, name: str, files: Mapping[str, Path], *, meta: dict | No
             (Path(scratch) / "README.md").write_text(readme, encoding="utf-8")
             files["README.md"] = Path(scratch) / "README.md"
         entries = _entries(files)
-        planned = mf.parse(*_manifest_bytes(reg, entries, meta, message, name))
+        with reg.errors(f"publishing {name}"):
+            planned = mf.parse(*_manifest_bytes(reg, entries, meta, message, name))
         with reg.errors(f"publishing {name}"), reg.writing():
             for entry in planned.entries:
                 _store(reg, entry, entries[entry.key][0])

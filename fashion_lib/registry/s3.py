@@ -139,7 +139,13 @@ class S3Registry(Registry):
 
         part = hashing.part_size(entry.size)
         config = TransferConfig(multipart_threshold=part, multipart_chunksize=part, use_threads=False)
-        self.client.upload_file(str(source), self.bucket, self._key(entry), Config=config)
+        from boto3.exceptions import S3UploadFailedError
+
+        try:
+            self.client.upload_file(str(source), self.bucket, self._key(entry), Config=config)
+        except S3UploadFailedError as exc:  # say what S3 said (no such bucket, access denied, ...)
+            cause = exc.__cause__ or exc.__context__
+            raise cause if cause is not None else exc from None
 
     def physical_key(self, name: str) -> str:
         """``s3://bucket/objects/<hex>``, with the stored object's ``versionId`` where the bucket keeps versions."""
