@@ -116,21 +116,32 @@ def _object_matches(reg: Registry, entry: mf.Entry) -> bool:
 def _point(reg: Registry, name: str, top_hash: str) -> None:
     """Point this second at ``top_hash`` (a version already there moves a second back), then ``latest``.
 
-    Where writers are not serialised (S3), read the pointers back after a short random
-    pause; if a racing writer replaced ours, take a free earlier second and check again.
+    Where writers are not serialised (S3), the writer checks after a short random pause
+    that every version it wrote a pointer for (its own, and the one it moved) is still
+    listed, re-pointing a lost one to a free earlier second, until two checks in a row
+    find all of them (a bounded number of times).
     """
     stamp = base.now()
     taken = reg.pointers(name)
+    keep = {top_hash}
     other = taken.get(str(stamp))
-    if other and other != top_hash:
-        reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", other.encode())
+    if other and other != top_hash and mf.TOP_HASH.fullmatch(other):
+        earlier = _free_before(taken, stamp)
+        reg.write(f"{POINTERS}/{name}/{earlier}", other.encode())
+        keep.add(other)
     reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
+    confirmed = 0
     for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
-        time.sleep(random.uniform(0.05, 0.3))  # let a writer racing for the same second land
+        time.sleep(random.uniform(0.05, 0.3))  # let writers racing for the same second land
         taken = reg.pointers(name)
-        if any(k.isdigit() and v == top_hash for k, v in taken.items()):
+        missing = keep - {v for k, v in taken.items() if k.isdigit()}
+        confirmed = 0 if missing else confirmed + 1
+        if confirmed == 2:
             break
-        reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", top_hash.encode())
+        for lost in sorted(missing):
+            earlier = _free_before(taken, stamp)
+            reg.write(f"{POINTERS}/{name}/{earlier}", lost.encode())
+            taken[str(earlier)] = lost
     else:
         if reg.pointers_need_checking:
             raise RegistryError(f"publishing {name}@{top_hash[:7]}: other writers kept replacing its version "
