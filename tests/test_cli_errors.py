@@ -102,3 +102,20 @@ def test_unforeseen_errors_are_one_line_exit_70_and_debug_shows_the_trace(monkey
     assert main(["packages", "list"]) == INTERNAL_ERROR
     assert "Traceback" in capsys.readouterr().err
 
+
+
+def test_read_only_registry_is_access_denied_exit_6(tmp_path):
+    from fashion_lib.errors import RegistryAccessDenied
+
+    target = Path("/sys/fashion-test-registry")  # sysfs: read-only for everyone, root included
+    if os.access("/sys", os.W_OK) and not target.exists():
+        try:
+            target.mkdir()
+            target.rmdir()
+            pytest.skip("/sys is writable here")
+        except OSError:
+            pass
+    (tmp_path / "x.csv").write_text("x")
+    with pytest.raises(RegistryAccessDenied, match="not writable") as info:
+        registry.push(NAME, {"x.csv": tmp_path / "x.csv"}, registry=str(target))
+    assert info.value.exit_code == 6 and str(target) in str(info.value)
