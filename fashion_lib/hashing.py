@@ -55,6 +55,26 @@ def sha256_hex(path: Path) -> str:
     return digest.hexdigest()
 
 
+def s3_etag(path: Path, part: int) -> str:
+    """The ETag S3 gives ``path`` uploaded in ``part``-byte parts (MD5, or MD5 of part MD5s + ``-N``)."""
+    size = path.stat().st_size
+    if size < part:  # one PutObject (s3transfer uploads in parts from the threshold on)
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(path, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                digest.update(block)
+        return digest.hexdigest()
+    digests = []
+    with open(path, "rb") as fh:
+        for _ in range(math.ceil(size / part)):
+            digest, left = hashlib.md5(usedforsecurity=False), part
+            while left and (block := fh.read(min(_BLOCK, left))):
+                digest.update(block)
+                left -= len(block)
+            digests.append(digest.digest())
+    return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
+
+
 def file_hash(path: Path, hash_type: str) -> str:
     """The value of ``hash_type`` for ``path``; other types (CRC64NVME) go to quilt3."""
     if hash_type == SHA256_CHUNKED:

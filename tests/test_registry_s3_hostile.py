@@ -150,3 +150,22 @@ def test_racing_writers_in_one_second_keep_every_printed_version(bucket, tmp_pat
         printed += out.split()
     assert len(set(printed)) == 9
     assert {v.top_hash for v in registry.list_versions(registry=bucket, name=NAME)} == set(printed)
+
+
+def test_republish_repairs_an_overwritten_object_and_trusts_a_good_one_by_etag(bucket, client, published, tmp_path):
+    lines = manifest_lines(client, bucket, published)
+    entry = next(line for line in lines[1:] if line["logical_key"] == "train.csv")
+    key = entry["physical_keys"][0].split("/", 3)[3].split("?")[0]
+    client.put_object(Bucket=bucket[len("s3://"):], Key=key, Body=b"label,pixel1\n1,0\n2,254\n")  # same size
+    with pytest.raises(IntegrityError, match="does not match its hash"):
+        registry.fetch(NAME, tmp_path / "bad", registry=bucket)
+    files = {"train.csv": tmp_path / "train.csv", "test.csv": tmp_path / "test.csv"}
+    s3_server.REQUESTS.clear()
+    assert registry.push(NAME, files, registry=bucket, message="good") == published
+    assert s3_server.uploads()[0] == 1  # only the damaged object went up again
+    assert registry.fetch(NAME, tmp_path / "out", registry=bucket).files["train.csv"].read_bytes() == \
+        (tmp_path / "train.csv").read_bytes()
+    s3_server.REQUESTS.clear()
+    registry.push(NAME, files, registry=bucket, message="good")
+    gets = [r for r in s3_server.REQUESTS if r[0] == "GET" and "/objects/" in r[1]]
+    assert s3_server.uploads() == (0, 0) and gets == []  # unchanged: ETags suffice, nothing read back

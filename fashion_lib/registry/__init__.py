@@ -35,7 +35,7 @@ from typing import Mapping, Union
 from .. import settings
 from ..errors import PackageNotFound
 from . import manifest
-from .base import OBJECTS, SHORT, Fetched, PackageVersion, Registry
+from .base import OBJECTS, Fetched, PackageVersion, Registry
 from .local import LocalRegistry
 from .quilt import _quilt_environment, quilt
 from .check import Report

@@ -92,6 +92,11 @@ class Registry:
         """Copy ``source`` into the store as ``entry``'s object, atomically."""
         raise NotImplementedError
 
+    def same_bytes(self, entry: mf.Entry, source: Path) -> bool:
+        """True if the store's object for ``entry`` surely holds ``source``'s bytes without reading it
+        back (S3: its ETag); False means "read it back and hash it"."""
+        return False
+
     def physical_key(self, name: str) -> str:
         """The physical key written into manifests for object ``name`` (for stock quilt3)."""
         raise NotImplementedError

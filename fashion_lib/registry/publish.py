@@ -92,7 +92,7 @@ def _manifest_bytes(reg: Registry, entries: Mapping[str, tuple[Path, int, str]],
 
 def _store(reg: Registry, entry: mf.Entry, source: Path) -> None:
     """Copy ``source`` in unless the store has an object with this hash (hashes compared, not sizes)."""
-    if reg.object_size(entry) == entry.size and _object_matches(reg, entry):
+    if reg.object_size(entry) == entry.size and (reg.same_bytes(entry, source) or _object_matches(reg, entry)):
         return
     before = source.stat()
     reg.store_object(entry, source)

@@ -128,6 +128,12 @@ class S3Registry(Registry):
         head = self._head(entry)
         return None if head is None else int(head["ContentLength"])
 
+    def same_bytes(self, entry: mf.Entry, source: Path) -> bool:
+        """The object's ETag against the one S3 gives ``source`` uploaded in our part size (MD5s)."""
+        head = self._head(entry)
+        etag = str((head or {}).get("ETag", "")).strip('"')
+        return bool(etag) and etag == hashing.s3_etag(source, hashing.part_size(entry.size))
+
     @contextlib.contextmanager
     def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:
         body = self.client.get_object(Bucket=self.bucket, Key=self._key(entry), **self._version(entry))["Body"]
