@@ -116,3 +116,20 @@ def test_kill_9_mid_push_blocks_nobody_and_the_next_writer_cleans_up(tmp_path):
     assert list((Path(reg) / ".fashion-tmp").iterdir()) == []  # the next writer removed the dead one's object
     assert {v.top_hash for v in registry.list_versions(registry=reg)} == {first, second}
     assert registry.verify(registry=reg).problems == []
+
+
+def test_verify_repair_removes_leftovers_and_checks_one_version(tmp_path):
+    reg = tmp_path / "registry"
+    (tmp_path / "a.csv").write_text("label,pixel1\n1,1\n")
+    first = registry.push(NAME, {"a.csv": tmp_path / "a.csv"}, registry=str(reg))
+    (tmp_path / "a.csv").write_text("label,pixel1\n2,2\n")
+    registry.push(NAME, {"a.csv": tmp_path / "a.csv"}, registry=str(reg))
+    (reg / ".fashion-tmp" / "abc.123").write_bytes(b"half an object")
+    (reg / "objects" / ".deadbeef.xyz").write_bytes(b"left by an older fashion")
+    run = [sys.executable, "-m", "fashion_lib", "packages", "verify", "--registry", str(reg)]
+    one = subprocess.run([*run, "--name", NAME, "--top-hash", first[:8]], capture_output=True, text=True, env=env())
+    assert one.returncode == 0 and "1 version(s), 1 object(s)" in one.stdout, one
+    repaired = subprocess.run([*run, "--repair"], capture_output=True, text=True, env=env())
+    assert repaired.returncode == 0 and repaired.stdout.count("removed leftover temporary file") == 2, repaired
+    assert list((reg / ".fashion-tmp").iterdir()) == [] and not (reg / "objects" / ".deadbeef.xyz").exists()
+    assert "2 version(s), 2 object(s)" in repaired.stdout
