@@ -34,6 +34,7 @@ def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None) -> 
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
         make_public(staging, directory=True)
+        (staging / "new").mkdir()
     try:
         for entry in found.entries:
             target = staging / "new" / entry.key
