@@ -45,19 +45,20 @@ READER = textwrap.dedent("""
 """)
 
 STALLER = textwrap.dedent("""
-    import sys, time, shutil
+    import sys, time
     from pathlib import Path
-    from fashion_lib import registry
-    from fashion_lib.registry import local
+    from fashion_lib import hashing, registry
     reg, source, marker = sys.argv[1], Path(sys.argv[2]), Path(sys.argv[3])
+    update, blocks = hashing.StreamHasher.update, []
 
-    def half_then_stall(src, dst):  # a real copy, interrupted half way by the kill -9
-        data = Path(src).read_bytes()
-        Path(dst).write_bytes(data[: len(data) // 2])
-        marker.write_text("copying")
-        time.sleep(600)
+    def stall_after_first_block(self, data):  # a real copy into the registry, stopped by the kill -9
+        update(self, data)
+        blocks.append(len(data))
+        if len(blocks) == 2:  # the first block is in the temporary object by now
+            marker.write_text("copying")
+            time.sleep(600)
 
-    local.shutil.copyfile = half_then_stall
+    hashing.StreamHasher.update = stall_after_first_block
     registry.push("fashion-mnist/data", {"train.csv": source}, registry=reg, message="killed")
 """)
 
@@ -96,7 +97,7 @@ def test_kill_9_mid_push_blocks_nobody_and_the_next_writer_cleans_up(tmp_path):
     reg = str(tmp_path / "registry")
     (tmp_path / "first.csv").write_text("label,pixel1\n1,1\n")
     first = registry.push(NAME, {"train.csv": tmp_path / "first.csv"}, registry=reg, message="first")
-    (tmp_path / "big.csv").write_bytes(b"label,pixel1\n" + b"3,3\n" * 250_000)
+    (tmp_path / "big.csv").write_bytes(b"label,pixel1\n" + b"3,3\n" * 1_000_000)
     marker = tmp_path / "marker"
     proc = subprocess.Popen([sys.executable, "-c", STALLER, reg, str(tmp_path / "big.csv"), str(marker)],
                             env=env(), stderr=subprocess.PIPE)

@@ -88,8 +88,11 @@ class Registry:
         """A binary stream of the store's object for ``entry`` (never its physical key)."""
         raise NotImplementedError
 
-    def store_object(self, entry: mf.Entry, source: Path) -> None:
-        """Copy ``source`` into the store as ``entry``'s object, atomically."""
+    def store_object(self, entry: mf.Entry, source: Path) -> bool:
+        """Copy ``source`` into the store as ``entry``'s object, atomically.
+
+        Returns True if the bytes stored were checked against ``entry``'s hash on the way in.
+        """
         raise NotImplementedError
 
     def same_bytes(self, entry: mf.Entry, source: Path) -> bool:

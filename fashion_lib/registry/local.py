@@ -11,13 +11,12 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import shutil
 import stat
 import tempfile
 from pathlib import Path
 from typing import IO, Iterator
 
-from .. import settings
+from .. import hashing, settings
 from ..errors import FashionError, RegistryAccessDenied, RegistryError
 from ..fsutil import make_public
 from . import lock
@@ -26,6 +25,7 @@ from .base import OBJECTS, Registry
 
 LOCK = ".fashion.lock"
 TMP = ".fashion-tmp"
+COPY_BLOCK = 1 << 20
 
 
 class LocalRegistry(Registry):
@@ -101,13 +101,21 @@ class LocalRegistry(Registry):
                 raise FileNotFoundError(errno.ENOENT, "not a regular file", str(self._object_path(entry)))
             yield fh
 
-    def store_object(self, entry: mf.Entry, source: Path) -> None:
+    def store_object(self, entry: mf.Entry, source: Path) -> bool:
+        """Copy and hash in one pass; only bytes that match the entry's hash are renamed into place."""
         target = self._object_path(entry)
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._temp(target.name)
         try:
-            shutil.copyfile(source, tmp)
+            hasher = hashing.StreamHasher(entry.hash_type, entry.size)
+            with open(source, "rb") as src, open(tmp, "wb") as dst:
+                while block := src.read(COPY_BLOCK):
+                    hasher.update(block)
+                    dst.write(block)
+            if hasher.value() != entry.hash_value:
+                return False  # the source changed since it was hashed: nothing is renamed into place
             os.replace(tmp, target)
+            return True
         finally:
             tmp.unlink(missing_ok=True)
 

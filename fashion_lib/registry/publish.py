@@ -95,11 +95,10 @@ def _store(reg: Registry, entry: mf.Entry, source: Path) -> None:
     if reg.object_size(entry) == entry.size and (reg.same_bytes(entry, source) or _object_matches(reg, entry)):
         return
     before = source.stat()
-    reg.store_object(entry, source)
+    stored_ok = reg.store_object(entry, source)  # True: the bytes stored were hashed on the way in
     after = source.stat()
-    if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
-        raise RegistryError(f"{source} changed while it was being published as {entry.key!r}; publish again")
-    if not _object_matches(reg, entry):
+    changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
+    if changed or not (stored_ok or reg.same_bytes(entry, source) or _object_matches(reg, entry)):
         raise RegistryError(f"{source} changed while it was being published as {entry.key!r}; publish again")
 
 

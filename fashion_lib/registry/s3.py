@@ -140,7 +140,7 @@ class S3Registry(Registry):
         with contextlib.closing(body):
             yield body
 
-    def store_object(self, entry: mf.Entry, source: Path) -> None:
+    def store_object(self, entry: mf.Entry, source: Path) -> bool:
         from boto3.s3.transfer import TransferConfig
 
         part = hashing.part_size(entry.size)
@@ -152,6 +152,7 @@ class S3Registry(Registry):
         except S3UploadFailedError as exc:  # say what S3 said (no such bucket, access denied, ...)
             cause = exc.__cause__ or exc.__context__
             raise cause if cause is not None else exc from None
+        return False  # checked afterwards, by ETag
 
     def physical_key(self, name: str) -> str:
         """``s3://bucket/objects/<hex>``, with the stored object's ``versionId`` where the bucket keeps versions."""
