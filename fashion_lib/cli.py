@@ -1,13 +1,16 @@
 """``fashion``: a thin argparse layer over the library.
 
-User mistakes print one line (``fashion: error: ...``) and exit 2 (data that fails
-validation exits 1, integrity failures 3); no tracebacks. Heavy modules (TensorFlow,
+User mistakes print one line (``fashion: error: ...``) with the exit code of the README's
+table (:mod:`fashion_lib.errors`); anything unforeseen prints one line too and exits 70
+(``FASHION_DEBUG=1`` shows the traceback). The registry is resolved once, in :func:`main`. Heavy modules (TensorFlow,
 quilt3) are imported inside the commands, so ``--help`` answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from typing import Callable, Sequence
 
@@ -86,14 +89,36 @@ def _print_fetched(fetched) -> None:
     print(f"top hash: {fetched.top_hash} (all files verified)")
 
 
-def cmd_packages_list(args: argparse.Namespace) -> None:
-    from .registry import describe, list_versions
+def cmd_packages_list(args: argparse.Namespace) -> int:
+    from .errors import IntegrityError
 
-    versions = list_versions(registry=args.registry, name=args.name)
-    print(f"{describe(args.registry)}: {len(versions)} version(s)")
+    versions = args.registry.list_versions(args.name)
+    damaged = [v for v in versions if v.damaged]
+    print(f"{args.registry.describe()}: {len(versions)} version(s)"
+          + (f", {len(damaged)} damaged ('fashion packages verify' for details)" if damaged else ""))
     for v in versions:
         created = v.created.strftime("%Y-%m-%d %H:%M:%S") if v.created else "-"
-        print(f"{v.name:<24} {v.top_hash[:12]}  {created}  {v.message or ''}".rstrip())
+        note = "DAMAGED (see below)" if v.damaged else v.message or ""
+        print(f"{v.name:<24} {v.top_hash[:12]}  {created}  {note}".rstrip())
+    for v in damaged:
+        print(f"fashion: damaged: {v.damaged}", file=sys.stderr)
+    return IntegrityError.exit_code if damaged else 0
+
+
+def cmd_packages_verify(args: argparse.Namespace) -> int:
+    from .errors import IntegrityError
+    from .registry import verify
+
+    if args.top_hash and not args.name:
+        raise ConfigError("--top-hash needs --name: which package is the version of?")
+    report = verify(registry=args.registry, name=args.name, top_hash=args.top_hash, repair=args.repair,
+                    progress=lambda label: print(f"checking {label} ...", file=sys.stderr, flush=True))
+    for line in report.repaired:
+        print(line)
+    for line in report.problems:
+        print(f"fashion: damaged: {line}", file=sys.stderr)
+    print(f"{args.registry.describe()}: {report.summary()}")
+    return IntegrityError.exit_code if report.problems else 0
 
 
 
@@ -221,7 +246,8 @@ def cmd_lineage(args: argparse.Namespace) -> None:
     from .lineage import describe
     from .model_package import read_lineage
 
-    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry)
+    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry,
+                                        require=True)
     print(describe(name, top_hash, meta))
 
 
@@ -285,6 +311,11 @@ def build_parser() -> argparse.ArgumentParser:
     pk_sub = pk.add_subparsers(title="packages commands", metavar="COMMAND", parser_class=_Parser)
     p = _add(pk_sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
     p.add_argument("--name", help="only this package")
+    p = _add(pk_sub, "verify", cmd_packages_verify,
+             "re-hash every object and check every manifest against its top hash (exit 3 if damaged)")
+    p.add_argument("--name", help="only this package")
+    p.add_argument("--top-hash", help="only this version (needs --name; a unique prefix will do)")
+    p.add_argument("--repair", action="store_true", help="also remove temporary files left by interrupted writers")
 
     p = _add(top, "run", cmd_run, "the main job: data package, training, evaluation, model package")
     _training_options(p)
@@ -331,6 +362,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 2
     try:
+        if hasattr(args, "registry"):
+            from . import registry
+
+            args.registry = registry.open(args.registry)  # resolved once, passed to everything
         return int(handler(args) or 0)
     except FashionError as exc:
         print(f"fashion: error: {exc}", file=sys.stderr)
@@ -338,3 +373,41 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fashion: interrupted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file or folder we were told to use, or the home folder
+        _debug()
+        print(f"fashion: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+        _debug()
+        text = " ".join(str(exc).split())[:300]
+        print(f"fashion: internal error: {exc.__class__.__name__}: {text} (a bug; FASHION_DEBUG=1 shows the "
+              "traceback)", file=sys.stderr)
+        return INTERNAL_ERROR
+
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE
+
+
+def _debug() -> None:
+    if os.environ.get("FASHION_DEBUG", "").strip() not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError in words, naming the file and, when it is there, the home folder it is in."""
+    from pathlib import Path
+
+    from .settings import display_path, home
+
+    name = exc.filename or ""
+    why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+    where = ""
+    if name:
+        try:
+            Path(os.path.abspath(name)).relative_to(Path(home()).absolute())
+            where = f" (in the home folder {display_path(home())}; set FASHION_HOME to a writable folder)"
+        except ValueError:
+            pass
+    return f"cannot use {name or 'a file'}: {why}{where}"

@@ -10,12 +10,12 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from . import settings
 from .classes import CLASS_NAMES
 from .csvio import Dataset, load_csv, write_csv
-from .errors import DataValidationError, RegistryError
+from .errors import DataValidationError, PackageNotFound
 from .idx import load_images, load_labels
 from .sources import RAW_FILES, get_raw_files
 from .validate import EXPECTED_ROWS, Report, validate_csv
@@ -23,6 +23,9 @@ from .validate import EXPECTED_ROWS, Report, validate_csv
 Log = Callable[[str], None]
 SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
 _STAMP = ".fashion-source.json"
+
+if TYPE_CHECKING:
+    from .registry import RegistryLike
 
 
 def _stderr(message: str) -> None:
@@ -97,7 +100,7 @@ def package_meta(reports: dict[str, Report]) -> dict:
     }
 
 
-def publish_csvs(csvs: dict[str, Path], *, registry: str | None = None, name: str | None = None,
+def publish_csvs(csvs: dict[str, Path], *, registry: RegistryLike = None, name: str | None = None,
                  message: str | None = None, log: Log = _stderr) -> PreparedData:
     """Validate both CSVs (the circuit breaker) and publish them as a data package.
 
@@ -107,6 +110,7 @@ def publish_csvs(csvs: dict[str, Path], *, registry: str | None = None, name: st
     """
     from . import registry as reg
 
+    registry = reg.open(registry)
     reports = {split: validate_csv(path, EXPECTED_ROWS.get(path.name)) for split, path in csvs.items()}
     for report in reports.values():
         log(report.summary())
@@ -114,10 +118,10 @@ def publish_csvs(csvs: dict[str, Path], *, registry: str | None = None, name: st
     top_hash = reg.push(name, {SPLITS[split][0]: path for split, path in csvs.items()}, registry=registry,
                         meta=package_meta(reports), message=message or "Fashion-MNIST CSVs",
                         readme=package_readme(reports))
-    return PreparedData(name, top_hash, settings.registry(registry), csvs, reports)
+    return PreparedData(name, top_hash, registry.location, csvs, reports)
 
 
-def prepare_data(*, registry: str | None = None, name: str | None = None, source_dir: str | None = None,
+def prepare_data(*, registry: RegistryLike = None, name: str | None = None, source_dir: str | None = None,
                  progress: bool = True, log: Log = _stderr) -> PreparedData:
     """Get, convert, validate and publish the data package; returns its top hash and more."""
     raw = get_raw_files(source_dir, progress=progress, log=log)
@@ -126,19 +130,24 @@ def prepare_data(*, registry: str | None = None, name: str | None = None, source
     return publish_csvs(csvs, registry=registry, name=name, log=log)
 
 
-def ensure_data_package(*, registry: str | None = None, name: str | None = None, log: Log = _stderr) -> str:
-    """The latest top hash of the data package, preparing it first if the registry has none."""
+def ensure_data_package(*, registry: RegistryLike = None, name: str | None = None, log: Log = _stderr) -> str:
+    """The latest top hash of the data package, preparing it first if the registry has none.
+
+    Only "no such package" leads to preparing: an unreachable, denied or damaged registry
+    is an error, never taken for an empty one.
+    """
     from . import registry as reg
 
+    registry = reg.open(registry)
     name = name or settings.data_package()
     try:
-        return reg.resolve_top_hash(name, None, registry=registry)
-    except RegistryError:
-        log(f"{name} is not in {reg.describe(registry)} yet; preparing it ...")
+        return registry.resolve(name)
+    except PackageNotFound:
+        log(f"{name} is not in {registry.describe()} yet; preparing it ...")
         return prepare_data(registry=registry, name=name, log=log).top_hash
 
 
-def fetch_data(*, registry: str | None = None, name: str | None = None, top_hash: str | None = None,
+def fetch_data(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
                dest: Path | None = None):
     """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder)."""
     from . import registry as reg
@@ -164,12 +173,17 @@ class DataVersion:
         return f"{self.name}@{self.top_hash[:12]} from {reg.describe(self.registry)}"
 
 
-def load_data(*, registry: str | None = None, name: str | None = None, top_hash: str | None = None,
+def load_data(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
               bootstrap: bool = False) -> DataVersion:
     """Both splits of a verified data package (checked again by the circuit breaker).
 
-    With ``bootstrap`` an empty registry is filled first (``prepare_data``).
+    ``registry`` is a :class:`fashion_lib.registry.Registry`, a folder or ``s3://`` URL, or
+    None (``FASHION_REGISTRY`` or the embedded one). With ``bootstrap`` an empty registry
+    is filled first (``prepare_data``).
     """
+    from . import registry as reg
+
+    registry = reg.open(registry)
     if bootstrap and top_hash is None:
         top_hash = ensure_data_package(registry=registry, name=name)
     fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
@@ -180,5 +194,5 @@ def load_data(*, registry: str | None = None, name: str | None = None, top_hash:
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))
                    for csv in (settings.TRAIN_CSV, settings.TEST_CSV))
-    return DataVersion(fetched.name, fetched.top_hash, settings.registry(registry), train, test,
+    return DataVersion(fetched.name, fetched.top_hash, registry.location, train, test,
                        fetched.files, fetched.meta)

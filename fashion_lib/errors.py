@@ -37,13 +37,44 @@ class DataValidationError(FashionError):
 
 
 class RegistryError(FashionError):
-    """A registry is unreachable, or a package or version is not in it."""
+    """A registry could not be used; the subclasses say why (exit codes in the README)."""
+
+
+class PackageNotFound(RegistryError):
+    """The registry answered: no such package, or no such version of it.
+
+    The only registry error after which preparing data or training is the right move.
+    """
+
+    exit_code = 4
+
+
+class RegistryUnreachable(RegistryError):
+    """The registry did not answer (network, endpoint, timeout)."""
+
+    exit_code = 5
+
+
+class RegistryAccessDenied(RegistryError):
+    """The registry refused us: credentials, permissions, or a read-only folder."""
+
+    exit_code = 6
+
+
+class BucketNotFound(RegistryError):
+    """The S3 bucket named as the registry does not exist."""
+
+    exit_code = 7
 
 
 class IntegrityError(FashionError):
-    """Fetched bytes do not match the hashes recorded in the package manifest."""
+    """Bytes or manifests do not match the hashes that name them: a damaged version."""
 
     exit_code = 3
+
+
+class DestinationError(FashionError):
+    """A destination folder (``--dest``, the home or output folder) cannot be written."""
 
 
 class ModelError(FashionError):

@@ -55,13 +55,33 @@ def sha256_hex(path: Path) -> str:
     return digest.hexdigest()
 
 
+def s3_etag(path: Path, part: int) -> str:
+    """The ETag S3 gives ``path`` uploaded in ``part``-byte parts (MD5, or MD5 of part MD5s + ``-N``)."""
+    size = path.stat().st_size
+    if size < part:  # one PutObject (s3transfer uploads in parts from the threshold on)
+        digest = hashlib.md5(usedforsecurity=False)
+        with open(path, "rb") as fh:
+            while block := fh.read(_BLOCK):
+                digest.update(block)
+        return digest.hexdigest()
+    digests = []
+    with open(path, "rb") as fh:
+        for _ in range(math.ceil(size / part)):
+            digest, left = hashlib.md5(usedforsecurity=False), part
+            while left and (block := fh.read(min(_BLOCK, left))):
+                digest.update(block)
+                left -= len(block)
+            digests.append(digest.digest())
+    return f"{hashlib.md5(b''.join(digests), usedforsecurity=False).hexdigest()}-{len(digests)}"
+
+
 def file_hash(path: Path, hash_type: str) -> str:
     """The value of ``hash_type`` for ``path``; other types (CRC64NVME) go to quilt3."""
     if hash_type == SHA256_CHUNKED:
         return sha256_chunked(path)
     if hash_type == SHA256:
         return sha256_hex(path)
-    from .registry import quilt
+    from .registry.quilt import quilt
 
     checksums = quilt().checksums
     calculator = checksums.MultiPartChecksumCalculator.get_calculator_cls(hash_type)
@@ -80,3 +100,43 @@ def _multipart(path: Path, calculator) -> str:
                 left -= len(block)
             parts.append(calc.digest(min(chunk, size - start)))
     return calculator.combine_parts(parts)
+
+
+class StreamHasher:
+    """A hash computed while the bytes go by (one pass for copy and check).
+
+    ``sha2-256-chunked`` and ``SHA256`` are computed here; other types are not streamable
+    and report ``None`` from :meth:`value`, so the caller hashes the finished file instead.
+    """
+
+    def __init__(self, hash_type: str, size: int) -> None:
+        self.hash_type, self.chunk = hash_type, part_size(size)
+        self._whole = hashlib.sha256()
+        self._part, self._left, self._digests = hashlib.sha256(), self.chunk, []
+        self._seen = 0
+
+    def update(self, data: bytes) -> None:
+        self._seen += len(data)
+        if self.hash_type == SHA256:
+            self._whole.update(data)
+            return
+        view = memoryview(data)
+        while view:
+            take = min(self._left, len(view))
+            self._part.update(view[:take])
+            view, self._left = view[take:], self._left - take
+            if not self._left:
+                self._digests.append(self._part.digest())
+                self._part, self._left = hashlib.sha256(), self.chunk
+
+    def value(self) -> str | None:
+        if self.hash_type == SHA256:
+            return self._whole.hexdigest()
+        if self.hash_type != SHA256_CHUNKED:
+            return None
+        digests = list(self._digests)
+        if self._left != self.chunk:  # a last, partial part
+            digests.append(self._part.digest())
+        if not digests:
+            return base64.b64encode(hashlib.sha256(b"").digest()).decode()
+        return base64.b64encode(hashlib.sha256(b"".join(digests)).digest()).decode()

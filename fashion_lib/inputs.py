@@ -17,13 +17,33 @@ class Inputs(NamedTuple):
     sources: list[str]
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+SIDE = 28
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    """(width, height) from a PNG's header, without decoding it; ConfigError if not a PNG."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(24)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror}); expected a 28x28 PNG") from None
+    if head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
+        raise ConfigError(f"{path}: not a PNG file; expected a 28x28 PNG or a CSV in the data layout")
+    return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
+
+
 def _png(path: Path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
+    width, height = _png_size(path)  # checked before decoding: a huge image is never decoded
+    if (width, height) != (SIDE, SIDE):
+        raise ConfigError(f"{path}: image is {width}x{height}, expected 28x28 "
+                          "(light garment on a black background, like Fashion-MNIST)")
     try:
         with Image.open(path) as img:
             grey = np.asarray(img.convert("L"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError) as exc:
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ConfigError(f"{path}: cannot read as an image ({exc.__class__.__name__}); expected a 28x28 PNG") from None
     if grey.shape != (28, 28):
         raise ConfigError(f"{path}: image is {grey.shape[1]}x{grey.shape[0]}, expected 28x28 "

@@ -96,10 +96,17 @@ def build_lineage(*, data_name: str, data_top_hash: str, registry: str, config: 
 
 def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     """A few readable lines saying where a model came from."""
-    data, code, env = meta.get("data", {}), meta.get("code", {}), meta.get("environment", {})
-    training, metrics = meta.get("training", {}), meta.get("metrics", {})
-    dirty = {True: " (uncommitted changes)", False: "", None: ""}[code.get("dirty")]
+    def part(key: str) -> dict[str, Any]:  # missing or mangled parts read as empty
+        value = meta.get(key) if isinstance(meta, dict) else None
+        return value if isinstance(value, dict) else {}
+
+    data, code, env, training, metrics = (part(k) for k in ("data", "code", "environment", "training", "metrics"))
+    dirty = {True: " (uncommitted changes)"}.get(code.get("dirty"), "")
     accuracy = metrics.get("test_accuracy")
+    if not isinstance(accuracy, (int, float)):
+        accuracy = None
+    loss = metrics.get("test_loss")
+    loss = loss if isinstance(loss, (int, float)) else float("nan")
     lines = [
         f"model     {name}@{top_hash[:12]}",
         f"data      {data.get('name')}@{str(data.get('top_hash'))[:12]} in {settings.display_path(data.get('registry') or '?')}",
@@ -109,7 +116,7 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         f"trained   {training.get('started')} .. {training.get('finished')} ({training.get('seconds')} s, "
         f"{training.get('epochs_run')} epochs)",
         f"config    {training.get('config')}",
-        f"metrics   test accuracy {accuracy:.4f}, test loss {metrics.get('test_loss', float('nan')):.4f}"
+        f"metrics   test accuracy {accuracy:.4f}, test loss {loss:.4f}"
         if accuracy is not None else "metrics   (none recorded)",
     ]
     return "\n".join(lines)

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import settings
+
+if TYPE_CHECKING:
+    from .registry import RegistryLike
 
 MODEL_FILE = "clf.keras"
 HISTORY_FILE = "history.csv"
@@ -57,7 +60,7 @@ or, without this project: `quilt3` to fetch the package, then `keras.models.load
 """
 
 
-def publish_model(folder: Path, lineage: dict[str, Any], *, registry: str | None = None,
+def publish_model(folder: Path, lineage: dict[str, Any], *, registry: RegistryLike = None,
                   name: str | None = None, message: str | None = None) -> str:
     """Push ``folder``'s model, history, metrics and config with the lineage as metadata."""
     from . import registry as reg
@@ -71,7 +74,7 @@ def publish_model(folder: Path, lineage: dict[str, Any], *, registry: str | None
                     readme=model_card(lineage))
 
 
-def fetch_model(*, name: str | None = None, top_hash: str | None = None, registry: str | None = None,
+def fetch_model(*, name: str | None = None, top_hash: str | None = None, registry: RegistryLike = None,
                 dest: Path | None = None):
     """Fetch and verify a model package (default destination: a cache under the data folder)."""
     from . import registry as reg
@@ -79,7 +82,7 @@ def fetch_model(*, name: str | None = None, top_hash: str | None = None, registr
     return reg.fetch_to_cache(name or settings.model_package(), registry=registry, top_hash=top_hash, dest=dest)
 
 
-def load_model(name: str | None = None, top_hash: str | None = None, *, registry: str | None = None):
+def load_model(name: str | None = None, top_hash: str | None = None, *, registry: RegistryLike = None):
     """Fetch (verified) and load a model from a model package."""
     from .errors import ModelError
     from .model import load_model_file
@@ -91,13 +94,34 @@ def load_model(name: str | None = None, top_hash: str | None = None, *, registry
 
 
 def read_lineage(top_hash: str | None = None, *, name: str | None = None,
-                 registry: str | None = None) -> tuple[str, str, dict[str, Any]]:
-    """(name, full top hash, lineage) of a model package version, without downloading it."""
+                 registry: RegistryLike = None, require: bool = False) -> tuple[str, str, dict[str, Any]]:
+    """(name, full top hash, lineage) of a model package version, without downloading it.
+
+    With ``require`` the lineage must hold what ``reproduce`` needs (ModelError if not).
+    """
     from . import registry as reg
 
     name = name or settings.model_package()
     resolved, meta, _ = reg.read_meta(name, registry=registry, top_hash=top_hash)
+    if require:
+        check_lineage(name, resolved, meta)
     return name, resolved, meta
+
+
+def check_lineage(name: str, top_hash: str, meta: dict[str, Any]) -> None:
+    """Refuse a version whose metadata lacks what reproducing it needs, naming the field."""
+    from .errors import ModelError
+
+    wanted = (("data", dict), ("data.name", str), ("data.top_hash", str), ("training", dict),
+              ("training.config", dict), ("metrics", dict))
+    for path, kind in wanted:
+        value: Any = meta
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if not isinstance(value, kind):
+            raise ModelError(f"{name}@{top_hash[:12]} has no usable lineage ({path} is "
+                             f"{'missing' if value is None else 'not a ' + kind.__name__}); it was not published "
+                             "by 'fashion run' or 'fashion train --push', so it cannot be reproduced")
 
 
 def write_json(path: Path, data: Any) -> Path:

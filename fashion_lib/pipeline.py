@@ -11,13 +11,16 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import settings
 from .config import TrainConfig
 from .data import DataVersion, load_data
 from .lineage import build_lineage, now
 from .model_package import METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
+
+if TYPE_CHECKING:
+    from .registry import RegistryLike
 
 Log = Callable[[str], None]
 
@@ -94,7 +97,7 @@ def report(evaluation: Any) -> str:
     return "\n".join(lines)
 
 
-def prepare_run(config: TrainConfig, *, registry: str | None = None, data_package: str | None = None,
+def prepare_run(config: TrainConfig, *, registry: RegistryLike = None, data_package: str | None = None,
                 data_top_hash: str | None = None, output_dir: str | Path | None = None) -> TrainingRun:
     """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
     config.validate()
@@ -134,7 +137,7 @@ def assess(run: TrainingRun) -> TrainingRun:
     return run
 
 
-def publish(run: TrainingRun, *, registry: str | None = None, name: str | None = None) -> str | None:
+def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None = None) -> str | None:
     """Publish the model package with its lineage; ``metrics.json`` gets the top hash (chief only)."""
     if not run.chief:
         return None
@@ -144,7 +147,7 @@ def publish(run: TrainingRun, *, registry: str | None = None, name: str | None =
     return run.model_top_hash
 
 
-def train_evaluate_publish(config: TrainConfig, *, registry: str | None = None, data_package: str | None = None,
+def train_evaluate_publish(config: TrainConfig, *, registry: RegistryLike = None, data_package: str | None = None,
                            data_top_hash: str | None = None, model_package: str | None = None,
                            output_dir: str | Path | None = None, push: bool = True, strategy: Any = None,
                            log: Log = _stderr) -> TrainingRun:
@@ -163,18 +166,20 @@ def train_evaluate_publish(config: TrainConfig, *, registry: str | None = None, 
     return run
 
 
-def up_to_date_model(config: TrainConfig, data_top_hash: str, *, registry: str | None = None,
+def up_to_date_model(config: TrainConfig, data_top_hash: str, *, registry: RegistryLike = None,
                      name: str | None = None) -> tuple[str, dict[str, Any]] | None:
     """The latest model package, if it came from exactly this data version, config, pinned
     environment and (clean) commit: then training again would add nothing. Else None."""
     from . import registry as reg
-    from .errors import RegistryError
+    from .errors import PackageNotFound
     from .lineage import code_state, environment_state
 
-    try:
+    try:  # only "no model yet" means train; an unreachable or damaged registry is an error
         top_hash, meta, _ = reg.read_meta(name or settings.model_package(), registry=registry)
-    except RegistryError:
+    except PackageNotFound:
         return None
+    if not all(isinstance(meta.get(k, {}), dict) for k in ("code", "data", "environment", "training")):
+        return None  # lineage we cannot compare: train
     code = code_state()
     recorded = meta.get("code", {})
     same = (code["commit"] and code["dirty"] is False and recorded.get("commit") == code["commit"]
@@ -185,11 +190,11 @@ def up_to_date_model(config: TrainConfig, data_top_hash: str, *, registry: str |
     return (top_hash, meta) if same else None
 
 
-def reproduce(top_hash: str, *, registry: str | None = None, model_package: str | None = None,
+def reproduce(top_hash: str, *, registry: RegistryLike = None, model_package: str | None = None,
               output_dir: str | Path | None = None, push: bool = False,
               log: Log = _stderr) -> tuple[dict[str, Any], TrainingRun]:
     """Retrain from a model package's recorded data version and config; returns (old metrics, new run)."""
-    name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry)
+    name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry, require=True)
     config = TrainConfig.from_dict(lineage["training"]["config"])
     data = lineage["data"]
     log(f"Reproducing {name}@{resolved[:12]}: data {data['name']}@{data['top_hash'][:12]}, recorded config")

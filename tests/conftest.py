@@ -40,4 +40,4 @@ def same_second(monkeypatch):
 
     clock = types.SimpleNamespace(time=lambda now=time.time(): now)
     monkeypatch.setattr(quilt3.backends.base, "time", clock)
-    monkeypatch.setattr(registry, "time", clock)
+    monkeypatch.setattr(registry.base, "time", clock)

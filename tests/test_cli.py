@@ -58,5 +58,5 @@ def test_registry_option_on_every_registry_command() -> None:
 
 def test_unknown_registry_package_is_one_line(tmp_path) -> None:
     done = _run("lineage", "--registry", str(tmp_path / "empty"))
-    assert done.returncode == 2
+    assert done.returncode == 4  # PackageNotFound (README exit codes)
     assert done.stderr.startswith("fashion: error: ") and done.stderr.count("\n") == 1, done.stderr

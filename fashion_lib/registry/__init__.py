@@ -1,0 +1,113 @@
+"""Registries of data and model packages: a local folder or an ``s3://`` bucket, in quilt3's layout.
+
+Open one once and pass it around::
+
+    from fashion_lib import registry
+    reg = registry.open()            # --registry value, FASHION_REGISTRY, or <home>/registry
+    reg.list_versions()
+    registry.fetch("fashion-mnist/data", "out", registry=reg)
+
+What a registry guarantees (and how):
+
+* **A top hash means its bytes.** Every manifest read (fetch, list, lineage, reproduce) is
+  hashed with quilt3's algorithm and refused unless it matches the top hash that names it
+  (:mod:`.manifest`); every file is hashed while it is copied and refused unless it matches.
+* **Files come from the registry's own store**, located by their hash:
+  ``<folder>/objects/<hex>`` or ``s3://bucket/objects/<hex>``; a manifest's physical key is
+  never opened, so a folder can be moved, copied, archived or mounted elsewhere, and an
+  entry pointing outside the registry is refused before anything is read.
+* **Writers don't lose each other's versions**: an OS lock for folders, checked pointers
+  on S3, every file renamed into place (:mod:`.publish`).
+* **Fetches are all-or-nothing** (:mod:`.fetch`); ``fashion packages verify`` re-checks
+  everything (:mod:`.verify`).
+
+Errors say which of "no such package/version" (:class:`PackageNotFound`) and "unreachable,
+denied, missing bucket, damaged" it is; only the first may lead to preparing or training.
+"""
+
+from __future__ import annotations
+
+import builtins
+import os
+from pathlib import Path
+from typing import Mapping, Union
+
+from .. import settings
+from ..errors import PackageNotFound
+from . import manifest
+from .base import OBJECTS, Fetched, PackageVersion, Registry
+from .local import LocalRegistry
+from .quilt import _quilt_environment, quilt
+from .check import Report
+
+RegistryLike = Union[Registry, str, "os.PathLike[str]", None]
+
+__all__ = ["OBJECTS", "Fetched", "PackageNotFound", "PackageVersion", "Registry", "Report", "describe",
+           "fetch", "fetch_to_cache", "list_versions", "manifest", "open", "push", "quilt", "read_meta",
+           "resolve_top_hash", "verify", "_quilt_environment"]
+
+
+def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.open() reads well
+    """The registry: a :class:`Registry` as given, else ``--registry`` value, ``FASHION_REGISTRY``,
+    or the embedded local one."""
+    if isinstance(registry, Registry):
+        return registry
+    where = settings.registry(registry)
+    if where.startswith("s3://"):
+        from .s3 import S3Registry
+
+        return S3Registry(where)
+    return LocalRegistry(where)
+
+
+def describe(registry: RegistryLike = None) -> str:
+    """The registry in words: ``local registry /path`` or ``s3://bucket (endpoint URL)``."""
+    return open(registry).describe()
+
+
+def push(name: str, files: Mapping[str, Path], *, registry: RegistryLike = None, meta: dict | None = None,
+         message: str | None = None, readme: str | None = None) -> str:
+    """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash."""
+    from .publish import push as _push
+
+    return _push(open(registry), name, files, meta=meta, message=message, readme=readme)
+
+
+def fetch(name: str, dest: Path, *, registry: RegistryLike = None, top_hash: str | None = None) -> Fetched:
+    """Fetch a version into ``dest``: every file checked, all of them or nothing."""
+    from .download import fetch as _fetch
+
+    return _fetch(open(registry), name, Path(dest), top_hash)
+
+
+def fetch_to_cache(name: str, *, registry: RegistryLike = None, top_hash: str | None = None,
+                   dest: Path | None = None) -> Fetched:
+    """Fetch a version into ``dest``, by default a folder of its own under the data folder."""
+    reg = open(registry)
+    resolved = reg.resolve(name, top_hash)
+    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / resolved[:12]
+    return fetch(name, dest, registry=reg, top_hash=resolved)
+
+
+def resolve_top_hash(name: str, top_hash: str | None, *, registry: RegistryLike = None) -> str:
+    """The full top hash: the latest version, or the one version a (prefix of a) hash names."""
+    return open(registry).resolve(name, top_hash)
+
+
+def read_meta(name: str, *, registry: RegistryLike = None,
+              top_hash: str | None = None) -> tuple[str, dict, str | None]:
+    """(top hash, user metadata, message) of a version, from its verified manifest."""
+    return open(registry).read_meta(name, top_hash)
+
+
+def list_versions(*, registry: RegistryLike = None, name: str | None = None) -> builtins.list[PackageVersion]:
+    """Every version of every package (or of ``name``), newest first; damaged ones marked."""
+    return open(registry).list_versions(name)
+
+
+def verify(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
+           repair: bool = False, progress=None) -> Report:
+    """Re-check manifests and objects (``fashion packages verify``)."""
+    from .check import verify as _verify
+
+    return _verify(open(registry), name, top_hash, repair=repair, progress=progress)

@@ -1,0 +1,235 @@
+"""The :class:`Registry` interface: versions, pointers and verified manifests over a store.
+
+A registry keeps quilt3's layout, so stock quilt3 reads what we write::
+
+    .quilt/named_packages/<owner>/<name>/<unix seconds>   version pointers (a top hash each)
+    .quilt/named_packages/<owner>/<name>/latest           the newest version
+    .quilt/packages/<top hash>                            manifests (JSON lines)
+    objects/<hex of the file's hash>                      the registry's own copy of every file
+
+Subclasses (:class:`~.local.LocalRegistry`, :class:`~.s3.S3Registry`) only move bytes:
+read, write (atomically), list, and locate objects by hash. Everything that decides what
+those bytes mean - which version a prefix names, whether a manifest is the one its top
+hash names - lives here, once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import IO, Iterator
+
+from ..errors import IntegrityError, PackageNotFound, RegistryError
+from . import manifest as mf
+
+OBJECTS = "objects"
+PACKAGES = ".quilt/packages"
+POINTERS = ".quilt/named_packages"
+SHORT = 7
+MAX_POINTER_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class PackageVersion:
+    name: str
+    top_hash: str
+    created: datetime
+    message: str | None
+    damaged: str | None = None  # why this version cannot be used, or None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    name: str
+    top_hash: str
+    meta: dict
+    message: str | None
+    files: dict[str, Path]  # logical key -> local path
+    dest: Path
+
+
+def check_name(name: str) -> None:
+    if not isinstance(name, str) or not re.fullmatch(r"[\w-]+/[\w-]+", name):
+        raise RegistryError(f"invalid package name {name!r}; expected 'owner/name' (letters, digits, _ and -)")
+
+
+def now() -> int:
+    """The clock that names version pointers (tests pin it to make pushes share a second)."""
+    return int(time.time())
+
+
+class Registry:
+    """A registry of quilt3 packages; open one with :func:`fashion_lib.registry.open`."""
+
+    location: str  # an absolute folder path or s3://bucket
+
+    # --- storage primitives, implemented by subclasses --------------------------------
+    def read(self, key: str, limit: int) -> bytes | None:
+        """The bytes at ``key`` (at most ``limit``), or None if there is nothing there."""
+        raise NotImplementedError
+
+    def write(self, key: str, data: bytes) -> None:
+        """Replace ``key`` with ``data`` in one step: readers see the old bytes or the new."""
+        raise NotImplementedError
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Keys under ``prefix`` (a folder), relative to it."""
+        raise NotImplementedError
+
+    def object_size(self, entry: mf.Entry) -> int | None:
+        """Size of the store's object for ``entry``, None if the store has none."""
+        raise NotImplementedError
+
+    def open_object(self, entry: mf.Entry) -> contextlib.AbstractContextManager[IO[bytes]]:
+        """A binary stream of the store's object for ``entry`` (never its physical key)."""
+        raise NotImplementedError
+
+    def store_object(self, entry: mf.Entry, source: Path) -> bool:
+        """Copy ``source`` into the store as ``entry``'s object, atomically.
+
+        Returns True if the bytes stored were checked against ``entry``'s hash on the way in.
+        """
+        raise NotImplementedError
+
+    def same_bytes(self, entry: mf.Entry, source: Path) -> bool:
+        """True if the store's object for ``entry`` surely holds ``source``'s bytes without reading it
+        back (S3: its ETag); False means "read it back and hash it"."""
+        return False
+
+    def physical_key(self, name: str) -> str:
+        """The physical key written into manifests for object ``name`` (for stock quilt3)."""
+        raise NotImplementedError
+
+    @contextlib.contextmanager
+    def writing(self, clean: bool = True) -> Iterator[None]:
+        """Held while publishing; local registries take an OS lock and (``clean``) remove dead writers' leftovers."""
+        yield
+
+    def clean_temporary(self) -> list:
+        """Remove what dead writers left behind (with the writing lock held); returns what went."""
+        return []
+
+    def errors(self, doing: str) -> contextlib.AbstractContextManager[None]:
+        """Turn the store's failures into one-line RegistryErrors of the right kind."""
+        return contextlib.nullcontext()
+
+    pointers_need_checking = False  # True where no lock serialises writers (S3)
+
+    def describe(self) -> str:
+        return self.location
+
+    def __str__(self) -> str:
+        return self.location
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.location!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Registry) and other.location == self.location
+
+    def __hash__(self) -> int:
+        return hash(self.location)
+
+    # --- packages and versions --------------------------------------------------------
+    def package_names(self) -> list[str]:
+        with self.errors("listing packages"):
+            keys = self.list_keys(POINTERS)
+        return sorted({k.rsplit("/", 1)[0] for k in keys if k.count("/") == 2 and not k.startswith(".")})
+
+    def pointers(self, name: str) -> dict[str, str]:
+        """Pointer name -> its content, stripped (not yet checked)."""
+        check_name(name)
+        out = {}
+        with self.errors(f"reading versions of {name}"):
+            for stamp in self.list_keys(f"{POINTERS}/{name}"):
+                if "/" in stamp or not (stamp.isdigit() or stamp == "latest"):
+                    continue  # temporary names and anything else we did not write
+                data = self.read(f"{POINTERS}/{name}/{stamp}", MAX_POINTER_BYTES)
+                if data is not None:
+                    out[stamp] = data.decode("utf-8", errors="replace").strip()
+        return out
+
+    def versions(self, name: str) -> list[tuple[int, str]]:
+        """(timestamp, top hash) of every version of ``name``, newest first, one per hash.
+
+        Pointers whose content is not a top hash are left out (``packages verify`` names them).
+        """
+        newest: dict[str, int] = {}
+        for stamp, value in self.pointers(name).items():
+            if stamp.isdigit() and mf.TOP_HASH.fullmatch(value):
+                newest[value] = max(newest.get(value, 0), int(stamp))
+        return sorted(((stamp, h) for h, stamp in newest.items()), reverse=True)
+
+    def not_found(self, name: str) -> PackageNotFound:
+        names = self.package_names()
+        held = f"it holds {', '.join(names)}" if names else "it is empty"
+        return PackageNotFound(f"package {name} is not in {self.describe()} ({held}); publish it first, "
+                               "or point FASHION_REGISTRY at the registry that has it")
+
+    def resolve(self, name: str, top_hash: str | None = None) -> str:
+        """The full top hash: the latest version, or the one version a (prefix of a) hash names."""
+        check_name(name)
+        if top_hash is None:
+            pointers = self.pointers(name)
+            latest = pointers.get("latest", "")
+            if mf.TOP_HASH.fullmatch(latest):
+                return latest
+            versions = self.versions(name)  # latest missing or being replaced: the newest pointer
+            if not versions:
+                raise self.not_found(name)
+            return versions[0][1]
+        prefix = top_hash.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{1,64}", prefix):
+            raise RegistryError(f"{top_hash!r} is not a top hash; expected hexadecimal digits (a prefix will do)")
+        known = [h for _, h in self.versions(name)]
+        if not known and not self.pointers(name):
+            raise self.not_found(name)
+        matches = [h for h in known if h.startswith(prefix)]
+        if len(matches) == 1:
+            return matches[0]
+        if matches:
+            shown = ", ".join(h[:SHORT] for h in matches[:5])
+            raise RegistryError(f"{name}@{prefix} is ambiguous in {self.describe()} ({shown}); give more digits")
+        if len(prefix) == 64 and self.has_manifest(prefix):
+            return prefix  # a version without a pointer (e.g. made by other tools)
+        shown = ", ".join(h[:SHORT] for h in known[:5]) + (", ..." if len(known) > 5 else "")
+        raise PackageNotFound(f"{name} has no version {prefix} in {self.describe()}; known versions: {shown}")
+
+    def has_manifest(self, top_hash: str) -> bool:
+        with self.errors("reading a manifest"):
+            return self.read(f"{PACKAGES}/{top_hash}", 0) is not None
+
+    def manifest(self, name: str, top_hash: str) -> mf.Manifest:
+        """The manifest of ``name@top_hash``, checked against its top hash (IntegrityError if not)."""
+        label = f"{name}@{top_hash[:SHORT]}"
+        with self.errors(f"reading {label}"):
+            data = self.read(f"{PACKAGES}/{top_hash}", mf.MAX_MANIFEST_BYTES + 1)
+        if data is None:
+            raise IntegrityError(f"{label} is damaged: its manifest is missing from {self.describe()}; fetch "
+                                 "another version, or restore the registry from a good copy")
+        if len(data) > mf.MAX_MANIFEST_BYTES:
+            raise IntegrityError(f"{label} is damaged: its manifest is larger than {mf.MAX_MANIFEST_BYTES} bytes")
+        return mf.parse(data, name, top_hash)
+
+    def read_meta(self, name: str, top_hash: str | None = None) -> tuple[str, dict, str | None]:
+        """(top hash, user metadata, message) of a version, reading only its (verified) manifest."""
+        resolved = self.resolve(name, top_hash)
+        found = self.manifest(name, resolved)
+        return resolved, found.meta, found.message
+
+    def list_versions(self, name: str | None = None) -> list[PackageVersion]:
+        """Every version of every package (or of ``name``), newest first; damaged ones say why."""
+        names = [name] if name else self.package_names()
+        out = []
+        for pkg in names:
+            for stamp, top_hash in self.versions(pkg):
+                created = datetime.fromtimestamp(stamp, timezone.utc)
+                try:
+                    out.append(PackageVersion(pkg, top_hash, created, self.manifest(pkg, top_hash).message))
+                except IntegrityError as exc:
+                    out.append(PackageVersion(pkg, top_hash, created, None, damaged=str(exc)))
+        return sorted(out, key=lambda v: (v.created, v.name), reverse=True)

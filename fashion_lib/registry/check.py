@@ -1,0 +1,122 @@
+"""Check a registry like ``git fsck``: every manifest against its top hash, every object against its hash.
+
+Objects are read from the registry's own store, never past their declared size, and
+each object is hashed once however many versions share it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import IO, Callable
+
+from .. import hashing
+from ..errors import IntegrityError
+from . import manifest as mf
+from .base import Registry
+
+BLOCK = 1 << 20
+
+
+def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
+    """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch.
+
+    ``sink`` gets every block (a fetch writes them to its staging file in the same pass).
+    """
+    where = f" in {label}" if label else ""
+
+    def bad(why: str) -> IntegrityError:
+        return IntegrityError(f"{entry.key}{where} {why} in {reg.describe()}: the registry's copy is missing, "
+                              "corrupted or was overwritten after publishing; republish the package or fetch "
+                              "another version")
+
+    size = reg.object_size(entry)
+    if size is None:
+        raise bad(f"has no object {entry.object_name[:12]}")
+    if size != entry.size:
+        raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
+    hasher = hashing.StreamHasher(entry.hash_type, entry.size)
+    left = entry.size
+    with reg.errors(f"reading {entry.key}{where}"), reg.open_object(entry) as stream:
+        while left:
+            block = _read(stream, min(BLOCK, left))
+            if not block:
+                raise bad(f"ended after {entry.size - left} bytes, not the {entry.size} its manifest says,")
+            left -= len(block)
+            hasher.update(block)
+            if sink is not None:
+                sink(block)
+        if _read(stream, 1):
+            raise bad(f"is longer than the {entry.size} bytes its manifest says,")
+    value = hasher.value()
+    if value is None:
+        raise bad(f"has a hash type fashion cannot check ({entry.hash_type})")
+    if value != entry.hash_value:
+        raise bad("does not match its hash")
+
+
+def _read(stream: IO[bytes], n: int) -> bytes:
+    return stream.read(n) or b""
+
+
+@dataclass
+class Report:
+    versions: int = 0
+    objects: int = 0
+    bytes: int = 0
+    problems: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: "
+                + (f"{len(self.problems)} problem(s)" if self.problems else "no problems"))
+
+
+def verify(reg: Registry, name: str | None = None, top_hash: str | None = None, *, repair: bool = False,
+           progress: Callable[[str], None] | None = None) -> Report:
+    """Check every version of every package (or of ``name``, or one version); see :class:`Report`."""
+    report = Report()
+    if repair:
+        report.repaired += _repair(reg)
+    names = [name] if name else reg.package_names()
+    if name and not reg.pointers(name):
+        raise reg.not_found(name)
+    checked: dict[str, str | None] = {}  # object name -> problem, or None when good
+    for pkg in names:
+        for stamp, value in reg.pointers(pkg).items():
+            if not mf.TOP_HASH.fullmatch(value):
+                report.problems.append(f"{pkg}: pointer {stamp} does not hold a top hash ({value[:20]!r})")
+        hashes = [reg.resolve(pkg, top_hash)] if top_hash else [h for _, h in reg.versions(pkg)]
+        for value in hashes:
+            report.versions += 1
+            if progress:
+                progress(f"{pkg}@{value[:7]}")
+            _check_version(reg, pkg, value, checked, report)
+    return report
+
+
+def _check_version(reg: Registry, name: str, top_hash: str, checked: dict[str, str | None], report: Report) -> None:
+    try:
+        found = reg.manifest(name, top_hash)
+    except IntegrityError as exc:
+        report.problems.append(str(exc))
+        return
+    for entry in found.entries:
+        if entry.object_name not in checked:
+            try:
+                check_object(reg, entry, found.label)
+                checked[entry.object_name] = None
+                report.objects += 1
+                report.bytes += entry.size
+            except IntegrityError as exc:
+                checked[entry.object_name] = str(exc)
+        problem = checked[entry.object_name]
+        if problem is not None:
+            report.problems.append(problem if found.label in problem else f"{entry.key} in {found.label}: {problem}")
+
+
+def _repair(reg: Registry) -> list[str]:
+    """What ``--repair`` can do without the original files: remove dead writers' leftovers."""
+    with reg.errors("repairing"), reg.writing(clean=False):
+        cleaned = reg.clean_temporary()
+    return [f"removed leftover temporary file {p}" for p in cleaned]
+

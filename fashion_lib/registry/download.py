@@ -1,0 +1,130 @@
+"""Fetch a version into a folder: all of it, checked, or nothing.
+
+Every object is located by its hash in the registry's own store (refused before anything
+is read if one is missing or of the wrong size), copied into a staging folder beside the
+destination while it is hashed, and only when every file matches are the files moved
+into place. Into an existing folder, files being replaced are set aside first and put
+back if any move fails, so the folder never holds a mix of old and new.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ..errors import DestinationError, IntegrityError
+from ..fsutil import make_public
+from . import manifest as mf
+from .base import Fetched, Registry
+from .check import check_object
+
+
+def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None) -> Fetched:
+    """Download a version into ``dest`` after checking every file against the verified manifest."""
+    resolved = reg.resolve(name, top_hash)
+    found = reg.manifest(name, resolved)
+    _check_located(reg, found)
+    dest = Path(dest).expanduser().absolute()
+    _check_dest(dest, found)
+    with _dest_errors(dest):
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
+        make_public(staging, directory=True)
+        (staging / "new").mkdir()
+    try:
+        for entry in found.entries:
+            target = staging / "new" / entry.key
+            with _dest_errors(dest):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fh = open(target, "wb")
+            with fh:
+                check_object(reg, entry, found.label, sink=lambda block, fh=fh: _write(fh, block, dest))
+            make_public(target)
+        files = _move_into_place(staging, dest, [e.key for e in found.entries])
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return Fetched(name, resolved, found.meta, found.message, files, dest)
+
+
+def _write(fh, block: bytes, dest: Path) -> None:
+    with _dest_errors(dest):
+        fh.write(block)
+
+
+def _check_located(reg: Registry, found: mf.Manifest) -> None:
+    """Refuse, before reading a byte, any entry the store has no object of the right size for."""
+    for entry in found.entries:
+        with reg.errors(f"fetching {found.label}"):
+            size = reg.object_size(entry)
+        if size != entry.size:
+            why = "is not in the registry's object store" if size is None else \
+                f"is stored as {size} bytes, not the {entry.size} its manifest says"
+            raise IntegrityError(f"{entry.key} in {found.label} {why} ({reg.describe()}); the registry is "
+                                 "incomplete or damaged: republish the package or fetch another version")
+
+
+def _check_dest(dest: Path, found: mf.Manifest) -> None:
+    """Name the file in ``dest`` that would stop a file from being placed, before fetching anything."""
+    if dest.exists() and not dest.is_dir():
+        raise DestinationError(f"cannot fetch {found.label} into {dest}: it is a file, not a folder")
+    for entry in found.entries:
+        target = dest / entry.key
+        for parent in list(target.parents)[::-1]:
+            if parent in dest.parents or parent == dest.parent:
+                continue
+            if parent.exists() and not parent.is_dir():
+                raise DestinationError(f"cannot fetch {entry.key} into {dest}: {parent} is a file, not a folder")
+        if target.is_dir():
+            raise DestinationError(f"cannot fetch {entry.key} into {dest}: {target} is a folder")
+
+
+class _dest_errors:
+    """OSErrors while writing the destination name the destination, not the registry."""
+
+    def __init__(self, dest: Path) -> None:
+        self.dest = dest
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if isinstance(exc, OSError):
+            why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+            raise DestinationError(f"cannot write into {self.dest}: {why} ({exc.filename or self.dest}); "
+                                   "nothing was changed there") from None
+        return False
+
+
+def _move_into_place(staging: Path, dest: Path, keys: list[str]) -> dict[str, Path]:
+    """Rename the staged folder to ``dest``; into an existing ``dest``, replace all files or none."""
+    new, old = staging / "new", staging / "old"
+    with _dest_errors(dest):
+        if not dest.exists():
+            os.replace(new, dest)
+            return {key: dest / key for key in keys}
+    moved: list[tuple[str, bool]] = []  # (key, had an old file)
+    try:
+        for key in keys:
+            target = dest / key
+            had = target.exists()
+            if had:
+                (old / key).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(target, old / key)
+            moved.append((key, had))
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(new / key, target)
+    except OSError as exc:
+        for key, had in reversed(moved):  # put everything back as it was
+            with contextlib.suppress(OSError):
+                if (dest / key).exists() and not (new / key).exists():
+                    os.replace(dest / key, new / key)
+                if had:
+                    os.replace(old / key, dest / key)
+        with _dest_errors(dest):
+            raise exc
+    return {key: dest / key for key in keys}
+

@@ -1,0 +1,149 @@
+"""A registry in a folder: found wherever the folder is now (moved, copied, mounted).
+
+Objects are read from ``<folder>/objects/<hex>`` only, and only if that is a regular
+file (no links, devices or FIFOs). Writers hold ``<folder>/.fashion.lock``; their
+temporary files live in ``<folder>/.fashion-tmp`` and are renamed into place, and the
+next writer removes what a dead one left there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import stat
+import tempfile
+from pathlib import Path
+from typing import IO, Iterator
+
+from .. import hashing, settings
+from ..errors import FashionError, RegistryAccessDenied, RegistryError
+from ..fsutil import make_public
+from . import lock
+from . import manifest as mf
+from .base import OBJECTS, Registry
+
+LOCK = ".fashion.lock"
+TMP = ".fashion-tmp"
+COPY_BLOCK = 1 << 20
+
+
+class LocalRegistry(Registry):
+    def __init__(self, folder: str | os.PathLike[str]) -> None:
+        self.root = Path(folder).expanduser().absolute()
+        self.location = str(self.root)
+
+    def describe(self) -> str:
+        return f"local registry {settings.display_path(self.root)}"
+
+    @contextlib.contextmanager
+    def errors(self, doing: str) -> Iterator[None]:
+        try:
+            yield
+        except FashionError:
+            raise
+        except OSError as exc:
+            where = f"{doing}: {self.describe()}"
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+                raise RegistryAccessDenied(f"{where} is not writable or readable by you "
+                                           f"({exc.strerror}: {exc.filename}); check its permissions, "
+                                           "or choose another registry with --registry") from None
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise RegistryError(f"{where}: the disk holding it is full ({exc.filename}); free some "
+                                    "space and publish again (nothing was half-written)") from None
+            raise RegistryError(f"{where}: {exc.strerror or exc}: {exc.filename or ''}") from None
+
+    # --- primitives -------------------------------------------------------------------
+    def read(self, key: str, limit: int) -> bytes | None:
+        path = self.root / key
+        try:
+            with open(path, "rb") as fh:
+                if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
+                    return None
+                return fh.read(limit)
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def write(self, key: str, data: bytes) -> None:
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._temp(target.name)
+        try:
+            with open(tmp, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        base = self.root / prefix
+        if not base.is_dir():
+            return []
+        return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file())
+
+    def _object_path(self, entry: mf.Entry) -> Path:
+        return self.root / OBJECTS / entry.object_name
+
+    def object_size(self, entry: mf.Entry) -> int | None:
+        try:
+            info = os.lstat(self._object_path(entry))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+    @contextlib.contextmanager
+    def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:
+        fd = os.open(self._object_path(entry), os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise FileNotFoundError(errno.ENOENT, "not a regular file", str(self._object_path(entry)))
+            yield fh
+
+    def store_object(self, entry: mf.Entry, source: Path) -> bool:
+        """Copy and hash in one pass; only bytes that match the entry's hash are renamed into place."""
+        target = self._object_path(entry)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._temp(target.name)
+        try:
+            hasher = hashing.StreamHasher(entry.hash_type, entry.size)
+            with open(source, "rb") as src, open(tmp, "wb") as dst:
+                while block := src.read(COPY_BLOCK):
+                    hasher.update(block)
+                    dst.write(block)
+            if hasher.value() != entry.hash_value:
+                return False  # the source changed since it was hashed: nothing is renamed into place
+            os.replace(tmp, target)
+            return True
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def physical_key(self, name: str) -> str:
+        return (self.root / OBJECTS / name).as_uri()
+
+    # --- writers ----------------------------------------------------------------------
+    def _temp(self, name: str) -> Path:
+        folder = self.root / TMP
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f"{name}.", dir=folder)
+        os.close(fd)
+        make_public(tmp)
+        return Path(tmp)
+
+    @contextlib.contextmanager
+    def writing(self, clean: bool = True) -> Iterator[None]:
+        self.root.mkdir(parents=True, exist_ok=True)
+        with lock.exclusive(self.root / LOCK):
+            if clean:
+                self.clean_temporary()
+            yield
+
+    def clean_temporary(self) -> list[Path]:
+        """Remove what dead writers left (call with the lock held): ours, and older ``objects/.*``."""
+        leftovers = list((self.root / TMP).glob("*")) if (self.root / TMP).is_dir() else []
+        if (self.root / OBJECTS).is_dir():
+            leftovers += [p for p in (self.root / OBJECTS).glob(".*") if p.is_file()]
+        for path in leftovers:
+            path.unlink(missing_ok=True)
+        return leftovers

@@ -1,0 +1,155 @@
+"""Publish files as a new version: objects first, then the manifest, then the pointers.
+
+A reader therefore never sees a pointer to a manifest that is not there, nor a manifest
+whose objects are not there. Local writers are serialised by an OS lock. On S3, where no
+lock reaches, each pointer is read back after a short random pause and moved to a free
+earlier second if another writer took the same one (a bounded number of times), so every
+version a push printed stays listed.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Mapping
+
+from .. import hashing
+from ..errors import IntegrityError, RegistryError
+from . import base
+from . import manifest as mf
+from .base import PACKAGES, POINTERS, Registry, check_name
+from .quilt import quilt
+
+HASH_TYPE = hashing.SHA256_CHUNKED
+POINTER_ATTEMPTS = 20
+
+
+def push(reg: Registry, name: str, files: Mapping[str, Path], *, meta: dict | None = None,
+         message: str | None = None, readme: str | None = None) -> str:
+    """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash.
+
+    ``readme`` becomes ``README.md``. An unchanged re-push copies nothing, adds no version
+    and returns the same top hash; it repairs objects whose bytes no longer match their hash.
+    """
+    check_name(name)
+    with tempfile.TemporaryDirectory(prefix="fashion-push-") as scratch:
+        files = dict(files)
+        if readme is not None:
+            (Path(scratch) / "README.md").write_text(readme, encoding="utf-8")
+            files["README.md"] = Path(scratch) / "README.md"
+        entries = _entries(files)
+        with reg.errors(f"publishing {name}"):
+            planned = mf.parse(*_manifest_bytes(reg, entries, meta, message, name))
+        with reg.errors(f"publishing {name}"), reg.writing():
+            for entry in planned.entries:
+                _store(reg, entry, entries[entry.key][0])
+            data = _manifest_bytes(reg, entries, meta, message, name)[0]  # physical keys of what is stored now
+            top_hash = mf.parse(data, name, planned.top_hash).top_hash  # what readers will check
+            if not _has_good_manifest(reg, name, top_hash):
+                reg.write(f"{PACKAGES}/{top_hash}", data)
+            if reg.pointers(name).get("latest") != top_hash:
+                _point(reg, name, top_hash)
+    return top_hash
+
+
+def _entries(files: Mapping[str, Path]) -> dict[str, tuple[Path, int, str]]:
+    """logical key -> (source, size, hash), refusing missing sources with a clear message."""
+    entries = {}
+    for key, source in files.items():
+        source = Path(source)
+        if not source.is_file():
+            raise RegistryError(f"cannot publish {key!r}: {source} is not a file")
+        entries[key] = (source, source.stat().st_size, hashing.file_hash(source, HASH_TYPE))
+    return entries
+
+
+def _has_good_manifest(reg: Registry, name: str, top_hash: str) -> bool:
+    try:
+        reg.manifest(name, top_hash)
+        return True
+    except IntegrityError:
+        return False  # missing or damaged: written (again)
+
+
+def _manifest_bytes(reg: Registry, entries: Mapping[str, tuple[Path, int, str]], meta: dict | None,
+                    message: str | None, name: str) -> tuple[bytes, str, str]:
+    """The manifest exactly as quilt3 writes it (so stock quilt3 reads it), and its top hash."""
+    q = quilt()
+    pkg = q.Package()
+    for key, (_, size, value) in sorted(entries.items()):
+        location = q.util.PhysicalKey.from_url(reg.physical_key(mf.object_name(HASH_TYPE, value)))
+        pkg.set(key, q.packages.PackageEntry(location, size, {"type": HASH_TYPE, "value": value}, None))
+    pkg.set_meta(dict(meta or {}))
+    pkg._set_commit_message(message)
+    pkg._meta[mf.SCHEMA_FIELD] = mf.SCHEMA_VERSION
+    out = io.StringIO()
+    pkg._dump(out)
+    return out.getvalue().encode("utf-8"), name, pkg.top_hash
+
+
+def _store(reg: Registry, entry: mf.Entry, source: Path) -> None:
+    """Copy ``source`` in unless the store has an object with this hash (hashes compared, not sizes)."""
+    if reg.object_size(entry) == entry.size and (reg.same_bytes(entry, source) or _object_matches(reg, entry)):
+        return
+    before = source.stat()
+    stored_ok = reg.store_object(entry, source)  # True: the bytes stored were hashed on the way in
+    after = source.stat()
+    changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
+    if changed or not (stored_ok or reg.same_bytes(entry, source) or _object_matches(reg, entry)):
+        raise RegistryError(f"{source} changed while it was being published as {entry.key!r}; publish again")
+
+
+def _object_matches(reg: Registry, entry: mf.Entry) -> bool:
+    from .check import check_object
+
+    try:
+        check_object(reg, entry, "")
+        return True
+    except IntegrityError:
+        return False
+
+
+def _point(reg: Registry, name: str, top_hash: str) -> None:
+    """Point this second at ``top_hash`` (a version already there moves a second back), then ``latest``.
+
+    Where writers are not serialised (S3), the writer checks after a short random pause
+    that every version it wrote a pointer for (its own, and the one it moved) is still
+    listed, re-pointing a lost one to a free earlier second, until two checks in a row
+    find all of them (a bounded number of times).
+    """
+    stamp = base.now()
+    taken = reg.pointers(name)
+    keep = {top_hash}
+    other = taken.get(str(stamp))
+    if other and other != top_hash and mf.TOP_HASH.fullmatch(other):
+        earlier = _free_before(taken, stamp)
+        reg.write(f"{POINTERS}/{name}/{earlier}", other.encode())
+        keep.add(other)
+    reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
+    confirmed = 0
+    for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
+        time.sleep(random.uniform(0.05, 0.3))  # let writers racing for the same second land
+        taken = reg.pointers(name)
+        missing = keep - {v for k, v in taken.items() if k.isdigit()}
+        confirmed = 0 if missing else confirmed + 1
+        if confirmed == 2:
+            break
+        for lost in sorted(missing):
+            earlier = _free_before(taken, stamp)
+            reg.write(f"{POINTERS}/{name}/{earlier}", lost.encode())
+            taken[str(earlier)] = lost
+    else:
+        if reg.pointers_need_checking:
+            raise RegistryError(f"publishing {name}@{top_hash[:7]}: other writers kept replacing its version "
+                                f"pointer in {reg.describe()}; publish again")
+    reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
+
+
+def _free_before(taken: Mapping[str, str], stamp: int) -> int:
+    earlier = stamp - 1
+    while str(earlier) in taken:
+        earlier -= 1
+    return earlier

@@ -1,0 +1,166 @@
+"""A registry in an S3 bucket (``s3://bucket``), reached with the client quilt3 would build.
+
+Objects are read from ``objects/<hex>`` in this bucket only. A manifest's physical key is
+used for one thing: its ``versionId``, when it names exactly that key in this bucket (on
+a versioned bucket the published bytes survive an overwrite). A key in another bucket,
+or anywhere else, is never opened. S3 writes are atomic per object, so no temporary
+objects are needed; pointers are checked after writing (see :mod:`.publish`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import IO, Any, Iterator
+from urllib.parse import parse_qs, quote, urlparse
+
+from .. import hashing
+from ..errors import (BucketNotFound, FashionError, RegistryAccessDenied, RegistryError,
+                      RegistryUnreachable)
+from . import manifest as mf
+from .base import OBJECTS, Registry
+from .quilt import s3_client
+
+DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
+          "AllAccessDisabled", "AccountProblem"}
+MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+
+
+class S3Registry(Registry):
+    pointers_need_checking = True
+
+    def __init__(self, url: str) -> None:
+        self.location = url.rstrip("/")
+        self.bucket = self.location[len("s3://"):].split("/", 1)[0]
+        if not self.bucket or "/" in self.location[len("s3://"):]:
+            raise RegistryError(f"{url!r}: an S3 registry is a bucket, s3://BUCKET, without a path")
+
+    def describe(self) -> str:
+        endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        return f"{self.location} (endpoint {endpoint})" if endpoint else self.location
+
+    @property
+    def client(self) -> Any:
+        return s3_client()
+
+    @contextlib.contextmanager
+    def errors(self, doing: str) -> Iterator[None]:
+        import botocore.exceptions as bx
+
+        where = self.describe()
+        try:
+            yield
+        except FashionError:
+            raise
+        except bx.ClientError as exc:
+            error = exc.response.get("Error", {})
+            code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
+            if code == "NoSuchBucket":
+                raise BucketNotFound(f"{doing}: {where}: the bucket does not exist; create it or set "
+                                     "FASHION_REGISTRY to another registry") from None
+            if code in DENIED:
+                raise RegistryAccessDenied(
+                    f"{doing}: {where}: access denied ({code}); check your AWS credentials (AWS_PROFILE or "
+                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions") from None
+            raise RegistryError(f"{doing}: {where}: S3 said {code}: {text}") from None
+        except bx.NoCredentialsError:
+            raise RegistryAccessDenied(f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or "
+                                       "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
+        except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
+                bx.ConnectionClosedError) as exc:
+            raise RegistryUnreachable(f"{doing}: cannot reach {where} ({exc}); check AWS_ENDPOINT_URL, "
+                                      "the network, or choose another registry with FASHION_REGISTRY") from None
+        except bx.BotoCoreError as exc:
+            raise RegistryError(f"{doing}: {where}: {exc}") from None
+        except OSError as exc:
+            raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}") from None
+
+    # --- primitives -------------------------------------------------------------------
+    def read(self, key: str, limit: int) -> bytes | None:
+        import botocore.exceptions as bx
+
+        try:
+            if limit == 0:
+                self.client.head_object(Bucket=self.bucket, Key=key)
+                return b""
+            body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
+        except bx.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in MISSING:
+                return None
+            raise
+        with contextlib.closing(body):
+            return body.read(limit)
+
+    def write(self, key: str, data: bytes) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
+
+    def list_keys(self, prefix: str) -> list[str]:
+        prefix = prefix.rstrip("/") + "/"
+        keys = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            keys += [item["Key"][len(prefix):] for item in page.get("Contents", [])]
+        return sorted(keys)
+
+    def _key(self, entry: mf.Entry) -> str:
+        return f"{OBJECTS}/{entry.object_name}"
+
+    def _version(self, entry: mf.Entry) -> dict[str, str]:
+        """``VersionId`` from the physical key, only if it names this very object in this bucket."""
+        url = urlparse(entry.physical_key or "")
+        if url.scheme == "s3" and url.netloc == self.bucket and url.path.lstrip("/") == self._key(entry):
+            version = parse_qs(url.query).get("versionId", [None])[0]
+            if version and version != "null":
+                return {"VersionId": version}
+        return {}
+
+    def _head(self, entry: mf.Entry) -> dict | None:
+        import botocore.exceptions as bx
+
+        try:
+            return self.client.head_object(Bucket=self.bucket, Key=self._key(entry), **self._version(entry))
+        except bx.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in MISSING | {"400"}:
+                return None
+            raise
+
+    def object_size(self, entry: mf.Entry) -> int | None:
+        head = self._head(entry)
+        return None if head is None else int(head["ContentLength"])
+
+    def same_bytes(self, entry: mf.Entry, source: Path) -> bool:
+        """The object's ETag against the one S3 gives ``source`` uploaded in our part size (MD5s)."""
+        head = self._head(entry)
+        etag = str((head or {}).get("ETag", "")).strip('"')
+        return bool(etag) and etag == hashing.s3_etag(source, hashing.part_size(entry.size))
+
+    @contextlib.contextmanager
+    def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:
+        body = self.client.get_object(Bucket=self.bucket, Key=self._key(entry), **self._version(entry))["Body"]
+        with contextlib.closing(body):
+            yield body
+
+    def store_object(self, entry: mf.Entry, source: Path) -> bool:
+        from boto3.s3.transfer import TransferConfig
+
+        part = hashing.part_size(entry.size)
+        config = TransferConfig(multipart_threshold=part, multipart_chunksize=part, use_threads=False)
+        from boto3.exceptions import S3UploadFailedError
+
+        try:
+            self.client.upload_file(str(source), self.bucket, self._key(entry), Config=config)
+        except S3UploadFailedError as exc:  # say what S3 said (no such bucket, access denied, ...)
+            cause = exc.__cause__ or exc.__context__
+            raise cause if cause is not None else exc from None
+        return False  # checked afterwards, by ETag
+
+    def physical_key(self, name: str) -> str:
+        """``s3://bucket/objects/<hex>``, with the stored object's ``versionId`` where the bucket keeps versions."""
+        import botocore.exceptions as bx
+
+        url = f"s3://{self.bucket}/{OBJECTS}/{name}"
+        try:
+            version = self.client.head_object(Bucket=self.bucket, Key=f"{OBJECTS}/{name}").get("VersionId")
+        except bx.ClientError:
+            return url  # not stored yet (the key a plan is hashed with; physical keys are not hashed)
+        return f"{url}?versionId={quote(version, safe='')}" if version and version != "null" else url

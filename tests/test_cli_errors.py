@@ -1,0 +1,121 @@
+"""One line, the right culprit and the README's exit code, for every failure the issue found."""
+
+from __future__ import annotations
+
+import os
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from fashion_lib import registry
+from fashion_lib.cli import INTERNAL_ERROR, main
+
+NAME = "fashion-mnist/model"
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "fashion_lib", *args], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **env))
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def one_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.splitlines() if not line.startswith(("Raw files:", "checking "))]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def no_lineage(tmp_path: Path) -> str:
+    reg = str(tmp_path / "registry")
+    (tmp_path / "clf.keras").write_bytes(b"not really a model")
+    registry.push(NAME, {"clf.keras": tmp_path / "clf.keras"}, registry=reg, meta={"data": "mangled"})
+    return reg
+
+
+@pytest.mark.parametrize("command", [["lineage"], ["reproduce", "0"]])
+def test_lineage_and_reproduce_without_lineage_metadata(no_lineage, command):
+    top_hash = registry.resolve_top_hash(NAME, None, registry=no_lineage)
+    args = [command[0], top_hash[:12]] if command[0] == "reproduce" else command
+    done = cli(*args, "--registry", no_lineage)
+    assert done.returncode == 2 and "has no usable lineage (data is not a dict)" in one_line(done)
+
+
+def test_home_folder_that_cannot_be_written_is_named(tmp_path):
+    (tmp_path / "file").write_text("a file where a folder should be")
+    home = tmp_path / "file" / "home"
+    done = cli("data", "prepare", "--registry", str(tmp_path / "registry"), FASHION_HOME=str(home))
+    line = one_line(done)
+    assert done.returncode == 2 and "home folder" in line and str(home) in line
+
+
+def png_header(width: int, height: int) -> bytes:
+    """A PNG's signature and IHDR chunk (8-bit greyscale) with no image data: all a header check reads."""
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    chunk = b"IHDR" + ihdr
+    return b"\x89PNG\r\n\x1a\n" + struct.pack(">I", len(ihdr)) + chunk + struct.pack(">I", zlib.crc32(chunk))
+
+
+def test_huge_and_non_png_images_are_refused_from_their_header(tmp_path):
+    (tmp_path / "huge.png").write_bytes(png_header(20000, 20000))
+    done = cli("predict", str(tmp_path / "huge.png"), "--model", str(tmp_path / "none.keras"))
+    assert done.returncode == 2 and "20000x20000, expected 28x28" in one_line(done)
+    (tmp_path / "photo.png").write_bytes(b"\xff\xd8\xff\xe0 a JPEG in disguise")
+    done = cli("predict", str(tmp_path / "photo.png"), "--model", str(tmp_path / "none.keras"))
+    assert done.returncode == 2 and "not a PNG file" in one_line(done)
+
+
+def test_unreachable_s3_registry_is_exit_5_and_prepares_nothing(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = tmp_path / "home"
+    env = {"FASHION_HOME": str(home), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "x",
+           "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1"}
+    for args in (["run", "--preset", "quick"], ["packages", "list"], ["data", "fetch", "--dest", str(tmp_path / "o")]):
+        done = cli(*args, "--registry", "s3://bucket", **env)
+        line = one_line(done)
+        assert done.returncode == 5 and "cannot reach s3://bucket" in line, done.stderr
+    assert not (home / "data").exists() and not (home / "outputs").exists()  # nothing prepared, nothing trained
+    assert "preparing" not in done.stderr
+
+
+def test_unforeseen_errors_are_one_line_exit_70_and_debug_shows_the_trace(monkeypatch, capsys):
+    import fashion_lib.cli as cli_module
+
+    def boom(args):
+        raise RuntimeError("something nobody\nforesaw")
+
+    monkeypatch.setattr(cli_module, "cmd_packages_list", boom)  # the parser is built inside main()
+    monkeypatch.delenv("FASHION_DEBUG", raising=False)
+    assert main(["packages", "list"]) == INTERNAL_ERROR
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "RuntimeError: something nobody foresaw" in err and "FASHION_DEBUG=1" in err
+    monkeypatch.setenv("FASHION_DEBUG", "1")
+    assert main(["packages", "list"]) == INTERNAL_ERROR
+    assert "Traceback" in capsys.readouterr().err
+
+
+
+def test_read_only_registry_is_access_denied_exit_6(tmp_path):
+    from fashion_lib.errors import RegistryAccessDenied
+
+    target = Path("/sys/fashion-test-registry")  # sysfs: read-only for everyone, root included
+    if os.access("/sys", os.W_OK) and not target.exists():
+        try:
+            target.mkdir()
+            target.rmdir()
+            pytest.skip("/sys is writable here")
+        except OSError:
+            pass
+    (tmp_path / "x.csv").write_text("x")
+    with pytest.raises(RegistryAccessDenied, match="not writable") as info:
+        registry.push(NAME, {"x.csv": tmp_path / "x.csv"}, registry=str(target))
+    assert info.value.exit_code == 6 and str(target) in str(info.value)

@@ -1,0 +1,167 @@
+"""A corpus of hostile local registries: every one is refused, before a byte lands in --dest.
+
+Manifests edited behind our back, truncated, with conflicting keys; forged manifests with
+a consistent top hash (made by stock quilt3) whose entries point outside the registry
+(/etc/passwd with its real hash, /dev/zero behind a small size, a symlink in objects/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import hostile
+from fashion_lib import registry
+from fashion_lib.errors import IntegrityError
+
+NAME = "fashion-mnist/data"
+
+
+@pytest.fixture
+def reg(tmp_path: Path) -> str:
+    return str(tmp_path / "registry")
+
+
+@pytest.fixture
+def published(reg: str, tmp_path: Path) -> str:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
+    (src / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
+    return registry.push(NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg,
+                         message="good")
+
+
+def cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, **({"FASHION_HOME": str(home)} if home else {}))
+    return subprocess.run([sys.executable, "-m", "fashion_lib", *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def refused(reg: str, tmp_path: Path, match: str, top_hash: str | None = None) -> IntegrityError:
+    with pytest.raises(IntegrityError, match=match) as info:
+        registry.fetch(NAME, tmp_path / "out", registry=reg, top_hash=top_hash)
+    assert not (tmp_path / "out").exists() and list(tmp_path.glob(".out*")) == []
+    return info.value
+
+
+def test_dropping_the_last_manifest_line_is_refused_everywhere(reg, published, tmp_path):
+    path = hostile.manifest_path(reg, published)
+    path.write_text("".join(path.read_text().splitlines(keepends=True)[:-1]))
+    error = refused(reg, tmp_path, "does not match|hashes to")
+    assert f"{NAME}@{published[:7]}" in str(error)
+    with pytest.raises(IntegrityError):
+        registry.read_meta(NAME, registry=reg)
+    [version] = registry.list_versions(registry=reg)
+    assert version.damaged and version.top_hash == published
+    listed = cli("packages", "list", "--registry", reg)
+    assert listed.returncode == 3 and "DAMAGED" in listed.stdout and "Traceback" not in listed.stderr
+    checked = cli("packages", "verify", "--registry", reg)
+    assert checked.returncode == 3 and published[:7] in checked.stderr
+
+
+def test_entry_pointed_at_another_registry_file_with_its_hash_is_refused(reg, published, tmp_path):
+    lines = hostile.read_lines(reg, published)
+    test_line = next(line for line in lines[1:] if line["logical_key"] == "test.csv")
+    train_line = next(line for line in lines[1:] if line["logical_key"] == "train.csv")
+    test_line.update(physical_keys=train_line["physical_keys"], size=train_line["size"], hash=train_line["hash"])
+    hostile.manifest_path(reg, published).write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    refused(reg, tmp_path, "hashes to")  # the edit changed the top hash the manifest is named by
+
+
+def test_truncated_mid_line_manifest_is_one_line_and_other_versions_list(reg, published, tmp_path):
+    (tmp_path / "b.csv").write_bytes(b"other")
+    second = registry.push("fashion-mnist/other", {"b.csv": tmp_path / "b.csv"}, registry=reg, message="fine")
+    path = hostile.manifest_path(reg, published)
+    path.write_bytes(path.read_bytes()[:-25])
+    refused(reg, tmp_path, "not JSON")
+    versions = {v.top_hash: v for v in registry.list_versions(registry=reg)}
+    assert versions[published].damaged and not versions[second].damaged and versions[second].message == "fine"
+    for args in (["packages", "list"], ["data", "fetch", "--dest", str(tmp_path / "o")], ["lineage", published]):
+        done = cli(*args, "--registry", reg)
+        assert done.returncode in (3, 4) and done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done
+
+
+def test_conflicting_keys_a_and_a_slash_b_are_refused(reg, tmp_path):
+    lines = [{"version": "v0", "message": "conflict", "user_meta": {}},
+             hostile.entry("a", "file:///x/a", b"1"), hostile.entry("a/b", "file:///x/b", b"2")]
+    forged = hostile.forge(reg, NAME, [lines[0], lines[1]])  # quilt3 itself cannot load the conflict
+    hostile.manifest_path(reg, forged).write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    refused(reg, tmp_path, "conflicting logical keys")
+    done = cli("data", "fetch", "--dest", str(tmp_path / "o"), "--registry", reg)
+    assert done.returncode == 3 and "conflicting" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_entry_outside_the_registry_with_its_real_hash_is_never_read(reg, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
+    data = secret.read_bytes()
+    forged = hostile.forge(reg, NAME, [{"version": "v0", "message": "evil", "user_meta": {}},
+                                       hostile.entry("passwd", secret.as_uri(), data)])
+    error = refused(reg, tmp_path, "not in the registry's object store")
+    assert f"{NAME}@{forged[:7]}" in str(error) and str(len(data)) not in str(error).split("@")[0]
+    etc = hostile.forge(reg, "fashion-mnist/etc", [{"version": "v0", "message": "evil", "user_meta": {}},
+                                                   hostile.entry("passwd", "file:///etc/passwd",
+                                                                 Path("/etc/passwd").read_bytes())])
+    with pytest.raises(IntegrityError, match="not in the registry's object store"):
+        registry.fetch("fashion-mnist/etc", tmp_path / "etc", registry=reg, top_hash=etc)
+    assert not (tmp_path / "etc").exists()
+
+
+def test_dev_zero_behind_a_small_size_is_refused(reg, tmp_path):
+    forged = hostile.forge(reg, NAME, [{"version": "v0", "message": "endless", "user_meta": {}},
+                                       hostile.entry("zero", "file:///dev/zero", size=16, value=hostile.chunked(
+                                           b"\0" * 16))])
+    refused(reg, tmp_path, "not in the registry's object store", forged)
+    # the same entry with its object replaced by a link to the endless device: not a regular file
+    name = registry.manifest.object_name("sha2-256-chunked", hostile.chunked(b"\0" * 16))
+    (Path(reg) / "objects").mkdir(parents=True, exist_ok=True)
+    os.symlink("/dev/zero", Path(reg) / "objects" / name)
+    refused(reg, tmp_path, "not in the registry's object store", forged)
+
+
+def test_object_longer_than_declared_is_read_only_to_its_size(reg, published, tmp_path):
+    obj = next(p for p in (Path(reg) / "objects").iterdir() if p.read_bytes().startswith(b"label,pixel1\n3"))
+    obj.write_bytes(obj.read_bytes() + b"x" * 1000)
+    refused(reg, tmp_path, "stored as")
+
+
+def test_republishing_repairs_a_corrupted_object(reg, published, tmp_path):
+    src = tmp_path / "src"
+    obj = next(p for p in (Path(reg) / "objects").iterdir() if p.read_bytes() == (src / "train.csv").read_bytes())
+    obj.write_bytes(obj.read_bytes().replace(b"255", b"254"))  # same size, other bytes
+    error = refused(reg, tmp_path, "does not match its hash")
+    assert "republish" in str(error)
+    assert cli("packages", "verify", "--registry", reg).returncode == 3
+    again = registry.push(NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg,
+                          message="good")
+    assert again == published and len(registry.list_versions(registry=reg)) == 1
+    assert registry.fetch(NAME, tmp_path / "out", registry=reg).files["train.csv"].read_bytes() == \
+        (src / "train.csv").read_bytes()
+    done = cli("packages", "verify", "--registry", reg)
+    assert done.returncode == 0 and "no problems" in done.stdout, done
+
+
+def test_fetch_into_existing_dest_is_all_or_nothing(reg, published, tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "train.csv").write_text("old train")
+    (out / "test.csv").mkdir()  # test.csv cannot be placed: a folder is in the way
+    done = cli("data", "fetch", "--dest", str(out), "--registry", reg)
+    assert done.returncode == 2 and str(out) in done.stderr and "registry" not in done.stderr.split(":", 2)[2]
+    assert (out / "train.csv").read_text() == "old train"  # nothing replaced
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
+    (out / "test.csv").rmdir()
+    got = registry.fetch(NAME, out, registry=reg)
+    assert got.files["train.csv"].read_bytes().startswith(b"label,pixel1\n1")
+
+
+def test_dest_that_is_a_file_names_the_destination(reg, published, tmp_path):
+    (tmp_path / "file").write_text("x")
+    done = cli("data", "fetch", "--dest", str(tmp_path / "file"), "--registry", reg)
+    assert done.returncode == 2 and "is a file" in done.stderr and str(tmp_path / "file") in done.stderr

@@ -1,0 +1,171 @@
+"""Hostile S3 registries: edited and forged manifests, a key in another bucket, racing writers.
+
+Runs on moto's server over real HTTP for now (tests/s3_server.py); the lead moves it onto
+the SeaweedFS fixture of the team-registry work at merge (nothing here needs moto itself).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+import hostile
+from fashion_lib import registry
+from fashion_lib.errors import BucketNotFound, IntegrityError
+
+import s3_server  # tests/ is on sys.path (pytest rootdir-relative imports)
+
+NAME = "fashion-mnist/data"
+
+
+@pytest.fixture(scope="module")
+def endpoint() -> Iterator[str]:
+    with s3_server.moto_server() as url:
+        saved = dict(os.environ)
+        os.environ.update(s3_server.dummy_aws_env(url))
+        previous = s3_server.install_moto_fixes()
+        try:
+            yield url
+        finally:
+            registry.quilt().hooks.set_build_s3_client_hook(previous)
+            os.environ.clear()
+            os.environ.update(saved)
+
+
+@pytest.fixture
+def bucket(endpoint) -> str:
+    name = f"hostile-{uuid.uuid4().hex[:12]}"
+    s3_server.create_bucket(name, versioned=False)
+    return f"s3://{name}"
+
+
+@pytest.fixture
+def client(endpoint):
+    import boto3
+
+    return boto3.client("s3")
+
+
+@pytest.fixture
+def published(bucket, tmp_path) -> str:
+    (tmp_path / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
+    (tmp_path / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
+    return registry.push(NAME, {"train.csv": tmp_path / "train.csv", "test.csv": tmp_path / "test.csv"},
+                         registry=bucket, message="good")
+
+
+def put_manifest(client, bucket: str, lines: list[dict], top_hash: str | None = None) -> str:
+    top_hash = top_hash or hostile.quilt_top_hash(lines)
+    name = bucket[len("s3://"):]
+    client.put_object(Bucket=name, Key=f".quilt/packages/{top_hash}",
+                      Body=("\n".join(json.dumps(line) for line in lines) + "\n").encode())
+    client.put_object(Bucket=name, Key=f".quilt/named_packages/{NAME}/1", Body=top_hash.encode())
+    client.put_object(Bucket=name, Key=f".quilt/named_packages/{NAME}/latest", Body=top_hash.encode())
+    return top_hash
+
+
+def manifest_lines(client, bucket: str, top_hash: str) -> list[dict]:
+    body = client.get_object(Bucket=bucket[len("s3://"):], Key=f".quilt/packages/{top_hash}")["Body"].read()
+    return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+
+
+def test_edited_manifest_on_s3_is_refused_and_listed_as_damaged(bucket, client, published, tmp_path):
+    lines = manifest_lines(client, bucket, published)
+    put_manifest(client, bucket, lines[:-1], top_hash=published)  # last line dropped, same name
+    with pytest.raises(IntegrityError, match=f"{NAME}@{published[:7]} is damaged"):
+        registry.fetch(NAME, tmp_path / "out", registry=bucket)
+    assert not (tmp_path / "out").exists()
+    [version] = registry.list_versions(registry=bucket)
+    assert version.damaged
+    assert registry.verify(registry=bucket).problems
+
+
+def test_entry_with_a_key_in_another_bucket_is_never_read(bucket, client, published, tmp_path):
+    other = f"elsewhere-{uuid.uuid4().hex[:8]}"
+    s3_server.create_bucket(other, versioned=False)
+    secret = b"another team's data\n"
+    client.put_object(Bucket=other, Key="secret.csv", Body=secret)
+    lines = [{"version": "v0", "message": "evil", "user_meta": {}},
+             hostile.entry("secret.csv", f"s3://{other}/secret.csv", secret)]
+    forged = put_manifest(client, bucket, lines)  # consistent: quilt3 computed its top hash
+    with pytest.raises(IntegrityError, match="not in the registry's object store"):
+        registry.fetch(NAME, tmp_path / "out", registry=bucket, top_hash=forged)
+    assert not (tmp_path / "out").exists()
+    # the same key in our bucket, but not where the hash says: not read either
+    client.put_object(Bucket=bucket[len("s3://"):], Key="secret.csv", Body=secret)
+    lines[1]["physical_keys"] = [f"{bucket}/secret.csv"]
+    forged = put_manifest(client, bucket, lines)
+    with pytest.raises(IntegrityError, match="not in the registry's object store"):
+        registry.fetch(NAME, tmp_path / "out", registry=bucket, top_hash=forged)
+
+
+def test_object_longer_than_declared_is_refused(bucket, client, published, tmp_path):
+    lines = manifest_lines(client, bucket, published)
+    entry = next(line for line in lines[1:] if line["logical_key"] == "test.csv")
+    key = entry["physical_keys"][0].split("/", 3)[3].split("?")[0]
+    client.put_object(Bucket=bucket[len("s3://"):], Key=key, Body=b"label,pixel1\n3,7\n" + b"0" * 10_000)
+    with pytest.raises(IntegrityError, match="stored as"):
+        registry.fetch(NAME, tmp_path / "out", registry=bucket)
+
+
+def test_missing_bucket_is_its_own_error(endpoint, tmp_path):
+    with pytest.raises(BucketNotFound, match="bucket does not exist"):
+        registry.list_versions(registry=f"s3://no-such-{uuid.uuid4().hex[:8]}")
+
+
+RACER = textwrap.dedent("""
+    import sys, time, types
+    from pathlib import Path
+    sys.path.insert(0, sys.argv[4])
+    import s3_server
+    s3_server.install_moto_fixes()
+    from fashion_lib import registry
+    from fashion_lib.registry import base
+    base.time = types.SimpleNamespace(time=lambda: 1_800_000_000.0)  # every writer in the same second
+    bucket, folder, writer = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+    for i in range(3):
+        source = folder / f"w{writer}-{i}.csv"
+        source.write_text(f"label,pixel1\\n{writer},{i}\\n")
+        print(registry.push("fashion-mnist/data", {"t.csv": source}, registry=bucket), flush=True)
+""")
+
+
+def test_racing_writers_in_one_second_keep_every_printed_version(bucket, tmp_path):
+    tests = str(Path(__file__).parent)
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
+    procs = [subprocess.Popen([sys.executable, "-c", RACER, bucket, str(tmp_path), str(w), tests], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(3)]
+    printed = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        printed += out.split()
+    assert len(set(printed)) == 9
+    assert {v.top_hash for v in registry.list_versions(registry=bucket, name=NAME)} == set(printed)
+
+
+def test_republish_repairs_an_overwritten_object_and_trusts_a_good_one_by_etag(bucket, client, published, tmp_path):
+    lines = manifest_lines(client, bucket, published)
+    entry = next(line for line in lines[1:] if line["logical_key"] == "train.csv")
+    key = entry["physical_keys"][0].split("/", 3)[3].split("?")[0]
+    client.put_object(Bucket=bucket[len("s3://"):], Key=key, Body=b"label,pixel1\n1,0\n2,254\n")  # same size
+    with pytest.raises(IntegrityError, match="does not match its hash"):
+        registry.fetch(NAME, tmp_path / "bad", registry=bucket)
+    files = {"train.csv": tmp_path / "train.csv", "test.csv": tmp_path / "test.csv"}
+    s3_server.REQUESTS.clear()
+    assert registry.push(NAME, files, registry=bucket, message="good") == published
+    assert s3_server.uploads()[0] == 1  # only the damaged object went up again
+    assert registry.fetch(NAME, tmp_path / "out", registry=bucket).files["train.csv"].read_bytes() == \
+        (tmp_path / "train.csv").read_bytes()
+    s3_server.REQUESTS.clear()
+    registry.push(NAME, files, registry=bucket, message="good")
+    gets = [r for r in s3_server.REQUESTS if r[0] == "GET" and "/objects/" in r[1]]
+    assert s3_server.uploads() == (0, 0) and gets == []  # unchanged: ETags suffice, nothing read back
