@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import hashlib
 import io
 import os
 import re
@@ -105,12 +106,14 @@ def _quilt_environment() -> None:
 
 
 def _client_key(session: Any, client_kwargs: dict[str, Any]) -> tuple:
-    """What makes two S3 clients interchangeable: signing, identity, region, endpoint."""
+    """What makes two S3 clients interchangeable: signing, identity (key and secret), region, endpoint."""
     config = client_kwargs.get("config")
     credentials = session.get_credentials()
     return (
         getattr(config, "signature_version", None) is not None,
         credentials.access_key if credentials else None,
+        # a corrected secret for the same key must not meet the client built with the wrong one
+        hashlib.sha256(credentials.secret_key.encode()).hexdigest() if credentials else None,
         session.region_name,
         session.profile_name,
         os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"),
@@ -154,14 +157,17 @@ def describe(registry: str | None) -> str:
     return f"{where} (endpoint {endpoint})" if endpoint else where
 
 
+ACCESS_HINT = ("check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) "
+               "and the bucket's permissions")
+
+
 def _client_error(exc: Any, where: str) -> str:
     error = exc.response.get("Error", {})
     code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
     if code in ("NoSuchBucket",):
         return f"{where}: the bucket does not exist; create it or set FASHION_REGISTRY to another registry"
     if code in ("AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken"):
-        return (f"{where}: access denied ({code}); check your AWS credentials "
-                "(AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions")
+        return f"{where}: access denied ({code}); {ACCESS_HINT}"
     if code in ("NoSuchKey", "404", "NoSuchVersion"):
         return f"{where}: an object the package needs is missing ({code}); the registry may be damaged"
     return f"{where}: S3 said {code}: {text}"
@@ -189,7 +195,9 @@ def _errors(registry: str, doing: str) -> Iterator[None]:
                             "the network, or choose another registry with FASHION_REGISTRY") from None
     except bx.BotoCoreError as exc:
         raise RegistryError(f"{doing}: {where}: {exc}") from None
-    except (q.util.QuiltException, q.data_transfer.S3NoValidClientError) as exc:
+    except q.data_transfer.S3NoValidClientError:  # quilt3's word for a 403, signed and unsigned
+        raise RegistryError(f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}") from None
+    except q.util.QuiltException as exc:
         raise RegistryError(f"{doing}: {where}: {getattr(exc, 'message', exc)}") from None
     except OSError as exc:
         raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}: {exc.filename or ''}") from None
