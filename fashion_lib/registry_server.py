@@ -76,10 +76,13 @@ def announce(server: SeaweedServer, bucket: str, folder: Path, created: bool) ->
     return "\n".join(lines)
 
 
-def _stop_on_sigterm() -> None:
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop the server, even where a shell started us with SIGINT ignored."""
+
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
+    signal.signal(signal.SIGINT, handler)
     signal.signal(signal.SIGTERM, handler)
 
 
@@ -89,7 +92,7 @@ def serve(port: int, folder: Path, bucket: str, host: str) -> int:
     folder = folder.expanduser().absolute()
     folder.mkdir(parents=True, exist_ok=True)
     server = SeaweedServer(folder, identities(folder), port=port, host=host)
-    _stop_on_sigterm()
+    _stop_on_signals()
     print(f"Starting SeaweedFS S3 on {host}:{port} (log: {settings.display_path(folder / 'weed.log')}) ...",
           flush=True)
     try:
