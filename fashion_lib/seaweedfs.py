@@ -25,6 +25,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -164,10 +165,24 @@ class SeaweedServer:
         ]
 
     def start(self, timeout_s: float = 90) -> "SeaweedServer":
-        """Start ``weed`` and wait until S3 answers signed requests and a volume server is up."""
-        if self.port is None:
+        """Start ``weed`` and wait until S3 answers signed requests and a volume server is up.
+
+        Without a ``port``, free ports are picked, and picked again (twice at most) if weed
+        dies at start because another program took one in the meantime.
+        """
+        if self.port is not None:
+            return self._start(timeout_s)
+        for attempt in range(3):
             self.port = free_base_port(self.host)
-        elif not ports_free(self.port, self.host):
+            try:
+                return self._start(timeout_s)
+            except RegistryError as error:
+                if attempt == 2 or "exited at start" not in str(error):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout_s: float) -> "SeaweedServer":
+        if not ports_free(self.port, self.host):
             raise RegistryError(
                 f"cannot start SeaweedFS on {self.host}:{self.port}: one of ports {self.port}-{self.port + PORTS - 1} "
                 f"or {self.port + GRPC_OFFSET}-{self.port + GRPC_OFFSET + PORTS - 1} is taken; choose another port")
@@ -221,6 +236,14 @@ class SeaweedServer:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=30)
+        self._remove_sockets()
+
+    def _remove_sockets(self) -> None:
+        """The Unix sockets weed leaves in /tmp (``seaweedfs-<role>-<port>.sock``) for our ports."""
+        ports = {p + off for p in range(self.port, self.port + PORTS) for off in (0, GRPC_OFFSET)}
+        for path in Path(tempfile.gettempdir()).glob("seaweedfs-*.sock"):
+            if path.stem.rsplit("-", 1)[-1] in {str(p) for p in ports}:
+                path.unlink(missing_ok=True)
 
     def create_bucket(self, name: str, *, versioned: bool, identity: str | None = None) -> str:
         """Create a bucket (as an identity allowed to); returns ``s3://name``."""

@@ -70,6 +70,20 @@ def subprocess_env(env: dict[str, str]) -> dict[str, str]:
     return merged
 
 
+@contextlib.contextmanager
+def use_identity(server: SeaweedServer, identity: str = "writer") -> Iterator[dict[str, str]]:
+    """This process talks to ``server`` as ``identity`` inside the block (os.environ restored after)."""
+    saved = dict(os.environ)
+    for key in UNSET:
+        os.environ.pop(key, None)
+    os.environ.update(env := client_env(server, identity))
+    try:
+        yield env
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 def new_bucket(server: SeaweedServer, *, versioned: bool) -> str:
     """A new, empty bucket with a unique name: ``s3://test-v-...`` or ``s3://test-u-...``."""
     return server.create_bucket(f"test-{'v' if versioned else 'u'}-{uuid.uuid4().hex[:12]}", versioned=versioned)

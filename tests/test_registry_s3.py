@@ -30,24 +30,11 @@ BIG = 9 << 20  # above quilt3's 8 MiB multipart threshold
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _use_env(env: dict[str, str]) -> dict[str, str]:
-    """Replace the AWS settings of this process; returns the environment to restore."""
-    saved = dict(os.environ)
-    for key in seaweedfs.UNSET:
-        os.environ.pop(key, None)
-    os.environ.update(env)
-    return saved
-
-
 @pytest.fixture(scope="module")
 def endpoint(seaweed) -> Iterator[str]:
     """This process talks to the session's SeaweedFS as the writer identity."""
-    saved = _use_env(seaweedfs.client_env(seaweed, "writer"))
-    try:
+    with seaweedfs.use_identity(seaweed, "writer"):
         yield seaweed.endpoint
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture
