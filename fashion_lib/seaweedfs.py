@@ -38,7 +38,7 @@ GRPC_OFFSET = 10000  # SeaweedFS's gRPC port for each HTTP port
 PORTS = 4  # S3, master, volume, filer
 REGION = "us-east-1"
 STOP_GRACE_S = 3.0
-READ_WRITE = ("Read", "Write", "List", "Tagging")
+READ_WRITE = ("Read", "Write", "List")  # all a publisher needs (multipart included)
 READ_ONLY = ("Read", "List")
 ADMIN = ("Admin", "Read", "Write", "List", "Tagging")
 
