@@ -7,7 +7,6 @@ serves the same keys and the same packages.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
