@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 KERNEL := fashion-mnist
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run data train test test-fast lab notebooks bench lint lock clean docker-build
+.PHONY: setup run data train test test-fast lab notebooks bench lint lock clean docker-build registry-server
 
 setup: $(STAMP)  ## create the virtual environment with the pinned requirements
 
@@ -47,6 +47,10 @@ bench: setup  ## benchmark scripts: each prints our figure next to a baseline me
 	$(BIN)/python benchmarks/registry_bench.py
 	$(BIN)/python benchmarks/verify_bench.py
 	$(BIN)/python benchmarks/train_bench.py
+
+REGISTRY_PORT ?= 8333
+registry-server: setup  ## a team registry to try: SeaweedFS S3 on 127.0.0.1:$(REGISTRY_PORT), data and keys in ./registry-server; prints the variables to export; Ctrl-C stops it
+	$(BIN)/python -m fashion_lib.registry_server --port $(REGISTRY_PORT)
 
 lint: setup  ## hadolint on the Dockerfile
 	$(BIN)/hadolint Dockerfile

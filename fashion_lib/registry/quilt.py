@@ -6,6 +6,7 @@ to build S3 clients; reading is done by :mod:`.store` implementations, never by 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import threading
@@ -48,12 +49,14 @@ def _quilt_environment() -> None:
 
 
 def _client_key(session: Any, client_kwargs: dict[str, Any]) -> tuple:
-    """What makes two S3 clients interchangeable: signing, identity, region, endpoint."""
+    """What makes two S3 clients interchangeable: signing, identity (key and secret), region, endpoint."""
     config = client_kwargs.get("config")
     credentials = session.get_credentials()
     return (
         getattr(config, "signature_version", None) is not None,
         credentials.access_key if credentials else None,
+        # a corrected secret for the same key must not meet the client built with the wrong one
+        hashlib.sha256(credentials.secret_key.encode()).hexdigest() if credentials else None,
         session.region_name,
         session.profile_name,
         os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"),

