@@ -256,8 +256,6 @@ def test_cli_errors_are_one_line(versioned, seaweed, tmp_path):
 PUSHES = 4  # versions each process publishes
 
 
-@pytest.mark.xfail(strict=False, reason="quilt3 names version pointers by the second and the local lock does not "
-                   "reach S3: a writer can overwrite the other's pointer (issue 8 makes S3 pointer writes safe)")
 def test_two_processes_pushing_to_one_bucket_keep_every_version(versioned, seaweed, tmp_path):
     """Two writers publish versions of one package at the same time; none may be lost."""
     worker = Path(__file__).with_name("s3_push_worker.py")

@@ -1,7 +1,6 @@
 """Hostile S3 registries: edited and forged manifests, a key in another bucket, racing writers.
 
-Runs on moto's server over real HTTP for now (tests/s3_server.py); the lead moves it onto
-the SeaweedFS fixture of the team-registry work at merge (nothing here needs moto itself).
+Runs on the session's real SeaweedFS server (tests/seaweedfs.py), as the writer identity.
 """
 
 from __future__ import annotations
@@ -21,37 +20,25 @@ import hostile
 from fashion_lib import registry
 from fashion_lib.errors import BucketNotFound, IntegrityError
 
-import s3_server  # tests/ is on sys.path (pytest rootdir-relative imports)
+import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
 
 NAME = "fashion-mnist/data"
 
 
-@pytest.fixture(scope="module")
-def endpoint() -> Iterator[str]:
-    with s3_server.moto_server() as url:
-        saved = dict(os.environ)
-        os.environ.update(s3_server.dummy_aws_env(url))
-        previous = s3_server.install_moto_fixes()
-        try:
-            yield url
-        finally:
-            registry.quilt().hooks.set_build_s3_client_hook(previous)
-            os.environ.clear()
-            os.environ.update(saved)
+@pytest.fixture
+def endpoint(seaweed) -> Iterator[str]:
+    with seaweedfs.use_identity(seaweed, "writer"):
+        yield seaweed.endpoint
 
 
 @pytest.fixture
-def bucket(endpoint) -> str:
-    name = f"hostile-{uuid.uuid4().hex[:12]}"
-    s3_server.create_bucket(name, versioned=False)
-    return f"s3://{name}"
+def bucket(endpoint, seaweed) -> str:
+    return seaweed.create_bucket(f"hostile-{uuid.uuid4().hex[:12]}", versioned=False)
 
 
 @pytest.fixture
-def client(endpoint):
-    import boto3
-
-    return boto3.client("s3")
+def client(endpoint, seaweed):
+    return seaweed.client("writer")
 
 
 @pytest.fixture
@@ -88,9 +75,9 @@ def test_edited_manifest_on_s3_is_refused_and_listed_as_damaged(bucket, client, 
     assert registry.verify(registry=bucket).problems
 
 
-def test_entry_with_a_key_in_another_bucket_is_never_read(bucket, client, published, tmp_path):
+def test_entry_with_a_key_in_another_bucket_is_never_read(bucket, client, published, tmp_path, seaweed):
     other = f"elsewhere-{uuid.uuid4().hex[:8]}"
-    s3_server.create_bucket(other, versioned=False)
+    seaweed.create_bucket(other, versioned=False)
     secret = b"another team's data\n"
     client.put_object(Bucket=other, Key="secret.csv", Body=secret)
     lines = [{"version": "v0", "message": "evil", "user_meta": {}},
@@ -124,9 +111,6 @@ def test_missing_bucket_is_its_own_error(endpoint, tmp_path):
 RACER = textwrap.dedent("""
     import sys, time, types
     from pathlib import Path
-    sys.path.insert(0, sys.argv[4])
-    import s3_server
-    s3_server.install_moto_fixes()
     from fashion_lib import registry
     from fashion_lib.registry import base
     base.time = types.SimpleNamespace(time=lambda: 1_800_000_000.0)  # every writer in the same second
@@ -160,12 +144,12 @@ def test_republish_repairs_an_overwritten_object_and_trusts_a_good_one_by_etag(b
     with pytest.raises(IntegrityError, match="does not match its hash"):
         registry.fetch(NAME, tmp_path / "bad", registry=bucket)
     files = {"train.csv": tmp_path / "train.csv", "test.csv": tmp_path / "test.csv"}
-    s3_server.REQUESTS.clear()
-    assert registry.push(NAME, files, registry=bucket, message="good") == published
-    assert s3_server.uploads()[0] == 1  # only the damaged object went up again
+    with seaweedfs.count_requests() as requests:
+        assert registry.push(NAME, files, registry=bucket, message="good") == published
+    assert requests.uploads()[0] == 1  # only the damaged object went up again
     assert registry.fetch(NAME, tmp_path / "out", registry=bucket).files["train.csv"].read_bytes() == \
         (tmp_path / "train.csv").read_bytes()
-    s3_server.REQUESTS.clear()
-    registry.push(NAME, files, registry=bucket, message="good")
-    gets = [r for r in s3_server.REQUESTS if r[0] == "GET" and "/objects/" in r[1]]
-    assert s3_server.uploads() == (0, 0) and gets == []  # unchanged: ETags suffice, nothing read back
+    with seaweedfs.count_requests() as requests:
+        registry.push(NAME, files, registry=bucket, message="good")
+    gets = [r for r in requests.seen if r[0] == "GET" and "/objects/" in r[1]]
+    assert requests.uploads() == (0, 0) and gets == []  # unchanged: ETags suffice, nothing read back
