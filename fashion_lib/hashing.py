@@ -76,30 +76,16 @@ def s3_etag(path: Path, part: int) -> str:
 
 
 def file_hash(path: Path, hash_type: str) -> str:
-    """The value of ``hash_type`` for ``path``; other types (CRC64NVME) go to quilt3."""
+    """The value of ``hash_type`` (``sha2-256-chunked`` or ``SHA256``) for ``path``.
+
+    Other types quilt3 knows (CRC64NVME) are refused: fashion never writes them and
+    cannot check them.
+    """
     if hash_type == SHA256_CHUNKED:
         return sha256_chunked(path)
     if hash_type == SHA256:
         return sha256_hex(path)
-    from .registry.quilt import quilt
-
-    checksums = quilt().checksums
-    calculator = checksums.MultiPartChecksumCalculator.get_calculator_cls(hash_type)
-    return _multipart(path, calculator)
-
-
-def _multipart(path: Path, calculator) -> str:
-    size = path.stat().st_size
-    chunk = part_size(size)
-    parts = []
-    with open(path, "rb") as fh:
-        for start in range(0, size, chunk):
-            calc, left = calculator(), min(chunk, size - start)
-            while left and (block := fh.read(min(_BLOCK, left))):
-                calc.update(block)
-                left -= len(block)
-            parts.append(calc.digest(min(chunk, size - start)))
-    return calculator.combine_parts(parts)
+    raise ValueError(f"unsupported hash type {hash_type!r}; expected {SHA256_CHUNKED} or {SHA256}")
 
 
 class StreamHasher:
