@@ -18,6 +18,7 @@ from typing import Iterator
 import pytest
 
 from fashion_lib import registry
+from fashion_lib.errors import RegistryAccessDenied
 from fashion_lib.seaweedfs import free_base_port, ports_free
 
 import seaweedfs  # tests/ is on sys.path
@@ -111,7 +112,7 @@ def test_the_read_only_identity_it_prints_cannot_publish(folder, tmp_path, team_
         reader = re.search(r"AWS_ACCESS_KEY_ID=(\S+) AWS_SECRET_ACCESS_KEY=(\S+)", "\n".join(server.lines))
         team_env({**server.exports(), "AWS_ACCESS_KEY_ID": reader[1], "AWS_SECRET_ACCESS_KEY": reader[2]})
         (tmp_path / "a.csv").write_text("label,pixel1\n1,2\n")
-        with pytest.raises(registry.RegistryError, match="access denied"):
+        with pytest.raises(RegistryAccessDenied, match="access denied"):
             registry.push(NAME, {"a.csv": tmp_path / "a.csv"})
     finally:
         server.interrupt()
