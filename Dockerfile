@@ -11,12 +11,6 @@
 # and write the printed name here: FROM python:3.11-slim-bookworm@sha256:<digest>
 FROM python:3.11-slim-bookworm
 
-# The user, as Jupyter's docker-stacks and Binder (repo2docker) pass it: NB_USER, NB_UID, NB_GID.
-ARG NB_USER=fashion
-ARG NB_UID=1000
-ARG NB_GID=100
-# The port JupyterLab listens on (jupyter_server reads JUPYTER_PORT), EXPOSEd and health-checked.
-ARG JUPYTER_PORT=8080
 # The image's lock: requirements.txt with tensorflow-cpu (x86_64) for TensorFlow; `make lock` writes it.
 ARG REQUIREMENTS=docker/requirements-cpu.txt
 
@@ -24,17 +18,37 @@ ENV PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
-    FASHION_HOME=/data \
-    JUPYTER_PORT=${JUPYTER_PORT} \
-    NB_USER=${NB_USER} \
-    NB_UID=${NB_UID} \
-    NB_GID=${NB_GID} \
-    HOME=/home/${NB_USER}
+    FASHION_HOME=/data
 
 # tini as PID 1: forwards signals (a quick `docker stop`) and reaps processes orphaned by kernels.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends tini=0.19.0-* \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+
+# Dependencies first, in their own layer (a code change or another user does not reinstall
+# TensorFlow), hash-checked. Dropped: TensorFlow's C++ headers (tensorflow/include, ~430 MB; only
+# for custom-op builds) and the test suites of pandas, numpy and matplotlib (~65 MB).
+# The kernel the notebooks name, registered into the environment (like `make setup`).
+COPY ${REQUIREMENTS} /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
+ && site="$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')" \
+ && rm -rf /tmp/requirements.txt "$site/tensorflow/include" "$site/pandas/tests" "$site/matplotlib/tests" \
+ && find "$site/numpy" -type d -name tests -prune -exec rm -rf {} + \
+ && python -m ipykernel install --sys-prefix --name fashion-mnist --display-name "Python (fashion-mnist)"
+
+# The user, as Jupyter's docker-stacks and Binder (repo2docker) pass it: NB_USER, NB_UID, NB_GID.
+ARG NB_USER=fashion
+ARG NB_UID=1000
+ARG NB_GID=100
+# The port JupyterLab listens on (jupyter_server reads JUPYTER_PORT), EXPOSEd and health-checked.
+ARG JUPYTER_PORT=8080
+ENV JUPYTER_PORT=${JUPYTER_PORT} \
+    NB_USER=${NB_USER} \
+    NB_UID=${NB_UID} \
+    NB_GID=${NB_GID} \
+    USER=${NB_USER} \
+    HOME=/home/${NB_USER}
 
 # Non-root user; /data/outputs exists so a fresh volume takes batch outputs as it is.
 # Bind-mounted folders must be writable by NB_UID, or run with --user "$(id -u):$(id -g)".
@@ -42,14 +56,6 @@ RUN if ! getent group "$NB_GID" >/dev/null; then groupadd --gid "$NB_GID" "$NB_U
  && useradd --create-home --uid "$NB_UID" --gid "$NB_GID" --no-log-init --shell /bin/bash "$NB_USER" \
  && mkdir -p /data/outputs "/home/$NB_USER/fashion-mnist" \
  && chown -R "$NB_UID:$NB_GID" /data "/home/$NB_USER/fashion-mnist"
-
-# Dependencies first, in their own layer (a code change does not reinstall TensorFlow), hash-checked.
-# TensorFlow's C++ headers (tensorflow/include, ~430 MB) only serve custom-op builds: dropped.
-# The kernel the notebooks name, registered into the environment (like `make setup`).
-COPY ${REQUIREMENTS} /tmp/requirements.txt
-RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt \
- && rm -rf /tmp/requirements.txt "$(python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/tensorflow/include" \
- && python -m ipykernel install --sys-prefix --name fashion-mnist --display-name "Python (fashion-mnist)"
 
 COPY docker/entrypoint.sh /usr/local/bin/fashion-entrypoint
 COPY docker/healthcheck.py /usr/local/bin/fashion-healthcheck
