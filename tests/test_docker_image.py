@@ -389,3 +389,21 @@ def test_readme_batch_command_on_a_fresh_volume(engine, image):
         assert "/metrics.json" in listing, f"the run's outputs are not in /data/outputs: {listing}"
     finally:
         engine.docker("volume", "rm", "-f", volume, check=False, timeout=60)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_nb_user_build_arguments(engine, image):
+    """docker-stacks' and Binder's build arguments: another user, uid and gid (the dependency
+    layer is reused, so this build takes seconds)."""
+    tag = f"{image.tag}-nb-user"
+    engine.docker("build", "--build-arg", "NB_USER=jovyan", "--build-arg", "NB_UID=1234", "--build-arg",
+                  "NB_GID=1235", "--tag", tag, str(REPO), timeout=1200)
+    try:
+        script = ("id -un; id -u; id -g; echo \"$HOME\"; pwd; ls train.ipynb; touch /data/outputs/probe && echo WROTE; "
+                  "python -c 'from fashion_lib import settings; print(settings.output_dir())'")
+        out = engine.text("run", "--rm", tag, "sh", "-c", script).splitlines()
+        assert out[:5] == ["jovyan", "1234", "1235", "/home/jovyan", "/home/jovyan/fashion-mnist"], out
+        assert "train.ipynb" in out and "WROTE" in out and out[-1] == "/data/outputs", out
+    finally:
+        engine.docker("image", "rm", "-f", tag, check=False, timeout=120)
