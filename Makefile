@@ -53,7 +53,7 @@ lint: setup  ## hadolint on the Dockerfile
 	$(BIN)/hadolint Dockerfile
 
 IMAGE ?= fashion-mnist
-docker-build:  ## build the JupyterLab image (docker run -p 8080:8080 $(IMAGE); the login URL is in `docker logs`)
+docker-build:  ## build the JupyterLab image (docker run -p 127.0.0.1:8080:8080 $(IMAGE); the login URL is in `docker logs`)
 	docker build --build-arg GIT_COMMIT=$$(git rev-parse HEAD 2>/dev/null) -t $(IMAGE) .
 
 # The lock: one universal resolution (uv) for CPython 3.11.2-3.13 on Linux x86_64/aarch64 and macOS
