@@ -16,7 +16,7 @@ fi
 token_file="${JUPYTER_TOKEN_FILE:-/run/secrets/jupyter_token}"
 if [ -e "$token_file" ]; then
     if [ ! -r "$token_file" ]; then
-        echo "fashion-entrypoint: can't read the token file $token_file as uid $(id -u); make it readable (chmod 644) or unset JUPYTER_TOKEN_FILE" >&2
+        echo "fashion-entrypoint: can't read the token file $token_file as uid $(id -u); make it readable by that uid (chmod 644 on the host; keep its folder private)" >&2
         exit 2
     fi
     JUPYTER_TOKEN="$(tr -d ' \r\n' < "$token_file")"
