@@ -1,15 +1,16 @@
 #!/usr/bin/env python3
-"""HEALTHCHECK of the fashion-mnist image: is JupyterLab answering on port 8080?
+"""HEALTHCHECK of the fashion-mnist image: is JupyterLab answering on $JUPYTER_PORT (8080)?
 
 ``GET /api`` needs no token and answers only once the server is up. A container that runs a
 batch command instead (papermill, fashion ...) has no server to check, so it counts as healthy.
 """
 
+import os
 import sys
 import urllib.request
 from pathlib import Path
 
-PORT = 8080
+PORT = int(os.environ.get("JUPYTER_PORT") or 8080)
 
 
 def main() -> int:

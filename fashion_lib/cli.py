@@ -125,8 +125,6 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
 # --- model ------------------------------------------------------------------
 
 def _config(args: argparse.Namespace):
-    from .config import TrainConfig
-
     overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
                                    ("learning_rate", args.learning_rate), ("seed", args.seed),
                                    ("limit", args.limit)) if v is not None}
@@ -135,7 +133,9 @@ def _config(args: argparse.Namespace):
         if not sep:
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set dropout=0.3")
         overrides[key.strip()] = _literal(value)
-    return TrainConfig.from_preset(args.preset, **overrides)
+    from .pipeline import config_from_parameters  # a small --limit shrinks the validation split
+
+    return config_from_parameters(args.preset, **overrides)
 
 
 def _literal(text: str):

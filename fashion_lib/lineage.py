@@ -8,6 +8,7 @@ The model package's metadata holds one ``lineage`` record under documented keys:
 | ``code.commit`` / ``code.dirty`` / ``code.version`` | git commit (``FASHION_GIT_COMMIT`` where there is no checkout), uncommitted changes, ``fashion_lib`` version |
 | ``environment.requirements_sha256`` | SHA-256 of ``requirements.txt`` (the pinned environment) |
 | ``environment.python`` / ``.tensorflow`` / ``.keras`` / ``.numpy`` / ``.platform`` | versions that ran the training |
+| ``environment.tensorflow_distribution`` | which TensorFlow wheel: ``tensorflow`` (GPU-capable), ``tensorflow-cpu`` (the image) ... |
 | ``training.config`` | the full :class:`~fashion_lib.config.TrainConfig` |
 | ``training.started`` / ``.finished`` / ``.seconds`` / ``.epochs_run`` | when and how long |
 | ``metrics`` | test accuracy, loss and per-class scores |
@@ -60,6 +61,22 @@ def requirements_file() -> Path | None:
     return None
 
 
+# Distributions that install the ``tensorflow`` module, the most specific first.
+TENSORFLOW_DISTRIBUTIONS = ("tensorflow-cpu", "tensorflow-macos", "tensorflow-intel", "tensorflow-aarch64",
+                            "tensorflow")
+
+
+def tensorflow_distribution() -> str | None:
+    """The installed distribution that provides TensorFlow (``tensorflow-cpu`` in the image)."""
+    for name in TENSORFLOW_DISTRIBUTIONS:
+        try:
+            metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+        return name
+    return None
+
+
 def environment_state() -> dict[str, Any]:
     """Versions of what ran the training and the hash of the pinned requirements."""
     req = requirements_file()
@@ -73,7 +90,8 @@ def environment_state() -> dict[str, Any]:
     return {
         "requirements_sha256": hashlib.sha256(req.read_bytes()).hexdigest() if req else None,
         "python": platform.python_version(),
-        "tensorflow": version("tensorflow"),
+        "tensorflow": version(tensorflow_distribution() or "tensorflow"),
+        "tensorflow_distribution": tensorflow_distribution(),
         "keras": version("keras"),
         "numpy": version("numpy"),
         "platform": platform.platform(),
@@ -112,7 +130,7 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         f"data      {data.get('name')}@{str(data.get('top_hash'))[:12]} in {settings.display_path(data.get('registry') or '?')}",
         f"code      commit {code.get('commit') or 'unknown'}{dirty}, fashion_lib {code.get('version')}",
         f"env       requirements.txt sha256 {str(env.get('requirements_sha256'))[:12]}, python {env.get('python')}, "
-        f"tensorflow {env.get('tensorflow')}, keras {env.get('keras')}",
+        f"{env.get('tensorflow_distribution') or 'tensorflow'} {env.get('tensorflow')}, keras {env.get('keras')}",
         f"trained   {training.get('started')} .. {training.get('finished')} ({training.get('seconds')} s, "
         f"{training.get('epochs_run')} epochs)",
         f"config    {training.get('config')}",

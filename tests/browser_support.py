@@ -46,6 +46,16 @@ def check_browser() -> None:
 
 # --- plain HTTP ----------------------------------------------------------------------------------
 
+def notification_defaults(base_url: str, token: str) -> dict:
+    """JupyterLab's news and update-check defaults as the server serves them (overrides applied)."""
+    import json
+
+    status, _, body = http_get(base_url, "/lab/api/settings/@jupyterlab/apputils-extension:notification", token=token)
+    assert status == 200, f"settings API answered {status}"
+    properties = json.loads(body)["schema"]["properties"]
+    return {key: properties[key].get("default") for key in ("fetchNews", "checkForUpdates")}
+
+
 def http_get(base_url: str, path: str, token: str | None = None, timeout: float = 10) -> tuple[int, dict, bytes]:
     """GET without following redirects; returns (status, headers, body)."""
     url = urllib.parse.urlsplit(base_url)

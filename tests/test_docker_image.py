@@ -120,10 +120,12 @@ def test_image_metadata(engine, image):
     assert config["User"] and config["User"] not in ("0", "root"), f"runs as {config['User']!r}"
     assert "8080/tcp" in (config.get("ExposedPorts") or {})
     assert config.get("Healthcheck", {}).get("Test"), "no HEALTHCHECK"
+    assert config["Entrypoint"][:2] == ["tini", "--"], f"no init as PID 1: {config['Entrypoint']}"
     cmd = config["Cmd"]
-    assert cmd[:2] == ["jupyter", "lab"] and "--ip=0.0.0.0" in cmd and "--port=8080" in cmd and "--no-browser" in cmd
+    assert cmd[:2] == ["jupyter", "lab"] and "--ip=0.0.0.0" in cmd and "--no-browser" in cmd
+    assert not any(arg.startswith("--port") for arg in cmd), "the port comes from JUPYTER_PORT"
     assert "/data" in (config.get("Volumes") or {})
-    assert "FASHION_HOME=/data" in config["Env"]
+    assert {"FASHION_HOME=/data", "JUPYTER_PORT=8080", "NB_UID=1000", "NB_GID=100"} <= set(config["Env"])
     assert config["WorkingDir"] == PROJECT_DIR
     # The .dockerignore allow-list keeps the context tiny (no data, registry, venv, git).
     match = re.search(r"([\d.]+)\s*([kMG]?B)", image.context_line)
@@ -140,6 +142,9 @@ def test_image_contents(engine, image):
         "python -c 'import fashion_lib, sys; print(\"LIB\", fashion_lib.__file__)'; "
         "cd / && python -c 'import fashion_lib; print(\"INSTALLED\", fashion_lib.__file__)'; "
         "for c in fashion papermill jupyter; do command -v $c; done; "
+        "python -c 'from fashion_lib.lineage import tensorflow_distribution as t; print(\"TFDIST\", t())'; "
+        "python -c 'import importlib.metadata as m; m.version(\"tensorflow\")' 2>/dev/null "
+        "&& echo GPU-TF present || echo GPU-TF absent; "
         "jupyter kernelspec list --json"
     )
     result = engine.docker("run", "--rm", "--entrypoint", "sh", image.tag, "-c", script, timeout=120)
@@ -156,6 +161,7 @@ def test_image_contents(engine, image):
               or name.endswith(".egg-info")}
     assert not debris, f"left in the project folder: {debris}"
     assert "INSTALLED /usr/local/lib/python3" in out, out
+    assert "TFDIST tensorflow-cpu" in out and "GPU-TF absent" in out, out  # the CPU build only
     for command in ("fashion", "papermill", "jupyter"):
         assert f"/usr/local/bin/{command}\n" in out, f"no {command} on PATH"
     kernels = json.loads(out[out.index("{"):])["kernelspecs"]
@@ -184,6 +190,7 @@ def test_container_lab_requires_the_token(lab):
     seen = browser.check_token_required(lab["url"], lab["token"])
     assert {"explore.ipynb", "train.ipynb"} <= seen["files"]
     assert seen["kernelspecs"]["default"] == "fashion-mnist"
+    assert browser.notification_defaults(lab["url"], lab["token"]) == {"fetchNews": "false", "checkForUpdates": False}
 
 
 @pytest.mark.docker
@@ -292,6 +299,15 @@ def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
     check_lineage(engine, image, lineage, metrics)
 
 
+# --- docker-stacks conventions: tini, JUPYTER_PORT, a token file, reaping, docker stop ---------------
+
+def _zombies(engine: dock.Engine, name: str) -> list[str]:
+    """Zombie processes in the container (from /proc: the image has no ps)."""
+    script = "for s in /proc/[0-9]*/stat; do read -r line < \"$s\" 2>/dev/null && echo \"$line\"; done"
+    out = engine.text("exec", name, "sh", "-c", script)
+    return [line for line in out.splitlines() if re.match(r"^\d+ \(.*\) Z ", line)]
+
+
 @pytest.mark.docker
 @pytest.mark.slow
 def test_papermill_in_container_publishes_to_a_team_registry(engine, image, tmp_path, seaweed, monkeypatch):
@@ -322,3 +338,116 @@ def test_papermill_in_container_publishes_to_a_team_registry(engine, image, tmp_
     lineage = fetched.meta
     assert lineage["data"]["registry"] == bucket
     check_lineage(engine, image, lineage, metrics)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_conventions_port_token_file_init_and_stop(engine, image, tmp_path):
+    """JUPYTER_PORT moves the server and its healthcheck; the token comes from a mounted file and
+    shows in neither `docker inspect` nor the log; tini (PID 1) reaps orphans; `docker stop` is
+    answered by the server's own shutdown (no SIGKILL after the grace period)."""
+    name = f"fashion-mnist-test-conventions-{RUN_ID}"
+    token = secrets.token_urlsafe(24)
+    token_file = tmp_path / "jupyter-token"
+    token_file.write_text(token + "\n")
+    token_file.chmod(0o644)
+    port = dock.free_port()
+    engine.run_detached(name, "-p", f"127.0.0.1:{port}:8888", "-e", "JUPYTER_PORT=8888",
+                        "-v", f"{token_file}:/run/secrets/jupyter_token:ro", image.tag)
+    try:
+        dock.wait_healthy(engine, name, timeout=180)
+        url = f"http://127.0.0.1:{port}"
+        assert browser.http_get(url, "/api/contents")[0] == 403
+        assert browser.http_get(url, "/api/contents", token=token)[0] == 200
+        assert token not in engine.text("inspect", name), "the token shows in docker inspect"
+        assert token not in dock.container_logs(engine, name), "the token shows in the log"
+        assert engine.text("exec", name, "cat", "/proc/1/comm") == "tini"
+        # An orphan: its parent exits at once, so the grandchild is re-parented to PID 1.
+        engine.docker("exec", name, "sh", "-c", "sh -c 'sleep 1 &' ; exit 0")
+        time.sleep(3)  # the orphan has exited by now: only PID 1 can reap it
+        assert not _zombies(engine, name), f"orphans not reaped: {_zombies(engine, name)}"
+        started = time.monotonic()
+        engine.docker("stop", "--time", "10", name, timeout=60)
+        stop_seconds = time.monotonic() - started
+        state = json.loads(engine.text("inspect", "--format", "{{json .State}}", name))
+        print(f"docker stop: {stop_seconds:.2f} s, exit code {state['ExitCode']}")
+        _record({"docker_stop_seconds": round(stop_seconds, 2)})
+        assert state["ExitCode"] != 137, "killed after the grace period: SIGTERM was not handled"
+    finally:
+        engine.remove(name)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_unreadable_token_file_is_one_clear_line(engine, image, tmp_path):
+    token_file = tmp_path / "jupyter-token"
+    token_file.write_text("secret\n")
+    token_file.chmod(0o600)
+    if os.geteuid() != 0:
+        pytest.skip("needs a file the container's uid can't read (root on the host)")
+    result = engine.docker("run", "--rm", "-v", f"{token_file}:/run/secrets/jupyter_token:ro", image.tag,
+                           check=False, timeout=120)
+    err = result.stderr.decode()
+    assert result.returncode == 2 and "can't read the token file /run/secrets/jupyter_token" in err, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+
+
+def _record(figures: dict) -> None:
+    path = ARTIFACTS / "docker-build.json"
+    data = json.loads(path.read_text()) if path.exists() else {}
+    data.update(figures)
+    path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+# --- the README's batch command, verbatim, on a fresh volume ---------------------------------------
+
+def readme_batch_command() -> list[str]:
+    """The README's `docker run --rm -v fashion-data:/data fashion-mnist papermill ...` as argv."""
+    import shlex
+
+    text = (REPO / "README.md").read_text()
+    match = re.search(r"`(docker run --rm -v fashion-data:/data fashion-mnist papermill [^`]+)`", text)
+    assert match, "the README shows no batch command"
+    return shlex.split(match.group(1))
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_readme_batch_command_on_a_fresh_volume(engine, image):
+    """As written, on a new named volume (plus the README's offline mount: no internet here)."""
+    if not (RAW_DIR / "train-images-idx3-ubyte.gz").exists():
+        skip_or_fail(f"no Fashion-MNIST IDX files in {RAW_DIR} to mount (apt: the dataset package)")
+    argv = readme_batch_command()
+    volume = f"fashion-test-volume-{RUN_ID}"
+    assert argv[:5] == ["docker", "run", "--rm", "-v", "fashion-data:/data"] and argv[5] == "fashion-mnist"
+    command = ["run", "--rm", "-v", f"{volume}:/data", "-v", f"{RAW_DIR}:/raw:ro", "-e", "FASHION_RAW_DIR=/raw",
+               image.tag, *argv[6:]]
+    try:
+        result = engine.docker(*command, check=False, timeout=900)
+        log = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
+        (ARTIFACTS / "container-readme-batch.log").write_text(log)
+        assert result.returncode == 0, f"the README's batch command failed ({result.returncode}):\n{log[-5000:]}"
+        listing = engine.text("run", "--rm", "-v", f"{volume}:/data", "--entrypoint", "sh", image.tag, "-c",
+                              "ls /data/outputs; ls /data/outputs/run-*/metrics.json")
+        assert "train-out.ipynb" in listing.split(), listing
+        assert "/metrics.json" in listing, f"the run's outputs are not in /data/outputs: {listing}"
+    finally:
+        engine.docker("volume", "rm", "-f", volume, check=False, timeout=60)
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+def test_nb_user_build_arguments(engine, image):
+    """docker-stacks' and Binder's build arguments: another user, uid and gid (the dependency
+    layer is reused, so this build takes seconds)."""
+    tag = f"{image.tag}-nb-user"
+    engine.docker("build", "--build-arg", "NB_USER=jovyan", "--build-arg", "NB_UID=1234", "--build-arg",
+                  "NB_GID=1235", "--tag", tag, str(REPO), timeout=1200)
+    try:
+        script = ("id -un; id -u; id -g; echo \"$HOME\"; pwd; ls train.ipynb; touch /data/outputs/probe && echo WROTE; "
+                  "python -c 'from fashion_lib import settings; print(settings.output_dir())'")
+        out = engine.text("run", "--rm", tag, "sh", "-c", script).splitlines()
+        assert out[:5] == ["jovyan", "1234", "1235", "/home/jovyan", "/home/jovyan/fashion-mnist"], out
+        assert "train.ipynb" in out and "WROTE" in out and out[-1] == "/data/outputs", out
+    finally:
+        engine.docker("image", "rm", "-f", tag, check=False, timeout=120)

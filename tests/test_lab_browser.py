@@ -84,6 +84,8 @@ def test_local_lab_requires_the_token(local_lab):
     assert {"explore.ipynb", "train.ipynb"} <= seen["files"]
     assert seen["kernelspecs"]["default"] == "fashion-mnist"
     assert "fashion-mnist" in seen["kernelspecs"]["kernelspecs"]
+    # The image's settings (docker/overrides.json): no "official Jupyter news" question, no update check.
+    assert browser.notification_defaults(base_url, token) == {"fetchNews": "false", "checkForUpdates": False}
 
 
 def test_local_lab_in_browser(local_lab):

@@ -34,6 +34,36 @@ def test_lineage_records_the_environment() -> None:
     assert code["commit"] is None or len(code["commit"]) == 40
 
 
+def test_lineage_names_the_tensorflow_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Local environments run GPU-capable `tensorflow`, the image `tensorflow-cpu`: lineage says which."""
+    from importlib import metadata
+
+    installed = {name for name in lineage.TENSORFLOW_DISTRIBUTIONS if _installed(name)}
+    env = lineage.environment_state()
+    assert env["tensorflow_distribution"] in installed
+    assert env["tensorflow"] == metadata.version(env["tensorflow_distribution"])
+
+    def only_cpu(name: str) -> str:
+        if name == "tensorflow-cpu":
+            return "2.21.0"
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(lineage.metadata, "version", only_cpu)
+    env = lineage.environment_state()
+    assert (env["tensorflow_distribution"], env["tensorflow"]) == ("tensorflow-cpu", "2.21.0")
+    assert "tensorflow-cpu 2.21.0" in lineage.describe("m", "e" * 64, {"environment": env})
+
+
+def _installed(name: str) -> bool:
+    from importlib import metadata
+
+    try:
+        metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def test_code_state_without_git_uses_the_build_argument(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lineage.settings, "project_root", lambda: None)
     monkeypatch.setenv("FASHION_GIT_COMMIT", "b" * 40)

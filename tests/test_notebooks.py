@@ -67,21 +67,29 @@ def test_explore_runs_under_papermill(home: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @needs_data
-def test_train_runs_under_papermill_and_publishes(home: Path, tmp_path: Path) -> None:
+def test_train_runs_under_papermill_and_publishes(home: Path, tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Parameters left at None follow the environment, as the CLI does (and /data in the image)."""
     reg = str(home / "registry")
-    out_dir = tmp_path / "train"
+    outputs = tmp_path / "outputs"
+    monkeypatch.setenv("FASHION_OUTPUT_DIR", str(outputs))
+    monkeypatch.setenv("FASHION_DATA_PACKAGE", "nbtest/data")
+    monkeypatch.setenv("FASHION_MODEL_PACKAGE", "nbtest/model")
     nb = _execute("train.ipynb", tmp_path / "train.ipynb", tmp_path, preset="quick", epochs=2, limit=4000,
-                  registry=reg, output_dir=str(out_dir), publish=True)
+                  registry=reg, publish=True)
     assert not _outputs(nb, "error")
+    runs = list(outputs.glob("run-*"))
+    assert len(runs) == 1, f"expected one run folder in $FASHION_OUTPUT_DIR, found {runs}"
+    out_dir = runs[0]
     for cell in _plot_cells(nb):
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and metrics["train_seconds"] > 0
     assert 0.5 < metrics["test_accuracy"] <= 1.0 and metrics["test_loss"] > 0
     versions = {v.name: v.top_hash for v in registry.list_versions(registry=reg)}
-    assert versions["fashion-mnist/model"] == metrics["model_top_hash"]
-    assert versions["fashion-mnist/data"] == metrics["data_top_hash"]
-    _, meta, _ = registry.read_meta("fashion-mnist/model", registry=reg)
+    assert versions["nbtest/model"] == metrics["model_top_hash"]
+    assert versions["nbtest/data"] == metrics["data_top_hash"]
+    _, meta, _ = registry.read_meta("nbtest/model", registry=reg)
     assert meta["data"]["top_hash"] == metrics["data_top_hash"]
     assert meta["training"]["config"]["limit"] == 4000 and meta["training"]["config"]["epochs"] == 2
 

@@ -181,3 +181,14 @@ def test_model_push_of_a_finished_run(trained: dict[str, str], home: Path, tmp_p
     assert meta["data"]["top_hash"] == trained["data"] and meta["training"]["epochs_run"] == 3
     empty = fashion("model", "push", str(tmp_path), "--registry", str(reg), home=home)
     assert empty.returncode == 2 and "expected metrics.json and config.json" in empty.stderr
+
+
+def test_a_small_limit_shrinks_the_validation_split() -> None:
+    """`-p limit 2000` (the README's papermill example) works with the default 5,000-image split."""
+    from fashion_lib.pipeline import config_from_parameters
+
+    assert config_from_parameters("default", limit=2000).validation_size == 400
+    assert config_from_parameters("quick", limit=1500).validation_size == 300
+    assert config_from_parameters("default", limit=40000).validation_size == 5000  # large: unchanged
+    assert config_from_parameters("default", limit=2000, validation_size=100).validation_size == 100
+    assert config_from_parameters("default", limit=0).limit is None
