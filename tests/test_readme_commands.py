@@ -39,6 +39,10 @@ DOCUMENTED_ONLY: list[tuple[str, str]] = [
     (r"^\(umask|^mkdir -p -m 700 ~/\.config/fashion-mnist", "writes to your home folder; the docker test "
                                                              "mounts such a token file"),
     (r"^TF_CONFIG=", "two machines; tests/test_multiworker.py runs two workers"),
+    (r"^make registry-server\b|^source registry-server/", "a server; tests/test_registry_server.py starts it "
+                                                           "and publishes with the keys it prints"),
+    (r"^\.venv/bin/fashion (data prepare|packages list)\b", "against the team server sourced above; "
+                                                            "tests/test_registry_server.py publishes and fetches there"),
 ]
 
 
