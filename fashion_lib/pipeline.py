@@ -17,6 +17,7 @@ from . import settings
 from .config import TrainConfig
 from .data import DataVersion, load_data
 from .lineage import build_lineage, now
+from .quality.gate import ensure_quality
 from .model_package import METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
 
 Log = Callable[[str], None]
@@ -99,6 +100,7 @@ def prepare_run(config: TrainConfig, *, registry: str | None = None, data_packag
     """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
     config.validate()
     data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
+    ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
     out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     return TrainingRun(config=config, data=data, output_dir=out)
