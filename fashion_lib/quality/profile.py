@@ -8,7 +8,7 @@ rates of leakage, duplicates, label conflicts, degenerate images and label agree
 It pools both files, so a re-split of the same images has the same profile.
 
 The profile of the official upstream files ships with the library
-(``official_profile.json``); ``python -m fashion_lib.quality.profile`` rebuilds it.
+(``official_profile.json``); ``python -m fashion_lib.quality`` rebuilds it.
 """
 
 from __future__ import annotations
@@ -99,7 +99,3 @@ def build_official(source_dir: str | None = None) -> Profile:
     test = (load_images(raw["t10k-images-idx3-ubyte"]), load_labels(raw["t10k-labels-idx1-ubyte"]))
     return measure(train, test).profile(OFFICIAL_SOURCE)
 
-
-if __name__ == "__main__":  # python -m fashion_lib.quality.profile: rebuild the committed profile
-    save(build_official(), OFFICIAL_PROFILE)
-    print(f"wrote {OFFICIAL_PROFILE}")

@@ -1,0 +1,6 @@
+"""``python -m fashion_lib.quality``: rebuild the committed official profile from the upstream files."""
+
+from .profile import OFFICIAL_PROFILE, build_official, save
+
+save(build_official(), OFFICIAL_PROFILE)
+print(f"wrote {OFFICIAL_PROFILE}")
