@@ -45,6 +45,7 @@ notebooks: setup  ## rerun both notebooks end to end with full defaults; replace
 bench: setup  ## benchmark scripts: each prints our figure next to a baseline measured in the same run
 	$(BIN)/python benchmarks/csv_load_bench.py
 	$(BIN)/python benchmarks/registry_bench.py
+	$(BIN)/python benchmarks/quality_bench.py
 	$(BIN)/python benchmarks/train_bench.py
 
 lint: setup  ## hadolint on the Dockerfile

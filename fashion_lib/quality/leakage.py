@@ -75,19 +75,32 @@ def conflicting_labels(keys: np.ndarray, labels: np.ndarray) -> int:
     return int(mixed[group].sum())
 
 
+def _y_transform() -> np.ndarray:
+    """The 224 x 56 matrix that takes per-row (cos, sin) sums along x to (re, im) of the 2-D DFT."""
+    m = np.zeros((28, 8, 7, 8), np.float32)   # (y, [a_v, b_v]) -> (u, [re_v, im_v])
+    for v in range(4):
+        m[:, v, :, v] = _COS_Y.T          # re  = sum_y cos(uy) a - sin(uy) b
+        m[:, 4 + v, :, v] = -_SIN_Y.T
+        m[:, v, :, 4 + v] = _SIN_Y.T      # -im = sum_y sin(uy) a + cos(uy) b
+        m[:, 4 + v, :, 4 + v] = _COS_Y.T
+    return m.reshape(224, 56)
+
+
+_X_TRANSFORM = np.concatenate([_COS_X, _SIN_X]).T.copy()   # 28 x 8: per row, a_v (cos) and b_v (sin)
+_Y_TRANSFORM = _y_transform()
+
+
 def fourier_features(images: np.ndarray) -> np.ndarray:
     """Magnitudes of the 7 x 4 lowest 2-D DFT frequencies (``n x 28`` float32, pixels scaled to 0..1).
 
-    Two plain matrix products: along x (cos and sin of 4 frequencies), then along y.
+    Two plain matrix products, no transposes: along x (cos and sin of 4 frequencies), then
+    along y. ``images`` may be uint8 or float32 (0..255), ``n x 28 x 28`` or ``n x 784``.
     """
     n = len(images)
-    f = images.reshape(n * 28, 28).astype(np.float32, copy=False)
-    ab = (f @ np.concatenate([_COS_X, _SIN_X]).T).reshape(n, 28, 8)      # per row: a (cos), b (sin)
-    ab = ab.transpose(1, 0, 2).reshape(28, n * 8)
-    cy, sy = (_COS_Y @ ab).reshape(7, n, 8), (_SIN_Y @ ab).reshape(7, n, 8)
-    re = cy[..., :4] - sy[..., 4:]          # sum f e^{-i(uy+vx)}: the sign of the
-    im = sy[..., :4] + cy[..., 4:]          # imaginary part drops out of the magnitude
-    return (np.sqrt(re * re + im * im) / (28 * 255)).transpose(1, 0, 2).reshape(n, -1)
+    rows = images.reshape(n * 28, 28).astype(np.float32, copy=False) @ _X_TRANSFORM     # (n*28) x 8
+    spectrum = (rows.reshape(n, 224) @ _Y_TRANSFORM).reshape(n, 7, 8)                  # n x u x [re, im]
+    re, im = spectrum[..., :4], spectrum[..., 4:]
+    return (np.sqrt(re * re + im * im) / (28 * 255)).reshape(n, 28)
 
 
 def nearest(queries: np.ndarray, base: np.ndarray, radius: float, block: int = 512) -> tuple[np.ndarray, np.ndarray]:

@@ -37,11 +37,12 @@ def image_stats(images: np.ndarray, flat32: np.ndarray | None = None) -> dict[st
     """
     flat = images.reshape(len(images), -1)
     mean = flat32.mean(axis=1) if flat32 is not None else flat.mean(axis=1, dtype=np.float32)
+    rows, cols = images.max(axis=2), images.max(axis=1)
     return {
         "mean intensity": mean,
         "ink area": np.count_nonzero(flat, axis=1) / flat.shape[1],
-        "bbox height": _extent(images.max(axis=2) > T.BBOX_LEVEL),
-        "bbox width": _extent(images.max(axis=1) > T.BBOX_LEVEL),
+        "bbox height": _extent(rows > T.BBOX_LEVEL),
+        "bbox width": _extent(cols > T.BBOX_LEVEL),
     }
 
 
