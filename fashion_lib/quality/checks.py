@@ -6,6 +6,7 @@ threshold, verdict and a one-line message. Thresholds come from :mod:`.threshold
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 import numpy as np
@@ -15,7 +16,7 @@ from . import leakage as L
 from . import stats
 from . import thresholds as T
 from .profile import Profile, class_mean_images, nearest_mean_predictions, round6
-from .report import Check, QualityReport, verdict_of
+from .report import PASS, Check, QualityReport, verdict_of
 
 Split = tuple[np.ndarray, np.ndarray]  # images (n x 28 x 28 uint8), labels (n,)
 
@@ -134,7 +135,11 @@ def check_leakage(m: Measurement, ref: Profile) -> list[Check]:
     test = m.splits["test"].n
     what = (f"of test images also in the training file ({m.leak.exact:,} exact, "
             f"{m.leak.near - m.leak.exact:,} near duplicates up to a {T.NEAR_SHIFT}-pixel shift)")
-    return [_rate_check("leakage train/test", m.leak.near, test, ref.leak_share, T.LEAKAGE_FAIL, what)]
+    check = _rate_check("leakage train/test", m.leak.near, test, ref.leak_share, T.LEAKAGE_FAIL, what)
+    if check.verdict != PASS and m.leak.examples:  # CSV line numbers: the header is line 1
+        pairs = ", ".join(f"test line {t + 2} ~ train line {r + 2}" for t, r in m.leak.examples[:2])
+        check = dataclasses.replace(check, message=f"{check.message}; e.g. {pairs}")
+    return [check]
 
 
 def check_duplicates(m: Measurement, ref: Profile) -> list[Check]:
