@@ -17,7 +17,7 @@ from . import settings
 from .config import TrainConfig
 from .data import DataVersion, load_data
 from .lineage import build_lineage, now
-from .quality.gate import ensure_quality
+from .quality.gate import ensure_quality, quality_summary
 from .model_package import METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
 
 Log = Callable[[str], None]
@@ -65,10 +65,12 @@ class TrainingRun:
 
     def lineage(self) -> dict[str, Any]:
         evaluation = test_metrics(self.evaluation)
-        return build_lineage(data_name=self.data.name, data_top_hash=self.data.top_hash,
-                             registry=self.data.registry, config=self.config.to_dict(), metrics=evaluation,
-                             started=self.started, finished=self.finished or now(),
-                             seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
+        record = build_lineage(data_name=self.data.name, data_top_hash=self.data.top_hash,
+                               registry=self.data.registry, config=self.config.to_dict(), metrics=evaluation,
+                               started=self.started, finished=self.finished or now(),
+                               seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
+        record["data"]["quality"] = quality_summary(self.data.meta)  # the data version's stored verdict
+        return record
 
 
 def config_from_parameters(preset: str = "default", **overrides: Any) -> TrainConfig:

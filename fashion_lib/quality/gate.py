@@ -174,6 +174,16 @@ def gate_csvs(csvs: dict[str, Path], *, name: str, registry: str | None = None, 
         yield Gate(reports, report=report, files={REPORT_FILE: path}, meta={META_KEY: report.summary()})
 
 
+def quality_summary(meta: dict) -> dict[str, Any] | None:
+    """The verdict of a data version's stored report, for a model's lineage (None if it has none)."""
+    quality = meta.get(META_KEY)
+    if not quality:
+        return None
+    return {"verdict": quality.get("verdict"), "accepted": quality.get("accepted"),
+            "reference": quality.get("reference"),
+            "failed": [c["name"] for c in quality.get("checks", []) if c.get("verdict") == FAIL]}
+
+
 # --- before training --------------------------------------------------------------------
 
 def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
