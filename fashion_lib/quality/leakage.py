@@ -1,7 +1,8 @@
 """Duplicates: exact (hashes of the image bytes) and near (shift-tolerant), within and across files.
 
-Exact duplicates: every image's 784 bytes are hashed (BLAKE2b, 64 bits); equal hashes are
-equal images (a false match among 70,000 images has odds of about 1 in 10^10).
+Exact duplicates: every image's 784 bytes get a 64-bit key (:func:`image_keys`); equal keys
+mean equal images (a false match among 70,000 images has odds of about 1 in 10^10, and
+test/train matches are confirmed byte by byte).
 
 Near duplicates, test images that are a training image moved by a pixel or re-encoded:
 
@@ -9,7 +10,7 @@ Near duplicates, test images that are a training image moved by a pixel or re-en
    transform does not change when the image is shifted (circularly; a zero-filled shift
    of a Fashion-MNIST item, which sits on a black background, changes it little). The
    28 magnitudes of the lowest frequencies (7 x 4) make a shift-tolerant feature; for
-   each test image the nearest training image in that space is found with exact float32
+   each test image the nearest training image of the same class in that space is found with exact float32
    distances, computed in blocks and pruned by the first principal component (a pair
    farther apart along any unit direction than the radius cannot be within the radius).
    Downscaled pixels (7x7, 14x14) were measured first: a one-pixel shift moves an image
@@ -22,7 +23,6 @@ Near duplicates, test images that are a training image moved by a pixel or re-en
 
 from __future__ import annotations
 
-import hashlib
 from typing import NamedTuple
 
 import numpy as np
