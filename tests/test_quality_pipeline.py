@@ -17,7 +17,8 @@ from fashion_lib.quality import gate
 from fashion_lib.sources import find_in
 
 RAW = find_in(settings.DEBIAN_DATASET_DIR)
-pytestmark = pytest.mark.skipif(RAW is None, reason="Debian package dataset-fashion-mnist is not installed")
+pytestmark = [pytest.mark.slow,  # four publishes and three checks of the full data, in subprocesses
+              pytest.mark.skipif(RAW is None, reason="Debian package dataset-fashion-mnist is not installed")]
 NAME = settings.DEFAULT_DATA_PACKAGE
 
 
