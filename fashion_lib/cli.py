@@ -46,7 +46,8 @@ def _add(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str
 def cmd_data_prepare(args: argparse.Namespace) -> None:
     from .data import prepare_data
 
-    done = prepare_data(registry=args.registry, name=args.name, source_dir=args.source)
+    done = prepare_data(registry=args.registry, name=args.name, source_dir=args.source, accept=args.accept,
+                        reference=args.reference)
     print(f"Published {done.name} to {done.registry}")
     print(f"top hash: {done.top_hash}")
 
@@ -71,8 +72,17 @@ def cmd_data_push(args: argparse.Namespace) -> None:
     from .data import publish_csvs
 
     done = publish_csvs({"train": Path(args.train), "test": Path(args.test)}, registry=args.registry,
-                        name=args.name, message=args.message)
+                        name=args.name, message=args.message, accept=args.accept, reference=args.reference)
     print(f"top hash: {done.top_hash}")
+
+
+def cmd_data_check(args: argparse.Namespace) -> None:
+    from .data import check_data
+
+    if bool(args.train) != bool(args.test) or (args.train and args.top_hash):
+        raise ConfigError("give --train CSV and --test CSV, or --top-hash VERSION (default: the latest version)")
+    check_data(train=args.train, test=args.test, top_hash=args.top_hash, name=args.name, registry=args.registry,
+               reference=args.reference, json_path=args.json)
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> None:
@@ -261,6 +271,13 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
         print(f"model top hash: {run.model_top_hash}")
 
 
+def _quality_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--reference", metavar="TOP_HASH", help="data version the quality check compares with "
+                        "(default: the latest that passed without --accept, else the official profile)")
+    parser.add_argument("--accept", metavar="REASON", help="publish even if data-quality checks fail; the reason "
+                        "and the report are stored with the version")
+
+
 def _training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--preset", default="default", help="quick | default (default: default)")
     parser.add_argument("--epochs", type=int)
@@ -293,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--source", metavar="DIR", help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
                    "a local copy, Debian's dataset-fashion-mnist, or a download)")
     p.add_argument("--name", help="package name (default: fashion-mnist/data)")
+    _quality_options(p)
     p = _add(data_sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files",
              registry=False)
     p.add_argument("files", nargs="+", metavar="FILE")
@@ -302,6 +320,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--test", required=True, metavar="CSV")
     p.add_argument("--name", help="package name (default: fashion-mnist/data)")
     p.add_argument("--message", "-m", help="version message")
+    _quality_options(p)
+    p = _add(data_sub, "check", cmd_data_check, "the data-quality circuit breaker: compare data with a reference "
+             "version (leakage, duplicates, balance, drift, degenerate images, label sanity)")
+    p.add_argument("--train", metavar="CSV", help="training CSV (with --test; default: a published version)")
+    p.add_argument("--test", metavar="CSV")
+    p.add_argument("--top-hash", help="check this published version (default: the latest)")
+    p.add_argument("--name", help="package name (default: fashion-mnist/data)")
+    p.add_argument("--reference", metavar="TOP_HASH", help="compare with this version (default: the latest that "
+                   "passed without --accept, else the official Fashion-MNIST profile)")
+    p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
     p = _add(data_sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, metavar="DIR")
     p.add_argument("--name", help="package name (default: fashion-mnist/data)")

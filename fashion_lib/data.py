@@ -10,7 +10,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from . import settings
 from .classes import CLASS_NAMES
@@ -18,7 +18,7 @@ from .csvio import Dataset, load_csv, write_csv
 from .errors import DataValidationError, PackageNotFound
 from .idx import load_images, load_labels
 from .sources import RAW_FILES, get_raw_files
-from .validate import EXPECTED_ROWS, Report, validate_csv
+from .validate import EXPECTED_ROWS, Report
 
 Log = Callable[[str], None]
 SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
@@ -84,7 +84,8 @@ row by row, label 0..9. Converted from the four upstream IDX files, whose SHA-25
 {classes}
 
 Source: https://github.com/zalandoresearch/fashion-mnist (MIT licence).
-Every file passed the project's validation circuit breaker before publishing.
+Every file passed the project's validation circuit breaker before publishing, and the data
+passed its data-quality circuit breaker: the report is `quality.json` (and `quality` in the metadata).
 """
 
 
@@ -101,33 +102,38 @@ def package_meta(reports: dict[str, Report]) -> dict:
 
 
 def publish_csvs(csvs: dict[str, Path], *, registry: RegistryLike = None, name: str | None = None,
-                 message: str | None = None, log: Log = _stderr) -> PreparedData:
-    """Validate both CSVs (the circuit breaker) and publish them as a data package.
+                 message: str | None = None, accept: str | None = None, reference: str | None = None,
+                 log: Log = _stderr) -> PreparedData:
+    """Validate both CSVs (the format and data-quality circuit breakers) and publish them as a data package.
 
     ``csvs`` maps ``train`` and ``test`` to files of any name; the package stores them
-    under the standard names. The official row counts are expected only of files that
-    carry the official names.
+    under the standard names, with ``quality.json``. The official row counts are expected
+    only of files that carry the official names. Data that is already a version of the
+    package is not published again (its top hash comes back). ``accept`` (a reason)
+    publishes despite failed quality checks; ``reference`` picks the version to compare with.
     """
     from . import registry as reg
+    from .quality.gate import gate_csvs
 
     registry = reg.open(registry)
-    reports = {split: validate_csv(path, EXPECTED_ROWS.get(path.name)) for split, path in csvs.items()}
-    for report in reports.values():
-        log(report.summary())
     name = name or settings.data_package()
-    top_hash = reg.push(name, {SPLITS[split][0]: path for split, path in csvs.items()}, registry=registry,
-                        meta=package_meta(reports), message=message or "Fashion-MNIST CSVs",
-                        readme=package_readme(reports))
+    with gate_csvs(csvs, name=name, registry=registry, reference=reference, accept=accept, log=log) as gate:
+        reports = gate.reports
+        top_hash = gate.existing or reg.push(
+            name, {**{SPLITS[split][0]: path for split, path in csvs.items()}, **gate.files}, registry=registry,
+            meta={**package_meta(reports), **gate.meta}, message=message or "Fashion-MNIST CSVs",
+            readme=package_readme(reports))
     return PreparedData(name, top_hash, registry.location, csvs, reports)
 
 
 def prepare_data(*, registry: RegistryLike = None, name: str | None = None, source_dir: str | None = None,
-                 progress: bool = True, log: Log = _stderr) -> PreparedData:
+                 progress: bool = True, accept: str | None = None, reference: str | None = None,
+                 log: Log = _stderr) -> PreparedData:
     """Get, convert, validate and publish the data package; returns its top hash and more."""
     raw = get_raw_files(source_dir, progress=progress, log=log)
     log(f"Raw files: {raw.origin} (SHA-256 verified)")
     csvs = convert(raw.paths, settings.data_dir(), log=log)
-    return publish_csvs(csvs, registry=registry, name=name, log=log)
+    return publish_csvs(csvs, registry=registry, name=name, accept=accept, reference=reference, log=log)
 
 
 def ensure_data_package(*, registry: RegistryLike = None, name: str | None = None, log: Log = _stderr) -> str:
@@ -196,3 +202,25 @@ def load_data(*, registry: RegistryLike = None, name: str | None = None, top_has
                    for csv in (settings.TRAIN_CSV, settings.TEST_CSV))
     return DataVersion(fetched.name, fetched.top_hash, registry.location, train, test,
                        fetched.files, fetched.meta)
+
+
+def check_data(*, train: str | None = None, test: str | None = None, top_hash: str | None = None,
+               registry: RegistryLike = None, name: str | None = None, reference: str | None = None,
+               json_path: str | None = None, log: Log = _stderr) -> Any:
+    """The data-quality circuit breaker on two CSVs, or on a published version (``top_hash``;
+    the latest if no CSVs are given), against the reference; returns the report or raises
+    :class:`~fashion_lib.errors.QualityError`."""
+    from .quality.gate import check_command, load_candidate
+
+    name = name or settings.data_package()
+    if train is None or test is None:
+        version = load_data(registry=registry, name=name, top_hash=top_hash)
+        datasets = {"train": version.train, "test": version.test}
+        what, exclude = f"{version.name}@{version.top_hash[:12]}", version.top_hash
+    else:
+        datasets, reports = load_candidate({"train": Path(train), "test": Path(test)})
+        for report in reports.values():
+            log(report.summary())
+        what, exclude = f"{Path(train).name} + {Path(test).name}", None
+    return check_command(datasets, what=what, exclude=exclude, name=name, registry=registry,
+                         reference=reference, json_path=json_path)

@@ -79,3 +79,11 @@ class DestinationError(FashionError):
 
 class ModelError(FashionError):
     """A model file or model package cannot be used."""
+
+
+class QualityError(DataValidationError):
+    """Data failed the data-quality circuit breaker: one line per failed check."""
+
+    def __str__(self) -> str:  # a headline, then one line per failure
+        lines = [line for line in str(self.args[0]).splitlines() if line.strip()]
+        return "\n".join(line[:len(line) - len(line.lstrip())] + " ".join(line.split()) for line in lines)

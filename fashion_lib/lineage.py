@@ -112,6 +112,15 @@ def build_lineage(*, data_name: str, data_top_hash: str, registry: str, config: 
     }
 
 
+def _quality(quality: dict[str, Any] | None) -> str:
+    """One line on the data's quality report (``fashion data check``)."""
+    if not quality:
+        return "(no data-quality report recorded)"
+    failed = f"; failed: {', '.join(quality['failed'])}" if quality.get("failed") else ""
+    accepted = f"; accepted: {quality['accepted']}" if quality.get("accepted") else ""
+    return f"{quality.get('verdict')} against {quality.get('reference')}{failed}{accepted}"
+
+
 def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     """A few readable lines saying where a model came from."""
     def part(key: str) -> dict[str, Any]:  # missing or mangled parts read as empty
@@ -128,6 +137,7 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     lines = [
         f"model     {name}@{top_hash[:12]}",
         f"data      {data.get('name')}@{str(data.get('top_hash'))[:12]} in {settings.display_path(data.get('registry') or '?')}",
+        f"quality   {_quality(data.get('quality'))}",
         f"code      commit {code.get('commit') or 'unknown'}{dirty}, fashion_lib {code.get('version')}",
         f"env       requirements.txt sha256 {str(env.get('requirements_sha256'))[:12]}, python {env.get('python')}, "
         f"{env.get('tensorflow_distribution') or 'tensorflow'} {env.get('tensorflow')}, keras {env.get('keras')}",

@@ -17,6 +17,7 @@ from . import settings
 from .config import TrainConfig
 from .data import DataVersion, load_data
 from .lineage import build_lineage, now
+from .quality.gate import ensure_quality, quality_summary
 from .model_package import METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
 
 if TYPE_CHECKING:
@@ -67,10 +68,12 @@ class TrainingRun:
 
     def lineage(self) -> dict[str, Any]:
         evaluation = test_metrics(self.evaluation)
-        return build_lineage(data_name=self.data.name, data_top_hash=self.data.top_hash,
-                             registry=self.data.registry, config=self.config.to_dict(), metrics=evaluation,
-                             started=self.started, finished=self.finished or now(),
-                             seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
+        record = build_lineage(data_name=self.data.name, data_top_hash=self.data.top_hash,
+                               registry=self.data.registry, config=self.config.to_dict(), metrics=evaluation,
+                               started=self.started, finished=self.finished or now(),
+                               seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
+        record["data"]["quality"] = quality_summary(self.data.meta)  # the data version's stored verdict
+        return record
 
 
 def config_from_parameters(preset: str = "default", **overrides: Any) -> TrainConfig:
@@ -113,6 +116,7 @@ def prepare_run(config: TrainConfig, *, registry: RegistryLike = None, data_pack
     """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
     config.validate()
     data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
+    ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
     out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     return TrainingRun(config=config, data=data, output_dir=out)

@@ -275,3 +275,32 @@ def per_class_scores(per_class: dict[str, dict[str, float]]):
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     return fig
+
+
+_DRIFT_ORDER = ("mean intensity", "ink area", "bbox height", "bbox width", "row profile", "column profile")
+
+
+def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float = 0.1):
+    """Per-class drift against the reference, one heatmap per file: class x statistic.
+
+    ``drift`` is a quality report's ``drift`` (file -> class -> statistic -> distance);
+    the colour scale ends at ``fail_at`` (the default fail threshold), so a red cell fails.
+    """
+    plt = _plt()
+    panels = list(drift)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.4, 4.2), squeeze=False)
+    for k, (ax, panel) in enumerate(zip(axes[0], panels)):
+        classes = [c for c in CLASS_NAMES if c in drift[panel]]  # stored reports come back key-sorted
+        found = drift[panel][classes[0]] if classes else {}
+        stats = [s for s in _DRIFT_ORDER if s in found] + sorted(s for s in found if s not in _DRIFT_ORDER)
+        values = np.array([[drift[panel][c][s] for s in stats] for c in classes])
+        image = ax.imshow(values, cmap="Reds", vmin=0, vmax=fail_at, aspect="auto")
+        ax.set_xticks(range(len(stats)), stats, rotation=40, ha="right", fontsize=8)
+        ax.set_yticks(range(len(classes)), classes if k == 0 else [], fontsize=8)  # same rows in every panel
+        for (i, j), v in np.ndenumerate(values):
+            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
+                    color="white" if v > 0.6 * fail_at else "black")
+        ax.set_title(panel, fontsize=10)
+    fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=f"distance (fails above {fail_at:g})")
+    fig.suptitle("Drift per class against the reference (KS distance; L1 for profiles)", fontsize=11)
+    return fig

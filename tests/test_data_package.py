@@ -105,10 +105,11 @@ def test_push_of_custom_named_subset_loads_with_its_recorded_rows(prepared: data
     reg = str(tmp_path / "reg")
     run = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "push", "--registry", reg,
                           "--train", str(tmp_path / "my_train.csv"), "--test", str(tmp_path / "my_test.csv"),
-                          "-m", "a subset"], capture_output=True, text=True, timeout=120)
+                          "-m", "a subset"], capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stderr
     monkeypatch.setenv("FASHION_HOME", str(tmp_path / "home"))
     loaded = data.load_data(registry=reg)
     assert len(loaded.train) == 2000 and len(loaded.test) == 1000
-    assert sorted(loaded.files) == ["README.md", "fashion-mnist_test.csv", "fashion-mnist_train.csv"]
+    assert sorted(loaded.files) == ["README.md", "fashion-mnist_test.csv", "fashion-mnist_train.csv", "quality.json"]
+    assert loaded.meta["quality"]["verdict"] != "fail"  # a 2,000 + 1,000 subset is no damage
     assert loaded.meta["rows"] == {"fashion-mnist_train.csv": 2000, "fashion-mnist_test.csv": 1000}

@@ -100,3 +100,16 @@ def test_up_to_date_model_only_for_identical_inputs(tmp_path: Path, monkeypatch:
 
 def test_up_to_date_model_with_empty_registry(tmp_path: Path) -> None:
     assert pipeline.up_to_date_model(TrainConfig(), "d" * 64, registry=str(tmp_path / "none")) is None
+
+
+def test_describe_shows_the_data_quality_verdict() -> None:
+    from fashion_lib.quality.gate import quality_summary
+
+    meta = {"quality": {"verdict": "fail", "accepted": "augmented on purpose", "reference": "official Fashion-MNIST",
+                        "checks": [{"name": "leakage train/test", "verdict": "fail"},
+                                   {"name": "drift (test)", "verdict": "pass"}]}}
+    record = {"data": {"name": "d", "top_hash": "d" * 64, "quality": quality_summary(meta)}}
+    text = lineage.describe("m", "f" * 64, record)
+    assert ("quality   fail against official Fashion-MNIST; failed: leakage train/test; "
+            "accepted: augmented on purpose") in text
+    assert "quality   (no data-quality report recorded)" in lineage.describe("m", "f" * 64, {"data": {}})

@@ -52,7 +52,10 @@ def test_train_push_publishes_model_with_lineage(trained: dict[str, str], home: 
         assert (home / "run" / name).is_file()
     top, meta, message = registry.read_meta("fashion-mnist/model", registry=str(home / "registry"))
     assert top == trained["model"] and "test accuracy" in message
-    assert meta["data"] == {"name": "fashion-mnist/data", "top_hash": trained["data"], "registry": str(home / "registry")}
+    quality = {"verdict": "pass", "accepted": None, "failed": [],
+               "reference": "official Fashion-MNIST (the four upstream IDX files)"}  # the data's stored report
+    assert meta["data"] == {"name": "fashion-mnist/data", "top_hash": trained["data"],
+                            "registry": str(home / "registry"), "quality": quality}
     assert len(meta["code"]["commit"]) == 40 and isinstance(meta["code"]["dirty"], bool)
     req = (Path(__file__).parents[1] / "requirements.txt").read_bytes()
     assert meta["environment"]["requirements_sha256"] == __import__("hashlib").sha256(req).hexdigest()

@@ -97,3 +97,15 @@ def test_per_class_scores() -> None:
     fig = plots.per_class_scores(scores)
     assert len(fig.axes[0].patches) == 30
     _png(fig)
+
+
+def test_quality_drift_one_heatmap_per_file_with_values() -> None:
+    drift = {"train": {name: {"mean intensity": 0.01, "bbox width": 0.02} for name in CLASS_NAMES},
+             "test": {name: {"mean intensity": 0.3 if name == "Trouser" else 0.01, "bbox width": 0.02}
+                      for name in CLASS_NAMES}}
+    fig = plots.quality_drift(drift)
+    heatmaps = [ax for ax in fig.axes if ax.get_title() in ("train", "test")]
+    assert [ax.get_title() for ax in heatmaps] == ["train", "test"]
+    assert [t.get_text() for t in heatmaps[1].get_yticklabels()] == list(CLASS_NAMES)
+    assert "0.30" in [t.get_text() for t in heatmaps[1].texts]
+    assert _png(fig).startswith(b"\x89PNG")

@@ -1,0 +1,250 @@
+"""Measure a candidate (both files) once, then compare it with a reference profile.
+
+Each ``check_*`` function returns :class:`~.report.Check` rows: measured value,
+threshold, verdict and a one-line message. Thresholds come from :mod:`.thresholds`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from dataclasses import dataclass
+import numpy as np
+
+from ..classes import CLASS_NAMES, NUM_CLASSES
+from . import leakage as L
+from . import stats
+from . import thresholds as T
+from .profile import OFFICIAL_SOURCE, Profile, class_mean_images, nearest_mean_predictions, round6
+from .report import PASS, Check, QualityReport, verdict_of
+
+Split = tuple[np.ndarray, np.ndarray]  # images (n x 28 x 28 uint8), labels (n,)
+
+
+@dataclass
+class SplitMeasure:
+    """What one file is made of, measured once."""
+
+    name: str
+    labels: np.ndarray
+    flat32: np.ndarray               # n x 784 float32 (for the label-sanity classifier)
+    class_counts: np.ndarray
+    histograms: dict[str, np.ndarray]
+    sums: np.ndarray                 # classes x 784
+    keys: np.ndarray
+    duplicates: int
+    degenerate: int
+    sha256: str
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+
+@dataclass
+class Measurement:
+    """Both files of a candidate, measured; :meth:`profile` makes it a future reference."""
+
+    splits: dict[str, SplitMeasure]
+    leak: L.Leakage
+    conflicts: int
+
+    @property
+    def n(self) -> int:
+        return sum(s.n for s in self.splits.values())
+
+    def candidate(self) -> dict:
+        return {name: {"rows": s.n, "sha256": s.sha256} for name, s in self.splits.items()}
+
+    def profile(self, source: str) -> Profile:
+        counts = sum(s.class_counts for s in self.splits.values())
+        sums = sum(s.sums for s in self.splits.values())
+        means = class_mean_images(sums, counts)
+        agree = sum(int(np.count_nonzero(nearest_mean_predictions(s.flat32, means) == s.labels))
+                    for s in self.splits.values())
+        test = self.splits["test"].n
+        return Profile(
+            source=source, images=self.n, class_counts=[int(c) for c in counts],
+            histograms={k: sum(s.histograms[k] for s in self.splits.values()).tolist() for k in stats.BINS},
+            class_means=np.round(means, 2).tolist(),
+            label_agreement=round6(agree / max(self.n, 1)),
+            leak_share=round6(self.leak.near / max(test, 1)),
+            duplicate_share=round6(sum(s.duplicates for s in self.splits.values()) / max(self.n, 1)),
+            conflict_share=round6(self.conflicts / max(self.n, 1)),
+            degenerate_share=round6(sum(s.degenerate for s in self.splits.values()) / max(self.n, 1)),
+        )
+
+
+def data_sha256(images: np.ndarray, labels: np.ndarray) -> str:
+    """SHA-256 of a file's content as loaded (uint8 images, then uint8 labels)."""
+    digest = hashlib.sha256(np.ascontiguousarray(images, dtype=np.uint8).data)
+    digest.update(np.ascontiguousarray(labels, dtype=np.uint8).data)
+    return digest.hexdigest()
+
+
+_FRAME = np.zeros((28, 28), bool)
+_FRAME[[0, -1], :] = _FRAME[:, [0, -1]] = True
+_FRAME = _FRAME.ravel()
+
+
+def degenerate_count(flat: np.ndarray) -> int:
+    """Blank (nothing brighter than BLANK_MAX), constant, saturated (most pixels >= 250) or
+    inverted (a bright frame: Fashion-MNIST items sit on black) images."""
+    top, bottom = flat.max(axis=1), flat.min(axis=1)
+    saturated = np.count_nonzero(flat >= 250, axis=1) > T.SATURATED_SHARE * flat.shape[1]
+    inverted = np.median(flat[:, _FRAME], axis=1) >= T.INVERTED_FRAME
+    return int(np.count_nonzero((top <= T.BLANK_MAX) | (top == bottom) | saturated | inverted))
+
+
+def measure_split(name: str, images: np.ndarray, labels: np.ndarray) -> SplitMeasure:
+    labels = np.asarray(labels, dtype=np.int64)
+    flat = images.reshape(len(images), -1)
+    flat32 = flat.astype(np.float32)
+    keys = L.image_keys(images)
+    sums, counts = stats.class_sums(flat32, labels)
+    return SplitMeasure(
+        name=name, labels=labels, flat32=flat32, class_counts=counts,
+        histograms=stats.class_histograms(stats.image_stats(images, flat32), labels), sums=sums, keys=keys,
+        duplicates=L.duplicate_rows(keys), degenerate=degenerate_count(flat),
+        sha256=data_sha256(images, labels))
+
+
+def measure(train: Split, test: Split) -> Measurement:
+    """Measure both files (the expensive part; everything after is a comparison)."""
+    splits = {"train": measure_split("train", *train), "test": measure_split("test", *test)}
+    tr, te = splits["train"], splits["test"]
+    leak = L.leakage(train[0], tr.labels, test[0], te.labels, tr.keys, te.keys,
+                     train_features=L.fourier_features(tr.flat32), test_features=L.fourier_features(te.flat32))
+    conflicts = L.conflicting_labels(np.concatenate([tr.keys, te.keys]), np.concatenate([tr.labels, te.labels]))
+    return Measurement(splits, leak, conflicts)
+
+
+# --- the checks -------------------------------------------------------------------------
+
+def _rate_check(name: str, count: int, n: int, baseline: float, effect: float, what: str) -> Check:
+    """A share that must not rise more than ``effect`` (or its sampling band) above the reference's."""
+    measured = count / max(n, 1)
+    threshold = baseline + max(effect, T.share_band(max(baseline, 1 / max(n, 1)), n))
+    verdict = verdict_of(measured, threshold, baseline)
+    message = (f"{measured * 100:.2f} % {what} ({count:,} of {n:,}); reference {baseline * 100:.2f} %, "
+               f"threshold {threshold * 100:.2f} %")
+    return Check(name, round6(measured), round6(threshold), verdict, message)
+
+
+def check_leakage(m: Measurement, ref: Profile) -> list[Check]:
+    test = m.splits["test"].n
+    what = (f"of test images also in the training file ({m.leak.exact:,} exact, "
+            f"{m.leak.near - m.leak.exact:,} near duplicates up to a {T.NEAR_SHIFT}-pixel shift)")
+    check = _rate_check("leakage train/test", m.leak.near, test, ref.leak_share, T.LEAKAGE_FAIL, what)
+    if check.verdict != PASS and m.leak.examples:  # CSV line numbers: the header is line 1
+        pairs = ", ".join(f"test line {t + 2} ~ train line {r + 2}" for t, r in m.leak.examples[:2])
+        check = dataclasses.replace(check, message=f"{check.message}; e.g. {pairs}")
+    return [check]
+
+
+def check_duplicates(m: Measurement, ref: Profile) -> list[Check]:
+    rows = [_rate_check(f"duplicates ({s.name})", s.duplicates, s.n, ref.duplicate_share, T.DUPLICATES_FAIL,
+                        "of rows repeat an earlier image of the file") for s in m.splits.values()]
+    rows.append(_rate_check("label conflicts", m.conflicts, m.n, ref.conflict_share, T.CONFLICTS_FAIL,
+                            "of images have an identical twin with another label"))
+    return rows
+
+
+def check_degenerate(m: Measurement, ref: Profile) -> list[Check]:
+    return [_rate_check(f"degenerate images ({s.name})", s.degenerate, s.n, ref.degenerate_share, T.DEGENERATE_FAIL,
+                        "blank, constant, saturated or inverted") for s in m.splits.values()]
+
+
+def check_balance(m: Measurement, ref: Profile) -> list[Check]:
+    rows = []
+    expected = np.asarray(ref.class_counts, float) / max(ref.images, 1)
+    for s in m.splits.values():
+        share = s.class_counts / max(s.n, 1)
+        worst = (-1.0, 0, 0.0)  # (deviation / threshold, class, threshold)
+        for c in range(NUM_CLASSES):
+            p = expected[c]
+            if p <= 0:
+                continue
+            threshold = max(T.BALANCE_FAIL, T.SIGMAS * np.sqrt((1 - p) / (max(s.n, 1) * p)))
+            deviation = abs(share[c] / p - 1)
+            worst = max(worst, (deviation / threshold, c, threshold))
+        _, c, threshold = worst
+        deviation = abs(share[c] / expected[c] - 1)
+        message = (f"{CLASS_NAMES[c]} is {share[c] * 100:.1f} % of the file, reference {expected[c] * 100:.1f} % "
+                   f"({deviation * 100:.0f} % off; threshold {threshold * 100:.0f} %)")
+        rows.append(Check(f"class balance ({s.name})", round6(deviation), round6(threshold),
+                          verdict_of(deviation, threshold, 0.0), message))
+    return rows
+
+
+def drift_table(s: SplitMeasure, ref: Profile) -> dict[str, dict[str, tuple[float, float]]]:
+    """class name -> statistic -> (distance, threshold), for one file."""
+    ref_counts = np.asarray(ref.class_counts)
+    ref_means = ref.means()
+    means = class_mean_images(s.sums, s.class_counts)
+    table: dict[str, dict[str, tuple[float, float]]] = {}
+    for c in range(NUM_CLASSES):
+        n, m_ = int(s.class_counts[c]), int(ref_counts[c])
+        if n == 0 or m_ == 0:
+            continue
+        row = {}
+        ks_threshold = max(T.DRIFT_KS_FAIL, T.ks_critical(n, m_))
+        for name in stats.BINS:
+            row[name] = (stats.ks_distance(s.histograms[name][c], ref.histogram(name)[c]), ks_threshold)
+        rows_now, cols_now = stats.profiles(means[c])
+        rows_ref, cols_ref = stats.profiles(ref_means[c])
+        row["row profile"] = (stats.profile_distance(rows_now, rows_ref), T.PROFILE_FAIL)
+        row["column profile"] = (stats.profile_distance(cols_now, cols_ref), T.PROFILE_FAIL)
+        table[CLASS_NAMES[c]] = {k: (round6(v), round6(t)) for k, (v, t) in row.items()}
+    return table
+
+
+def check_drift(m: Measurement, ref: Profile) -> tuple[list[Check], dict]:
+    rows, tables = [], {}
+    for s in m.splits.values():
+        table = drift_table(s, ref)
+        tables[s.name] = {cls: {k: v for k, (v, _) in row.items()} for cls, row in table.items()}
+        cls, stat, (value, threshold) = max(((cls, stat, vt) for cls, row in table.items() for stat, vt in row.items()),
+                                            key=lambda item: item[2][0] / item[2][1])
+        over = sum(1 for row in table.values() for v, t in row.values() if v > t)
+        kind = "KS distance" if stat in stats.BINS else "relative L1 distance"
+        message = (f"largest: {cls} {stat}, {kind} {value:.3f} (threshold {threshold:.3f}); "
+                   f"{over} of {sum(len(r) for r in table.values())} class statistics beyond their threshold")
+        # warn only where the difference is also beyond sampling noise (a re-split of the
+        # official data moves a class statistic of the test file by up to ~0.05)
+        verdict = verdict_of(value, threshold, 0.0, warn_fraction=T.DRIFT_WARN_FRACTION)
+        rows.append(Check(f"drift ({s.name})", value, threshold, verdict, message, unit="distance"))
+    return rows, tables
+
+
+def check_labels(m: Measurement, ref: Profile) -> list[Check]:
+    rows = []
+    means = ref.means()
+    base = ref.label_agreement
+    for s in m.splits.values():
+        agree = float(np.mean(nearest_mean_predictions(s.flat32, means) == s.labels)) if s.n else 0.0
+        threshold = base - max(T.LABEL_DROP_FAIL, T.share_band(base, s.n))
+        message = (f"a nearest-class-mean classifier fitted on the reference agrees with {agree * 100:.1f} % "
+                   f"of the labels; reference {base * 100:.1f} %, threshold {threshold * 100:.1f} %")
+        rows.append(Check(f"label sanity ({s.name})", round6(agree), round6(threshold),
+                          verdict_of(agree, threshold, base, direction="min"), message, direction="min"))
+    return rows
+
+
+def run_checks(m: Measurement, ref: Profile, *, candidate_source: str = "candidate") -> QualityReport:
+    """Every check of ``m`` against ``ref``, as a report (which carries ``m``'s own profile)."""
+    drift_rows, drift = check_drift(m, ref)
+    rows = [*check_leakage(m, ref), *check_duplicates(m, ref), *check_balance(m, ref), *drift_rows,
+            *check_degenerate(m, ref), *check_labels(m, ref)]
+    return QualityReport(rows, ref.source, m.candidate(), drift, m.profile(candidate_source).to_dict())
+
+
+def build_official(source_dir: str | None = None) -> Profile:
+    """The official profile (:func:`profile.official`), computed from the four upstream files (found or downloaded)."""
+    from ..idx import load_images, load_labels
+    from ..sources import get_raw_files
+
+    raw = get_raw_files(source_dir, progress=False, log=lambda m: None).paths
+    train = (load_images(raw["train-images-idx3-ubyte"]), load_labels(raw["train-labels-idx1-ubyte"]))
+    test = (load_images(raw["t10k-images-idx3-ubyte"]), load_labels(raw["t10k-labels-idx1-ubyte"]))
+    return measure(train, test).profile(OFFICIAL_SOURCE)

@@ -1,0 +1,237 @@
+"""Where the pipeline asks the data-quality circuit breaker.
+
+* :func:`gate_csvs` - before publishing (``data prepare``, ``data push``): format check,
+  "is this content already a version?", then the quality check against the reference;
+  a failure stops publishing unless a person accepts it (``--accept "reason"``).
+* :func:`ensure_quality` - before training (``train``, ``run``): trust the version's
+  stored report (``quality.json``, hash-verified with the package and checked against
+  the loaded data), or check now if the version has none.
+* :func:`check_command` - ``fashion data check``.
+
+The reference is, by default, the newest version of the same package whose report
+passed without an override, else the official profile that ships with the library.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import numpy as np
+
+from ..errors import DataValidationError, IntegrityError, PackageNotFound, QualityError, RegistryError
+from .checks import data_sha256, measure, run_checks
+from .profile import Profile, official
+from .report import FAIL, REPORT_FILE, QualityReport
+
+Log = Callable[[str], None]
+META_KEY = "quality"
+
+
+def _stderr(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- the reference ----------------------------------------------------------------------
+
+def _versions(name: str, registry: str | None) -> list[tuple[str, dict]]:
+    """(top hash, metadata) of every version of ``name``, newest first; none if the registry has none."""
+    from .. import registry as reg
+
+    try:  # only "no such package" means no reference: an unreachable registry is an error
+        versions = reg.list_versions(registry=registry, name=name)
+    except PackageNotFound:
+        return []
+    return [(v.top_hash, reg.read_meta(name, registry=registry, top_hash=v.top_hash)[1])
+            for v in versions if not v.damaged]
+
+
+def _profile_of(name: str, top_hash: str, meta: dict) -> Profile | None:
+    quality = meta.get(META_KEY) or {}
+    if not quality.get("profile"):
+        return None
+    try:
+        return dataclasses.replace(Profile.from_dict(quality["profile"]), source=f"{name}@{top_hash[:12]}")
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def reference_profile(name: str, *, registry: str | None = None, top_hash: str | None = None,
+                      exclude: str | None = None) -> Profile:
+    """The profile to compare with: ``top_hash``'s, else the newest version that passed
+    without an override (other than ``exclude``), else the official profile."""
+    from .. import registry as reg
+
+    if top_hash:
+        resolved, meta, _ = reg.read_meta(name, registry=registry, top_hash=top_hash)
+        profile = _profile_of(name, resolved, meta)
+        if profile is None:
+            raise RegistryError(f"{name}@{resolved[:12]} has no quality profile (published before the data-quality "
+                                "check, or around it); choose another --reference or leave it out")
+        return profile
+    for version, meta in _versions(name, registry):
+        quality = meta.get(META_KEY) or {}
+        if version != exclude and quality.get("verdict") in ("pass", "warn") and not quality.get("accepted"):
+            profile = _profile_of(name, version, meta)
+            if profile is not None:
+                return profile
+    return official()
+
+
+# --- the candidate ----------------------------------------------------------------------
+
+def load_candidate(csvs: dict[str, Path]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Both CSVs loaded through the format circuit breaker: (datasets, format reports) by split."""
+    from ..csvio import load_csv
+    from ..validate import EXPECTED_ROWS, Report
+
+    datasets, reports = {}, {}
+    for split, path in csvs.items():
+        path = Path(path)
+        if not path.is_file():
+            raise DataValidationError(f"{path}: no such file; expected a Fashion-MNIST CSV")
+        data = load_csv(path, expected_rows=EXPECTED_ROWS.get(path.name))
+        datasets[split] = data
+        reports[split] = Report(str(path), len(data), tuple(int(c) for c in np.bincount(data.labels, minlength=10)))
+    return datasets, reports
+
+
+def fingerprint(datasets: dict[str, Any]) -> dict[str, str]:
+    """SHA-256 of each split's loaded images and labels (what a report is about)."""
+    return {split: data_sha256(d.images, d.labels) for split, d in datasets.items()}
+
+
+def check_data(train: Any, test: Any, reference: Profile, *, accept: str | None = None) -> QualityReport:
+    """The quality report of two loaded datasets against ``reference``.
+
+    ``accept`` (a person's reason) is recorded only when something failed.
+    """
+    report = run_checks(measure((train.images, train.labels), (test.images, test.labels)), reference)
+    if accept and report.verdict == FAIL:
+        report = dataclasses.replace(report, accepted=" ".join(accept.split()))
+    return report
+
+
+def failure_error(report: QualityReport, what: str) -> QualityError:
+    lines = [f"{what} failed {len(report.failures)} data-quality check(s) against {report.reference} "
+             "(fashion data check shows all; --accept \"reason\" publishes anyway):"]
+    lines += [f"  {c.line()}" for c in report.failures]
+    return QualityError("\n".join(lines))
+
+
+def find_published(name: str, registry: str | None, shas: dict[str, str]) -> str | None:
+    """The version of ``name`` whose report is about exactly this data, if any."""
+    for version, meta in _versions(name, registry):
+        candidate = (meta.get(META_KEY) or {}).get("candidate") or {}
+        if candidate and all(candidate.get(s, {}).get("sha256") == sha for s, sha in shas.items()):
+            return version
+    return None
+
+
+@dataclass
+class Gate:
+    """What the circuit breaker decided about CSVs about to be published."""
+
+    reports: dict[str, Any]                          # format reports, by split
+    existing: str | None = None                      # already published as this version: publish nothing
+    report: QualityReport | None = None
+    files: dict[str, Path] = field(default_factory=dict)   # extra package files (quality.json)
+    meta: dict[str, Any] = field(default_factory=dict)     # extra package metadata
+
+
+@contextlib.contextmanager
+def gate_csvs(csvs: dict[str, Path], *, name: str, registry: str | None = None, reference: str | None = None,
+              accept: str | None = None, log: Log = _stderr) -> Iterator[Gate]:
+    """Run both circuit breakers on CSVs about to become version of ``name``.
+
+    Raises :class:`DataValidationError` (format) or :class:`QualityError` (content, not
+    accepted). Yields a :class:`Gate`: either ``existing`` (this data is already a version:
+    nothing to check or upload) or the report, with ``quality.json`` to add to the package.
+    """
+    datasets, reports = load_candidate(csvs)
+    for r in reports.values():
+        log(r.summary())
+    existing = find_published(name, registry, fingerprint(datasets))
+    if existing:
+        log(f"This data is already {name}@{existing[:12]} (its stored quality report stands); nothing to publish")
+        yield Gate(reports, existing=existing)
+        return
+    report = check_data(datasets["train"], datasets["test"],
+                        reference_profile(name, registry=registry, top_hash=reference), accept=accept)
+    log(report.table())
+    if not report.passed:
+        raise failure_error(report, f"{csvs['train'].name} + {csvs['test'].name}")
+    if report.accepted:
+        log(f"Publishing despite {len(report.failures)} failed check(s), accepted: {report.accepted}")
+    with tempfile.TemporaryDirectory(prefix="fashion-quality-") as scratch:
+        path = Path(scratch) / REPORT_FILE
+        path.write_text(report.to_json(), encoding="utf-8")
+        yield Gate(reports, report=report, files={REPORT_FILE: path}, meta={META_KEY: report.summary()})
+
+
+def quality_summary(meta: dict) -> dict[str, Any] | None:
+    """The verdict of a data version's stored report, for a model's lineage (None if it has none)."""
+    quality = meta.get(META_KEY)
+    if not quality:
+        return None
+    return {"verdict": quality.get("verdict"), "accepted": quality.get("accepted"),
+            "reference": quality.get("reference"),
+            "failed": [c["name"] for c in quality.get("checks", []) if c.get("verdict") == FAIL]}
+
+
+# --- before training --------------------------------------------------------------------
+
+def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
+    """The quality report of a loaded data version (:class:`fashion_lib.data.DataVersion`).
+
+    A stored ``quality.json`` (hash-verified on fetch) is trusted if it describes exactly
+    the loaded data; a version without one is checked now. Raises unless it passed.
+    """
+    label = f"{version.name}@{version.top_hash[:12]}"
+    shas = {"train": data_sha256(version.train.images, version.train.labels),
+            "test": data_sha256(version.test.images, version.test.labels)}
+    stored = version.files.get(REPORT_FILE)
+    if stored is not None:
+        try:
+            report = QualityReport.from_dict(json.loads(Path(stored).read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise IntegrityError(f"{REPORT_FILE} in {label} cannot be read ({exc.__class__.__name__}); "
+                                 "republish the data package") from None
+        if {s: report.candidate.get(s, {}).get("sha256") for s in shas} != shas:
+            raise IntegrityError(f"{REPORT_FILE} in {label} describes other data than the package's CSVs; "
+                                 "republish the data package")
+        log(f"Data quality: {report.verdict} ({len(report.checks)} checks against {report.reference}, "
+            f"stored with {label}{'; accepted: ' + report.accepted if report.accepted else ''})")
+    else:
+        log(f"{label} has no quality report (published before the data-quality check, or around it); checking now")
+        report = check_data(version.train, version.test,
+                            reference_profile(version.name, registry=version.registry, exclude=version.top_hash))
+        log(report.table())
+    if not report.passed:
+        raise failure_error(report, label)
+    return report
+
+
+# --- fashion data check -----------------------------------------------------------------
+
+def check_command(datasets: dict[str, Any], *, what: str, exclude: str | None, name: str,
+                  registry: Any = None, reference: str | None = None, json_path: str | None = None) -> QualityReport:
+    """``fashion data check`` on loaded data (``train`` and ``test`` datasets): print the table
+    (stdout), write ``json_path`` if given. Raises :class:`QualityError` on failure."""
+    report = check_data(datasets["train"], datasets["test"],
+                        reference_profile(name, registry=registry, top_hash=reference, exclude=exclude))
+    print(report.table(), flush=True)
+    if json_path:
+        from ..fsutil import atomic_path
+
+        with atomic_path(Path(json_path)) as tmp:
+            tmp.write_text(report.to_json(), encoding="utf-8")
+    if report.verdict == FAIL:
+        raise failure_error(report, what)
+    return report
