@@ -11,6 +11,7 @@ drifted images, blank or inverted images, shifted labels. One concern a module:
 * :mod:`.checks` - measure a candidate once, then each check against a reference profile
 * :mod:`.report` - the deterministic report (``quality.json``) and its text table
 * :mod:`.gate` - where the pipeline asks: before publishing, and before training
+* :mod:`.blas` - numpy's matrix products on one thread while the check runs
 """
 
 from .checks import measure, run_checks

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..classes import CLASS_NAMES, NUM_CLASSES
+from . import blas
 from . import leakage as L
 from . import stats
 from . import thresholds as T
@@ -111,6 +112,11 @@ def measure_split(name: str, images: np.ndarray, labels: np.ndarray) -> SplitMea
 
 def measure(train: Split, test: Split) -> Measurement:
     """Measure both files (the expensive part; everything after is a comparison)."""
+    with blas.single_thread():
+        return _measure(train, test)
+
+
+def _measure(train: Split, test: Split) -> Measurement:
     splits = {"train": measure_split("train", *train), "test": measure_split("test", *test)}
     tr, te = splits["train"], splits["test"]
     leak = L.leakage(train[0], tr.labels, test[0], te.labels, tr.keys, te.keys,
@@ -233,6 +239,11 @@ def check_labels(m: Measurement, ref: Profile) -> list[Check]:
 
 def run_checks(m: Measurement, ref: Profile, *, candidate_source: str = "candidate") -> QualityReport:
     """Every check of ``m`` against ``ref``, as a report (which carries ``m``'s own profile)."""
+    with blas.single_thread():
+        return _run_checks(m, ref, candidate_source)
+
+
+def _run_checks(m: Measurement, ref: Profile, candidate_source: str) -> QualityReport:
     drift_rows, drift = check_drift(m, ref)
     rows = [*check_leakage(m, ref), *check_duplicates(m, ref), *check_balance(m, ref), *drift_rows,
             *check_degenerate(m, ref), *check_labels(m, ref)]
