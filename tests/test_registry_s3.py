@@ -234,7 +234,8 @@ def write_csv(path: Path, labels: range) -> None:
 def test_cli_errors_are_one_line(versioned, seaweed, tmp_path):
     write_csv(tmp_path / "train.csv", range(10))
     write_csv(tmp_path / "test.csv", range(10))
-    push = ["data", "push", "--train", "train.csv", "--test", "test.csv", "--registry", versioned]
+    push = ["data", "push", "--train", "train.csv", "--test", "test.csv", "--registry", versioned,
+            "--accept", "ten synthetic rows: the registry, not the data, is under test"]
     reader, writer = seaweedfs.client_env(seaweed, "reader"), seaweedfs.client_env(seaweed, "writer")
     missing = f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}"
 
