@@ -7,11 +7,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
+from .console import Log
+from .console import stderr as _stderr
 from . import settings
 from .classes import CLASS_NAMES
 from .csvio import Dataset, load_csv, write_csv
@@ -20,16 +21,12 @@ from .idx import load_images, load_labels
 from .sources import RAW_FILES, get_raw_files
 from .validate import EXPECTED_ROWS, Report
 
-Log = Callable[[str], None]
 SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
 _STAMP = ".fashion-source.json"
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
 
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)

@@ -17,8 +17,10 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
+from .console import Log
+from .console import stderr as _stderr
 from . import settings
 from .fsutil import atomic_path
 from .errors import SourceError
@@ -34,7 +36,6 @@ RAW_FILES: dict[str, str] = {
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DOWNLOAD_TIMEOUT_S = 30
 
-Log = Callable[[str], None]
 
 
 class RawFiles(NamedTuple):
@@ -43,9 +44,6 @@ class RawFiles(NamedTuple):
     paths: dict[str, Path]
     origin: str
 
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def sha256_of_content(path: Path) -> str:

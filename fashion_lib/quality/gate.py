@@ -17,25 +17,22 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
+from ..console import Log
+from ..console import stderr as _stderr
 from ..errors import DataValidationError, IntegrityError, PackageNotFound, QualityError, RegistryError
 from .checks import data_sha256, measure, run_checks
 from .profile import Profile, official
 from .report import FAIL, REPORT_FILE, QualityReport
 
-Log = Callable[[str], None]
 META_KEY = "quality"
 
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- the reference ----------------------------------------------------------------------
