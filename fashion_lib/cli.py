@@ -88,7 +88,7 @@ def cmd_data_check(args: argparse.Namespace) -> None:
     if bool(args.train) != bool(args.test) or (args.train and args.top_hash):
         raise ConfigError("give --train CSV and --test CSV, or --top-hash VERSION (default: the latest version)")
     check_data(train=args.train, test=args.test, top_hash=args.top_hash, name=args.name, registry=args.registry,
-               reference=args.reference, json_path=args.json)
+               reference=args.reference, json_path=args.json)  # "-": the report as JSON on stdout
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> None:
@@ -105,11 +105,22 @@ def _print_fetched(fetched) -> None:
     print(f"top hash: {fetched.top_hash} (all files verified)")
 
 
+def _print_json(document) -> None:
+    import json
+
+    print(json.dumps(document, indent=2, sort_keys=True, default=str))
+
+
 def cmd_packages_list(args: argparse.Namespace) -> int:
     from .errors import IntegrityError
 
     versions = args.registry.list_versions(args.name)
     damaged = [v for v in versions if v.damaged]
+    if args.json:
+        _print_json({"registry": args.registry.describe(), "versions": [
+            {"name": v.name, "top_hash": v.top_hash, "created": v.created.isoformat() if v.created else None,
+             "message": v.message, "damaged": v.damaged} for v in versions]})
+        return IntegrityError.exit_code if damaged else 0
     print(f"{args.registry.describe()}: {len(versions)} version(s)"
           + (f", {len(damaged)} damaged ('fashion packages verify' for details)" if damaged else ""))
     for v in versions:
@@ -122,6 +133,8 @@ def cmd_packages_list(args: argparse.Namespace) -> int:
 
 
 def cmd_packages_verify(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from .errors import IntegrityError
     from .registry import verify
 
@@ -129,13 +142,15 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
         raise ConfigError("--top-hash needs --name: which package is the version of?")
     report = verify(registry=args.registry, name=args.name, top_hash=args.top_hash, repair=args.repair,
                     progress=lambda label: print(f"checking {label} ...", file=sys.stderr, flush=True))
+    if args.json:
+        _print_json({"registry": args.registry.describe(), "ok": not report.problems, **asdict(report)})
+        return IntegrityError.exit_code if report.problems else 0
     for line in report.repaired:
         print(line)
     for line in report.problems:
         print(f"fashion: damaged: {line}", file=sys.stderr)
     print(f"{args.registry.describe()}: {report.summary()}")
     return IntegrityError.exit_code if report.problems else 0
-
 
 
 # --- model ------------------------------------------------------------------
@@ -223,6 +238,9 @@ def cmd_lineage(args: argparse.Namespace) -> None:
 
     name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry,
                                         require=True)
+    if args.json:
+        _print_json({"name": name, "top_hash": top_hash, "lineage": meta})
+        return
     print(describe(name, top_hash, meta))
 
 
@@ -234,6 +252,11 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     print(compare(old, test_metrics(run.evaluation)))
     if run.model_top_hash:
         print(f"model top hash: {run.model_top_hash}")
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout (for scripts; "
+                        "same exit codes)")
 
 
 def _quality_options(parser: argparse.ArgumentParser) -> None:
@@ -295,7 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
     p.add_argument("--reference", metavar="TOP_HASH", help="compare with this version (default: the latest that "
                    "passed without --accept, else the official Fashion-MNIST profile)")
-    p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE", help="the report as one JSON document on stdout "
+                   "instead of the table (for scripts); with FILE: the table, and the JSON written to FILE")
     p = _add(data_sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, metavar="DIR")
     p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
@@ -305,11 +329,13 @@ def build_parser() -> argparse.ArgumentParser:
     pk_sub = pk.add_subparsers(title="packages commands", metavar="COMMAND", parser_class=_Parser)
     p = _add(pk_sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
     p.add_argument("--name", help="only this package")
+    _json_option(p)
     p = _add(pk_sub, "verify", cmd_packages_verify,
              "re-hash every object and check every manifest against its top hash (exit 3 if damaged)")
     p.add_argument("--name", help="only this package")
     p.add_argument("--top-hash", help="only this version (needs --name; a unique prefix will do)")
     p.add_argument("--repair", action="store_true", help="also remove temporary files left by interrupted writers")
+    _json_option(p)
 
     p = _add(top, "run", cmd_run, "the main job: data package, training, evaluation, model package")
     _training_options(p)
@@ -339,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     _model_source(p)
     p = _add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
     p.add_argument("top_hash", nargs="?", metavar="TOPHASH", help="model version (default: latest)")
+    _json_option(p)
     p.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
     p = _add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
     p.add_argument("top_hash", metavar="TOPHASH")

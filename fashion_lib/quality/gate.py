@@ -220,11 +220,13 @@ def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
 def check_command(datasets: dict[str, Any], *, what: str, exclude: str | None, name: str,
                   registry: Any = None, reference: str | None = None, json_path: str | None = None) -> QualityReport:
     """``fashion data check`` on loaded data (``train`` and ``test`` datasets): print the table
-    (stdout), write ``json_path`` if given. Raises :class:`QualityError` on failure."""
+    (stdout), write ``json_path`` if given; ``json_path="-"`` prints the report as one JSON
+    document on stdout instead of the table. Raises :class:`QualityError` on failure."""
     report = check_data(datasets["train"], datasets["test"],
                         reference_profile(name, registry=registry, top_hash=reference, exclude=exclude))
-    print(report.table(), flush=True)
-    if json_path:
+    print(report.to_json() if json_path == "-" else report.table(), end="" if json_path == "-" else "\n",
+          flush=True)
+    if json_path and json_path != "-":
         from ..fsutil import atomic_path
 
         with atomic_path(Path(json_path)) as tmp:
