@@ -220,9 +220,9 @@ def cmd_model_fetch(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
+    from .inputs import load_images
     from .model import load_model_file
     from .model_package import load_model
-    from .inputs import load_images
     from .predict import predict
 
     images = load_images(args.inputs)

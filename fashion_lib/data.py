@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .console import Log
-from .console import stderr as _stderr
 from . import settings
 from .classes import CLASS_NAMES
+from .console import Log, short
+from .console import stderr as _stderr
 from .csvio import Dataset, load_csv, write_csv
 from .errors import DataValidationError, PackageNotFound
 from .idx import load_images, load_labels
@@ -173,7 +173,7 @@ class DataVersion:
     def describe(self) -> str:
         from . import registry as reg
 
-        return f"{self.name}@{self.top_hash[:12]} from {reg.describe(self.registry)}"
+        return f"{self.name}@{short(self.top_hash)} from {reg.describe(self.registry)}"
 
 
 def load_data(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
@@ -192,7 +192,7 @@ def load_data(*, registry: RegistryLike = None, name: str | None = None, top_has
     fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
     missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in fetched.files]
     if missing:
-        raise DataValidationError(f"{fetched.name}@{fetched.top_hash[:12]} has no {' or '.join(missing)}; "
+        raise DataValidationError(f"{fetched.name}@{short(fetched.top_hash)} has no {' or '.join(missing)}; "
                                   "is it a data package? (publish one with 'fashion data push')")
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))
@@ -213,7 +213,7 @@ def check_data(*, train: str | None = None, test: str | None = None, top_hash: s
     if train is None or test is None:
         version = load_data(registry=registry, name=name, top_hash=top_hash)
         datasets = {"train": version.train, "test": version.test}
-        what, exclude = f"{version.name}@{version.top_hash[:12]}", version.top_hash
+        what, exclude = f"{version.name}@{short(version.top_hash)}", version.top_hash
     else:
         datasets, reports = load_candidate({"train": Path(train), "test": Path(test)})
         for report in reports.values():

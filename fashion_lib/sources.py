@@ -19,11 +19,11 @@ import urllib.request
 from pathlib import Path
 from typing import NamedTuple
 
-from .console import Log
-from .console import stderr as _stderr
 from . import settings
-from .fsutil import atomic_path
+from .console import Log, short
+from .console import stderr as _stderr
 from .errors import SourceError
+from .fsutil import atomic_path
 from .idx import read_bytes
 
 # SHA-256 of the decompressed upstream files.
@@ -55,7 +55,7 @@ def verify(path: Path, name: str) -> None:
     """Raise :class:`SourceError` unless ``path`` holds the upstream bytes of ``name``."""
     found = sha256_of_content(path)
     if found != RAW_FILES[name]:
-        raise SourceError(f"{path}: SHA-256 of its content is {found[:12]}..., expected {RAW_FILES[name][:12]}... "
+        raise SourceError(f"{path}: SHA-256 of its content is {short(found)}..., expected {short(RAW_FILES[name])}... "
                           f"(the upstream {name}); the file is corrupted or not Fashion-MNIST")
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import hostile
 import numpy as np
 import pytest
 
-import hostile
 from fashion_lib import registry
 from fashion_lib.cli import main
 from fashion_lib.csvio import write_csv

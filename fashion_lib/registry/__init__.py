@@ -33,12 +33,13 @@ from pathlib import Path
 from typing import Mapping, Union
 
 from .. import settings
+from ..console import short
 from ..errors import PackageNotFound
 from . import manifest
 from .base import OBJECTS, Fetched, PackageVersion, Registry
+from .check import Report
 from .local import LocalRegistry
 from .quilt import _quilt_environment, quilt
-from .check import Report
 
 RegistryLike = Union[Registry, str, "os.PathLike[str]", None]
 
@@ -85,7 +86,7 @@ def fetch_to_cache(name: str, *, registry: RegistryLike = None, top_hash: str | 
     """Fetch a version into ``dest``, by default a folder of its own under the data folder."""
     reg = open(registry)
     resolved = reg.resolve(name, top_hash)
-    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / resolved[:12]
+    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / short(resolved)
     return fetch(name, dest, registry=reg, top_hash=resolved)
 
 
