@@ -170,6 +170,26 @@ class DataVersion:
     files: dict[str, Path]
     meta: dict
 
+    def to_frame(self, split: str = "train", *, pixels: bool = True):
+        """One split as a pandas DataFrame in the CSV's layout (``label``, ``pixel1`` .. ``pixel784``)
+        plus a categorical ``class_name``; ``pixels=False`` keeps only the label columns (quick
+        tables such as the class balance). Training takes the numpy arrays (``.train``), not this."""
+        import pandas as pd
+
+        from .csvformat import HEADER
+
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+        dataset = self.train if split == "train" else self.test
+        label, *pixel_names = HEADER.split(",")
+        frame = pd.DataFrame({label: dataset.labels})
+        frame["class_name"] = pd.Categorical.from_codes(dataset.labels.astype(int),
+                                                        categories=list(dataset.class_names))
+        if pixels:
+            grid = pd.DataFrame(dataset.images.reshape(len(dataset), -1), columns=pixel_names)
+            frame = pd.concat([frame, grid], axis=1)
+        return frame
+
     def describe(self) -> str:
         from . import registry as reg
 

@@ -152,6 +152,22 @@ def lineage_frame(meta: dict[str, Any]):
     return pd.DataFrame(rows, columns=["field", "value"])
 
 
+def per_class_frame(metrics: dict[str, Any]):
+    """Per-class test scores (precision, recall, F1, support) as a pandas DataFrame, one row per class.
+
+    ``metrics`` is a ``metrics.json``, a lineage's ``metrics``, or a whole lineage record.
+    """
+    import pandas as pd
+
+    scores = metrics.get("metrics", metrics) if isinstance(metrics, dict) else {}
+    per_class = scores.get("per_class") if isinstance(scores, dict) else None
+    if not isinstance(per_class, dict) or not per_class:
+        raise ValueError("no per-class scores here (expected a 'per_class' mapping, as metrics.json holds)")
+    frame = pd.DataFrame.from_dict(per_class, orient="index")
+    frame.index.name = "class"
+    return frame
+
+
 def _quality(quality: dict[str, Any] | None) -> str:
     """One line on the data's quality report (``fashion data check``)."""
     if not quality:

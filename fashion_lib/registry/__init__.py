@@ -30,7 +30,7 @@ from __future__ import annotations
 import builtins
 import os
 from pathlib import Path
-from typing import Mapping, Union
+from typing import Iterable, Mapping, Union
 
 from .. import settings
 from ..console import short
@@ -45,7 +45,7 @@ RegistryLike = Union[Registry, str, "os.PathLike[str]", None]
 
 __all__ = ["OBJECTS", "Fetched", "PackageNotFound", "PackageVersion", "Registry", "Report", "describe",
            "fetch", "fetch_to_cache", "list_versions", "manifest", "open", "push", "quilt", "read_meta",
-           "resolve_top_hash", "verify", "_quilt_environment"]
+           "resolve_top_hash", "verify", "versions_frame", "_quilt_environment"]
 
 
 def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.open() reads well
@@ -104,6 +104,14 @@ def read_meta(name: str, *, registry: RegistryLike = None,
 def list_versions(*, registry: RegistryLike = None, name: str | None = None) -> builtins.list[PackageVersion]:
     """Every version of every package (or of ``name``), newest first; damaged ones marked."""
     return open(registry).list_versions(name)
+
+
+def versions_frame(versions: Iterable[PackageVersion]):
+    """Package versions (``list_versions``' answer) as a pandas DataFrame, newest first."""
+    import pandas as pd
+
+    columns = ["name", "top_hash", "created", "message", "damaged"]
+    return pd.DataFrame([{c: getattr(v, c) for c in columns} for v in versions], columns=columns)
 
 
 def verify(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
