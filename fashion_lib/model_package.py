@@ -17,9 +17,8 @@ from .runfolder import CONFIG_FILE, HISTORY_CSV, METRICS_FILE, MODEL_FILE, RunFo
 if TYPE_CHECKING:
     from .registry import RegistryLike
 
-HISTORY_FILE = HISTORY_CSV  # the old name, kept for callers; the file names live in runfolder.py
-
-__all__ = ["CONFIG_FILE", "HISTORY_FILE", "METRICS_FILE", "MODEL_FILE", "publish_model", "fetch_model", "load_model",
+# The file names live in runfolder.py; re-exported here for the callers that import them from this module.
+__all__ = ["CONFIG_FILE", "HISTORY_CSV", "METRICS_FILE", "MODEL_FILE", "publish_model", "fetch_model", "load_model",
            "read_lineage", "check_lineage", "write_json", "history_frame"]
 
 
