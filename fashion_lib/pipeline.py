@@ -1,8 +1,12 @@
 """The main job in steps: data -> train -> evaluate -> save -> publish (-> reproduce).
 
-``train.ipynb`` calls the steps one at a time, with a picture after each; ``fashion run``
-and ``fashion train`` call them in a row. Outputs land in ``output_dir``:
-``clf.keras``, ``history.csv``/``history.json``, ``config.json`` and ``metrics.json``.
+``train.ipynb`` calls the steps one at a time, with a picture after each; ``fashion run`` and
+``fashion train`` make one call, :func:`run`, which decides whether training is needed at all.
+The decisions live here, not in the CLI: :func:`config_from_parameters` builds the config from
+any source, :func:`run` says up to date or trains, :func:`push_run_folder` publishes a finished
+run with the same lineage a run builds. Outputs land in ``output_dir``, named by
+:mod:`fashion_lib.runfolder`: ``clf.keras``, ``history.csv``/``history.json``, ``config.json``
+and ``metrics.json``.
 """
 
 from __future__ import annotations
