@@ -99,3 +99,23 @@ def test_model_push_of_an_unfinished_run_names_the_folder(tmp_path: Path) -> Non
         pipeline.push_run_folder(tmp_path, registry=str(tmp_path / "registry"))
     with pytest.raises(ConfigError, match=f"expected {METRICS_FILE} and {CONFIG_FILE}"):
         pipeline.push_run_folder(tmp_path / "missing", registry=str(tmp_path / "registry"))
+
+
+def test_cli_run_makes_one_call_and_prints_the_answer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    from fashion_lib.cli import main
+
+    calls: list[tuple[TrainConfig, dict]] = []
+
+    def run(config: TrainConfig, **kwargs):
+        calls.append((config, kwargs))
+        return pipeline.UpToDate("m" * 64, "d" * 64, {"metrics": {"test_accuracy": 0.9123}})
+
+    monkeypatch.setattr(pipeline, "run", run)
+    assert main(["run", "--limit", "0", "--registry", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.splitlines() == ["test accuracy: 0.9123", f"data top hash: {'d' * 64}",
+                                                    f"model top hash: {'m' * 64}"]
+    assert main(["train", "--preset", "quick", "--registry", str(tmp_path)]) == 0
+    (run_config, run_kwargs), (train_config, train_kwargs) = calls
+    assert run_config == pipeline.config_from_parameters() and run_kwargs["force"] is False and run_kwargs["push"]
+    assert train_config == pipeline.config_from_parameters("quick") and train_kwargs["force"] is True and train_kwargs["push"] is False
