@@ -15,6 +15,7 @@ import sys
 from typing import Callable, Sequence
 
 from . import __version__
+from .console import short
 from .errors import ConfigError, FashionError
 
 Handler = Callable[[argparse.Namespace], int | None]
@@ -25,6 +26,11 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# Defaults that come from the environment are named, not computed: --help stays true wherever it runs.
+_DATA_DEFAULT = "(default: $FASHION_DATA_PACKAGE, else fashion-mnist/data)"
+_MODEL_DEFAULT = "(default: $FASHION_MODEL_PACKAGE, else fashion-mnist/model)"
 
 
 def _registry_option(parser: argparse.ArgumentParser) -> None:
@@ -82,7 +88,7 @@ def cmd_data_check(args: argparse.Namespace) -> None:
     if bool(args.train) != bool(args.test) or (args.train and args.top_hash):
         raise ConfigError("give --train CSV and --test CSV, or --top-hash VERSION (default: the latest version)")
     check_data(train=args.train, test=args.test, top_hash=args.top_hash, name=args.name, registry=args.registry,
-               reference=args.reference, json_path=args.json)
+               reference=args.reference, json_path=args.json)  # "-": the report as JSON on stdout
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> None:
@@ -99,23 +105,36 @@ def _print_fetched(fetched) -> None:
     print(f"top hash: {fetched.top_hash} (all files verified)")
 
 
+def _print_json(document) -> None:
+    import json
+
+    print(json.dumps(document, indent=2, sort_keys=True, default=str))
+
+
 def cmd_packages_list(args: argparse.Namespace) -> int:
     from .errors import IntegrityError
 
     versions = args.registry.list_versions(args.name)
     damaged = [v for v in versions if v.damaged]
+    if args.json:
+        _print_json({"registry": args.registry.describe(), "versions": [
+            {"name": v.name, "top_hash": v.top_hash, "created": v.created.isoformat() if v.created else None,
+             "message": v.message, "damaged": v.damaged} for v in versions]})
+        return IntegrityError.exit_code if damaged else 0
     print(f"{args.registry.describe()}: {len(versions)} version(s)"
           + (f", {len(damaged)} damaged ('fashion packages verify' for details)" if damaged else ""))
     for v in versions:
         created = v.created.strftime("%Y-%m-%d %H:%M:%S") if v.created else "-"
         note = "DAMAGED (see below)" if v.damaged else v.message or ""
-        print(f"{v.name:<24} {v.top_hash[:12]}  {created}  {note}".rstrip())
+        print(f"{v.name:<24} {short(v.top_hash)}  {created}  {note}".rstrip())
     for v in damaged:
         print(f"fashion: damaged: {v.damaged}", file=sys.stderr)
     return IntegrityError.exit_code if damaged else 0
 
 
 def cmd_packages_verify(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
     from .errors import IntegrityError
     from .registry import verify
 
@@ -123,6 +142,9 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
         raise ConfigError("--top-hash needs --name: which package is the version of?")
     report = verify(registry=args.registry, name=args.name, top_hash=args.top_hash, repair=args.repair,
                     progress=lambda label: print(f"checking {label} ...", file=sys.stderr, flush=True))
+    if args.json:
+        _print_json({"registry": args.registry.describe(), "ok": not report.problems, **asdict(report)})
+        return IntegrityError.exit_code if report.problems else 0
     for line in report.repaired:
         print(line)
     for line in report.problems:
@@ -131,68 +153,41 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
     return IntegrityError.exit_code if report.problems else 0
 
 
-
 # --- model ------------------------------------------------------------------
 
 def _config(args: argparse.Namespace):
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("batch_size", args.batch_size),
-                                   ("learning_rate", args.learning_rate), ("seed", args.seed),
-                                   ("limit", args.limit)) if v is not None}
-    for item in args.set or ():
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set dropout=0.3")
-        overrides[key.strip()] = _literal(value)
-    from .pipeline import config_from_parameters  # a small --limit shrinks the validation split
+    from .pipeline import config_from_parameters
 
-    return config_from_parameters(args.preset, **overrides)
+    return config_from_parameters(args.preset, assignments=args.set or (), epochs=args.epochs,
+                                  batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
+                                  limit=args.limit)
 
 
-def _literal(text: str):
-    import ast
+def _run(args: argparse.Namespace, *, force: bool, push: bool) -> None:
+    from .pipeline import UpToDate, run
 
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return text
-
-
-def _train(args: argparse.Namespace, push: bool) -> None:
-    from .pipeline import train_evaluate_publish
-
-    run = train_evaluate_publish(_config(args), registry=args.registry, data_package=args.data_package,
-                                 data_top_hash=args.data_top_hash, model_package=args.model_package,
-                                 output_dir=args.output_dir, push=push)
-    if not run.chief:
+    done = run(_config(args), force=force, push=push, registry=args.registry, data_package=args.data_package,
+               data_top_hash=args.data_top_hash, model_package=args.model_package, output_dir=args.output_dir)
+    if isinstance(done, UpToDate):
+        print(f"test accuracy: {done.test_accuracy:.4f}")
+        print(f"data top hash: {done.data_top_hash}")
+        print(f"model top hash: {done.model_top_hash}")
         return
-    print(f"test accuracy: {run.evaluation.accuracy:.4f}")
-    print(f"outputs: {run.output_dir}")
-    print(f"data top hash: {run.data.top_hash}")
-    if run.model_top_hash:
-        print(f"model top hash: {run.model_top_hash}")
+    if not done.chief:
+        return
+    print(f"test accuracy: {done.evaluation.accuracy:.4f}")
+    print(f"outputs: {done.output_dir}")
+    print(f"data top hash: {done.data.top_hash}")
+    if done.model_top_hash:
+        print(f"model top hash: {done.model_top_hash}")
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    from .data import ensure_data_package
-    from .pipeline import up_to_date_model
-
-    if not args.force and not args.data_top_hash:
-        data_top_hash = ensure_data_package(registry=args.registry, name=args.data_package)
-        found = up_to_date_model(_config(args), data_top_hash, registry=args.registry, name=args.model_package)
-        if found:
-            top_hash, meta = found
-            print(f"Up to date: the latest model was trained from this data, config, environment and commit "
-                  "(--force retrains)", file=sys.stderr)
-            print(f"test accuracy: {meta['metrics']['test_accuracy']:.4f}")
-            print(f"data top hash: {data_top_hash}")
-            print(f"model top hash: {top_hash}")
-            return
-        args.data_top_hash = data_top_hash  # train on the version just checked, without resolving it again
-    _train(args, push=True)
+    _run(args, force=args.force, push=True)
 
 
 def cmd_train(args: argparse.Namespace) -> None:
-    _train(args, push=args.push)
+    _run(args, force=True, push=args.push)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -210,24 +205,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
 
 def cmd_model_push(args: argparse.Namespace) -> None:
-    import json
-    from pathlib import Path
+    from .pipeline import push_run_folder
 
-    from .lineage import build_lineage
-    from .model_package import CONFIG_FILE, METRICS_FILE, publish_model
-
-    folder = Path(args.output_dir)
-    try:
-        metrics = json.loads((folder / METRICS_FILE).read_text())
-        config = json.loads((folder / CONFIG_FILE).read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{folder}: expected {METRICS_FILE} and {CONFIG_FILE} from a finished training run "
-                          f"({exc.__class__.__name__})") from None
-    lineage = build_lineage(data_name=metrics["data_package"], data_top_hash=metrics["data_top_hash"],
-                            registry=metrics.get("data_registry", ""), config=config, metrics=metrics,
-                            started=metrics.get("started", ""), finished=metrics.get("finished", ""),
-                            seconds=metrics.get("train_seconds", 0.0), epochs_run=metrics.get("epochs_run", 0))
-    print(f"model top hash: {publish_model(folder, lineage, registry=args.registry, name=args.model_package)}")
+    print(f"model top hash: {push_run_folder(args.output_dir, registry=args.registry, name=args.model_package)}")
 
 
 def cmd_model_fetch(args: argparse.Namespace) -> None:
@@ -240,9 +220,9 @@ def cmd_model_fetch(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
+    from .inputs import load_images
     from .model import load_model_file
     from .model_package import load_model
-    from .inputs import load_images
     from .predict import predict
 
     images = load_images(args.inputs)
@@ -258,6 +238,9 @@ def cmd_lineage(args: argparse.Namespace) -> None:
 
     name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry,
                                         require=True)
+    if args.json:
+        _print_json({"name": name, "top_hash": top_hash, "lineage": meta})
+        return
     print(describe(name, top_hash, meta))
 
 
@@ -269,6 +252,11 @@ def cmd_reproduce(args: argparse.Namespace) -> None:
     print(compare(old, test_metrics(run.evaluation)))
     if run.model_top_hash:
         print(f"model top hash: {run.model_top_hash}")
+
+
+def _json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout (for scripts; "
+                        "same exit codes)")
 
 
 def _quality_options(parser: argparse.ArgumentParser) -> None:
@@ -286,15 +274,16 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int)
     parser.add_argument("--limit", type=int, help="train on a subset of this many images (0: all)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other config field")
-    parser.add_argument("--output-dir", help="where clf.keras, history and metrics go (default: outputs/run-TIME)")
-    parser.add_argument("--data-package", help="data package name (default: fashion-mnist/data)")
+    parser.add_argument("--output-dir", help="where clf.keras, history and metrics go "
+                        "(default: run-TIME in $FASHION_OUTPUT_DIR, else in the home folder's outputs/)")
+    parser.add_argument("--data-package", help=f"data package name {_DATA_DEFAULT}")
     parser.add_argument("--data-top-hash", help="data version (default: latest)")
-    parser.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    parser.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
 
 
 def _model_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", metavar="FILE", help="a .keras/.h5 file (default: the model package)")
-    parser.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    parser.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
     parser.add_argument("--top-hash", help="model version (default: latest)")
 
 
@@ -309,7 +298,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(data_sub, "prepare", cmd_data_prepare, "get the raw files, write and validate the CSVs, publish them")
     p.add_argument("--source", metavar="DIR", help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
                    "a local copy, Debian's dataset-fashion-mnist, or a download)")
-    p.add_argument("--name", help="package name (default: fashion-mnist/data)")
+    p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
     _quality_options(p)
     p = _add(data_sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files",
              registry=False)
@@ -318,7 +307,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(data_sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
     p.add_argument("--train", required=True, metavar="CSV")
     p.add_argument("--test", required=True, metavar="CSV")
-    p.add_argument("--name", help="package name (default: fashion-mnist/data)")
+    p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
     p.add_argument("--message", "-m", help="version message")
     _quality_options(p)
     p = _add(data_sub, "check", cmd_data_check, "the data-quality circuit breaker: compare data with a reference "
@@ -326,24 +315,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--train", metavar="CSV", help="training CSV (with --test; default: a published version)")
     p.add_argument("--test", metavar="CSV")
     p.add_argument("--top-hash", help="check this published version (default: the latest)")
-    p.add_argument("--name", help="package name (default: fashion-mnist/data)")
+    p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
     p.add_argument("--reference", metavar="TOP_HASH", help="compare with this version (default: the latest that "
                    "passed without --accept, else the official Fashion-MNIST profile)")
-    p.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    p.add_argument("--json", nargs="?", const="-", metavar="FILE", help="the report as one JSON document on stdout "
+                   "instead of the table (for scripts); with FILE: the table, and the JSON written to FILE")
     p = _add(data_sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, metavar="DIR")
-    p.add_argument("--name", help="package name (default: fashion-mnist/data)")
+    p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
     p.add_argument("--top-hash", help="version (a unique prefix will do; default: latest)")
 
     pk = top.add_parser("packages", help="list packages in a registry")
     pk_sub = pk.add_subparsers(title="packages commands", metavar="COMMAND", parser_class=_Parser)
     p = _add(pk_sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
     p.add_argument("--name", help="only this package")
+    _json_option(p)
     p = _add(pk_sub, "verify", cmd_packages_verify,
              "re-hash every object and check every manifest against its top hash (exit 3 if damaged)")
     p.add_argument("--name", help="only this package")
     p.add_argument("--top-hash", help="only this version (needs --name; a unique prefix will do)")
     p.add_argument("--repair", action="store_true", help="also remove temporary files left by interrupted writers")
+    _json_option(p)
 
     p = _add(top, "run", cmd_run, "the main job: data package, training, evaluation, model package")
     _training_options(p)
@@ -354,7 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--push", action="store_true", help="publish the model package")
     p = _add(top, "evaluate", cmd_evaluate, "evaluate a model on the test set of a data package")
     _model_source(p)
-    p.add_argument("--data-package", help="data package name (default: fashion-mnist/data)")
+    p.add_argument("--data-package", help=f"data package name {_DATA_DEFAULT}")
     p.add_argument("--data-top-hash", help="data version (default: latest)")
     p.add_argument("--no-tta", action="store_true", help="no flip test-time augmentation")
 
@@ -362,10 +354,10 @@ def build_parser() -> argparse.ArgumentParser:
     md_sub = md.add_subparsers(title="model commands", metavar="COMMAND", parser_class=_Parser)
     p = _add(md_sub, "push", cmd_model_push, "publish a finished training run's folder as a model package")
     p.add_argument("output_dir", metavar="RUN_DIR")
-    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    p.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
     p = _add(md_sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
     p.add_argument("--dest", required=True, metavar="DIR")
-    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    p.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
     p.add_argument("--top-hash", help="version (default: latest)")
 
     p = _add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
@@ -373,10 +365,11 @@ def build_parser() -> argparse.ArgumentParser:
     _model_source(p)
     p = _add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
     p.add_argument("top_hash", nargs="?", metavar="TOPHASH", help="model version (default: latest)")
-    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    _json_option(p)
+    p.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
     p = _add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
     p.add_argument("top_hash", metavar="TOPHASH")
-    p.add_argument("--model-package", help="model package name (default: fashion-mnist/model)")
+    p.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
     p.add_argument("--output-dir")
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     return parser

@@ -7,29 +7,26 @@
 from __future__ import annotations
 
 import json
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .classes import CLASS_NAMES
+from .console import Log, short
+from .console import stderr as _stderr
 from .csvio import Dataset, load_csv, write_csv
 from .errors import DataValidationError, PackageNotFound
 from .idx import load_images, load_labels
 from .sources import RAW_FILES, get_raw_files
 from .validate import EXPECTED_ROWS, Report
 
-Log = Callable[[str], None]
 SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
 _STAMP = ".fashion-source.json"
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
 
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -173,10 +170,30 @@ class DataVersion:
     files: dict[str, Path]
     meta: dict
 
+    def to_frame(self, split: str = "train", *, pixels: bool = True):
+        """One split as a pandas DataFrame in the CSV's layout (``label``, ``pixel1`` .. ``pixel784``)
+        plus a categorical ``class_name``; ``pixels=False`` keeps only the label columns (quick
+        tables such as the class balance). Training takes the numpy arrays (``.train``), not this."""
+        import pandas as pd
+
+        from .csvformat import HEADER
+
+        if split not in ("train", "test"):
+            raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+        dataset = self.train if split == "train" else self.test
+        label, *pixel_names = HEADER.split(",")
+        frame = pd.DataFrame({label: dataset.labels})
+        frame["class_name"] = pd.Categorical.from_codes(dataset.labels.astype(int),
+                                                        categories=list(dataset.class_names))
+        if pixels:
+            grid = pd.DataFrame(dataset.images.reshape(len(dataset), -1), columns=pixel_names)
+            frame = pd.concat([frame, grid], axis=1)
+        return frame
+
     def describe(self) -> str:
         from . import registry as reg
 
-        return f"{self.name}@{self.top_hash[:12]} from {reg.describe(self.registry)}"
+        return f"{self.name}@{short(self.top_hash)} from {reg.describe(self.registry)}"
 
 
 def load_data(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
@@ -195,7 +212,7 @@ def load_data(*, registry: RegistryLike = None, name: str | None = None, top_has
     fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
     missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in fetched.files]
     if missing:
-        raise DataValidationError(f"{fetched.name}@{fetched.top_hash[:12]} has no {' or '.join(missing)}; "
+        raise DataValidationError(f"{fetched.name}@{short(fetched.top_hash)} has no {' or '.join(missing)}; "
                                   "is it a data package? (publish one with 'fashion data push')")
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))
@@ -216,7 +233,7 @@ def check_data(*, train: str | None = None, test: str | None = None, top_hash: s
     if train is None or test is None:
         version = load_data(registry=registry, name=name, top_hash=top_hash)
         datasets = {"train": version.train, "test": version.test}
-        what, exclude = f"{version.name}@{version.top_hash[:12]}", version.top_hash
+        what, exclude = f"{version.name}@{short(version.top_hash)}", version.top_hash
     else:
         datasets, reports = load_candidate({"train": Path(train), "test": Path(test)})
         for report in reports.values():

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__, settings
+from .console import short
 
 
 def now() -> str:
@@ -112,6 +113,61 @@ def build_lineage(*, data_name: str, data_top_hash: str, registry: str, config: 
     }
 
 
+# Keys of a run's ``metrics.json`` that describe the run, not the model's scores.
+RUN_KEYS = ("data_package", "data_top_hash", "data_registry", "model_top_hash", "started", "finished",
+            "epochs_run", "train_seconds")
+
+
+def lineage_from_metrics(metrics: dict[str, Any], config: dict[str, Any], *,
+                         quality: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The lineage of a finished run from its ``metrics.json`` and ``config.json`` contents.
+
+    The one builder behind both ``TrainingRun.lineage`` and ``fashion model push``; ``quality``
+    is the data version's stored verdict (``quality.gate.quality_summary``), when known.
+    """
+    scores = {k: v for k, v in metrics.items() if k not in RUN_KEYS}
+    record = build_lineage(data_name=metrics["data_package"], data_top_hash=metrics["data_top_hash"],
+                           registry=metrics.get("data_registry") or "", config=config, metrics=scores,
+                           started=metrics.get("started") or "", finished=metrics.get("finished") or now(),
+                           seconds=metrics.get("train_seconds") or 0.0, epochs_run=metrics.get("epochs_run") or 0)
+    if quality is not None:
+        record["data"]["quality"] = quality
+    return record
+
+
+def lineage_frame(meta: dict[str, Any]):
+    """A lineage record as a two-column pandas DataFrame (``field``, ``value``), nested keys dotted."""
+    import pandas as pd
+
+    rows: list[tuple[str, Any]] = []
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict) and value:
+            for key, inner in value.items():
+                walk(f"{prefix}.{key}" if prefix else str(key), inner)
+        else:
+            rows.append((prefix, value))
+
+    walk("", meta if isinstance(meta, dict) else {})
+    return pd.DataFrame(rows, columns=["field", "value"])
+
+
+def per_class_frame(metrics: dict[str, Any]):
+    """Per-class test scores (precision, recall, F1, support) as a pandas DataFrame, one row per class.
+
+    ``metrics`` is a ``metrics.json``, a lineage's ``metrics``, or a whole lineage record.
+    """
+    import pandas as pd
+
+    scores = metrics.get("metrics", metrics) if isinstance(metrics, dict) else {}
+    per_class = scores.get("per_class") if isinstance(scores, dict) else None
+    if not isinstance(per_class, dict) or not per_class:
+        raise ValueError("no per-class scores here (expected a 'per_class' mapping, as metrics.json holds)")
+    frame = pd.DataFrame.from_dict(per_class, orient="index")
+    frame.index.name = "class"
+    return frame
+
+
 def _quality(quality: dict[str, Any] | None) -> str:
     """One line on the data's quality report (``fashion data check``)."""
     if not quality:
@@ -135,11 +191,11 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     loss = metrics.get("test_loss")
     loss = loss if isinstance(loss, (int, float)) else float("nan")
     lines = [
-        f"model     {name}@{top_hash[:12]}",
-        f"data      {data.get('name')}@{str(data.get('top_hash'))[:12]} in {settings.display_path(data.get('registry') or '?')}",
+        f"model     {name}@{short(top_hash)}",
+        f"data      {data.get('name')}@{short(data.get('top_hash'))} in {settings.display_path(data.get('registry') or '?')}",
         f"quality   {_quality(data.get('quality'))}",
         f"code      commit {code.get('commit') or 'unknown'}{dirty}, fashion_lib {code.get('version')}",
-        f"env       requirements.txt sha256 {str(env.get('requirements_sha256'))[:12]}, python {env.get('python')}, "
+        f"env       requirements.txt sha256 {short(env.get('requirements_sha256'))}, python {env.get('python')}, "
         f"{env.get('tensorflow_distribution') or 'tensorflow'} {env.get('tensorflow')}, keras {env.get('keras')}",
         f"trained   {training.get('started')} .. {training.get('finished')} ({training.get('seconds')} s, "
         f"{training.get('epochs_run')} epochs)",

@@ -11,14 +11,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import settings
+from .console import short
+from .runfolder import CONFIG_FILE, HISTORY_CSV, METRICS_FILE, MODEL_FILE, RunFolder
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
 
-MODEL_FILE = "clf.keras"
-HISTORY_FILE = "history.csv"
-METRICS_FILE = "metrics.json"
-CONFIG_FILE = "config.json"
+# The file names live in runfolder.py; re-exported here for the callers that import them from this module.
+__all__ = ["CONFIG_FILE", "HISTORY_CSV", "METRICS_FILE", "MODEL_FILE", "publish_model", "fetch_model", "load_model",
+           "read_lineage", "check_lineage", "write_json", "history_frame"]
 
 
 def model_card(lineage: dict[str, Any]) -> str:
@@ -65,12 +66,11 @@ def publish_model(folder: Path, lineage: dict[str, Any], *, registry: RegistryLi
     """Push ``folder``'s model, history, metrics and config with the lineage as metadata."""
     from . import registry as reg
 
-    files = {key: folder / key for key in (MODEL_FILE, HISTORY_FILE, METRICS_FILE, CONFIG_FILE)
-             if (folder / key).is_file()}
+    files = RunFolder(Path(folder)).published_files()
     accuracy = lineage["metrics"]["test_accuracy"]
     return reg.push(name or settings.model_package(), files, registry=registry, meta=lineage,
                     message=message or f"CNN, test accuracy {accuracy:.4f}, data "
-                                       f"{lineage['data']['top_hash'][:12]}",
+                                       f"{short(lineage['data']['top_hash'])}",
                     readme=model_card(lineage))
 
 
@@ -89,7 +89,7 @@ def load_model(name: str | None = None, top_hash: str | None = None, *, registry
 
     fetched = fetch_model(name=name, top_hash=top_hash, registry=registry)
     if MODEL_FILE not in fetched.files:
-        raise ModelError(f"{fetched.name}@{fetched.top_hash[:12]} has no {MODEL_FILE}; is it a model package?")
+        raise ModelError(f"{fetched.name}@{short(fetched.top_hash)} has no {MODEL_FILE}; is it a model package?")
     return load_model_file(fetched.files[MODEL_FILE])
 
 
@@ -119,7 +119,7 @@ def check_lineage(name: str, top_hash: str, meta: dict[str, Any]) -> None:
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if not isinstance(value, kind):
-            raise ModelError(f"{name}@{top_hash[:12]} has no usable lineage ({path} is "
+            raise ModelError(f"{name}@{short(top_hash)} has no usable lineage ({path} is "
                              f"{'missing' if value is None else 'not a ' + kind.__name__}); it was not published "
                              "by 'fashion run' or 'fashion train --push', so it cannot be reproduced")
 
@@ -131,3 +131,26 @@ def write_json(path: Path, data: Any) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
     return path
+
+
+def history_frame(source: str | Path | Any):
+    """The training history (one row per epoch, from 1) as a pandas DataFrame.
+
+    ``source`` is a run folder, a ``history.csv`` path, or a fetched model package
+    (anything with a ``files`` mapping holding ``history.csv``).
+    """
+    import pandas as pd
+
+    from .errors import ConfigError
+
+    files = getattr(source, "files", None)
+    path = Path(files[HISTORY_CSV]) if isinstance(files, dict) and HISTORY_CSV in files else Path(source)
+    if path.is_dir():
+        path = RunFolder(path).history_csv
+    try:
+        frame = pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: expected the {HISTORY_CSV} of a training run ({exc.__class__.__name__})") from None
+    if "epoch" in frame.columns:
+        frame = frame.set_index("epoch")
+    return frame

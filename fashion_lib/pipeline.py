@@ -1,33 +1,34 @@
 """The main job in steps: data -> train -> evaluate -> save -> publish (-> reproduce).
 
-``train.ipynb`` calls the steps one at a time, with a picture after each; ``fashion run``
-and ``fashion train`` call them in a row. Outputs land in ``output_dir``:
-``clf.keras``, ``history.csv``/``history.json``, ``config.json`` and ``metrics.json``.
+``train.ipynb`` calls the steps one at a time, with a picture after each; ``fashion run`` and
+``fashion train`` make one call, :func:`run`, which decides whether training is needed at all.
+The decisions live here, not in the CLI: :func:`config_from_parameters` builds the config from
+any source, :func:`run` says up to date or trains, :func:`push_run_folder` publishes a finished
+run with the same lineage a run builds. Outputs land in ``output_dir``, named by
+:mod:`fashion_lib.runfolder`: ``clf.keras``, ``history.csv``/``history.json``, ``config.json``
+and ``metrics.json``.
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Iterable
 
 from . import settings
 from .config import TrainConfig
-from .data import DataVersion, load_data
-from .lineage import build_lineage, now
+from .console import Log, short
+from .console import stderr as _stderr
+from .data import DataVersion, ensure_data_package, load_data
+from .errors import ConfigError
+from .lineage import lineage_from_metrics, now
+from .model_package import publish_model, read_lineage, write_json
 from .quality.gate import ensure_quality, quality_summary
-from .model_package import METRICS_FILE, MODEL_FILE, publish_model, read_lineage, write_json
+from .runfolder import RunFolder
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
-
-Log = Callable[[str], None]
-
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 @dataclass
@@ -47,8 +48,12 @@ class TrainingRun:
     distributed: bool = False   # trained over several replicas
 
     @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.output_dir)
+
+    @property
     def model_path(self) -> Path:
-        return self.output_dir / MODEL_FILE
+        return self.folder.model
 
     def metrics(self) -> dict[str, Any]:
         """The run's key numbers, as written to ``metrics.json``."""
@@ -67,31 +72,51 @@ class TrainingRun:
         return metrics
 
     def lineage(self) -> dict[str, Any]:
-        evaluation = test_metrics(self.evaluation)
-        record = build_lineage(data_name=self.data.name, data_top_hash=self.data.top_hash,
-                               registry=self.data.registry, config=self.config.to_dict(), metrics=evaluation,
-                               started=self.started, finished=self.finished or now(),
-                               seconds=self.result.train_seconds, epochs_run=self.result.epochs_run)
-        record["data"]["quality"] = quality_summary(self.data.meta)  # the data version's stored verdict
-        return record
+        """The model package's lineage (the data version's stored quality verdict included)."""
+        return lineage_from_metrics(self.metrics(), self.config.to_dict(), quality=quality_summary(self.data.meta))
 
 
-def config_from_parameters(preset: str = "default", **overrides: Any) -> TrainConfig:
-    """A preset with the given overrides; ``None`` means "keep the preset's value".
+def config_from_parameters(preset: str = "default", *, recorded: dict[str, Any] | None = None,
+                           assignments: Iterable[str] = (), **overrides: Any) -> TrainConfig:
+    """The one config builder, for every source: CLI flags, notebook parameters, a recorded config.
 
-    A small ``limit`` given without ``validation_size`` shrinks the preset's validation split to a
-    fifth of the subset when the split would take half of it or more (``limit=2000``: 400 held out),
-    so a quick try on a subset works with any preset.
+    Starts from ``recorded`` (a ``config.json`` or a lineage's ``training.config``) if given, else
+    from the preset; then applies ``assignments`` (``"KEY=VALUE"`` strings, as ``--set`` gives them,
+    values read as Python literals) and ``overrides``, where ``None`` means "keep the value" and
+    ``limit=0`` means "all images" (None), whichever source it came from.
+
+    A small ``limit`` given without ``validation_size`` shrinks the validation split to a fifth of
+    the subset when the split would take half of it or more (``limit=2000``: 400 held out), so a
+    quick try on a subset works with any preset.
     """
-    if overrides.get("limit") == 0:
-        overrides["limit"] = None
-    chosen = {k: v for k, v in overrides.items() if v is not None}
-    config = TrainConfig.from_preset(preset, **chosen)
+    chosen = {**parse_assignments(assignments), **{k: v for k, v in overrides.items() if v is not None}}
+    if chosen.get("limit") == 0 and not isinstance(chosen.get("limit"), bool):
+        chosen["limit"] = None  # "0: all images", for every preset and source
+    if recorded is not None:
+        config = TrainConfig.from_dict({**recorded, **chosen})
+    else:
+        config = TrainConfig.from_preset(preset, **chosen)
     limit = chosen.get("limit")
     if ("validation_size" not in chosen and isinstance(limit, int) and not isinstance(limit, bool)
             and 0 < limit <= 2 * config.validation_size):
         config = config.replace(validation_size=limit // 5)
     return config
+
+
+def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
+    """``["dropout=0.3", "optimizer=adam"]`` -> ``{"dropout": 0.3, "optimizer": "adam"}``."""
+    import ast
+
+    parsed: dict[str, Any] = {}
+    for item in items or ():
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set dropout=0.3")
+        try:
+            parsed[key.strip()] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            parsed[key.strip()] = value
+    return parsed
 
 
 def test_metrics(evaluation: Any) -> dict[str, Any]:
@@ -148,7 +173,7 @@ def assess(run: TrainingRun) -> TrainingRun:
     model = load_model_file(run.model_path) if run.distributed else run.model
     run.evaluation = evaluate(model, run.data.test, tta=run.config.tta)
     run.finished = now()
-    write_json(run.output_dir / METRICS_FILE, run.metrics())
+    write_json(run.folder.metrics, run.metrics())
     return run
 
 
@@ -158,7 +183,7 @@ def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None
         return None
     run.model_top_hash = publish_model(run.output_dir, run.lineage(), registry=registry or run.data.registry,
                                        name=name)
-    write_json(run.output_dir / METRICS_FILE, run.metrics())
+    write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
 
 
@@ -179,6 +204,67 @@ def train_evaluate_publish(config: TrainConfig, *, registry: RegistryLike = None
     if push:
         publish(run, registry=registry, name=model_package)
     return run
+
+
+@dataclass(frozen=True)
+class UpToDate:
+    """What ``run`` found instead of training: the latest model already came from these inputs."""
+
+    model_top_hash: str
+    data_top_hash: str
+    lineage: dict[str, Any]
+
+    @property
+    def test_accuracy(self) -> float:
+        return self.lineage["metrics"]["test_accuracy"]
+
+
+def run(config: TrainConfig, *, force: bool = False, push: bool = True, registry: RegistryLike = None,
+        data_package: str | None = None, data_top_hash: str | None = None, model_package: str | None = None,
+        output_dir: str | Path | None = None, strategy: Any = None, log: Log = _stderr) -> TrainingRun | UpToDate:
+    """The main job (``fashion run``; ``fashion train`` is ``force=True``, ``push`` as asked).
+
+    Unless ``force`` or a ``data_top_hash`` is given, the latest data version is made sure of
+    first, and if the latest model came from exactly it, this config, environment and clean
+    commit, nothing is trained: the answer is :class:`UpToDate`.
+    """
+    if not force and not data_top_hash:
+        data_top_hash = ensure_data_package(registry=registry, name=data_package, log=log)
+        found = up_to_date_model(config, data_top_hash, registry=registry, name=model_package)
+        if found:
+            log("Up to date: the latest model was trained from this data, config, environment and commit "
+                "(--force retrains)")
+            return UpToDate(model_top_hash=found[0], data_top_hash=data_top_hash, lineage=found[1])
+    return train_evaluate_publish(config, registry=registry, data_package=data_package, data_top_hash=data_top_hash,
+                                  model_package=model_package, output_dir=output_dir, push=push, strategy=strategy,
+                                  log=log)
+
+
+def push_run_folder(folder: str | Path, *, registry: RegistryLike = None, name: str | None = None) -> str:
+    """Publish a finished run's folder as a model package (``fashion model push``); its top hash.
+
+    The lineage comes from the folder's ``metrics.json`` and ``config.json`` through the same
+    builder a training run uses, with the data version's stored quality verdict when its
+    registry can be read.
+    """
+    run_folder = RunFolder(Path(folder))
+    metrics, config = run_folder.read_finished()
+    lineage = lineage_from_metrics(metrics, config, quality=_data_quality(metrics, registry))
+    return publish_model(run_folder.path, lineage, registry=registry, name=name)
+
+
+def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:
+    """The stored quality verdict of the run's data version, or None where it cannot be read."""
+    from . import registry as reg
+    from .errors import FashionError
+
+    for where in dict.fromkeys(filter(None, (metrics.get("data_registry"), registry))):
+        try:
+            _, meta, _ = reg.read_meta(metrics["data_package"], registry=where, top_hash=metrics["data_top_hash"])
+        except FashionError:
+            continue
+        return quality_summary(meta)
+    return None
 
 
 def up_to_date_model(config: TrainConfig, data_top_hash: str, *, registry: RegistryLike = None,
@@ -210,9 +296,9 @@ def reproduce(top_hash: str, *, registry: RegistryLike = None, model_package: st
               log: Log = _stderr) -> tuple[dict[str, Any], TrainingRun]:
     """Retrain from a model package's recorded data version and config; returns (old metrics, new run)."""
     name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry, require=True)
-    config = TrainConfig.from_dict(lineage["training"]["config"])
+    config = config_from_parameters(recorded=lineage["training"]["config"])
     data = lineage["data"]
-    log(f"Reproducing {name}@{resolved[:12]}: data {data['name']}@{data['top_hash'][:12]}, recorded config")
+    log(f"Reproducing {name}@{short(resolved)}: data {data['name']}@{short(data['top_hash'])}, recorded config")
     run = train_evaluate_publish(config, registry=registry, data_package=data["name"],
                                  data_top_hash=data["top_hash"], model_package=model_package,
                                  output_dir=output_dir, push=push, log=log)

@@ -17,11 +17,13 @@ import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from . import settings
-from .fsutil import atomic_path
+from .console import Log, short
+from .console import stderr as _stderr
 from .errors import SourceError
+from .fsutil import atomic_path
 from .idx import read_bytes
 
 # SHA-256 of the decompressed upstream files.
@@ -34,7 +36,6 @@ RAW_FILES: dict[str, str] = {
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DOWNLOAD_TIMEOUT_S = 30
 
-Log = Callable[[str], None]
 
 
 class RawFiles(NamedTuple):
@@ -43,9 +44,6 @@ class RawFiles(NamedTuple):
     paths: dict[str, Path]
     origin: str
 
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def sha256_of_content(path: Path) -> str:
@@ -57,7 +55,7 @@ def verify(path: Path, name: str) -> None:
     """Raise :class:`SourceError` unless ``path`` holds the upstream bytes of ``name``."""
     found = sha256_of_content(path)
     if found != RAW_FILES[name]:
-        raise SourceError(f"{path}: SHA-256 of its content is {found[:12]}..., expected {RAW_FILES[name][:12]}... "
+        raise SourceError(f"{path}: SHA-256 of its content is {short(found)}..., expected {short(RAW_FILES[name])}... "
                           f"(the upstream {name}); the file is corrupted or not Fashion-MNIST")
 
 

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from fashion_lib.cli import build_parser, main
+from fashion_lib.cli import main
 
 
 def _run(*args: str) -> subprocess.CompletedProcess:
@@ -47,16 +47,3 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 def test_version() -> None:
     done = _run("--version")
     assert done.returncode == 0 and done.stdout.startswith("fashion 0.")
-
-
-def test_registry_option_on_every_registry_command() -> None:
-    parser = build_parser()
-    for argv in (["data", "prepare"], ["data", "fetch", "--dest", "x"], ["packages", "list"], ["train"],
-                 ["run"], ["evaluate"], ["model", "fetch", "--dest", "x"], ["lineage"], ["reproduce", "abc"]):
-        assert parser.parse_args([*argv, "--registry", "s3://bucket"]).registry == "s3://bucket"
-
-
-def test_unknown_registry_package_is_one_line(tmp_path) -> None:
-    done = _run("lineage", "--registry", str(tmp_path / "empty"))
-    assert done.returncode == 4  # PackageNotFound (README exit codes)
-    assert done.stderr.startswith("fashion: error: ") and done.stderr.count("\n") == 1, done.stderr

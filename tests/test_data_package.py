@@ -13,8 +13,9 @@ from fashion_lib import data, registry, settings
 from fashion_lib.errors import DataValidationError, IntegrityError
 from fashion_lib.sources import find_in
 
-pytestmark = pytest.mark.skipif(find_in(settings.DEBIAN_DATASET_DIR) is None,
-                                reason="Debian package dataset-fashion-mnist is not installed")
+pytestmark = [pytest.mark.slow,  # converts and publishes the real 70,000 images (~20 s setup)
+              pytest.mark.skipif(find_in(settings.DEBIAN_DATASET_DIR) is None,
+                                 reason="Debian package dataset-fashion-mnist is not installed")]
 
 
 @pytest.fixture(scope="module")

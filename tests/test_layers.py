@@ -14,7 +14,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fashion_lib"
 
 # Bottom first. A module's layer is the first whose prefixes match its dotted name.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("__init__", "errors", "settings", "classes", "fsutil", "hashing", "backend", "config")),
+    ("base", ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend",
+              "config")),
     ("formats", ("csvformat", "idx", "csvio", "validate", "sources", "inputs")),
     ("registry", ("registry", "seaweedfs")),
     ("ml", ("model", "train", "evaluate", "predict", "plots", "quality")),

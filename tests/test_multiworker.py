@@ -29,6 +29,7 @@ def _free_ports(n: int) -> list[int]:
             s.close()
 
 
+@pytest.mark.slow  # two real worker processes training
 def test_two_workers_train_in_lockstep_and_chief_saves(tmp_path):
     if not (RAW / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real Fashion-MNIST IDX files not found in {RAW}")

@@ -39,12 +39,14 @@ def _verdicts(report: QualityReport) -> dict[str, str]:
     return {c.name: c.verdict for c in report.checks}
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 def test_committed_official_profile_is_what_the_real_files_give(clean: checks.Measurement) -> None:
     rebuilt = clean.profile(profile.OFFICIAL_SOURCE)
     assert rebuilt.to_dict() == profile.official().to_dict()
     assert profile.OFFICIAL_PROFILE.stat().st_size < 200_000
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 def test_official_data_passes_against_itself(clean: checks.Measurement) -> None:
     report = checks.run_checks(clean, profile.official())
     assert report.verdict == PASS, report.table()
@@ -54,12 +56,14 @@ def test_official_data_passes_against_itself(clean: checks.Measurement) -> None:
     assert by_name["leakage train/test"].measured == profile.official().leak_share  # the handful upstream has
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 @pytest.mark.parametrize("seed", [0, 1])
 def test_honest_resplit_passes(data: Q.Data, seed: int) -> None:
     report = _report(Q.resplit(data, seed))
     assert report.verdict != FAIL, report.table()
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 def test_report_is_deterministic_and_round_trips(clean: checks.Measurement) -> None:
     a = checks.run_checks(clean, profile.official()).to_json()
     b = checks.run_checks(clean, profile.official()).to_json()
@@ -84,6 +88,7 @@ def test_report_is_deterministic_and_round_trips(clean: checks.Measurement) -> N
 ], ids=["leak 0.5%", "leak 0.5% shifted down", "leak 0.5% shifted left", "duplicates 0.5%", "conflicts 0.1%",
         "class at half", "one class 10% darker", "all test shifted 1px", "blank 0.2%", "inverted 0.2%",
         "labels 5% shifted"])
+@pytest.mark.slow  # measures the real 70,000 images
 def test_damage_trips_its_check(data: Q.Data, damage, failing: str, fragment: str) -> None:
     report = _report(damage(data))
     failed = {c.name: c for c in report.failures}
@@ -93,11 +98,13 @@ def test_damage_trips_its_check(data: Q.Data, damage, failing: str, fragment: st
         else failed[failing].measured < failed[failing].threshold
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 def test_a_tenth_of_labels_shifted_fails_label_sanity_in_both_ways(data: Q.Data) -> None:
     verdicts = _verdicts(_report(Q.shift_labels(data, 0.1)))
     assert verdicts["label sanity (train)"] == FAIL and verdicts["label sanity (test)"] == PASS
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 def test_half_the_damage_passes_where_the_threshold_says_so(data: Q.Data) -> None:
     """Below the thresholds: a 0.1 % leak and a class at 90 % of its share do not stop anything."""
     verdicts = _verdicts(_report(Q.shrink_class(Q.leak(data, 0.001), 3, 0.9)))
@@ -109,6 +116,7 @@ def test_thresholds_widen_for_small_files() -> None:
     assert thresholds.share_band(0.1, 100) > thresholds.share_band(0.1, 10_000)
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 def test_near_duplicates_survive_a_one_pixel_shift_and_distinct_images_do_not_match(data: Q.Data) -> None:
     (train, _), (test, _) = data
     moved = Q.shifted(test[:200], 0, 1)
@@ -119,6 +127,7 @@ def test_near_duplicates_survive_a_one_pixel_shift_and_distinct_images_do_not_ma
     np.testing.assert_allclose(features, exact, atol=1e-4)
 
 
+@pytest.mark.slow  # measures the real 70,000 images
 def test_image_keys_match_equal_images_only(data: Q.Data) -> None:
     (train, _), _ = data
     keys = leakage.image_keys(train)

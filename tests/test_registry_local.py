@@ -147,6 +147,7 @@ def test_describe_and_default_registry(tmp_path, monkeypatch):
     assert registry.describe("s3://bucket/") == "s3://bucket (endpoint http://127.0.0.1:9000)"
 
 
+@pytest.mark.slow  # imports quilt3 and its stack in a fresh interpreter (~5 s)
 def test_quilt_is_imported_lazily_with_usage_metrics_off():
     code = (
         "import sys; import fashion_lib.registry as r; assert 'quilt3' not in sys.modules; "
@@ -170,6 +171,7 @@ def test_user_can_turn_usage_metrics_back_on_and_ci_gets_no_progress_bars(monkey
     assert "QUILT_MINIMIZE_STDOUT" not in os.environ  # users get progress bars
 
 
+@pytest.mark.slow  # imports quilt3 and its stack in a fresh interpreter (~5 s)
 def test_usage_metrics_stay_off_even_if_quilt3_was_imported_first():
     code = "import quilt3, fashion_lib.registry as r; print(r.quilt().telemetry.ApiTelemetry.telemetry_disabled)"
     env = {k: v for k, v in os.environ.items() if not k.startswith("QUILT_")}

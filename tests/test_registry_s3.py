@@ -25,6 +25,8 @@ from fashion_lib.seaweedfs import free_base_port
 
 import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
 
+pytestmark = pytest.mark.slow  # a real SeaweedFS server, multi-process writers (~2 min in all)
+
 NAME = "fashion-mnist/data"
 BIG = 9 << 20  # above quilt3's 8 MiB multipart threshold
 ROOT = Path(__file__).resolve().parents[1]

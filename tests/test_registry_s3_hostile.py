@@ -14,13 +14,15 @@ import uuid
 from pathlib import Path
 from typing import Iterator
 
-import pytest
-
 import hostile
+import pytest
+import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
+
 from fashion_lib import registry
+from fashion_lib.console import short
 from fashion_lib.errors import BucketNotFound, IntegrityError
 
-import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
+pytestmark = pytest.mark.slow  # a real SeaweedFS server, racing writers
 
 NAME = "fashion-mnist/data"
 
@@ -67,7 +69,7 @@ def manifest_lines(client, bucket: str, top_hash: str) -> list[dict]:
 def test_edited_manifest_on_s3_is_refused_and_listed_as_damaged(bucket, client, published, tmp_path):
     lines = manifest_lines(client, bucket, published)
     put_manifest(client, bucket, lines[:-1], top_hash=published)  # last line dropped, same name
-    with pytest.raises(IntegrityError, match=f"{NAME}@{published[:7]} is damaged"):
+    with pytest.raises(IntegrityError, match=f"{NAME}@{short(published)} is damaged"):
         registry.fetch(NAME, tmp_path / "out", registry=bucket)
     assert not (tmp_path / "out").exists()
     [version] = registry.list_versions(registry=bucket)

@@ -23,6 +23,8 @@ from fashion_lib.seaweedfs import free_base_port, ports_free
 
 import seaweedfs  # tests/ is on sys.path
 
+pytestmark = pytest.mark.slow  # starts the team registry server (SeaweedFS) in a subprocess
+
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "team/data"
 

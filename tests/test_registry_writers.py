@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from fashion_lib import registry
 
 NAME = "fashion-mnist/data"
@@ -67,6 +69,7 @@ def env() -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
 
 
+@pytest.mark.slow  # several writer processes
 def test_parallel_pushes_from_processes_keep_every_printed_version(tmp_path):
     reg = str(tmp_path / "registry")
     stop = tmp_path / "stop"
@@ -93,6 +96,7 @@ def test_parallel_pushes_from_processes_keep_every_printed_version(tmp_path):
     assert registry.verify(registry=reg).problems == []
 
 
+@pytest.mark.slow  # several writer processes
 def test_kill_9_mid_push_blocks_nobody_and_the_next_writer_cleans_up(tmp_path):
     reg = str(tmp_path / "registry")
     (tmp_path / "first.csv").write_text("label,pixel1\n1,1\n")

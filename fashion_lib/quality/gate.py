@@ -17,25 +17,28 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
-from ..errors import DataValidationError, IntegrityError, PackageNotFound, QualityError, RegistryError
+from ..console import Log, short
+from ..console import stderr as _stderr
+from ..errors import (
+    DataValidationError,
+    IntegrityError,
+    PackageNotFound,
+    QualityError,
+    RegistryError,
+)
 from .checks import data_sha256, measure, run_checks
 from .profile import Profile, official
 from .report import FAIL, REPORT_FILE, QualityReport
 
-Log = Callable[[str], None]
 META_KEY = "quality"
 
-
-def _stderr(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- the reference ----------------------------------------------------------------------
@@ -57,7 +60,7 @@ def _profile_of(name: str, top_hash: str, meta: dict) -> Profile | None:
     if not quality.get("profile"):
         return None
     try:
-        return dataclasses.replace(Profile.from_dict(quality["profile"]), source=f"{name}@{top_hash[:12]}")
+        return dataclasses.replace(Profile.from_dict(quality["profile"]), source=f"{name}@{short(top_hash)}")
     except (KeyError, TypeError, ValueError):
         return None
 
@@ -72,7 +75,7 @@ def reference_profile(name: str, *, registry: str | None = None, top_hash: str |
         resolved, meta, _ = reg.read_meta(name, registry=registry, top_hash=top_hash)
         profile = _profile_of(name, resolved, meta)
         if profile is None:
-            raise RegistryError(f"{name}@{resolved[:12]} has no quality profile (published before the data-quality "
+            raise RegistryError(f"{name}@{short(resolved)} has no quality profile (published before the data-quality "
                                 "check, or around it); choose another --reference or leave it out")
         return profile
     for version, meta in _versions(name, registry):
@@ -159,7 +162,7 @@ def gate_csvs(csvs: dict[str, Path], *, name: str, registry: str | None = None, 
         log(r.summary())
     existing = find_published(name, registry, fingerprint(datasets))
     if existing:
-        log(f"This data is already {name}@{existing[:12]} (its stored quality report stands); nothing to publish")
+        log(f"This data is already {name}@{short(existing)} (its stored quality report stands); nothing to publish")
         yield Gate(reports, existing=existing)
         return
     report = check_data(datasets["train"], datasets["test"],
@@ -193,7 +196,7 @@ def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
     A stored ``quality.json`` (hash-verified on fetch) is trusted if it describes exactly
     the loaded data; a version without one is checked now. Raises unless it passed.
     """
-    label = f"{version.name}@{version.top_hash[:12]}"
+    label = f"{version.name}@{short(version.top_hash)}"
     shas = {"train": data_sha256(version.train.images, version.train.labels),
             "test": data_sha256(version.test.images, version.test.labels)}
     stored = version.files.get(REPORT_FILE)
@@ -223,11 +226,13 @@ def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
 def check_command(datasets: dict[str, Any], *, what: str, exclude: str | None, name: str,
                   registry: Any = None, reference: str | None = None, json_path: str | None = None) -> QualityReport:
     """``fashion data check`` on loaded data (``train`` and ``test`` datasets): print the table
-    (stdout), write ``json_path`` if given. Raises :class:`QualityError` on failure."""
+    (stdout), write ``json_path`` if given; ``json_path="-"`` prints the report as one JSON
+    document on stdout instead of the table. Raises :class:`QualityError` on failure."""
     report = check_data(datasets["train"], datasets["test"],
                         reference_profile(name, registry=registry, top_hash=reference, exclude=exclude))
-    print(report.table(), flush=True)
-    if json_path:
+    print(report.to_json() if json_path == "-" else report.table(), end="" if json_path == "-" else "\n",
+          flush=True)
+    if json_path and json_path != "-":
         from ..fsutil import atomic_path
 
         with atomic_path(Path(json_path)) as tmp:

@@ -30,21 +30,22 @@ from __future__ import annotations
 import builtins
 import os
 from pathlib import Path
-from typing import Mapping, Union
+from typing import Iterable, Mapping, Union
 
 from .. import settings
+from ..console import short
 from ..errors import PackageNotFound
 from . import manifest
 from .base import OBJECTS, Fetched, PackageVersion, Registry
+from .check import Report
 from .local import LocalRegistry
 from .quilt import _quilt_environment, quilt
-from .check import Report
 
 RegistryLike = Union[Registry, str, "os.PathLike[str]", None]
 
 __all__ = ["OBJECTS", "Fetched", "PackageNotFound", "PackageVersion", "Registry", "Report", "describe",
            "fetch", "fetch_to_cache", "list_versions", "manifest", "open", "push", "quilt", "read_meta",
-           "resolve_top_hash", "verify", "_quilt_environment"]
+           "resolve_top_hash", "verify", "versions_frame", "_quilt_environment"]
 
 
 def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.open() reads well
@@ -85,7 +86,7 @@ def fetch_to_cache(name: str, *, registry: RegistryLike = None, top_hash: str | 
     """Fetch a version into ``dest``, by default a folder of its own under the data folder."""
     reg = open(registry)
     resolved = reg.resolve(name, top_hash)
-    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / resolved[:12]
+    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / short(resolved)
     return fetch(name, dest, registry=reg, top_hash=resolved)
 
 
@@ -103,6 +104,14 @@ def read_meta(name: str, *, registry: RegistryLike = None,
 def list_versions(*, registry: RegistryLike = None, name: str | None = None) -> builtins.list[PackageVersion]:
     """Every version of every package (or of ``name``), newest first; damaged ones marked."""
     return open(registry).list_versions(name)
+
+
+def versions_frame(versions: Iterable[PackageVersion]):
+    """Package versions (``list_versions``' answer) as a pandas DataFrame, newest first."""
+    import pandas as pd
+
+    columns = ["name", "top_hash", "created", "message", "damaged"]
+    return pd.DataFrame([{c: getattr(v, c) for c in columns} for v in versions], columns=columns)
 
 
 def verify(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,

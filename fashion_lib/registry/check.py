@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import IO, Callable
 
 from .. import hashing
+from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
 from .base import Registry
@@ -31,7 +32,7 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
 
     size = reg.object_size(entry)
     if size is None:
-        raise bad(f"has no object {entry.object_name[:12]}")
+        raise bad(f"has no object {short(entry.object_name)}")
     if size != entry.size:
         raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
     hasher = hashing.StreamHasher(entry.hash_type, entry.size)
@@ -89,7 +90,7 @@ def verify(reg: Registry, name: str | None = None, top_hash: str | None = None, 
         for value in hashes:
             report.versions += 1
             if progress:
-                progress(f"{pkg}@{value[:7]}")
+                progress(f"{pkg}@{short(value)}")
             _check_version(reg, pkg, value, checked, report)
     return report
 

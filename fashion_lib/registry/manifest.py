@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..console import short
 from ..errors import IntegrityError
 
 # Written into every manifest header we publish (``fashion_schema``); manifests without
@@ -55,7 +56,7 @@ class Manifest:
 
     @property
     def label(self) -> str:
-        return f"{self.name}@{self.top_hash[:7]}"
+        return f"{self.name}@{short(self.top_hash)}"
 
     @property
     def meta(self) -> dict:
@@ -101,7 +102,7 @@ def top_hash_of(header: dict, entries: Iterable[Entry]) -> str:
 
 def parse(data: bytes, name: str, top_hash: str) -> Manifest:
     """The manifest of ``name@top_hash`` from its bytes, refused unless it hashes to ``top_hash``."""
-    label = f"{name}@{top_hash[:7]}"
+    label = f"{name}@{short(top_hash)}"
 
     def damaged(why: str) -> IntegrityError:
         return IntegrityError(f"{label} is damaged: its manifest {why}; fetch another version, or "
@@ -138,7 +139,7 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
         entries.append(entry)
     actual = top_hash_of(header, entries)
     if actual != top_hash:
-        raise IntegrityError(f"{label} is damaged: its manifest hashes to {actual[:7]}, not to the top hash "
+        raise IntegrityError(f"{label} is damaged: its manifest hashes to {short(actual)}, not to the top hash "
                              "that names it (edited or truncated after publishing); fetch another version, or "
                              "restore the registry from a good copy")
     return Manifest(name, top_hash, header, entries)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Mapping
 
 from .. import hashing
+from ..console import short
 from ..errors import IntegrityError, RegistryError
 from . import base
 from . import manifest as mf
@@ -143,7 +144,7 @@ def _point(reg: Registry, name: str, top_hash: str) -> None:
             taken[str(earlier)] = lost
     else:
         if reg.pointers_need_checking:
-            raise RegistryError(f"publishing {name}@{top_hash[:7]}: other writers kept replacing its version "
+            raise RegistryError(f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
                                 f"pointer in {reg.describe()}; publish again")
     reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
 

@@ -1,0 +1,72 @@
+"""A training run's output folder: the one place that names its files.
+
+``fashion train`` writes them, ``fashion model push`` publishes them, the notebooks read them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+MODEL_FILE = "clf.keras"             # the trained model (Keras v3 format)
+HISTORY_CSV = "history.csv"          # one row per epoch: loss, accuracy, val_loss, val_accuracy, ...
+HISTORY_JSON = "history.json"        # the same history as JSON
+CONFIG_FILE = "config.json"          # the TrainConfig the run used
+METRICS_FILE = "metrics.json"        # test metrics and the run's data version, times, model top hash
+TRAIN_RESULT_FILE = "train_result.json"  # the trainer's own summary (epochs run, best epoch, seconds)
+README_FILE = "README.md"            # the model card (in the model package, written by the publisher)
+
+PUBLISHED_FILES = (MODEL_FILE, HISTORY_CSV, METRICS_FILE, CONFIG_FILE)  # what a model package holds
+
+
+@dataclass(frozen=True)
+class RunFolder:
+    """The files of one training run's output folder."""
+
+    path: Path
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+
+    @property
+    def model(self) -> Path:
+        return self.path / MODEL_FILE
+
+    @property
+    def history_csv(self) -> Path:
+        return self.path / HISTORY_CSV
+
+    @property
+    def history_json(self) -> Path:
+        return self.path / HISTORY_JSON
+
+    @property
+    def config(self) -> Path:
+        return self.path / CONFIG_FILE
+
+    @property
+    def metrics(self) -> Path:
+        return self.path / METRICS_FILE
+
+    def published_files(self) -> dict[str, Path]:
+        """The files a model package takes from this folder, those that exist."""
+        return {name: self.path / name for name in PUBLISHED_FILES if (self.path / name).is_file()}
+
+    def read_finished(self) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(metrics, config) of a finished run; ConfigError naming the folder if they are not there."""
+        try:
+            metrics = json.loads(self.metrics.read_text())
+            config = json.loads(self.config.read_text())
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"{self.path}: expected {METRICS_FILE} and {CONFIG_FILE} from a finished training "
+                              f"run ({exc.__class__.__name__})") from None
+        if not isinstance(metrics, dict) or not isinstance(config, dict):
+            raise ConfigError(f"{self.path}: {METRICS_FILE} and {CONFIG_FILE} should each hold a JSON object")
+        for key in ("data_package", "data_top_hash", "test_accuracy"):
+            if key not in metrics:
+                raise ConfigError(f"{self.metrics}: no {key!r}; expected the metrics of a finished, evaluated run")
+        return metrics, config

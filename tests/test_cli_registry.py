@@ -1,0 +1,77 @@
+"""The command line and its registry: --registry everywhere, and each registry failure's exit code."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from fashion_lib import registry
+from fashion_lib.cli import build_parser
+
+NAME = "fashion-mnist/model"
+
+
+def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
+    done = subprocess.run([sys.executable, "-m", "fashion_lib", *args], capture_output=True, text=True, timeout=120,
+                          env=dict(os.environ, **env))
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def one_line(done: subprocess.CompletedProcess) -> str:
+    lines = [line for line in done.stderr.splitlines() if not line.startswith(("Raw files:", "checking "))]
+    assert len(lines) == 1, done.stderr
+    return lines[0]
+
+
+def test_registry_option_on_every_registry_command() -> None:
+    parser = build_parser()
+    for argv in (["data", "prepare"], ["data", "fetch", "--dest", "x"], ["packages", "list"], ["train"],
+                 ["run"], ["evaluate"], ["model", "fetch", "--dest", "x"], ["lineage"], ["reproduce", "abc"]):
+        assert parser.parse_args([*argv, "--registry", "s3://bucket"]).registry == "s3://bucket"
+
+
+def test_unknown_registry_package_is_one_line(tmp_path) -> None:
+    done = cli("lineage", "--registry", str(tmp_path / "empty"))
+    assert done.returncode == 4  # PackageNotFound (README exit codes)
+    assert done.stderr.startswith("fashion: error: ") and done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.slow  # boto3 gives up on a refused port only after its connect attempts (~50 s loaded)
+def test_unreachable_s3_registry_is_exit_5_and_prepares_nothing(tmp_path):
+    import socket
+
+    with socket.socket() as sock:  # a port nobody listens on: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    home = tmp_path / "home"
+    env = {"FASHION_HOME": str(home), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "x",
+           "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1"}
+    for args in (["run", "--preset", "quick"], ["packages", "list"], ["data", "fetch", "--dest", str(tmp_path / "o")]):
+        done = cli(*args, "--registry", "s3://bucket", **env)
+        line = one_line(done)
+        assert done.returncode == 5 and "cannot reach s3://bucket" in line, done.stderr
+    assert not (home / "data").exists() and not (home / "outputs").exists()  # nothing prepared, nothing trained
+    assert "preparing" not in done.stderr
+
+
+@pytest.mark.slow  # imports quilt3 and its stack (~15 s on a loaded machine)
+def test_read_only_registry_is_access_denied_exit_6(tmp_path):
+    from fashion_lib.errors import RegistryAccessDenied
+
+    target = Path("/sys/fashion-test-registry")  # sysfs: read-only for everyone, root included
+    if os.access("/sys", os.W_OK) and not target.exists():
+        try:
+            target.mkdir()
+            target.rmdir()
+            pytest.skip("/sys is writable here")
+        except OSError:
+            pass
+    (tmp_path / "x.csv").write_text("x")
+    with pytest.raises(RegistryAccessDenied, match="not writable") as info:
+        registry.push(NAME, {"x.csv": tmp_path / "x.csv"}, registry=str(target))
+    assert info.value.exit_code == 6 and str(target) in str(info.value)
