@@ -237,7 +237,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="default", help="quick | default (default: default)")
+    parser.add_argument("--preset", default="default", help="quick | default | v1 (the previous default) (default: default)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)

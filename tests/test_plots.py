@@ -97,3 +97,16 @@ def test_per_class_scores() -> None:
     fig = plots.per_class_scores(scores)
     assert len(fig.axes[0].patches) == 30
     _png(fig)
+
+
+def test_accuracy_vs_time_one_curve_per_recipe() -> None:
+    runs = [{"recipe": "baseline", "points": [(10.0, 0.87), (20.0, 0.90)]},
+            {"recipe": "ours", "points": [(15.0, 0.90), (30.0, 0.93), (45.0, 0.94)]}]
+    fig = plots.accuracy_vs_time(runs, budget_s=40)
+    ax = fig.axes[0]
+    curves = [line for line in ax.lines if line.get_label() in ("baseline", "ours")]
+    assert [list(line.get_xdata()) for line in curves] == [[10.0, 20.0], [15.0, 30.0, 45.0]]
+    assert np.allclose(curves[1].get_ydata(), [90, 93, 94])
+    assert {t.get_text() for t in ax.texts} >= {"90.00 %", "94.00 %"}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "ours"]
+    _png(fig)
