@@ -200,7 +200,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     model = load_model_file(args.model) if args.model else load_model(args.model_package, args.top_hash,
                                                                       registry=args.registry)
     data = load_data(registry=args.registry, name=args.data_package, top_hash=args.data_top_hash, bootstrap=True)
-    result = evaluate(model, data.test, tta=not args.no_tta)
+    result = evaluate(model, data.test, tta=args.tta)  # shipped models average their views inside
     print(report(result))
 
 
@@ -244,14 +244,15 @@ def cmd_lineage(args: argparse.Namespace) -> None:
     print(describe(name, top_hash, meta))
 
 
-def cmd_reproduce(args: argparse.Namespace) -> None:
-    from .pipeline import compare, reproduce, test_metrics
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from .pipeline import reproduce
 
-    old, run = reproduce(args.top_hash, registry=args.registry, model_package=args.model_package,
-                         output_dir=args.output_dir, push=args.push)
-    print(compare(old, test_metrics(run.evaluation)))
+    outcome, run = reproduce(args.top_hash, registry=args.registry, model_package=args.model_package,
+                             output_dir=args.output_dir, push=args.push)
+    print(outcome.report())
     if run.model_top_hash:
         print(f"model top hash: {run.model_top_hash}")
+    return 0 if outcome.within_tolerance else 1
 
 
 def _json_option(parser: argparse.ArgumentParser) -> None:
@@ -267,7 +268,7 @@ def _quality_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="default", help="quick | default (default: default)")
+    parser.add_argument("--preset", default="default", help="quick | default | v1 (the previous default) (default: default)")
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)
@@ -348,7 +349,9 @@ def build_parser() -> argparse.ArgumentParser:
     _model_source(p)
     p.add_argument("--data-package", help=f"data package name {_DATA_DEFAULT}")
     p.add_argument("--data-top-hash", help="data version (default: latest)")
-    p.add_argument("--no-tta", action="store_true", help="no flip test-time augmentation")
+    p.add_argument("--tta", action="store_true",
+                   help="also average each image with its mirror in code (for models saved without built-in test-time views)")
+    p.add_argument("--no-tta", action="store_true", help=argparse.SUPPRESS)  # the old flag: now the default
 
     md = top.add_parser("model", help="publish and fetch model packages")
     md_sub = md.add_subparsers(title="model commands", metavar="COMMAND", parser_class=_Parser)

@@ -44,7 +44,8 @@ class TrainConfig:
     # data
     augment_flip: bool = True        # random horizontal flips (vectorised, in tf.data)
     augment_translate: int = 0       # max random shift in pixels (0: off)
-    tta: bool = True                 # average predictions over the image and its mirror
+    tta: bool = True                 # the shipped clf.keras averages over the image and its mirror
+    tta_shift: int = 0               # ... and over those views shifted by this many pixels (0: off)
     validation_size: int = 5000      # held out from train with ``seed``
     limit: int | None = None         # train on a subset of this size (0/None: all)
     # reproducibility
@@ -97,6 +98,7 @@ class TrainConfig:
              "early_stopping_patience", "an integer >= 0 (0: off)")
         need(is_int(self.augment_translate) and 0 <= self.augment_translate <= 8, "augment_translate",
              "an integer from 0 to 8 pixels")
+        need(is_int(self.tta_shift) and 0 <= self.tta_shift <= 4, "tta_shift", "an integer from 0 to 4 pixels")
         need(is_int(self.validation_size) and 0 <= self.validation_size <= 30000, "validation_size",
              "an integer from 0 to 30000")
         need(self.limit is None or (is_int(self.limit) and self.limit >= 0), "limit",
@@ -131,8 +133,11 @@ class TrainConfig:
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the real recipe (chosen on the validation split; see the benchmark and the README)
-    "default": {"stages": [[32], [64]], "epochs": 18},
+    # tta_shift=1: 10 views averaged inside the shipped file (+0.46 points on validation, see README)
+    "default": {"stages": [[32], [64]], "epochs": 18, "tta_shift": 1},
     # ~1 minute on 2 CPU cores: a subset and a few epochs, still far above chance
     "quick": {"limit": 15000, "epochs": 4, "validation_size": 1000, "stages": [[32], [64]],
               "batch_size": 128},
+    # the default until issue 10 (2 conv stages, 18 epochs, flip averaging): kept for the benchmark
+    "v1": {"stages": [[32], [64]], "epochs": 18},
 }

@@ -1,7 +1,9 @@
 """Evaluate a model on a labelled set: accuracy, loss, per-class metrics, confusion, mistakes.
 
-Metrics are plain numpy (no scikit-learn). With ``tta=True`` the class probabilities are
-the average over each image and its left-right mirror (the model is trained with flips).
+Metrics are plain numpy (no scikit-learn). The shipped ``clf.keras`` already averages over
+its test-time views (see :func:`fashion_lib.model.export_model`), so it is scored exactly as a
+user would run it: ``model.predict(images)`` with Keras' default batch size, argmax.
+``tta=True`` additionally averages each image with its mirror in numpy (for bare trunks).
 """
 
 from __future__ import annotations
@@ -16,8 +18,11 @@ from .csvio import Dataset
 from .errors import ModelError
 
 
-def predict_proba(model, images: np.ndarray, *, tta: bool = False, batch_size: int = 1024) -> np.ndarray:
-    """``N x 10`` float32 class probabilities for uint8 ``N x 28 x 28`` images."""
+def predict_proba(model, images: np.ndarray, *, tta: bool = False, batch_size: int | None = None) -> np.ndarray:
+    """``N x 10`` float32 class probabilities for uint8 ``N x 28 x 28`` images.
+
+    ``batch_size=None``: Keras' default, i.e. exactly what a plain ``model.predict(images)`` gives.
+    """
     images = np.asarray(images)
     if len(images) == 0:
         return np.zeros((0, NUM_CLASSES), np.float32)
@@ -95,7 +100,7 @@ def metrics_from_probabilities(probs: np.ndarray, labels: np.ndarray, *, tta: bo
     )
 
 
-def evaluate(model, test: Dataset, *, tta: bool = True, batch_size: int = 1024) -> Evaluation:
+def evaluate(model, test: Dataset, *, tta: bool = False, batch_size: int | None = None) -> Evaluation:
     """Evaluate ``model`` on ``test`` (uint8 images, labels 0..9)."""
     images = np.asarray(test.images)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:

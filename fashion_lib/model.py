@@ -13,6 +13,8 @@ import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from .backend import load_tensorflow
 from .classes import NUM_CLASSES
 from .config import TrainConfig
@@ -67,6 +69,76 @@ def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = Fa
         x = layers.Dropout(config.dropout, name="dropout")(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="fashion_cnn")
+
+
+def tta_views(config: TrainConfig) -> list[tuple[bool, int, int]]:
+    """The views the shipped model averages over: ``(mirrored, rows down, columns right)``.
+
+    ``tta``: the image and its left-right mirror; ``tta_shift`` > 0 adds each of them shifted
+    by that many pixels left, right, up and down (zero fill).
+    """
+    views = [(False, 0, 0)]
+    if config.tta:
+        views.append((True, 0, 0))
+    if config.tta_shift:
+        s = config.tta_shift
+        views += [(m, dy, dx) for m, _, _ in list(views) for dy, dx in ((0, s), (0, -s), (s, 0), (-s, 0))]
+    return views
+
+
+def _shift_matrix(shift: int, mirror: bool):
+    """28x28 0/1 matrix ``M`` with ``(x @ M)[j] = x[j - shift]`` (zero fill), mirrored first if asked.
+
+    Multiplying integer pixels by 0/1 and summing is exact in float32, so the view is exact.
+    """
+    matrix = np.zeros((28, 28), np.float32)
+    for j in range(28):
+        i = j - shift
+        if 0 <= i < 28:
+            matrix[27 - i if mirror else i, j] = 1.0
+    return matrix
+
+
+def export_model(trunk: "keras.Model", config: TrainConfig | None = None) -> "keras.Model":
+    """The model to ship: ``trunk`` applied to every view of :func:`tta_views`, probabilities averaged.
+
+    Built from stock Keras layers only (``Rescaling``, a frozen 0/1 ``Dense`` that mirrors and/or
+    shifts the columns, ``Permute`` for row shifts, ``Average``), so a plain
+    ``keras.models.load_model`` restores it in safe mode without this project, and
+    ``model.predict(uint8 images)`` gives the test-time averaged probabilities the package reports.
+    With a single view the trunk itself is returned.
+    """
+    load_tensorflow()
+    import keras
+    from keras import layers
+
+    config = (config or TrainConfig()).validate()
+    views = tta_views(config)
+    if len(views) == 1:
+        return trunk
+    inputs = keras.Input(shape=(28, 28), dtype="uint8", name="image")
+    pixels = layers.Rescaling(1.0, name="pixels")(inputs)  # float32 0..255, exact
+    outputs = []
+    for mirror, dy, dx in views:
+        sign = lambda v: f"{'p' if v > 0 else 'm'}{abs(v)}"  # noqa: E731 (layer names: no '+')
+        x, name = pixels, f"view{'_mirror' if mirror else ''}{f'_dy{sign(dy)}' if dy else ''}{f'_dx{sign(dx)}' if dx else ''}"
+        if dy:  # rows: transpose, shift the (now last) axis, transpose back
+            x = layers.Permute((2, 1), name=f"{name}_t1")(x)
+            x = _frozen_dense(_shift_matrix(dy, False), f"{name}_rows")(x)
+            x = layers.Permute((2, 1), name=f"{name}_t2")(x)
+        if mirror or dx:
+            x = _frozen_dense(_shift_matrix(dx, mirror), f"{name}_cols")(x)
+        outputs.append(trunk(x))
+    averaged = layers.Average(name="average")(outputs)
+    return keras.Model(inputs, averaged, name=f"{trunk.name}_tta{len(views)}")
+
+
+def _frozen_dense(matrix: np.ndarray, name: str):
+    import keras
+
+    layer = keras.layers.Dense(28, use_bias=False, trainable=False, name=name,
+                               kernel_initializer=keras.initializers.Constant(matrix))
+    return layer
 
 
 def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:

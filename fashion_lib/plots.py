@@ -304,3 +304,29 @@ def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float 
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=f"distance (fails above {fail_at:g})")
     fig.suptitle("Drift per class against the reference (KS distance; L1 for profiles)", fontsize=11)
     return fig
+
+
+def accuracy_vs_time(runs: Sequence[dict[str, Any]], *, budget_s: float | None = 600.0):
+    """Test accuracy against training seconds, one curve per recipe (``runs``: dicts with
+    ``recipe`` and ``points``, a list of ``(seconds, accuracy)`` after each epoch)."""
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(7.5, 4.2))
+    for run in runs:
+        seconds, accuracy = zip(*[(p[0], p[1]) for p in run["points"]]) if run["points"] else ((), ())
+        ax.plot(seconds, np.asarray(accuracy) * 100, "o-", ms=3, label=run["recipe"])
+        if seconds:
+            ax.annotate(f"{accuracy[-1] * 100:.2f} %", (seconds[-1], accuracy[-1] * 100), textcoords="offset points",
+                        xytext=(4, -10), fontsize=8)
+    if budget_s:
+        ax.axvline(budget_s, color="grey", ls="--", lw=1)
+        ax.text(budget_s, ax.get_ylim()[0], " 10 min", color="grey", va="bottom", fontsize=8)
+    finals = [run["points"][-1][1] for run in runs if run["points"]]
+    if finals and min(finals) > 0.86:  # zoom on the part that matters; early epochs fall off the bottom
+        ax.set_ylim(85, max(p[1] for run in runs for p in run["points"]) * 100 + 0.5)
+    ax.set_xlabel("training time (s, wall clock, 2 CPU cores)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_title("Fashion-MNIST: test accuracy against training time")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig

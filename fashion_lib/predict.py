@@ -33,7 +33,7 @@ def check_images(images) -> np.ndarray:
     return array
 
 
-def predict(model, images, *, tta: bool = False, batch_size: int = 1024) -> list[Prediction]:
+def predict(model, images, *, tta: bool = False, batch_size: int | None = None) -> list[Prediction]:
     """One :class:`Prediction` per image, for raw uint8 ``N x 28 x 28`` (or one ``28 x 28``) images."""
     from .evaluate import predict_proba
 

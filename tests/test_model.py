@@ -41,7 +41,7 @@ def test_invalid_settings_name_field_and_range_in_one_line(field, value, expecte
 
 
 def test_unknown_preset_and_unknown_setting_are_named():
-    with pytest.raises(ConfigError, match=r"unknown preset 'fast'; choose one of: default, quick"):
+    with pytest.raises(ConfigError, match=r"unknown preset 'fast'; choose one of: default, quick, v1"):
         TrainConfig.from_preset("fast")
     with pytest.raises(ConfigError, match=r"unknown setting 'epoch'"):
         TrainConfig.from_preset("quick", epoch=3)
@@ -110,6 +110,60 @@ def test_save_and_load_round_trip_predictions(tiny_model, images, tmp_path, suff
     loaded = load_model_file(path)
     np.testing.assert_allclose(loaded.predict(images, verbose=0), tiny_model.predict(images, verbose=0),
                                rtol=1e-6, atol=1e-6)
+
+
+def _view(images: np.ndarray, mirror: bool, dy: int, dx: int) -> np.ndarray:
+    """A test-time view computed in numpy: mirror, then shift (zero fill)."""
+    x = images[:, :, ::-1] if mirror else images
+    out = np.zeros_like(x)
+    rows, cols = slice(max(dy, 0), 28 + min(dy, 0)), slice(max(dx, 0), 28 + min(dx, 0))
+    src_rows, src_cols = slice(max(-dy, 0), 28 + min(-dy, 0)), slice(max(-dx, 0), 28 + min(-dx, 0))
+    out[:, rows, cols] = x[:, src_rows, src_cols]
+    return np.ascontiguousarray(out)
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_shipped_model_averages_its_views_inside(tiny_model, images, shift):
+    from fashion_lib.model import export_model, tta_views
+
+    config = TINY.replace(tta_shift=shift)
+    views = tta_views(config)
+    assert len(views) == 2 + 8 * bool(shift) and views[0] == (False, 0, 0)
+    shipped = export_model(tiny_model, config)
+    assert shipped.inputs[0].dtype == "uint8" and tuple(shipped.outputs[0].shape) == (None, 10)
+    expected = np.mean([tiny_model.predict(_view(images, *v), verbose=0) for v in views], axis=0)
+    np.testing.assert_allclose(shipped.predict(images, verbose=0), expected, rtol=1e-5, atol=1e-6)
+    if not shift:  # image and mirror averaged: the shipped model cannot tell them apart, to the bit
+        mirrored = np.ascontiguousarray(images[:, :, ::-1])
+        assert np.array_equal(shipped.predict(mirrored, verbose=0), shipped.predict(images, verbose=0))
+
+
+def test_single_view_config_ships_the_trained_network_itself(tiny_model):
+    from fashion_lib.model import export_model
+
+    assert export_model(tiny_model, TINY.replace(tta=False)) is tiny_model
+
+
+def test_shipped_model_loads_with_plain_keras_in_safe_mode(tiny_model, images, tmp_path):
+    """Outside the project, with stock Keras in safe mode, the file predicts what we predict."""
+    from fashion_lib.model import export_model, save_model
+
+    shipped = export_model(tiny_model, TINY.replace(tta_shift=1))
+    path = save_model(shipped, tmp_path / "clf.keras")
+    np.save(tmp_path / "images.npy", images)
+    script = ("import json, sys, keras, numpy as np\n"
+              "assert 'fashion_lib' not in sys.modules\n"
+              "m = keras.models.load_model('clf.keras', safe_mode=True)\n"
+              "p = m.predict(np.load('images.npy'), verbose=0)\n"
+              "print(json.dumps(p.tolist()))\n")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    probs = np.array(json.loads(done.stdout.strip().splitlines()[-1]), np.float32)
+    ours = shipped.predict(images, verbose=0)
+    np.testing.assert_allclose(probs, ours, rtol=1e-6, atol=1e-7)
+    assert np.array_equal(probs.argmax(1), ours.argmax(1))
 
 
 def test_save_refuses_unknown_suffix(tiny_model, tmp_path):

@@ -109,3 +109,16 @@ def test_quality_drift_one_heatmap_per_file_with_values() -> None:
     assert [t.get_text() for t in heatmaps[0].get_yticklabels()] == list(CLASS_NAMES)  # rows named once, at the left
     assert "0.30" in [t.get_text() for t in heatmaps[1].texts]
     assert _png(fig).startswith(b"\x89PNG")
+
+
+def test_accuracy_vs_time_one_curve_per_recipe() -> None:
+    runs = [{"recipe": "baseline", "points": [(10.0, 0.87), (20.0, 0.90)]},
+            {"recipe": "ours", "points": [(15.0, 0.90), (30.0, 0.93), (45.0, 0.94)]}]
+    fig = plots.accuracy_vs_time(runs, budget_s=40)
+    ax = fig.axes[0]
+    curves = [line for line in ax.lines if line.get_label() in ("baseline", "ours")]
+    assert [list(line.get_xdata()) for line in curves] == [[10.0, 20.0], [15.0, 30.0, 45.0]]
+    assert np.allclose(curves[1].get_ydata(), [90, 93, 94])
+    assert {t.get_text() for t in ax.texts} >= {"90.00 %", "94.00 %"}
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "ours"]
+    _png(fig)
