@@ -23,7 +23,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -31,9 +31,8 @@ from .backend import load_tensorflow
 from .config import TrainConfig
 from .csvio import Dataset
 from .errors import ConfigError
+from .runfolder import CONFIG_FILE, HISTORY_CSV, HISTORY_JSON, TRAIN_RESULT_FILE
 
-HISTORY_CSV = "history.csv"
-HISTORY_JSON = "history.json"
 
 
 @dataclass
@@ -361,7 +360,7 @@ def train(
     write = is_chief(strategy)
     if output_dir is not None and write:
         output_dir.mkdir(parents=True, exist_ok=True)
-        (output_dir / "config.json").write_text(config.to_json())
+        (output_dir / CONFIG_FILE).write_text(config.to_json())
     seed_everything(config)
 
     fit_data, val_data = split_validation(train, config)
@@ -428,5 +427,5 @@ def train(
                   f"trained in {train_seconds:.0f}s", flush=True)
     result = TrainResult(model, history, epochs_run, train_seconds, best_epoch, validation, config)
     if output_dir is not None and write:
-        (output_dir / "train_result.json").write_text(json.dumps(result.to_dict(), indent=1))
+        (output_dir / TRAIN_RESULT_FILE).write_text(json.dumps(result.to_dict(), indent=1))
     return result

@@ -100,6 +100,7 @@ def quick_run(train_set, tmp_path_factory):
     return train(TrainConfig.from_preset("quick"), train_set, output_dir=out, verbose=1), out
 
 
+@pytest.mark.slow
 def test_quick_preset_learns_well_above_chance(quick_run, test_subset):
     from fashion_lib.evaluate import evaluate
 
@@ -111,6 +112,7 @@ def test_quick_preset_learns_well_above_chance(quick_run, test_subset):
     assert len(evaluation.misclassified) == round((1 - evaluation.accuracy) * 2000)
 
 
+@pytest.mark.slow
 def test_training_records_history_per_epoch(quick_run):
     result, out = quick_run
     config = TrainConfig.from_preset("quick")
@@ -126,6 +128,7 @@ def test_training_records_history_per_epoch(quick_run):
     assert lrs[-1] < max(lrs)  # warm-up then cosine decay
 
 
+@pytest.mark.slow
 def test_trained_model_round_trips_through_both_formats(quick_run, test_subset, tmp_path):
     from fashion_lib.model import load_model_file, save_model
     from fashion_lib.predict import predict
@@ -137,15 +140,19 @@ def test_trained_model_round_trips_through_both_formats(quick_run, test_subset, 
         assert [p.class_id for p in predict(loaded, test_subset.images[:200])] == expected
 
 
+@pytest.mark.slow
 def test_early_stopping_restores_best_weights(train_set):
     import keras
 
     from fashion_lib.train import train
 
+    snapshots = []
+
     class Sabotage(keras.callbacks.Callback):
-        """Wreck the weights after the last epoch's validation: restoring must undo it."""
+        """Keep each epoch's weights; make the last epoch look like the worst."""
 
         def on_epoch_end(self, epoch, logs=None):
+            snapshots.append([w.copy() for w in self.model.get_weights()])
             if epoch == 1:
                 logs["val_accuracy"] = 0.0  # pretend the last epoch was the worst
 
@@ -153,8 +160,13 @@ def test_early_stopping_restores_best_weights(train_set):
                                      early_stopping_patience=1)
     result = train(config, train_set, callbacks=[Sabotage()], verbose=0)
     assert result.best_epoch == 1
+    restored = result.model.get_weights()
+    assert len(snapshots) == 2
+    assert all(np.array_equal(r, b) for r, b in zip(restored, snapshots[0]))  # the first epoch's weights
+    assert not all(np.array_equal(r, last) for r, last in zip(restored, snapshots[1]))  # not the last's
 
 
+@pytest.mark.slow
 def test_seeded_deterministic_runs_are_identical(train_set):
     from fashion_lib.train import train
 
