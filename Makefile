@@ -55,7 +55,9 @@ REGISTRY_PORT ?= 8333
 registry-server: setup  ## a team registry to try: SeaweedFS S3 on 127.0.0.1:$(REGISTRY_PORT), data and keys in ./registry-server; prints the variables to export; Ctrl-C stops it
 	$(BIN)/python -m fashion_lib.registry_server --port $(REGISTRY_PORT)
 
-lint: setup  ## hadolint on the Dockerfile
+lint: setup  ## ruff (lint and format check; config in pyproject.toml) on the Python code, hadolint on the Dockerfile
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/hadolint Dockerfile
 
 IMAGE ?= fashion-mnist

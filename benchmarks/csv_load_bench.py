@@ -20,8 +20,8 @@ LOADERS = {
     "fashion_lib.load_csv": "from fashion_lib.csvio import load_csv\nd = load_csv(PATH)\nn = len(d)",
     "pandas.read_csv (defaults)": "import pandas as pd\nd = pd.read_csv(PATH)\nn = len(d)",
     "pandas.read_csv (pyarrow, uint8)": (
-        "import pandas as pd, numpy as np\n"
-        "d = pd.read_csv(PATH, engine='pyarrow', dtype=np.uint8)\nn = len(d)"),
+        "import pandas as pd, numpy as np\nd = pd.read_csv(PATH, engine='pyarrow', dtype=np.uint8)\nn = len(d)"
+    ),
 }
 
 CHILD = """
@@ -39,7 +39,7 @@ print(json.dumps({{"seconds": seconds, "peak_mb": peak / 1024, "rows": n}}))
 
 def run_once(body: str, csv: Path) -> dict:
     imports = "\n".join(line for line in body.splitlines() if line.startswith(("import", "from")))
-    code = CHILD.format(imports=imports, body="\n".join(l for l in body.splitlines() if l not in imports))
+    code = CHILD.format(imports=imports, body="\n".join(ln for ln in body.splitlines() if ln not in imports))
     out = subprocess.run([sys.executable, "-c", code, str(csv)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -57,8 +57,9 @@ def ensure_csv(path: Path | None) -> Path:
         return existing
     raw = get_raw_files().paths
     target = Path(tempfile.mkdtemp()) / TRAIN_CSV
-    return write_csv(idx.load_images(raw["train-images-idx3-ubyte"]),
-                     idx.load_labels(raw["train-labels-idx1-ubyte"]), target)
+    return write_csv(
+        idx.load_images(raw["train-images-idx3-ubyte"]), idx.load_labels(raw["train-labels-idx1-ubyte"]), target
+    )
 
 
 def main() -> None:

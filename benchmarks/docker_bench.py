@@ -20,11 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 import docker_support as dock  # noqa: E402
 
-ZOMBIES = "n=0; for s in /proc/[0-9]*/stat; do read -r l < \"$s\" 2>/dev/null; case \"$l\" in *') Z '*) n=$((n+1));; esac; done; echo $n"
+ZOMBIES = 'n=0; for s in /proc/[0-9]*/stat; do read -r l < "$s" 2>/dev/null; case "$l" in *\') Z \'*) n=$((n+1));; esac; done; echo $n'
 
 
-def one_run(engine: dock.Engine, image: str, name: str, entrypoint: list[str],
-            command: list[str]) -> tuple[float, float, int, int]:
+def one_run(
+    engine: dock.Engine, image: str, name: str, entrypoint: list[str], command: list[str]
+) -> tuple[float, float, int, int]:
     engine.run_detached(name, *entrypoint, image, *command)
     try:
         healthy = dock.wait_healthy(engine, name, timeout=300)
@@ -50,19 +51,25 @@ def main() -> int:
         print(f"no image {args.image}: build it first (make docker-build)", file=sys.stderr)
         return 2
     cmd = engine.inspect(args.image)["Config"]["Cmd"]  # --entrypoint clears the image's CMD: pass it again
-    variants = {"ours: tini as PID 1": ([], []),
-                "baseline: jupyter as PID 1": (["--entrypoint", "fashion-entrypoint"], cmd)}
+    variants = {
+        "ours: tini as PID 1": ([], []),
+        "baseline: jupyter as PID 1": (["--entrypoint", "fashion-entrypoint"], cmd),
+    }
     results = {}
     for label, (entrypoint, command) in variants.items():
-        runs = [one_run(engine, args.image, f"fashion-bench-{i}-{int(time.time())}", entrypoint, command)
-                for i in range(args.repeat)]
+        runs = [
+            one_run(engine, args.image, f"fashion-bench-{i}-{int(time.time())}", entrypoint, command)
+            for i in range(args.repeat)
+        ]
         results[label] = runs
     base_stop = statistics.median(r[1] for r in results["baseline: jupyter as PID 1"])
     print(f"{'variant':<28} {'healthy s':>9} {'stop s':>7} {'vs baseline':>11} {'exit':>5} {'zombies':>7}")
     for label, runs in results.items():
         stop = statistics.median(r[1] for r in runs)
-        print(f"{label:<28} {statistics.median(r[0] for r in runs):>9.1f} {stop:>7.2f} {stop / base_stop:>10.2f}x "
-              f"{','.join(sorted({str(r[2]) for r in runs})):>5} {max(r[3] for r in runs):>7}")
+        print(
+            f"{label:<28} {statistics.median(r[0] for r in runs):>9.1f} {stop:>7.2f} {stop / base_stop:>10.2f}x "
+            f"{','.join(sorted({str(r[2]) for r in runs})):>5} {max(r[3] for r in runs):>7}"
+        )
     return 0
 
 

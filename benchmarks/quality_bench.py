@@ -50,27 +50,49 @@ def main() -> None:
     files = csvs(args.folder)
     reference = official()
     rows: dict[str, list[tuple[float, float]]] = {
-        "load both CSVs (load_csv, baseline)": [], "full quality check": [],
-        "  measure both files": [], "  compare with the reference": [], "  (leakage search alone)": []}
+        "load both CSVs (load_csv, baseline)": [],
+        "full quality check": [],
+        "  measure both files": [],
+        "  compare with the reference": [],
+        "  (leakage search alone)": [],
+    }
     for _ in range(args.repeat):
         load, (train, test) = timed(lambda: (load_csv(files["train"]), load_csv(files["test"])))
         measure, measured = timed(lambda: checks.measure((train.images, train.labels), (test.images, test.labels)))
         compare, report = timed(lambda: checks.run_checks(measured, reference))
-        leak, _ = timed(lambda: blas_one(leakage.leakage, train.images, train.labels, test.images, test.labels,
-                                         measured.splits["train"].keys, measured.splits["test"].keys))
-        for name, value in zip(rows, (load, (measure[0] + compare[0], measure[1] + compare[1]), measure, compare,
-                                      leak)):
+        leak, _ = timed(
+            lambda: blas_one(
+                leakage.leakage,
+                train.images,
+                train.labels,
+                test.images,
+                test.labels,
+                measured.splits["train"].keys,
+                measured.splits["test"].keys,
+            )
+        )
+        for name, value in zip(
+            rows, (load, (measure[0] + compare[0], measure[1] + compare[1]), measure, compare, leak)
+        ):
             rows[name].append(value)
-    median = {name: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
-              for name, values in rows.items()}
-    print(f"candidate: {len(train):,} + {len(test):,} images; reference: {reference.source} ({reference.images:,} images)")
-    print(f"verdict: {report.verdict}; median of {args.repeat} runs; load average {os.getloadavg()[0]:.1f} "
-          f"on {os.cpu_count()} cores")
+    median = {
+        name: (statistics.median(v[0] for v in values), statistics.median(v[1] for v in values))
+        for name, values in rows.items()
+    }
+    print(
+        f"candidate: {len(train):,} + {len(test):,} images; reference: {reference.source} ({reference.images:,} images)"
+    )
+    print(
+        f"verdict: {report.verdict}; median of {args.repeat} runs; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} cores"
+    )
     print(f"{'':<40} {'wall s':>8} {'CPU s':>8}")
     for name, (wall, cpu) in median.items():
         print(f"{name:<40} {wall:8.2f} {cpu:8.2f}")
-    (load_wall, load_cpu), (check_wall, check_cpu) = median["load both CSVs (load_csv, baseline)"], \
-        median["full quality check"]
+    (load_wall, load_cpu), (check_wall, check_cpu) = (
+        median["load both CSVs (load_csv, baseline)"],
+        median["full quality check"],
+    )
     print(f"ratio check / load: {check_wall / load_wall:.2f}x wall, {check_cpu / load_cpu:.2f}x CPU")
 
 

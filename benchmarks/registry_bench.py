@@ -23,8 +23,8 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 NAME = "fashion-mnist/data"
@@ -69,8 +69,9 @@ def local_rows(csvs: dict[str, Path], work: Path, repeat: int) -> list[tuple[str
     t_back = best(repeat, lambda i: [shutil.copy(p, work / f"copy{i}" / f"{p.name}.back") for p in csvs.values()])
     objects = work / "reg0" / registry.OBJECTS
     stamps = sorted(p.stat().st_mtime_ns for p in objects.iterdir())
-    t_again = best(repeat, lambda i: registry.push(NAME, csvs, registry=str(work / "reg0"),
-                                                    meta={"bench": True}, message="bench"))
+    t_again = best(
+        repeat, lambda i: registry.push(NAME, csvs, registry=str(work / "reg0"), meta={"bench": True}, message="bench")
+    )
     copied = "0 bytes copied" if sorted(p.stat().st_mtime_ns for p in objects.iterdir()) == stamps else "COPIED"
     return [
         ("local publish", t_pub, t_copy, "shutil.copy"),
@@ -90,7 +91,7 @@ def s3_rows(csvs: dict[str, Path], work: Path, repeat: int) -> list[tuple[str, f
             os.environ.pop(key, None)
         os.environ.update(seaweedfs.client_env(server, "writer"))
         raw = server.client("writer")
-        buckets = [seaweedfs.new_bucket(server, versioned=True)[len("s3://"):] for _ in range(repeat + 1)]
+        buckets = [seaweedfs.new_bucket(server, versioned=True)[len("s3://") :] for _ in range(repeat + 1)]
         registry.list_versions(registry=f"s3://{buckets[0]}")  # creates our client before timing
 
         def upload(i: int) -> None:
@@ -101,20 +102,25 @@ def s3_rows(csvs: dict[str, Path], work: Path, repeat: int) -> list[tuple[str, f
             for path in csvs.values():
                 raw.download_file(buckets[-1], f"raw0/{path.name}", str(work / f"s3raw{i}-{path.name}"))
 
-        t_pub = best(repeat, lambda i: registry.push(NAME, csvs, registry=f"s3://{buckets[i]}",
-                                                      meta={"bench": True}, message="bench"))
+        t_pub = best(
+            repeat,
+            lambda i: registry.push(NAME, csvs, registry=f"s3://{buckets[i]}", meta={"bench": True}, message="bench"),
+        )
         t_up = best(repeat, upload)
         t_fetch = best(repeat, lambda i: registry.fetch(NAME, work / f"s3out{i}", registry=f"s3://{buckets[0]}"))
         t_down = best(repeat, download)
         with seaweedfs.count_requests() as requests:
-            t_again = best(repeat, lambda i: registry.push(NAME, csvs, registry=f"s3://{buckets[0]}",
-                                                            meta={"bench": True}, message="bench"))
+            t_again = best(
+                repeat,
+                lambda i: registry.push(
+                    NAME, csvs, registry=f"s3://{buckets[0]}", meta={"bench": True}, message="bench"
+                ),
+            )
         count, sent = requests.uploads()
     return [
         ("S3 publish (SeaweedFS)", t_pub, t_up, "boto3 upload_file"),
         ("S3 fetch (verified)", t_fetch, t_down, "boto3 download_file"),
-        ("S3 re-publish, unchanged", t_again, t_up,
-         f"boto3 upload_file; ours: {sent} bytes in {count} uploads"),
+        ("S3 re-publish, unchanged", t_again, t_up, f"boto3 upload_file; ours: {sent} bytes in {count} uploads"),
     ]
 
 

@@ -36,8 +36,10 @@ PLOT = Path(__file__).resolve().parents[1] / "docs" / "accuracy_vs_time.png"
 
 def load(raw: Path) -> tuple[Dataset, Dataset]:
     def one(prefix: str) -> Dataset:
-        return Dataset(load_images(raw / f"{prefix}-images-idx3-ubyte.gz"),
-                       load_labels(raw / f"{prefix}-labels-idx1-ubyte.gz"))
+        return Dataset(
+            load_images(raw / f"{prefix}-images-idx3-ubyte.gz"), load_labels(raw / f"{prefix}-labels-idx1-ubyte.gz")
+        )
+
     return one("train"), one("t10k")
 
 
@@ -78,16 +80,18 @@ def run_baseline(fit: Dataset, val: Dataset, test: Dataset, epochs: int) -> dict
     from keras import layers
 
     keras.utils.set_random_seed(42)
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28, 1)),
+            layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
+            layers.MaxPooling2D(pool_size=(2, 2)),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     scale = lambda d: (d.images.astype("float32")[..., None] / 255, keras.utils.to_categorical(d.labels, 10))  # noqa: E731
     x, y = scale(fit)
@@ -102,11 +106,11 @@ def run_baseline(fit: Dataset, val: Dataset, test: Dataset, epochs: int) -> dict
     seconds: list[float] = []
     tracker = test_tracker(Dataset(scale(test)[0], test.labels))  # the baseline wants floats 0..1
     start = time.perf_counter()
-    model.fit(x, y, batch_size=128, epochs=epochs, validation_data=scale(val), verbose=0,
-              callbacks=[Timer(), tracker])
+    model.fit(x, y, batch_size=128, epochs=epochs, validation_data=scale(val), verbose=0, callbacks=[Timer(), tracker])
     total = time.perf_counter() - start - tracker.excluded
-    return summarise("keras.io convnet (Adam, batch 128)", model.count_params(), len(fit), seconds, total,
-                     tracker.points)
+    return summarise(
+        "keras.io convnet (Adam, batch 128)", model.count_params(), len(fit), seconds, total, tracker.points
+    )
 
 
 def run_ours(name: str, train_set: Dataset, test: Dataset, config: TrainConfig) -> dict:
@@ -118,8 +122,14 @@ def run_ours(name: str, train_set: Dataset, test: Dataset, config: TrainConfig) 
     result = train(config, train_set, callbacks=[tracker], verbose=1)
     total = result.train_seconds - tracker.excluded
     fit_images = (config.limit or len(train_set)) - config.validation_size
-    summary = summarise(f"{name} ({len(tta_views(config))} views)", result.model.count_params(), fit_images,
-                        result.history["seconds"], total, tracker.points)
+    summary = summarise(
+        f"{name} ({len(tta_views(config))} views)",
+        result.model.count_params(),
+        fit_images,
+        result.history["seconds"],
+        total,
+        tracker.points,
+    )
     # the delivered model holds the best validation epoch's weights: score that one, as shipped
     # (plain predict at Keras' default batch size) and as the bare network on the unaltered images
     shipped = export_model(result.model, config)
@@ -137,22 +147,50 @@ def summarise(name, params, images, seconds, total, points) -> dict:
 
     per_epoch = statistics.median(seconds)
     return {
-        "recipe": name, "params": params, "epochs": len(seconds), "train_images": images,
-        "s_per_epoch": round(per_epoch, 2), "images_per_s": round(images / per_epoch),
+        "recipe": name,
+        "params": params,
+        "epochs": len(seconds),
+        "train_images": images,
+        "s_per_epoch": round(per_epoch, 2),
+        "images_per_s": round(images / per_epoch),
         "train_s": round(total, 1),
         **{f"t_{int(t * 100)}": reach(t) for t in TARGETS},
-        "final_test": points[-1][1], "single_view": None,
-        "best_test_seen": max(p[1] for p in points), "points": points,
+        "final_test": points[-1][1],
+        "single_view": None,
+        "best_test_seen": max(p[1] for p in points),
+        "points": points,
     }
 
 
 def table(rows: list[dict]) -> str:
-    head = ["recipe", "params", "epochs", "s/epoch", "img/s", "train s", "to 90%", "to 93%", "test (file)",
-            "single view"]
+    head = [
+        "recipe",
+        "params",
+        "epochs",
+        "s/epoch",
+        "img/s",
+        "train s",
+        "to 90%",
+        "to 93%",
+        "test (file)",
+        "single view",
+    ]
     fmt = lambda v, pct=False: "-" if v is None else (f"{v * 100:.2f}%" if pct else str(v))  # noqa: E731
-    lines = [head] + [[r["recipe"], f"{r['params']:,}", str(r["epochs"]), f"{r['s_per_epoch']:.1f}",
-                       str(r["images_per_s"]), f"{r['train_s']:.0f}", fmt(r["t_90"]), fmt(r["t_93"]),
-                       fmt(r["final_test"], True), fmt(r["single_view"], True)] for r in rows]
+    lines = [head] + [
+        [
+            r["recipe"],
+            f"{r['params']:,}",
+            str(r["epochs"]),
+            f"{r['s_per_epoch']:.1f}",
+            str(r["images_per_s"]),
+            f"{r['train_s']:.0f}",
+            fmt(r["t_90"]),
+            fmt(r["t_93"]),
+            fmt(r["final_test"], True),
+            fmt(r["single_view"], True),
+        ]
+        for r in rows
+    ]
     widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
     out = ["  ".join(c.ljust(w) for c, w in zip(line, widths)) for line in lines]
     out.insert(1, "  ".join("-" * w for w in widths))
@@ -189,11 +227,15 @@ def main(argv: list[str] | None = None) -> int:
     print(table(rows))
     print()
     for row in rows[1:]:
-        print(f"{row['recipe']} / keras.io: time per epoch x{row['s_per_epoch'] / baseline['s_per_epoch']:.2f}, "
-              f"training time x{row['train_s'] / baseline['train_s']:.2f}, test accuracy "
-              f"{(row['final_test'] - baseline['final_test']) * 100:+.2f} points")
-    print(f"default / v1: training time x{ours['train_s'] / rows[1]['train_s']:.2f}, test accuracy "
-          f"{(ours['final_test'] - rows[1]['final_test']) * 100:+.2f} points")
+        print(
+            f"{row['recipe']} / keras.io: time per epoch x{row['s_per_epoch'] / baseline['s_per_epoch']:.2f}, "
+            f"training time x{row['train_s'] / baseline['train_s']:.2f}, test accuracy "
+            f"{(row['final_test'] - baseline['final_test']) * 100:+.2f} points"
+        )
+    print(
+        f"default / v1: training time x{ours['train_s'] / rows[1]['train_s']:.2f}, test accuracy "
+        f"{(ours['final_test'] - rows[1]['final_test']) * 100:+.2f} points"
+    )
     print(f"machine load (1, 5, 15 min) at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     if not args.quick or args.plot:
         from fashion_lib.plots import accuracy_vs_time

@@ -20,8 +20,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,8 +44,12 @@ def main() -> int:
         home, reg = Path(tmp) / "home", Path(tmp) / "registry"
         env = dict(os.environ, FASHION_HOME=str(home), PYTHONPATH=str(ROOT))
         print("preparing the data package (not timed) ...", file=sys.stderr, flush=True)
-        subprocess.run([sys.executable, "-m", "fashion_lib", "data", "prepare", "--registry", str(reg),
-                        "--source", args.idx_dir], env=env, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "fashion_lib", "data", "prepare", "--registry", str(reg), "--source", args.idx_dir],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
         sys.path.insert(0, str(ROOT))
         from fashion_lib import registry
 
@@ -55,8 +59,14 @@ def main() -> int:
         assert not report.problems, report.problems
         ours = best(args.repeat, lambda: registry.verify(registry=str(reg)))
         base = best(args.repeat, lambda: subprocess.run(["sha256sum", *objects], check=True, capture_output=True))
-        ssl = best(args.repeat, lambda: subprocess.run(["openssl", "dgst", "-sha256", *objects], check=True,
-                                                       capture_output=True)) if shutil.which("openssl") else None
+        ssl = (
+            best(
+                args.repeat,
+                lambda: subprocess.run(["openssl", "dgst", "-sha256", *objects], check=True, capture_output=True),
+            )
+            if shutil.which("openssl")
+            else None
+        )
     print(f"data package: {len(objects)} objects, {total / 1e6:.1f} MB; best of {args.repeat}")
     print(f"packages verify : {ours:6.3f} s  ({total / ours / 1e6:6.0f} MB/s)")
     print(f"sha256sum       : {base:6.3f} s  ({total / base / 1e6:6.0f} MB/s)")

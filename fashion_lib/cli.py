@@ -12,7 +12,7 @@ import argparse
 import errno
 import os
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .console import short
@@ -34,12 +34,16 @@ _MODEL_DEFAULT = "(default: $FASHION_MODEL_PACKAGE, else fashion-mnist/model)"
 
 
 def _registry_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--registry", metavar="DIR|s3://BUCKET",
-                        help="registry (default: $FASHION_REGISTRY or the embedded local registry)")
+    parser.add_argument(
+        "--registry",
+        metavar="DIR|s3://BUCKET",
+        help="registry (default: $FASHION_REGISTRY or the embedded local registry)",
+    )
 
 
-def _add(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str, *,
-         registry: bool = True) -> argparse.ArgumentParser:
+def _add(
+    sub: argparse._SubParsersAction, name: str, handler: Handler, help: str, *, registry: bool = True
+) -> argparse.ArgumentParser:
     parser = sub.add_parser(name, help=help, description=help)
     parser.set_defaults(handler=handler)
     if registry:
@@ -49,11 +53,13 @@ def _add(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str
 
 # --- data -------------------------------------------------------------------
 
+
 def cmd_data_prepare(args: argparse.Namespace) -> None:
     from .data import prepare_data
 
-    done = prepare_data(registry=args.registry, name=args.name, source_dir=args.source, accept=args.accept,
-                        reference=args.reference)
+    done = prepare_data(
+        registry=args.registry, name=args.name, source_dir=args.source, accept=args.accept, reference=args.reference
+    )
     print(f"Published {done.name} to {done.registry}")
     print(f"top hash: {done.top_hash}")
 
@@ -77,8 +83,14 @@ def cmd_data_push(args: argparse.Namespace) -> None:
 
     from .data import publish_csvs
 
-    done = publish_csvs({"train": Path(args.train), "test": Path(args.test)}, registry=args.registry,
-                        name=args.name, message=args.message, accept=args.accept, reference=args.reference)
+    done = publish_csvs(
+        {"train": Path(args.train), "test": Path(args.test)},
+        registry=args.registry,
+        name=args.name,
+        message=args.message,
+        accept=args.accept,
+        reference=args.reference,
+    )
     print(f"top hash: {done.top_hash}")
 
 
@@ -87,8 +99,15 @@ def cmd_data_check(args: argparse.Namespace) -> None:
 
     if bool(args.train) != bool(args.test) or (args.train and args.top_hash):
         raise ConfigError("give --train CSV and --test CSV, or --top-hash VERSION (default: the latest version)")
-    check_data(train=args.train, test=args.test, top_hash=args.top_hash, name=args.name, registry=args.registry,
-               reference=args.reference, json_path=args.json)  # "-": the report as JSON on stdout
+    check_data(
+        train=args.train,
+        test=args.test,
+        top_hash=args.top_hash,
+        name=args.name,
+        registry=args.registry,
+        reference=args.reference,
+        json_path=args.json,
+    )  # "-": the report as JSON on stdout
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> None:
@@ -117,12 +136,26 @@ def cmd_packages_list(args: argparse.Namespace) -> int:
     versions = args.registry.list_versions(args.name)
     damaged = [v for v in versions if v.damaged]
     if args.json:
-        _print_json({"registry": args.registry.describe(), "versions": [
-            {"name": v.name, "top_hash": v.top_hash, "created": v.created.isoformat() if v.created else None,
-             "message": v.message, "damaged": v.damaged} for v in versions]})
+        _print_json(
+            {
+                "registry": args.registry.describe(),
+                "versions": [
+                    {
+                        "name": v.name,
+                        "top_hash": v.top_hash,
+                        "created": v.created.isoformat() if v.created else None,
+                        "message": v.message,
+                        "damaged": v.damaged,
+                    }
+                    for v in versions
+                ],
+            }
+        )
         return IntegrityError.exit_code if damaged else 0
-    print(f"{args.registry.describe()}: {len(versions)} version(s)"
-          + (f", {len(damaged)} damaged ('fashion packages verify' for details)" if damaged else ""))
+    print(
+        f"{args.registry.describe()}: {len(versions)} version(s)"
+        + (f", {len(damaged)} damaged ('fashion packages verify' for details)" if damaged else "")
+    )
     for v in versions:
         created = v.created.strftime("%Y-%m-%d %H:%M:%S") if v.created else "-"
         note = "DAMAGED (see below)" if v.damaged else v.message or ""
@@ -140,8 +173,13 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
 
     if args.top_hash and not args.name:
         raise ConfigError("--top-hash needs --name: which package is the version of?")
-    report = verify(registry=args.registry, name=args.name, top_hash=args.top_hash, repair=args.repair,
-                    progress=lambda label: print(f"checking {label} ...", file=sys.stderr, flush=True))
+    report = verify(
+        registry=args.registry,
+        name=args.name,
+        top_hash=args.top_hash,
+        repair=args.repair,
+        progress=lambda label: print(f"checking {label} ...", file=sys.stderr, flush=True),
+    )
     if args.json:
         _print_json({"registry": args.registry.describe(), "ok": not report.problems, **asdict(report)})
         return IntegrityError.exit_code if report.problems else 0
@@ -155,19 +193,34 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
 
 # --- model ------------------------------------------------------------------
 
+
 def _config(args: argparse.Namespace):
     from .pipeline import config_from_parameters
 
-    return config_from_parameters(args.preset, assignments=args.set or (), epochs=args.epochs,
-                                  batch_size=args.batch_size, learning_rate=args.learning_rate, seed=args.seed,
-                                  limit=args.limit)
+    return config_from_parameters(
+        args.preset,
+        assignments=args.set or (),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        limit=args.limit,
+    )
 
 
 def _run(args: argparse.Namespace, *, force: bool, push: bool) -> None:
     from .pipeline import UpToDate, run
 
-    done = run(_config(args), force=force, push=push, registry=args.registry, data_package=args.data_package,
-               data_top_hash=args.data_top_hash, model_package=args.model_package, output_dir=args.output_dir)
+    done = run(
+        _config(args),
+        force=force,
+        push=push,
+        registry=args.registry,
+        data_package=args.data_package,
+        data_top_hash=args.data_top_hash,
+        model_package=args.model_package,
+        output_dir=args.output_dir,
+    )
     if isinstance(done, UpToDate):
         print(f"test accuracy: {done.test_accuracy:.4f}")
         print(f"data top hash: {done.data_top_hash}")
@@ -197,8 +250,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     from .model_package import load_model
     from .pipeline import report
 
-    model = load_model_file(args.model) if args.model else load_model(args.model_package, args.top_hash,
-                                                                      registry=args.registry)
+    model = (
+        load_model_file(args.model)
+        if args.model
+        else load_model(args.model_package, args.top_hash, registry=args.registry)
+    )
     data = load_data(registry=args.registry, name=args.data_package, top_hash=args.data_top_hash, bootstrap=True)
     result = evaluate(model, data.test, tta=args.tta)  # shipped models average their views inside
     print(report(result))
@@ -215,8 +271,9 @@ def cmd_model_fetch(args: argparse.Namespace) -> None:
 
     from .model_package import fetch_model
 
-    _print_fetched(fetch_model(name=args.model_package, top_hash=args.top_hash, registry=args.registry,
-                               dest=Path(args.dest)))
+    _print_fetched(
+        fetch_model(name=args.model_package, top_hash=args.top_hash, registry=args.registry, dest=Path(args.dest))
+    )
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
@@ -226,8 +283,11 @@ def cmd_predict(args: argparse.Namespace) -> None:
     from .predict import predict
 
     images = load_images(args.inputs)
-    model = load_model_file(args.model) if args.model else load_model(args.model_package, args.top_hash,
-                                                                      registry=args.registry)
+    model = (
+        load_model_file(args.model)
+        if args.model
+        else load_model(args.model_package, args.top_hash, registry=args.registry)
+    )
     for source, p in zip(images.sources, predict(model, images.images)):
         print(f"{source}\t{p.class_id}\t{p.class_name}\t{p.confidence:.3f}")
 
@@ -236,8 +296,7 @@ def cmd_lineage(args: argparse.Namespace) -> None:
     from .lineage import describe
     from .model_package import read_lineage
 
-    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry,
-                                        require=True)
+    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry, require=True)
     if args.json:
         _print_json({"name": name, "top_hash": top_hash, "lineage": meta})
         return
@@ -247,8 +306,13 @@ def cmd_lineage(args: argparse.Namespace) -> None:
 def cmd_reproduce(args: argparse.Namespace) -> int:
     from .pipeline import reproduce
 
-    outcome, run = reproduce(args.top_hash, registry=args.registry, model_package=args.model_package,
-                             output_dir=args.output_dir, push=args.push)
+    outcome, run = reproduce(
+        args.top_hash,
+        registry=args.registry,
+        model_package=args.model_package,
+        output_dir=args.output_dir,
+        push=args.push,
+    )
     print(outcome.report())
     if run.model_top_hash:
         print(f"model top hash: {run.model_top_hash}")
@@ -256,27 +320,40 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
 
 
 def _json_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="one JSON document on stdout (for scripts; "
-                        "same exit codes)")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON document on stdout (for scripts; same exit codes)"
+    )
 
 
 def _quality_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--reference", metavar="TOP_HASH", help="data version the quality check compares with "
-                        "(default: the latest that passed without --accept, else the official profile)")
-    parser.add_argument("--accept", metavar="REASON", help="publish even if data-quality checks fail; the reason "
-                        "and the report are stored with the version")
+    parser.add_argument(
+        "--reference",
+        metavar="TOP_HASH",
+        help="data version the quality check compares with "
+        "(default: the latest that passed without --accept, else the official profile)",
+    )
+    parser.add_argument(
+        "--accept",
+        metavar="REASON",
+        help="publish even if data-quality checks fail; the reason and the report are stored with the version",
+    )
 
 
 def _training_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--preset", default="default", help="quick | default | v1 (the previous default) (default: default)")
+    parser.add_argument(
+        "--preset", default="default", help="quick | default | v1 (the previous default) (default: default)"
+    )
     parser.add_argument("--epochs", type=int)
     parser.add_argument("--batch-size", type=int)
     parser.add_argument("--learning-rate", type=float)
     parser.add_argument("--seed", type=int)
     parser.add_argument("--limit", type=int, help="train on a subset of this many images (0: all)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other config field")
-    parser.add_argument("--output-dir", help="where clf.keras, history and metrics go "
-                        "(default: run-TIME in $FASHION_OUTPUT_DIR, else in the home folder's outputs/)")
+    parser.add_argument(
+        "--output-dir",
+        help="where clf.keras, history and metrics go "
+        "(default: run-TIME in $FASHION_OUTPUT_DIR, else in the home folder's outputs/)",
+    )
     parser.add_argument("--data-package", help=f"data package name {_DATA_DEFAULT}")
     parser.add_argument("--data-top-hash", help="data version (default: latest)")
     parser.add_argument("--model-package", help=f"model package name {_MODEL_DEFAULT}")
@@ -289,20 +366,26 @@ def _model_source(parser: argparse.ArgumentParser) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="fashion", description="Fashion-MNIST as {code, environment, data}: "
-                     "versioned data packages, a retrainable CNN, and its lineage.")
+    parser = _Parser(
+        prog="fashion",
+        description="Fashion-MNIST as {code, environment, data}: "
+        "versioned data packages, a retrainable CNN, and its lineage.",
+    )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     top = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
 
     data = top.add_parser("data", help="get, validate, publish and fetch the data package")
     data_sub = data.add_subparsers(title="data commands", metavar="COMMAND", parser_class=_Parser)
     p = _add(data_sub, "prepare", cmd_data_prepare, "get the raw files, write and validate the CSVs, publish them")
-    p.add_argument("--source", metavar="DIR", help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
-                   "a local copy, Debian's dataset-fashion-mnist, or a download)")
+    p.add_argument(
+        "--source",
+        metavar="DIR",
+        help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
+        "a local copy, Debian's dataset-fashion-mnist, or a download)",
+    )
     p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
     _quality_options(p)
-    p = _add(data_sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files",
-             registry=False)
+    p = _add(data_sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files", registry=False)
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--rows", type=int, help="expected row count (default: known for the official file names)")
     p = _add(data_sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
@@ -311,16 +394,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
     p.add_argument("--message", "-m", help="version message")
     _quality_options(p)
-    p = _add(data_sub, "check", cmd_data_check, "the data-quality circuit breaker: compare data with a reference "
-             "version (leakage, duplicates, balance, drift, degenerate images, label sanity)")
+    p = _add(
+        data_sub,
+        "check",
+        cmd_data_check,
+        "the data-quality circuit breaker: compare data with a reference "
+        "version (leakage, duplicates, balance, drift, degenerate images, label sanity)",
+    )
     p.add_argument("--train", metavar="CSV", help="training CSV (with --test; default: a published version)")
     p.add_argument("--test", metavar="CSV")
     p.add_argument("--top-hash", help="check this published version (default: the latest)")
     p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
-    p.add_argument("--reference", metavar="TOP_HASH", help="compare with this version (default: the latest that "
-                   "passed without --accept, else the official Fashion-MNIST profile)")
-    p.add_argument("--json", nargs="?", const="-", metavar="FILE", help="the report as one JSON document on stdout "
-                   "instead of the table (for scripts); with FILE: the table, and the JSON written to FILE")
+    p.add_argument(
+        "--reference",
+        metavar="TOP_HASH",
+        help="compare with this version (default: the latest that "
+        "passed without --accept, else the official Fashion-MNIST profile)",
+    )
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="the report as one JSON document on stdout "
+        "instead of the table (for scripts); with FILE: the table, and the JSON written to FILE",
+    )
     p = _add(data_sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, metavar="DIR")
     p.add_argument("--name", help=f"package name {_DATA_DEFAULT}")
@@ -331,8 +429,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = _add(pk_sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
     p.add_argument("--name", help="only this package")
     _json_option(p)
-    p = _add(pk_sub, "verify", cmd_packages_verify,
-             "re-hash every object and check every manifest against its top hash (exit 3 if damaged)")
+    p = _add(
+        pk_sub,
+        "verify",
+        cmd_packages_verify,
+        "re-hash every object and check every manifest against its top hash (exit 3 if damaged)",
+    )
     p.add_argument("--name", help="only this package")
     p.add_argument("--top-hash", help="only this version (needs --name; a unique prefix will do)")
     p.add_argument("--repair", action="store_true", help="also remove temporary files left by interrupted writers")
@@ -340,8 +442,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = _add(top, "run", cmd_run, "the main job: data package, training, evaluation, model package")
     _training_options(p)
-    p.add_argument("--force", action="store_true",
-                   help="train even if the latest model came from this data, config, environment and commit")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="train even if the latest model came from this data, config, environment and commit",
+    )
     p = _add(top, "train", cmd_train, "train and evaluate (add --push to publish the model package)")
     _training_options(p)
     p.add_argument("--push", action="store_true", help="publish the model package")
@@ -349,8 +454,11 @@ def build_parser() -> argparse.ArgumentParser:
     _model_source(p)
     p.add_argument("--data-package", help=f"data package name {_DATA_DEFAULT}")
     p.add_argument("--data-top-hash", help="data version (default: latest)")
-    p.add_argument("--tta", action="store_true",
-                   help="also average each image with its mirror in code (for models saved without built-in test-time views)")
+    p.add_argument(
+        "--tta",
+        action="store_true",
+        help="also average each image with its mirror in code (for models saved without built-in test-time views)",
+    )
     p.add_argument("--no-tta", action="store_true", help=argparse.SUPPRESS)  # the old flag: now the default
 
     md = top.add_parser("model", help="publish and fetch model packages")
@@ -404,8 +512,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
         _debug()
         text = " ".join(str(exc).split())[:300]
-        print(f"fashion: internal error: {exc.__class__.__name__}: {text} (a bug; FASHION_DEBUG=1 shows the "
-              "traceback)", file=sys.stderr)
+        print(
+            f"fashion: internal error: {exc.__class__.__name__}: {text} (a bug; FASHION_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
         return INTERNAL_ERROR
 
 

@@ -26,45 +26,47 @@ class TrainConfig:
     # architecture: each stage is a list of 3x3 conv widths followed by 2x2 max-pooling
     stages: list[list[int]] = field(default_factory=lambda: [[32], [64, 64]])
     batch_norm: bool = True
-    bn_momentum: float = 0.9         # moving-statistics momentum (0.9 tracks short runs well)
-    pool_before_bn: bool = True      # conv -> pool -> BN -> ReLU: BN on 4x fewer values (CPU-cheap)
-    head: str = "flatten"            # "flatten" or "gap" (global average pooling)
-    dense_units: int = 256           # 0: no hidden dense layer
-    dropout: float = 0.4             # before the classifier
-    conv_dropout: float = 0.0        # after each pooling
+    bn_momentum: float = 0.9  # moving-statistics momentum (0.9 tracks short runs well)
+    pool_before_bn: bool = True  # conv -> pool -> BN -> ReLU: BN on 4x fewer values (CPU-cheap)
+    head: str = "flatten"  # "flatten" or "gap" (global average pooling)
+    dense_units: int = 256  # 0: no hidden dense layer
+    dropout: float = 0.4  # before the classifier
+    conv_dropout: float = 0.0  # after each pooling
     # optimisation
     epochs: int = 15
     batch_size: int = 256
     optimizer: str = "adamw"
-    learning_rate: float = 3e-3      # peak learning rate
+    learning_rate: float = 3e-3  # peak learning rate
     weight_decay: float = 0.01
-    warmup_fraction: float = 0.1     # of all steps; then cosine decay to 0
+    warmup_fraction: float = 0.1  # of all steps; then cosine decay to 0
     label_smoothing: float = 0.1
     early_stopping_patience: int = 0  # 0: off (best weights are still restored)
     # data
-    augment_flip: bool = True        # random horizontal flips (vectorised, in tf.data)
-    augment_translate: int = 0       # max random shift in pixels (0: off)
-    tta: bool = True                 # the shipped clf.keras averages over the image and its mirror
-    tta_shift: int = 0               # ... and over those views shifted by this many pixels (0: off)
-    validation_size: int = 5000      # held out from train with ``seed``
-    limit: int | None = None         # train on a subset of this size (0/None: all)
+    augment_flip: bool = True  # random horizontal flips (vectorised, in tf.data)
+    augment_translate: int = 0  # max random shift in pixels (0: off)
+    tta: bool = True  # the shipped clf.keras averages over the image and its mirror
+    tta_shift: int = 0  # ... and over those views shifted by this many pixels (0: off)
+    validation_size: int = 5000  # held out from train with ``seed``
+    limit: int | None = None  # train on a subset of this size (0/None: all)
     # reproducibility
     seed: int = 42
-    deterministic: bool = False      # enable_op_determinism: identical results run to run
+    deterministic: bool = False  # enable_op_determinism: identical results run to run
 
     @classmethod
-    def from_preset(cls, name: str, **overrides: Any) -> "TrainConfig":
+    def from_preset(cls, name: str, **overrides: Any) -> TrainConfig:
         if name not in PRESETS:
             raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
         values = {**PRESETS[name], **overrides}
         unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})
         if unknown:
-            raise ConfigError(f"unknown setting {unknown[0]!r}; known settings: {', '.join(f.name for f in dataclasses.fields(cls))}")
+            raise ConfigError(
+                f"unknown setting {unknown[0]!r}; known settings: {', '.join(f.name for f in dataclasses.fields(cls))}"
+            )
         config = cls(**values)
         config.validate()
         return config
 
-    def validate(self) -> "TrainConfig":
+    def validate(self) -> TrainConfig:
         """Raise :class:`ConfigError` (one line naming the field) for a value out of range."""
 
         def need(ok: bool, name: str, allowed: str) -> None:
@@ -79,8 +81,11 @@ class TrainConfig:
 
         need(is_int(self.epochs) and 1 <= self.epochs <= 1000, "epochs", "an integer from 1 to 1000")
         need(is_int(self.batch_size) and 1 <= self.batch_size <= 65536, "batch_size", "an integer from 1 to 65536")
-        need(isinstance(self.optimizer, str) and self.optimizer.lower() in OPTIMIZERS, "optimizer",
-             f"one of {', '.join(OPTIMIZERS)}")
+        need(
+            isinstance(self.optimizer, str) and self.optimizer.lower() in OPTIMIZERS,
+            "optimizer",
+            f"one of {', '.join(OPTIMIZERS)}",
+        )
         need(is_num(self.learning_rate) and 0 < self.learning_rate <= 10, "learning_rate", "a number in (0, 10]")
         need(is_num(self.weight_decay) and 0 <= self.weight_decay < 1, "weight_decay", "a number in [0, 1)")
         need(is_num(self.warmup_fraction) and 0 <= self.warmup_fraction < 1, "warmup_fraction", "a number in [0, 1)")
@@ -90,25 +95,42 @@ class TrainConfig:
         need(is_num(self.conv_dropout) and 0 <= self.conv_dropout < 1, "conv_dropout", "a number in [0, 1)")
         need(is_int(self.dense_units) and 0 <= self.dense_units <= 8192, "dense_units", "an integer from 0 to 8192")
         need(self.head in HEADS, "head", f"one of {', '.join(HEADS)}")
-        need(isinstance(self.stages, (list, tuple)) and 1 <= len(self.stages) <= 3
-             and all(isinstance(s, (list, tuple)) and s and all(is_int(w) and 1 <= w <= 1024 for w in s)
-                     for s in self.stages),
-             "stages", "1 to 3 lists of conv widths (integers 1..1024), e.g. [[32], [64, 64]]")
-        need(is_int(self.early_stopping_patience) and self.early_stopping_patience >= 0,
-             "early_stopping_patience", "an integer >= 0 (0: off)")
-        need(is_int(self.augment_translate) and 0 <= self.augment_translate <= 8, "augment_translate",
-             "an integer from 0 to 8 pixels")
+        need(
+            isinstance(self.stages, (list, tuple))
+            and 1 <= len(self.stages) <= 3
+            and all(
+                isinstance(s, (list, tuple)) and s and all(is_int(w) and 1 <= w <= 1024 for w in s) for s in self.stages
+            ),
+            "stages",
+            "1 to 3 lists of conv widths (integers 1..1024), e.g. [[32], [64, 64]]",
+        )
+        need(
+            is_int(self.early_stopping_patience) and self.early_stopping_patience >= 0,
+            "early_stopping_patience",
+            "an integer >= 0 (0: off)",
+        )
+        need(
+            is_int(self.augment_translate) and 0 <= self.augment_translate <= 8,
+            "augment_translate",
+            "an integer from 0 to 8 pixels",
+        )
         need(is_int(self.tta_shift) and 0 <= self.tta_shift <= 4, "tta_shift", "an integer from 0 to 4 pixels")
-        need(is_int(self.validation_size) and 0 <= self.validation_size <= 30000, "validation_size",
-             "an integer from 0 to 30000")
-        need(self.limit is None or (is_int(self.limit) and self.limit >= 0), "limit",
-             "an integer >= 0 (0 or None: all images)")
+        need(
+            is_int(self.validation_size) and 0 <= self.validation_size <= 30000,
+            "validation_size",
+            "an integer from 0 to 30000",
+        )
+        need(
+            self.limit is None or (is_int(self.limit) and self.limit >= 0),
+            "limit",
+            "an integer >= 0 (0 or None: all images)",
+        )
         need(is_int(self.seed) and 0 <= self.seed < 2**31, "seed", "an integer from 0 to 2**31-1")
         for flag in ("batch_norm", "pool_before_bn", "augment_flip", "tta", "deterministic"):
             need(isinstance(getattr(self, flag), bool), flag, "true or false")
         return self
 
-    def replace(self, **changes: Any) -> "TrainConfig":
+    def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes).validate()
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,7 +142,7 @@ class TrainConfig:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
+    def from_dict(cls, data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -136,8 +158,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # tta_shift=1: 10 views averaged inside the shipped file (+0.46 points on validation, see README)
     "default": {"stages": [[32], [64]], "epochs": 18, "tta_shift": 1},
     # ~1 minute on 2 CPU cores: a subset and a few epochs, still far above chance
-    "quick": {"limit": 15000, "epochs": 4, "validation_size": 1000, "stages": [[32], [64]],
-              "batch_size": 128},
+    "quick": {"limit": 15000, "epochs": 4, "validation_size": 1000, "stages": [[32], [64]], "batch_size": 128},
     # the default until issue 10 (2 conv stages, 18 epochs, flip averaging): kept for the benchmark
     "v1": {"stages": [[32], [64]], "epochs": 18},
 }

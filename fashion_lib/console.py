@@ -7,7 +7,7 @@ Every module that reports progress takes a ``log: Log`` argument defaulting to
 from __future__ import annotations
 
 import sys
-from typing import Callable
+from collections.abc import Callable
 
 Log = Callable[[str], None]
 

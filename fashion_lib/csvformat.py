@@ -69,7 +69,9 @@ def _decode(path: Path, data: bytes, line: int) -> str:
         return data.decode("ascii")
     except UnicodeDecodeError as exc:
         bad = data[exc.start]
-        raise _fail(path, f"line {line}", f"byte 0x{bad:02x} is not plain text; expected ASCII digits and commas") from None
+        raise _fail(
+            path, f"line {line}", f"byte 0x{bad:02x} is not plain text; expected ASCII digits and commas"
+        ) from None
 
 
 def check_line(path: Path, text: str, line: int) -> list[int]:
@@ -99,13 +101,14 @@ def parse_lines_carefully(path: Path, data: bytes, first_line: int) -> np.ndarra
     Files the fast path cannot read but that are still valid (Windows line endings,
     leading zeros) come back as ``rows x 785`` values.
     """
-    rows = [check_line(path, _decode(path, raw, first_line + i), first_line + i)
-            for i, raw in enumerate(data.split(b"\n")[:-1])]
+    rows = [
+        check_line(path, _decode(path, raw, first_line + i), first_line + i)
+        for i, raw in enumerate(data.split(b"\n")[:-1])
+    ]
     return np.array(rows, dtype=np.uint16).reshape(-1, 785)
 
 
-def check_values(path: Path, rows: np.ndarray, expected_rows: int | None = None, *,
-                 all_classes: bool = True) -> Report:
+def check_values(path: Path, rows: np.ndarray, expected_rows: int | None = None, *, all_classes: bool = True) -> Report:
     """Range, row-count and (for a dataset) all-classes checks on parsed rows (``N x 785``, label first)."""
     for column, limit in ((slice(0, 1), 9), (slice(1, None), 255)):
         block = rows[:, column]
@@ -113,8 +116,11 @@ def check_values(path: Path, rows: np.ndarray, expected_rows: int | None = None,
         if bad.size:
             r, c = (int(x) for x in bad[0])
             c += column.start
-            raise _fail(path, f"line {r + 2}, column {_column_name(c)}",
-                        f"{int(rows[r, c])} is out of range; expected an integer 0..{limit}")
+            raise _fail(
+                path,
+                f"line {r + 2}, column {_column_name(c)}",
+                f"{int(rows[r, c])} is out of range; expected an integer 0..{limit}",
+            )
     if expected_rows is not None and len(rows) != expected_rows:
         raise _fail(path, "", f"{len(rows)} data rows, expected {expected_rows}")
     counts = np.bincount(rows[:, 0], minlength=NUM_CLASSES)

@@ -9,9 +9,10 @@ and column. See ``benchmarks/csv_load_bench.py`` for how it compares with pandas
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 
@@ -45,7 +46,7 @@ def write_csv(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write(HEADER.encode() + b"\n")
         for start in range(0, len(rows), 2000):
-            block = rows[start:start + 2000]
+            block = rows[start : start + 2000]
             fh.write(b"".join(b",".join([text[v] for v in row]) + b"\n" for row in block.tolist()))
     return path
 
@@ -62,7 +63,7 @@ def _parse_slice(chunk: np.ndarray) -> np.ndarray | None:
     ends = np.flatnonzero(is_sep)
     if ends.size == 0 or ends.size % FIELDS:
         return None
-    line_ends = ends[FIELDS - 1::FIELDS]
+    line_ends = ends[FIELDS - 1 :: FIELDS]
     if np.count_nonzero(chunk == _NEWLINE) != line_ends.size or np.any(chunk[line_ends] != _NEWLINE):
         return None
     # Digits as 0..9; separators wrap to >= 10. Looking back past the first field wraps to
@@ -86,8 +87,11 @@ def _slices(body: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
     while start < body.size:
         stop = min(start + _SLICE_BYTES, body.size)
         if stop < body.size:
-            stop = start + int(np.flatnonzero(body[start:stop] == _NEWLINE)[-1]) + 1 \
-                if np.any(body[start:stop] == _NEWLINE) else body.size
+            stop = (
+                start + int(np.flatnonzero(body[start:stop] == _NEWLINE)[-1]) + 1
+                if np.any(body[start:stop] == _NEWLINE)
+                else body.size
+            )
         piece = body[start:stop]
         yield line, piece
         line += int(np.count_nonzero(piece == _NEWLINE))
@@ -116,8 +120,7 @@ def read_rows(path: Path) -> np.ndarray:
     return np.concatenate(parts) if parts else np.empty((0, FIELDS), np.uint16)
 
 
-def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None,
-             all_classes: bool = True) -> Dataset:
+def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None, all_classes: bool = True) -> Dataset:
     """Load a Fashion-MNIST CSV into uint8 arrays, validating it on the way.
 
     ``all_classes=False`` accepts files that hold only some classes (images to classify).

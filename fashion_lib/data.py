@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from .registry import RegistryLike
 
 
-
 @dataclass(frozen=True)
 class PreparedData:
     """What ``prepare_data`` published."""
@@ -48,10 +47,11 @@ def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str,
     csvs = {split: folder / csv for split, (csv, _) in SPLITS.items()}
     stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
     fresh = stamp.get("source_sha256") == RAW_FILES and all(
-        p.is_file() and p.stat().st_size == stamp.get("sizes", {}).get(p.name) for p in csvs.values())
+        p.is_file() and p.stat().st_size == stamp.get("sizes", {}).get(p.name) for p in csvs.values()
+    )
     if fresh:
         return csvs
-    for split, (csv, prefix) in SPLITS.items():
+    for split, (_, prefix) in SPLITS.items():
         log(f"Writing {csvs[split]} ...")
         images = load_images(raw[f"{prefix}-images-idx3-ubyte"])
         labels = load_labels(raw[f"{prefix}-labels-idx1-ubyte"])
@@ -98,9 +98,16 @@ def package_meta(reports: dict[str, Report]) -> dict:
     }
 
 
-def publish_csvs(csvs: dict[str, Path], *, registry: RegistryLike = None, name: str | None = None,
-                 message: str | None = None, accept: str | None = None, reference: str | None = None,
-                 log: Log = _stderr) -> PreparedData:
+def publish_csvs(
+    csvs: dict[str, Path],
+    *,
+    registry: RegistryLike = None,
+    name: str | None = None,
+    message: str | None = None,
+    accept: str | None = None,
+    reference: str | None = None,
+    log: Log = _stderr,
+) -> PreparedData:
     """Validate both CSVs (the format and data-quality circuit breakers) and publish them as a data package.
 
     ``csvs`` maps ``train`` and ``test`` to files of any name; the package stores them
@@ -117,15 +124,26 @@ def publish_csvs(csvs: dict[str, Path], *, registry: RegistryLike = None, name: 
     with gate_csvs(csvs, name=name, registry=registry, reference=reference, accept=accept, log=log) as gate:
         reports = gate.reports
         top_hash = gate.existing or reg.push(
-            name, {**{SPLITS[split][0]: path for split, path in csvs.items()}, **gate.files}, registry=registry,
-            meta={**package_meta(reports), **gate.meta}, message=message or "Fashion-MNIST CSVs",
-            readme=package_readme(reports))
+            name,
+            {**{SPLITS[split][0]: path for split, path in csvs.items()}, **gate.files},
+            registry=registry,
+            meta={**package_meta(reports), **gate.meta},
+            message=message or "Fashion-MNIST CSVs",
+            readme=package_readme(reports),
+        )
     return PreparedData(name, top_hash, registry.location, csvs, reports)
 
 
-def prepare_data(*, registry: RegistryLike = None, name: str | None = None, source_dir: str | None = None,
-                 progress: bool = True, accept: str | None = None, reference: str | None = None,
-                 log: Log = _stderr) -> PreparedData:
+def prepare_data(
+    *,
+    registry: RegistryLike = None,
+    name: str | None = None,
+    source_dir: str | None = None,
+    progress: bool = True,
+    accept: str | None = None,
+    reference: str | None = None,
+    log: Log = _stderr,
+) -> PreparedData:
     """Get, convert, validate and publish the data package; returns its top hash and more."""
     raw = get_raw_files(source_dir, progress=progress, log=log)
     log(f"Raw files: {raw.origin} (SHA-256 verified)")
@@ -150,8 +168,9 @@ def ensure_data_package(*, registry: RegistryLike = None, name: str | None = Non
         return prepare_data(registry=registry, name=name, log=log).top_hash
 
 
-def fetch_data(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
-               dest: Path | None = None):
+def fetch_data(
+    *, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None, dest: Path | None = None
+):
     """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder)."""
     from . import registry as reg
 
@@ -183,8 +202,9 @@ class DataVersion:
         dataset = self.train if split == "train" else self.test
         label, *pixel_names = HEADER.split(",")
         frame = pd.DataFrame({label: dataset.labels})
-        frame["class_name"] = pd.Categorical.from_codes(dataset.labels.astype(int),
-                                                        categories=list(dataset.class_names))
+        frame["class_name"] = pd.Categorical.from_codes(
+            dataset.labels.astype(int), categories=list(dataset.class_names)
+        )
         if pixels:
             grid = pd.DataFrame(dataset.images.reshape(len(dataset), -1), columns=pixel_names)
             frame = pd.concat([frame, grid], axis=1)
@@ -196,8 +216,9 @@ class DataVersion:
         return f"{self.name}@{short(self.top_hash)} from {reg.describe(self.registry)}"
 
 
-def load_data(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
-              bootstrap: bool = False) -> DataVersion:
+def load_data(
+    *, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None, bootstrap: bool = False
+) -> DataVersion:
     """Both splits of a verified data package (checked again by the circuit breaker).
 
     ``registry`` is a :class:`fashion_lib.registry.Registry`, a folder or ``s3://`` URL, or
@@ -212,18 +233,29 @@ def load_data(*, registry: RegistryLike = None, name: str | None = None, top_has
     fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
     missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in fetched.files]
     if missing:
-        raise DataValidationError(f"{fetched.name}@{short(fetched.top_hash)} has no {' or '.join(missing)}; "
-                                  "is it a data package? (publish one with 'fashion data push')")
+        raise DataValidationError(
+            f"{fetched.name}@{short(fetched.top_hash)} has no {' or '.join(missing)}; "
+            "is it a data package? (publish one with 'fashion data push')"
+        )
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
-    train, test = (load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))
-                   for csv in (settings.TRAIN_CSV, settings.TEST_CSV))
-    return DataVersion(fetched.name, fetched.top_hash, registry.location, train, test,
-                       fetched.files, fetched.meta)
+    train, test = (
+        load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))
+        for csv in (settings.TRAIN_CSV, settings.TEST_CSV)
+    )
+    return DataVersion(fetched.name, fetched.top_hash, registry.location, train, test, fetched.files, fetched.meta)
 
 
-def check_data(*, train: str | None = None, test: str | None = None, top_hash: str | None = None,
-               registry: RegistryLike = None, name: str | None = None, reference: str | None = None,
-               json_path: str | None = None, log: Log = _stderr) -> Any:
+def check_data(
+    *,
+    train: str | None = None,
+    test: str | None = None,
+    top_hash: str | None = None,
+    registry: RegistryLike = None,
+    name: str | None = None,
+    reference: str | None = None,
+    json_path: str | None = None,
+    log: Log = _stderr,
+) -> Any:
     """The data-quality circuit breaker on two CSVs, or on a published version (``top_hash``;
     the latest if no CSVs are given), against the reference; returns the report or raises
     :class:`~fashion_lib.errors.QualityError`."""
@@ -239,5 +271,6 @@ def check_data(*, train: str | None = None, test: str | None = None, top_hash: s
         for report in reports.values():
             log(report.summary())
         what, exclude = f"{Path(train).name} + {Path(test).name}", None
-    return check_command(datasets, what=what, exclude=exclude, name=name, registry=registry,
-                         reference=reference, json_path=json_path)
+    return check_command(
+        datasets, what=what, exclude=exclude, name=name, registry=registry, reference=reference, json_path=json_path
+    )

@@ -86,4 +86,4 @@ class QualityError(DataValidationError):
 
     def __str__(self) -> str:  # a headline, then one line per failure
         lines = [line for line in str(self.args[0]).splitlines() if line.strip()]
-        return "\n".join(line[:len(line) - len(line.lstrip())] + " ".join(line.split()) for line in lines)
+        return "\n".join(line[: len(line) - len(line.lstrip())] + " ".join(line.split()) for line in lines)

@@ -36,16 +36,16 @@ def predict_proba(model, images: np.ndarray, *, tta: bool = False, batch_size: i
 @dataclass
 class Evaluation:
     accuracy: float
-    loss: float                       # mean cross-entropy (no label smoothing)
-    precision: np.ndarray             # per class, shape (10,)
+    loss: float  # mean cross-entropy (no label smoothing)
+    precision: np.ndarray  # per class, shape (10,)
     recall: np.ndarray
     f1: np.ndarray
-    support: np.ndarray               # true images per class
-    confusion: np.ndarray             # 10 x 10 ints: rows true class, columns predicted
-    misclassified: np.ndarray         # indices into the evaluated set
-    true: np.ndarray                  # true labels of the misclassified images
-    predicted: np.ndarray             # predicted labels of the misclassified images
-    confidence: np.ndarray            # probability given to the (wrong) prediction
+    support: np.ndarray  # true images per class
+    confusion: np.ndarray  # 10 x 10 ints: rows true class, columns predicted
+    misclassified: np.ndarray  # indices into the evaluated set
+    true: np.ndarray  # true labels of the misclassified images
+    predicted: np.ndarray  # predicted labels of the misclassified images
+    confidence: np.ndarray  # probability given to the (wrong) prediction
     tta: bool = False
     class_names: tuple[str, ...] = CLASS_NAMES
 
@@ -67,15 +67,20 @@ class Evaluation:
             "confusion_matrix": self.confusion.astype(int).tolist(),
             "misclassified_count": int(len(self.misclassified)),
             "misclassified": [
-                {"index": int(self.misclassified[i]), "true": int(self.true[i]), "predicted": int(self.predicted[i]),
-                 "confidence": round(float(self.confidence[i]), 6)}
+                {
+                    "index": int(self.misclassified[i]),
+                    "true": int(self.true[i]),
+                    "predicted": int(self.predicted[i]),
+                    "confidence": round(float(self.confidence[i]), 6),
+                }
                 for i in order
             ],
         }
 
 
-def metrics_from_probabilities(probs: np.ndarray, labels: np.ndarray, *, tta: bool = False,
-                               class_names: tuple[str, ...] = CLASS_NAMES) -> Evaluation:
+def metrics_from_probabilities(
+    probs: np.ndarray, labels: np.ndarray, *, tta: bool = False, class_names: tuple[str, ...] = CLASS_NAMES
+) -> Evaluation:
     labels = np.asarray(labels).astype(np.int64)
     predicted = probs.argmax(axis=1)
     n = len(labels)
@@ -93,10 +98,17 @@ def metrics_from_probabilities(probs: np.ndarray, labels: np.ndarray, *, tta: bo
     return Evaluation(
         accuracy=float(np.mean(predicted == labels)) if n else float("nan"),
         loss=loss,
-        precision=precision, recall=recall, f1=f1, support=support, confusion=confusion,
-        misclassified=wrong, true=labels[wrong], predicted=predicted[wrong],
+        precision=precision,
+        recall=recall,
+        f1=f1,
+        support=support,
+        confusion=confusion,
+        misclassified=wrong,
+        true=labels[wrong],
+        predicted=predicted[wrong],
         confidence=probs[wrong, predicted[wrong]].astype(np.float64),
-        tta=tta, class_names=tuple(class_names),
+        tta=tta,
+        class_names=tuple(class_names),
     )
 
 

@@ -33,7 +33,7 @@ def _header(data: bytes, path: Path, magic: int, ndim: int) -> tuple[int, ...]:
     found = int.from_bytes(data[:4], "big")
     if found != magic:
         raise IdxFormatError(f"{path}: magic number 0x{found:08x}, expected 0x{magic:08x}")
-    return tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    return tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
 
 
 def parse_images(data: bytes, path: Path = Path("<bytes>")) -> np.ndarray:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -38,16 +39,20 @@ def _png(path: Path) -> np.ndarray:
 
     width, height = _png_size(path)  # checked before decoding: a huge image is never decoded
     if (width, height) != (SIDE, SIDE):
-        raise ConfigError(f"{path}: image is {width}x{height}, expected 28x28 "
-                          "(light garment on a black background, like Fashion-MNIST)")
+        raise ConfigError(
+            f"{path}: image is {width}x{height}, expected 28x28 "
+            "(light garment on a black background, like Fashion-MNIST)"
+        )
     try:
         with Image.open(path) as img:
             grey = np.asarray(img.convert("L"), dtype=np.uint8)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ConfigError(f"{path}: cannot read as an image ({exc.__class__.__name__}); expected a 28x28 PNG") from None
     if grey.shape != (28, 28):
-        raise ConfigError(f"{path}: image is {grey.shape[1]}x{grey.shape[0]}, expected 28x28 "
-                          "(light garment on a black background, like Fashion-MNIST)")
+        raise ConfigError(
+            f"{path}: image is {grey.shape[1]}x{grey.shape[0]}, expected 28x28 "
+            "(light garment on a black background, like Fashion-MNIST)"
+        )
     return grey
 
 

@@ -20,7 +20,7 @@ import hashlib
 import os
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -31,7 +31,7 @@ from .console import short
 
 def now() -> str:
     """The current UTC time, ISO 8601."""
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _git(root: Path, *args: str) -> str | None:
@@ -63,8 +63,13 @@ def requirements_file() -> Path | None:
 
 
 # Distributions that install the ``tensorflow`` module, the most specific first.
-TENSORFLOW_DISTRIBUTIONS = ("tensorflow-cpu", "tensorflow-macos", "tensorflow-intel", "tensorflow-aarch64",
-                            "tensorflow")
+TENSORFLOW_DISTRIBUTIONS = (
+    "tensorflow-cpu",
+    "tensorflow-macos",
+    "tensorflow-intel",
+    "tensorflow-aarch64",
+    "tensorflow",
+)
 
 
 def tensorflow_distribution() -> str | None:
@@ -99,37 +104,67 @@ def environment_state() -> dict[str, Any]:
     }
 
 
-def build_lineage(*, data_name: str, data_top_hash: str, registry: str, config: dict[str, Any],
-                  metrics: dict[str, Any], started: str, finished: str, seconds: float,
-                  epochs_run: int) -> dict[str, Any]:
+def build_lineage(
+    *,
+    data_name: str,
+    data_top_hash: str,
+    registry: str,
+    config: dict[str, Any],
+    metrics: dict[str, Any],
+    started: str,
+    finished: str,
+    seconds: float,
+    epochs_run: int,
+) -> dict[str, Any]:
     """The lineage record stored in a model package's metadata."""
     return {
         "data": {"name": data_name, "top_hash": data_top_hash, "registry": registry},
         "code": code_state(),
         "environment": environment_state(),
-        "training": {"config": config, "started": started, "finished": finished,
-                     "seconds": round(seconds, 1), "epochs_run": epochs_run},
+        "training": {
+            "config": config,
+            "started": started,
+            "finished": finished,
+            "seconds": round(seconds, 1),
+            "epochs_run": epochs_run,
+        },
         "metrics": metrics,
     }
 
 
 # Keys of a run's ``metrics.json`` that describe the run, not the model's scores.
-RUN_KEYS = ("data_package", "data_top_hash", "data_registry", "model_top_hash", "started", "finished",
-            "epochs_run", "train_seconds")
+RUN_KEYS = (
+    "data_package",
+    "data_top_hash",
+    "data_registry",
+    "model_top_hash",
+    "started",
+    "finished",
+    "epochs_run",
+    "train_seconds",
+)
 
 
-def lineage_from_metrics(metrics: dict[str, Any], config: dict[str, Any], *,
-                         quality: dict[str, Any] | None = None) -> dict[str, Any]:
+def lineage_from_metrics(
+    metrics: dict[str, Any], config: dict[str, Any], *, quality: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The lineage of a finished run from its ``metrics.json`` and ``config.json`` contents.
 
     The one builder behind both ``TrainingRun.lineage`` and ``fashion model push``; ``quality``
     is the data version's stored verdict (``quality.gate.quality_summary``), when known.
     """
     scores = {k: v for k, v in metrics.items() if k not in RUN_KEYS}
-    record = build_lineage(data_name=metrics["data_package"], data_top_hash=metrics["data_top_hash"],
-                           registry=metrics.get("data_registry") or "", config=config, metrics=scores,
-                           started=metrics.get("started") or "", finished=metrics.get("finished") or now(),
-                           seconds=metrics.get("train_seconds") or 0.0, epochs_run=metrics.get("epochs_run") or 0)
+    record = build_lineage(
+        data_name=metrics["data_package"],
+        data_top_hash=metrics["data_top_hash"],
+        registry=metrics.get("data_registry") or "",
+        config=config,
+        metrics=scores,
+        started=metrics.get("started") or "",
+        finished=metrics.get("finished") or now(),
+        seconds=metrics.get("train_seconds") or 0.0,
+        epochs_run=metrics.get("epochs_run") or 0,
+    )
     if quality is not None:
         record["data"]["quality"] = quality
     return record
@@ -179,6 +214,7 @@ def _quality(quality: dict[str, Any] | None) -> str:
 
 def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     """A few readable lines saying where a model came from."""
+
     def part(key: str) -> dict[str, Any]:  # missing or mangled parts read as empty
         value = meta.get(key) if isinstance(meta, dict) else None
         return value if isinstance(value, dict) else {}
@@ -201,6 +237,7 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         f"{training.get('epochs_run')} epochs)",
         f"config    {training.get('config')}",
         f"metrics   test accuracy {accuracy:.4f}, test loss {loss:.4f}"
-        if accuracy is not None else "metrics   (none recorded)",
+        if accuracy is not None
+        else "metrics   (none recorded)",
     ]
     return "\n".join(lines)

@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
 MODEL_FORMATS = (".keras", ".h5")
 
 
-def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = False) -> "keras.Model":
+def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = False) -> keras.Model:
     """A small VGG-style CNN: stages of 3x3 conv (+BN, ReLU) and 2x2 max-pooling, then a dense head.
 
     ``sync_batch_norm``: batch statistics over all replicas (several workers/GPUs), which also
@@ -49,7 +49,9 @@ def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = Fa
                 # max-pooling first: batch norm and ReLU then touch a quarter of the values
                 x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
             if config.batch_norm:
-                x = layers.BatchNormalization(momentum=config.bn_momentum, synchronized=sync_batch_norm, name=f"{name}_bn")(x)
+                x = layers.BatchNormalization(
+                    momentum=config.bn_momentum, synchronized=sync_batch_norm, name=f"{name}_bn"
+                )(x)
             x = layers.ReLU(name=f"{name}_relu")(x)
         if not config.pool_before_bn:
             x = layers.MaxPooling2D(2, name=f"stage{s}_pool")(x)
@@ -62,8 +64,7 @@ def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = Fa
     if config.dense_units:
         x = layers.Dense(config.dense_units, use_bias=not config.batch_norm, name="dense")(x)
         if config.batch_norm:
-            x = layers.BatchNormalization(momentum=config.bn_momentum, synchronized=sync_batch_norm,
-                                           name="dense_bn")(x)
+            x = layers.BatchNormalization(momentum=config.bn_momentum, synchronized=sync_batch_norm, name="dense_bn")(x)
         x = layers.ReLU(name="dense_relu")(x)
     if config.dropout:
         x = layers.Dropout(config.dropout, name="dropout")(x)
@@ -99,7 +100,7 @@ def _shift_matrix(shift: int, mirror: bool):
     return matrix
 
 
-def export_model(trunk: "keras.Model", config: TrainConfig | None = None) -> "keras.Model":
+def export_model(trunk: keras.Model, config: TrainConfig | None = None) -> keras.Model:
     """The model to ship: ``trunk`` applied to every view of :func:`tta_views`, probabilities averaged.
 
     Built from stock Keras layers only (``Rescaling``, a frozen 0/1 ``Dense`` that mirrors and/or
@@ -121,7 +122,10 @@ def export_model(trunk: "keras.Model", config: TrainConfig | None = None) -> "ke
     outputs = []
     for mirror, dy, dx in views:
         sign = lambda v: f"{'p' if v > 0 else 'm'}{abs(v)}"  # noqa: E731 (layer names: no '+')
-        x, name = pixels, f"view{'_mirror' if mirror else ''}{f'_dy{sign(dy)}' if dy else ''}{f'_dx{sign(dx)}' if dx else ''}"
+        x, name = (
+            pixels,
+            f"view{'_mirror' if mirror else ''}{f'_dy{sign(dy)}' if dy else ''}{f'_dx{sign(dx)}' if dx else ''}",
+        )
         if dy:  # rows: transpose, shift the (now last) axis, transpose back
             x = layers.Permute((2, 1), name=f"{name}_t1")(x)
             x = _frozen_dense(_shift_matrix(dy, False), f"{name}_rows")(x)
@@ -136,12 +140,13 @@ def export_model(trunk: "keras.Model", config: TrainConfig | None = None) -> "ke
 def _frozen_dense(matrix: np.ndarray, name: str):
     import keras
 
-    layer = keras.layers.Dense(28, use_bias=False, trainable=False, name=name,
-                               kernel_initializer=keras.initializers.Constant(matrix))
+    layer = keras.layers.Dense(
+        28, use_bias=False, trainable=False, name=name, kernel_initializer=keras.initializers.Constant(matrix)
+    )
     return layer
 
 
-def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
+def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """Save ``model`` to ``path`` (``.keras`` native, or legacy ``.h5``) atomically.
 
     The model is written under a temporary name in the same folder and renamed over
@@ -171,7 +176,7 @@ def save_model(model: "keras.Model", path: str | os.PathLike[str]) -> Path:
     return path
 
 
-def load_model_file(path: str | os.PathLike[str]) -> "keras.Model":
+def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
     """Load a model saved by :func:`save_model`; a clear :class:`ModelError` if it can't be used."""
     path = Path(path)
     if not path.is_file():
@@ -180,11 +185,15 @@ def load_model_file(path: str | os.PathLike[str]) -> "keras.Model":
     if suffix not in MODEL_FORMATS:
         raise ModelError(f"{path}: unknown model file type {path.suffix!r}; expected .keras or .h5")
     if suffix == ".keras" and not zipfile.is_zipfile(path):
-        raise ModelError(f"{path}: not a valid .keras file (not a zip archive; truncated or corrupted?); retrain or re-fetch it")
+        raise ModelError(
+            f"{path}: not a valid .keras file (not a zip archive; truncated or corrupted?); retrain or re-fetch it"
+        )
     if suffix == ".h5":
         with open(path, "rb") as fh:
             if fh.read(8) != b"\x89HDF\r\n\x1a\n":
-                raise ModelError(f"{path}: not a valid .h5 file (no HDF5 signature; truncated or corrupted?); retrain or re-fetch it")
+                raise ModelError(
+                    f"{path}: not a valid .h5 file (no HDF5 signature; truncated or corrupted?); retrain or re-fetch it"
+                )
     load_tensorflow()
     import keras
 
@@ -192,4 +201,6 @@ def load_model_file(path: str | os.PathLike[str]) -> "keras.Model":
         return keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for damaged files
         detail = " ".join(str(exc).split())[:200]
-        raise ModelError(f"{path}: cannot load model ({type(exc).__name__}: {detail}); retrain or re-fetch it") from None
+        raise ModelError(
+            f"{path}: cannot load model ({type(exc).__name__}: {detail}); retrain or re-fetch it"
+        ) from None

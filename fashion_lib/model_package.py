@@ -18,8 +18,19 @@ if TYPE_CHECKING:
     from .registry import RegistryLike
 
 # The file names live in runfolder.py; re-exported here for the callers that import them from this module.
-__all__ = ["CONFIG_FILE", "HISTORY_CSV", "METRICS_FILE", "MODEL_FILE", "publish_model", "fetch_model", "load_model",
-           "read_lineage", "check_lineage", "write_json", "history_frame"]
+__all__ = [
+    "CONFIG_FILE",
+    "HISTORY_CSV",
+    "METRICS_FILE",
+    "MODEL_FILE",
+    "publish_model",
+    "fetch_model",
+    "load_model",
+    "read_lineage",
+    "check_lineage",
+    "write_json",
+    "history_frame",
+]
 
 
 def model_card(lineage: dict[str, Any]) -> str:
@@ -30,18 +41,21 @@ def model_card(lineage: dict[str, Any]) -> str:
     config = training.get("config", {})
     views = _view_count(config)
     single = metrics.get("test_accuracy_single_view")
-    single_line = (f"\nThe trained network alone, on the unaltered image, scores {single:.4f}." if single is not None else "")
-    rows = "\n".join(f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |"
-                     for name, s in per_class.items())
+    single_line = (
+        f"\nThe trained network alone, on the unaltered image, scores {single:.4f}." if single is not None else ""
+    )
+    rows = "\n".join(
+        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |" for name, s in per_class.items()
+    )
     return f"""# Fashion-MNIST CNN (`{MODEL_FILE}`)
 
 A small Keras convolutional network that classifies 28x28 grey images of clothes into
 the 10 Fashion-MNIST classes. It takes raw `uint8` pixels (scaling is inside the model)
 and returns class probabilities, averaged inside the file over {views} test-time view(s) of the
-image (the image{', its mirror' if config.get('tta') else ''}{', and shifts of ' + str(config.get('tta_shift')) + ' px' if config.get('tta_shift') else ''}).
+image (the image{", its mirror" if config.get("tta") else ""}{", and shifts of " + str(config.get("tta_shift")) + " px" if config.get("tta_shift") else ""}).
 
-**Test accuracy: {metrics['test_accuracy']:.4f}** (loss {metrics['test_loss']:.4f}) on the official
-10,000-image test set, after {training['epochs_run']} epochs in {training['seconds']} s. That is
+**Test accuracy: {metrics["test_accuracy"]:.4f}** (loss {metrics["test_loss"]:.4f}) on the official
+10,000-image test set, after {training["epochs_run"]} epochs in {training["seconds"]} s. That is
 exactly what plain Keras gives on this file: `keras.models.load_model("{MODEL_FILE}")`, then
 `model.predict(images)` on the `uint8` images and the argmax.{single_line}
 
@@ -54,10 +68,10 @@ model = load_model("{settings.model_package()}", top_hash="<this version's top h
 or, without this project: `quilt3` to fetch the package, then `keras.models.load_model("{MODEL_FILE}")`.
 
 ## How it was trained
-- data: `{data['name']}` top hash `{data['top_hash']}`
-- code: commit `{code.get('commit')}`{' (with uncommitted changes)' if code.get('dirty') else ''}
-- environment: `requirements.txt` SHA-256 `{env.get('requirements_sha256')}`, Python {env.get('python')},
-  TensorFlow {env.get('tensorflow')}, Keras {env.get('keras')}
+- data: `{data["name"]}` top hash `{data["top_hash"]}`
+- code: commit `{code.get("commit")}`{" (with uncommitted changes)" if code.get("dirty") else ""}
+- environment: `requirements.txt` SHA-256 `{env.get("requirements_sha256")}`, Python {env.get("python")},
+  TensorFlow {env.get("tensorflow")}, Keras {env.get("keras")}
 - config: `{CONFIG_FILE}` in this package (also in the metadata under `training.config`)
 - retrain it: `fashion reproduce <top hash>`
 
@@ -80,21 +94,32 @@ def _view_count(config: dict[str, Any]) -> int:
         return 1
 
 
-def publish_model(folder: Path, lineage: dict[str, Any], *, registry: RegistryLike = None,
-                  name: str | None = None, message: str | None = None) -> str:
+def publish_model(
+    folder: Path,
+    lineage: dict[str, Any],
+    *,
+    registry: RegistryLike = None,
+    name: str | None = None,
+    message: str | None = None,
+) -> str:
     """Push ``folder``'s model, history, metrics and config with the lineage as metadata."""
     from . import registry as reg
 
     files = RunFolder(Path(folder)).published_files()
     accuracy = lineage["metrics"]["test_accuracy"]
-    return reg.push(name or settings.model_package(), files, registry=registry, meta=lineage,
-                    message=message or f"CNN, test accuracy {accuracy:.4f}, data "
-                                       f"{short(lineage['data']['top_hash'])}",
-                    readme=model_card(lineage))
+    return reg.push(
+        name or settings.model_package(),
+        files,
+        registry=registry,
+        meta=lineage,
+        message=message or f"CNN, test accuracy {accuracy:.4f}, data {short(lineage['data']['top_hash'])}",
+        readme=model_card(lineage),
+    )
 
 
-def fetch_model(*, name: str | None = None, top_hash: str | None = None, registry: RegistryLike = None,
-                dest: Path | None = None):
+def fetch_model(
+    *, name: str | None = None, top_hash: str | None = None, registry: RegistryLike = None, dest: Path | None = None
+):
     """Fetch and verify a model package (default destination: a cache under the data folder)."""
     from . import registry as reg
 
@@ -112,8 +137,9 @@ def load_model(name: str | None = None, top_hash: str | None = None, *, registry
     return load_model_file(fetched.files[MODEL_FILE])
 
 
-def read_lineage(top_hash: str | None = None, *, name: str | None = None,
-                 registry: RegistryLike = None, require: bool = False) -> tuple[str, str, dict[str, Any]]:
+def read_lineage(
+    top_hash: str | None = None, *, name: str | None = None, registry: RegistryLike = None, require: bool = False
+) -> tuple[str, str, dict[str, Any]]:
     """(name, full top hash, lineage) of a model package version, without downloading it.
 
     With ``require`` the lineage must hold what ``reproduce`` needs (ModelError if not).
@@ -131,16 +157,24 @@ def check_lineage(name: str, top_hash: str, meta: dict[str, Any]) -> None:
     """Refuse a version whose metadata lacks what reproducing it needs, naming the field."""
     from .errors import ModelError
 
-    wanted = (("data", dict), ("data.name", str), ("data.top_hash", str), ("training", dict),
-              ("training.config", dict), ("metrics", dict))
+    wanted = (
+        ("data", dict),
+        ("data.name", str),
+        ("data.top_hash", str),
+        ("training", dict),
+        ("training.config", dict),
+        ("metrics", dict),
+    )
     for path, kind in wanted:
         value: Any = meta
         for part in path.split("."):
             value = value.get(part) if isinstance(value, dict) else None
         if not isinstance(value, kind):
-            raise ModelError(f"{name}@{short(top_hash)} has no usable lineage ({path} is "
-                             f"{'missing' if value is None else 'not a ' + kind.__name__}); it was not published "
-                             "by 'fashion run' or 'fashion train --push', so it cannot be reproduced")
+            raise ModelError(
+                f"{name}@{short(top_hash)} has no usable lineage ({path} is "
+                f"{'missing' if value is None else 'not a ' + kind.__name__}); it was not published "
+                "by 'fashion run' or 'fashion train --push', so it cannot be reproduced"
+            )
 
 
 def write_json(path: Path, data: Any) -> Path:

@@ -12,9 +12,10 @@ and ``metrics.json``.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .config import TrainConfig
@@ -39,14 +40,14 @@ class TrainingRun:
     data: DataVersion
     output_dir: Path
     model: Any = None
-    result: Any = None          # fashion_lib.train.TrainResult
-    evaluation: Any = None      # fashion_lib.evaluate.Evaluation
+    result: Any = None  # fashion_lib.train.TrainResult
+    evaluation: Any = None  # fashion_lib.evaluate.Evaluation
     started: str = field(default_factory=now)
     finished: str | None = None
     model_top_hash: str | None = None
     single_view_accuracy: float | None = None  # the trained network alone, without test-time views
-    chief: bool = True          # False on the other workers of a multi-worker run: they write nothing
-    distributed: bool = False   # trained over several replicas
+    chief: bool = True  # False on the other workers of a multi-worker run: they write nothing
+    distributed: bool = False  # trained over several replicas
 
     @property
     def folder(self) -> RunFolder:
@@ -79,8 +80,13 @@ class TrainingRun:
         return lineage_from_metrics(self.metrics(), self.config.to_dict(), quality=quality_summary(self.data.meta))
 
 
-def config_from_parameters(preset: str = "default", *, recorded: dict[str, Any] | None = None,
-                           assignments: Iterable[str] = (), **overrides: Any) -> TrainConfig:
+def config_from_parameters(
+    preset: str = "default",
+    *,
+    recorded: dict[str, Any] | None = None,
+    assignments: Iterable[str] = (),
+    **overrides: Any,
+) -> TrainConfig:
     """The one config builder, for every source: CLI flags, notebook parameters, a recorded config.
 
     Starts from ``recorded`` (a ``config.json`` or a lineage's ``training.config``) if given, else
@@ -100,8 +106,12 @@ def config_from_parameters(preset: str = "default", *, recorded: dict[str, Any] 
     else:
         config = TrainConfig.from_preset(preset, **chosen)
     limit = chosen.get("limit")
-    if ("validation_size" not in chosen and isinstance(limit, int) and not isinstance(limit, bool)
-            and 0 < limit <= 2 * config.validation_size):
+    if (
+        "validation_size" not in chosen
+        and isinstance(limit, int)
+        and not isinstance(limit, bool)
+        and 0 < limit <= 2 * config.validation_size
+    ):
         config = config.replace(validation_size=limit // 5)
     return config
 
@@ -131,16 +141,24 @@ def test_metrics(evaluation: Any) -> dict[str, Any]:
 
 def report(evaluation: Any) -> str:
     """A short text report of an evaluation."""
-    lines = [f"test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}"
-             f"{' (flip TTA)' if evaluation.tta else ''}, {len(evaluation.misclassified)} mistakes",
-             f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6}"]
+    lines = [
+        f"test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}"
+        f"{' (flip TTA)' if evaluation.tta else ''}, {len(evaluation.misclassified)} mistakes",
+        f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6}",
+    ]
     for name, p, r, f in zip(evaluation.class_names, evaluation.precision, evaluation.recall, evaluation.f1):
         lines.append(f"{name:<12} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
     return "\n".join(lines)
 
 
-def prepare_run(config: TrainConfig, *, registry: RegistryLike = None, data_package: str | None = None,
-                data_top_hash: str | None = None, output_dir: str | Path | None = None) -> TrainingRun:
+def prepare_run(
+    config: TrainConfig,
+    *,
+    registry: RegistryLike = None,
+    data_package: str | None = None,
+    data_top_hash: str | None = None,
+    output_dir: str | Path | None = None,
+) -> TrainingRun:
     """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
     config.validate()
     data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
@@ -158,8 +176,9 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
 
     strategy = strategy or strategy_from_environment()
     run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
-    run.result = train(run.config, run.data.train, output_dir=run.output_dir if run.chief else None,
-                       strategy=strategy, verbose=verbose)
+    run.result = train(
+        run.config, run.data.train, output_dir=run.output_dir if run.chief else None, strategy=strategy, verbose=verbose
+    )
     run.model = run.result.model
     if run.chief:
         save_model(export_model(run.model, run.config), run.model_path)
@@ -191,19 +210,27 @@ def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None
     """Publish the model package with its lineage; ``metrics.json`` gets the top hash (chief only)."""
     if not run.chief:
         return None
-    run.model_top_hash = publish_model(run.output_dir, run.lineage(), registry=registry or run.data.registry,
-                                       name=name)
+    run.model_top_hash = publish_model(run.output_dir, run.lineage(), registry=registry or run.data.registry, name=name)
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
 
 
-def train_evaluate_publish(config: TrainConfig, *, registry: RegistryLike = None, data_package: str | None = None,
-                           data_top_hash: str | None = None, model_package: str | None = None,
-                           output_dir: str | Path | None = None, push: bool = True, strategy: Any = None,
-                           log: Log = _stderr) -> TrainingRun:
+def train_evaluate_publish(
+    config: TrainConfig,
+    *,
+    registry: RegistryLike = None,
+    data_package: str | None = None,
+    data_top_hash: str | None = None,
+    model_package: str | None = None,
+    output_dir: str | Path | None = None,
+    push: bool = True,
+    strategy: Any = None,
+    log: Log = _stderr,
+) -> TrainingRun:
     """The whole job, in a row."""
-    run = prepare_run(config, registry=registry, data_package=data_package, data_top_hash=data_top_hash,
-                      output_dir=output_dir)
+    run = prepare_run(
+        config, registry=registry, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
+    )
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
     fit(run, strategy=strategy)
     if not run.chief:
@@ -229,9 +256,19 @@ class UpToDate:
         return self.lineage["metrics"]["test_accuracy"]
 
 
-def run(config: TrainConfig, *, force: bool = False, push: bool = True, registry: RegistryLike = None,
-        data_package: str | None = None, data_top_hash: str | None = None, model_package: str | None = None,
-        output_dir: str | Path | None = None, strategy: Any = None, log: Log = _stderr) -> TrainingRun | UpToDate:
+def run(
+    config: TrainConfig,
+    *,
+    force: bool = False,
+    push: bool = True,
+    registry: RegistryLike = None,
+    data_package: str | None = None,
+    data_top_hash: str | None = None,
+    model_package: str | None = None,
+    output_dir: str | Path | None = None,
+    strategy: Any = None,
+    log: Log = _stderr,
+) -> TrainingRun | UpToDate:
     """The main job (``fashion run``; ``fashion train`` is ``force=True``, ``push`` as asked).
 
     Unless ``force`` or a ``data_top_hash`` is given, the latest data version is made sure of
@@ -242,12 +279,22 @@ def run(config: TrainConfig, *, force: bool = False, push: bool = True, registry
         data_top_hash = ensure_data_package(registry=registry, name=data_package, log=log)
         found = up_to_date_model(config, data_top_hash, registry=registry, name=model_package)
         if found:
-            log("Up to date: the latest model was trained from this data, config, environment and commit "
-                "(--force retrains)")
+            log(
+                "Up to date: the latest model was trained from this data, config, environment and commit "
+                "(--force retrains)"
+            )
             return UpToDate(model_top_hash=found[0], data_top_hash=data_top_hash, lineage=found[1])
-    return train_evaluate_publish(config, registry=registry, data_package=data_package, data_top_hash=data_top_hash,
-                                  model_package=model_package, output_dir=output_dir, push=push, strategy=strategy,
-                                  log=log)
+    return train_evaluate_publish(
+        config,
+        registry=registry,
+        data_package=data_package,
+        data_top_hash=data_top_hash,
+        model_package=model_package,
+        output_dir=output_dir,
+        push=push,
+        strategy=strategy,
+        log=log,
+    )
 
 
 def push_run_folder(folder: str | Path, *, registry: RegistryLike = None, name: str | None = None) -> str:
@@ -277,8 +324,9 @@ def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, 
     return None
 
 
-def up_to_date_model(config: TrainConfig, data_top_hash: str, *, registry: RegistryLike = None,
-                     name: str | None = None) -> tuple[str, dict[str, Any]] | None:
+def up_to_date_model(
+    config: TrainConfig, data_top_hash: str, *, registry: RegistryLike = None, name: str | None = None
+) -> tuple[str, dict[str, Any]] | None:
     """The latest model package, if it came from exactly this data version, config, pinned
     environment and (clean) commit: then training again would add nothing. Else None."""
     from . import registry as reg
@@ -293,26 +341,43 @@ def up_to_date_model(config: TrainConfig, data_top_hash: str, *, registry: Regis
         return None  # lineage we cannot compare: train
     code = code_state()
     recorded = meta.get("code", {})
-    same = (code["commit"] and code["dirty"] is False and recorded.get("commit") == code["commit"]
-            and recorded.get("dirty") is False
-            and meta.get("data", {}).get("top_hash") == data_top_hash
-            and meta.get("environment", {}).get("requirements_sha256") == environment_state()["requirements_sha256"]
-            and meta.get("training", {}).get("config") == config.to_dict())
+    same = (
+        code["commit"]
+        and code["dirty"] is False
+        and recorded.get("commit") == code["commit"]
+        and recorded.get("dirty") is False
+        and meta.get("data", {}).get("top_hash") == data_top_hash
+        and meta.get("environment", {}).get("requirements_sha256") == environment_state()["requirements_sha256"]
+        and meta.get("training", {}).get("config") == config.to_dict()
+    )
     return (top_hash, meta) if same else None
 
 
-def reproduce(top_hash: str, *, registry: RegistryLike = None, model_package: str | None = None,
-              output_dir: str | Path | None = None, push: bool = False,
-              log: Log = _stderr) -> tuple[Reproduction, TrainingRun]:
+def reproduce(
+    top_hash: str,
+    *,
+    registry: RegistryLike = None,
+    model_package: str | None = None,
+    output_dir: str | Path | None = None,
+    push: bool = False,
+    log: Log = _stderr,
+) -> tuple[Reproduction, TrainingRun]:
     """Retrain from a model package's recorded data version and config; returns the judged
     :class:`Reproduction` and the new run."""
     name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry, require=True)
     config = config_from_parameters(recorded=lineage["training"]["config"])
     data = lineage["data"]
     log(f"Reproducing {name}@{short(resolved)}: data {data['name']}@{short(data['top_hash'])}, recorded config")
-    run = train_evaluate_publish(config, registry=registry, data_package=data["name"],
-                                 data_top_hash=data["top_hash"], model_package=model_package,
-                                 output_dir=output_dir, push=push, log=log)
+    run = train_evaluate_publish(
+        config,
+        registry=registry,
+        data_package=data["name"],
+        data_top_hash=data["top_hash"],
+        model_package=model_package,
+        output_dir=output_dir,
+        push=push,
+        log=log,
+    )
     return judge(lineage["metrics"], run, lineage), run
 
 
@@ -331,7 +396,7 @@ class Reproduction:
 
     recorded: dict[str, Any]
     reproduced: dict[str, Any]
-    differences: list[str]      # what differs between the recorded run and this one (commit, environment)
+    differences: list[str]  # what differs between the recorded run and this one (commit, environment)
     tolerance: float = REPRODUCTION_TOLERANCE
 
     @property
@@ -349,11 +414,15 @@ class Reproduction:
         if diff == 0:
             verdict = "reproduced: identical test accuracy"
         elif self.within_tolerance:
-            verdict = (f"reproduced: test accuracy within the tolerance of {self.tolerance * 100:.2f} points "
-                       f"({diff * 100:+.2f})")
+            verdict = (
+                f"reproduced: test accuracy within the tolerance of {self.tolerance * 100:.2f} points "
+                f"({diff * 100:+.2f})"
+            )
         else:
-            verdict = (f"NOT reproduced: test accuracy differs by {diff * 100:+.2f} points, more than the tolerance "
-                       f"of {self.tolerance * 100:.2f}")
+            verdict = (
+                f"NOT reproduced: test accuracy differs by {diff * 100:+.2f} points, more than the tolerance "
+                f"of {self.tolerance * 100:.2f}"
+            )
         return "\n".join([*lines, verdict])
 
 
@@ -374,7 +443,7 @@ def run_differences(lineage: dict[str, Any]) -> list[str]:
     return out
 
 
-def judge(recorded: dict[str, Any], run: "TrainingRun", lineage: dict[str, Any]) -> Reproduction:
+def judge(recorded: dict[str, Any], run: TrainingRun, lineage: dict[str, Any]) -> Reproduction:
     """Compare a reproduction with the recorded metrics and environment."""
     return Reproduction(recorded, run.metrics(), run_differences(lineage))
 

@@ -5,7 +5,8 @@ Kept small and free of notebook state so the tests can call them directly.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -105,7 +106,7 @@ def pca_2d(images: np.ndarray, *, sample: int = 3000, seed: int = 0) -> tuple[np
     x = images[idx].reshape(len(idx), -1).astype(np.float32) / 255.0
     x -= x.mean(axis=0)
     _, s, vt = np.linalg.svd(x, full_matrices=False)
-    explained = (s ** 2) / (s ** 2).sum()
+    explained = (s**2) / (s**2).sum()
     return idx, x @ vt[:2].T, explained[:2]
 
 
@@ -181,8 +182,9 @@ def distinguishing_features(images: np.ndarray, labels: np.ndarray):
     return fig
 
 
-def lookalikes(images: np.ndarray, labels: np.ndarray, classes: Sequence[int] = (0, 2, 4, 6), *,
-               per_class: int = 8, seed: int = 1):
+def lookalikes(
+    images: np.ndarray, labels: np.ndarray, classes: Sequence[int] = (0, 2, 4, 6), *, per_class: int = 8, seed: int = 1
+):
     """Classes that look alike, side by side (default: T-shirt, pullover, coat, shirt)."""
     plt = _plt()
     rng = np.random.default_rng(seed)
@@ -228,8 +230,15 @@ def confusion_matrix(matrix: np.ndarray | list[list[int]]):
     for i in range(NUM_CLASSES):
         for j in range(NUM_CLASSES):
             if m[i, j]:
-                ax.text(j, i, str(m[i, j]), ha="center", va="center", fontsize=7,
-                        color="white" if m[i, j] > threshold else "black")
+                ax.text(
+                    j,
+                    i,
+                    str(m[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color="white" if m[i, j] > threshold else "black",
+                )
     fig.colorbar(im, ax=ax, fraction=0.046)
     ax.set_title("Confusion matrix (test set)")
     fig.tight_layout()
@@ -252,8 +261,7 @@ def misclassified(images: np.ndarray, errors: Sequence[dict[str, Any]], *, count
     for ax, e in zip(axes.ravel(), shown):
         ax.axis("on")
         ax.imshow(images[e["index"]], cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(f"{CLASS_NAMES[e['true']]}\n→ {CLASS_NAMES[e['predicted']]} {e['confidence']:.0%}",
-                     fontsize=7)
+        ax.set_title(f"{CLASS_NAMES[e['true']]}\n→ {CLASS_NAMES[e['predicted']]} {e['confidence']:.0%}", fontsize=7)
     fig.suptitle("Misclassified test images (true → predicted, confidence)")
     fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - 0.4 / (rows * 1.9 + 0.4)))
     return fig
@@ -298,8 +306,9 @@ def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float 
         ax.set_xticks(range(len(stats)), stats, rotation=40, ha="right", fontsize=8)
         ax.set_yticks(range(len(classes)), classes if k == 0 else [], fontsize=8)  # same rows in every panel
         for (i, j), v in np.ndenumerate(values):
-            ax.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=6,
-                    color="white" if v > 0.6 * fail_at else "black")
+            ax.text(
+                j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="white" if v > 0.6 * fail_at else "black"
+            )
         ax.set_title(panel, fontsize=10)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=f"distance (fails above {fail_at:g})")
     fig.suptitle("Drift per class against the reference (KS distance; L1 for profiles)", fontsize=11)
@@ -315,8 +324,13 @@ def accuracy_vs_time(runs: Sequence[dict[str, Any]], *, budget_s: float | None =
         seconds, accuracy = zip(*[(p[0], p[1]) for p in run["points"]]) if run["points"] else ((), ())
         ax.plot(seconds, np.asarray(accuracy) * 100, "o-", ms=3, label=run["recipe"])
         if seconds:
-            ax.annotate(f"{accuracy[-1] * 100:.2f} %", (seconds[-1], accuracy[-1] * 100), textcoords="offset points",
-                        xytext=(4, -10), fontsize=8)
+            ax.annotate(
+                f"{accuracy[-1] * 100:.2f} %",
+                (seconds[-1], accuracy[-1] * 100),
+                textcoords="offset points",
+                xytext=(4, -10),
+                fontsize=8,
+            )
     if budget_s:
         ax.axvline(budget_s, color="grey", ls="--", lw=1)
         ax.text(budget_s, ax.get_ylim()[0], " 10 min", color="grey", va="bottom", fontsize=8)

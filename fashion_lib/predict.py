@@ -13,7 +13,7 @@ from .errors import ModelError
 class Prediction(NamedTuple):
     class_id: int
     class_name: str
-    probabilities: tuple[float, ...]   # one per class, in label order
+    probabilities: tuple[float, ...]  # one per class, in label order
 
     @property
     def confidence(self) -> float:
@@ -24,8 +24,10 @@ def check_images(images) -> np.ndarray:
     """``images`` as a uint8 ``N x 28 x 28`` array (a single 28x28 image becomes N=1)."""
     array = np.asarray(images)
     if array.dtype != np.uint8:
-        raise ModelError(f"images must be uint8 pixels 0..255 (raw, unscaled), got dtype {array.dtype}; "
-                         "convert with np.asarray(x, dtype=np.uint8)")
+        raise ModelError(
+            f"images must be uint8 pixels 0..255 (raw, unscaled), got dtype {array.dtype}; "
+            "convert with np.asarray(x, dtype=np.uint8)"
+        )
     if array.shape == (28, 28):
         array = array[None]
     if array.ndim != 3 or array.shape[1:] != (28, 28):

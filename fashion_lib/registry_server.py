@@ -16,8 +16,8 @@ import argparse
 import secrets
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from . import settings
 from .errors import ConfigError, FashionError, RegistryError
@@ -36,8 +36,10 @@ def identities(folder: Path) -> list[Identity]:
     path = folder / "identities.json"
     if path.exists():
         return read_identities(path)
-    return [Identity(name, f"{name.upper()}{secrets.token_hex(6).upper()}", secrets.token_urlsafe(30), actions)
-            for name, actions in (("admin", ADMIN), ("team", READ_WRITE), ("reader", READ_ONLY))]
+    return [
+        Identity(name, f"{name.upper()}{secrets.token_hex(6).upper()}", secrets.token_urlsafe(30), actions)
+        for name, actions in (("admin", ADMIN), ("team", READ_WRITE), ("reader", READ_ONLY))
+    ]
 
 
 def ensure_bucket(server: SeaweedServer, bucket: str) -> bool:
@@ -94,8 +96,7 @@ def serve(port: int, folder: Path, bucket: str, host: str) -> int:
     folder.mkdir(parents=True, exist_ok=True)
     server = SeaweedServer(folder, identities(folder), port=port, host=host)
     previous = _stop_on_signals()
-    print(f"Starting SeaweedFS S3 on {host}:{port} (log: {settings.display_path(folder / 'weed.log')}) ...",
-          flush=True)
+    print(f"Starting SeaweedFS S3 on {host}:{port} (log: {settings.display_path(folder / 'weed.log')}) ...", flush=True)
     try:
         server.start()
         created = ensure_bucket(server, bucket)

@@ -12,13 +12,13 @@ from typing import Any
 
 from .errors import ConfigError
 
-MODEL_FILE = "clf.keras"             # the trained model (Keras v3 format)
-HISTORY_CSV = "history.csv"          # one row per epoch: loss, accuracy, val_loss, val_accuracy, ...
-HISTORY_JSON = "history.json"        # the same history as JSON
-CONFIG_FILE = "config.json"          # the TrainConfig the run used
-METRICS_FILE = "metrics.json"        # test metrics and the run's data version, times, model top hash
+MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
+HISTORY_CSV = "history.csv"  # one row per epoch: loss, accuracy, val_loss, val_accuracy, ...
+HISTORY_JSON = "history.json"  # the same history as JSON
+CONFIG_FILE = "config.json"  # the TrainConfig the run used
+METRICS_FILE = "metrics.json"  # test metrics and the run's data version, times, model top hash
 TRAIN_RESULT_FILE = "train_result.json"  # the trainer's own summary (epochs run, best epoch, seconds)
-README_FILE = "README.md"            # the model card (in the model package, written by the publisher)
+README_FILE = "README.md"  # the model card (in the model package, written by the publisher)
 
 PUBLISHED_FILES = (MODEL_FILE, HISTORY_CSV, METRICS_FILE, CONFIG_FILE)  # what a model package holds
 
@@ -62,8 +62,10 @@ class RunFolder:
             metrics = json.loads(self.metrics.read_text())
             config = json.loads(self.config.read_text())
         except (OSError, ValueError) as exc:
-            raise ConfigError(f"{self.path}: expected {METRICS_FILE} and {CONFIG_FILE} from a finished training "
-                              f"run ({exc.__class__.__name__})") from None
+            raise ConfigError(
+                f"{self.path}: expected {METRICS_FILE} and {CONFIG_FILE} from a finished training "
+                f"run ({exc.__class__.__name__})"
+            ) from None
         if not isinstance(metrics, dict) or not isinstance(config, dict):
             raise ConfigError(f"{self.path}: {METRICS_FILE} and {CONFIG_FILE} should each hold a JSON object")
         for key in ("data_package", "data_top_hash", "test_accuracy"):

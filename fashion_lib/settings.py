@@ -56,7 +56,7 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
     if chosen and chosen.startswith("s3://"):
         return chosen.rstrip("/")
     if chosen and chosen.startswith("file://"):
-        chosen = chosen[len("file://"):]
+        chosen = chosen[len("file://") :]
     path = Path(chosen).expanduser() if chosen else home() / "registry"
     return str(path.resolve())
 

@@ -37,13 +37,11 @@ DEBIAN_PACKAGE = "dataset-fashion-mnist"
 DOWNLOAD_TIMEOUT_S = 30
 
 
-
 class RawFiles(NamedTuple):
     """The four verified files and where they came from."""
 
     paths: dict[str, Path]
     origin: str
-
 
 
 def sha256_of_content(path: Path) -> str:
@@ -55,8 +53,10 @@ def verify(path: Path, name: str) -> None:
     """Raise :class:`SourceError` unless ``path`` holds the upstream bytes of ``name``."""
     found = sha256_of_content(path)
     if found != RAW_FILES[name]:
-        raise SourceError(f"{path}: SHA-256 of its content is {short(found)}..., expected {short(RAW_FILES[name])}... "
-                          f"(the upstream {name}); the file is corrupted or not Fashion-MNIST")
+        raise SourceError(
+            f"{path}: SHA-256 of its content is {short(found)}..., expected {short(RAW_FILES[name])}... "
+            f"(the upstream {name}); the file is corrupted or not Fashion-MNIST"
+        )
 
 
 def _locate(folder: Path, name: str) -> Path | None:
@@ -90,8 +90,9 @@ def download(name: str, folder: Path, mirrors: tuple[str, ...], *, progress: boo
             with atomic_path(target) as tmp:
                 with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response, open(tmp, "wb") as out:
                     total = int(response.headers.get("Content-Length") or 0) or None
-                    with tqdm(total=total, unit="B", unit_scale=True, desc=f"{name}.gz",
-                              disable=not progress, file=sys.stderr) as bar:
+                    with tqdm(
+                        total=total, unit="B", unit_scale=True, desc=f"{name}.gz", disable=not progress, file=sys.stderr
+                    ) as bar:
                         while block := response.read(1 << 16):
                             out.write(block)
                             bar.update(len(block))
@@ -117,22 +118,32 @@ def _install_debian_package(log: Log) -> bool:
     return done.returncode == 0
 
 
-def get_raw_files(source_dir: str | os.PathLike[str] | None = None, *, cache_dir: Path | None = None,
-                  mirrors: tuple[str, ...] | None = None, allow_apt: bool = True,
-                  progress: bool = True, log: Log = _stderr) -> RawFiles:
+def get_raw_files(
+    source_dir: str | os.PathLike[str] | None = None,
+    *,
+    cache_dir: Path | None = None,
+    mirrors: tuple[str, ...] | None = None,
+    allow_apt: bool = True,
+    progress: bool = True,
+    log: Log = _stderr,
+) -> RawFiles:
     """Find, download or install the four upstream files and verify each one."""
     chosen = Path(source_dir) if source_dir else settings.raw_dir()
     if chosen is not None:
         found = find_in(chosen)
         if found is None:
             missing = [n for n in RAW_FILES if _locate(chosen, n) is None]
-            raise SourceError(f"{chosen}: missing {', '.join(missing)} (plain or .gz); "
-                              "expected the four upstream Fashion-MNIST IDX files")
+            raise SourceError(
+                f"{chosen}: missing {', '.join(missing)} (plain or .gz); "
+                "expected the four upstream Fashion-MNIST IDX files"
+            )
         return RawFiles(_verified(found), f"folder {chosen}")
 
     cache = cache_dir or settings.data_dir() / "raw"
-    for folder, origin in ((cache, f"local copy {cache}"),
-                           (settings.DEBIAN_DATASET_DIR, f"Debian package {DEBIAN_PACKAGE}")):
+    for folder, origin in (
+        (cache, f"local copy {cache}"),
+        (settings.DEBIAN_DATASET_DIR, f"Debian package {DEBIAN_PACKAGE}"),
+    ):
         found = find_in(folder)
         if found is not None:
             return RawFiles(_verified(found), origin)
@@ -148,5 +159,7 @@ def get_raw_files(source_dir: str | os.PathLike[str] | None = None, *, cache_dir
         found = find_in(settings.DEBIAN_DATASET_DIR)
         if found is not None:
             return RawFiles(_verified(found), f"Debian package {DEBIAN_PACKAGE} (just installed)")
-    raise SourceError(f"{failure}. Set FASHION_RAW_DIR to a folder with the four files, "
-                      f"or install the Debian package {DEBIAN_PACKAGE}")
+    raise SourceError(
+        f"{failure}. Set FASHION_RAW_DIR to a folder with the four files, "
+        f"or install the Debian package {DEBIAN_PACKAGE}"
+    )

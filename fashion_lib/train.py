@@ -21,9 +21,10 @@ import json
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -34,16 +35,15 @@ from .errors import ConfigError
 from .runfolder import CONFIG_FILE, HISTORY_CSV, HISTORY_JSON, TRAIN_RESULT_FILE
 
 
-
 @dataclass
 class TrainResult:
     """What a training run produced."""
 
-    model: Any                              # keras.Model (best validation weights restored)
-    history: dict[str, list[float]]         # per-epoch metrics: loss, accuracy, val_*, lr, seconds
+    model: Any  # keras.Model (best validation weights restored)
+    history: dict[str, list[float]]  # per-epoch metrics: loss, accuracy, val_*, lr, seconds
     epochs_run: int
-    train_seconds: float                    # wall time of model.fit
-    best_epoch: int | None                  # 1-based epoch whose weights the model holds
+    train_seconds: float  # wall time of model.fit
+    best_epoch: int | None  # 1-based epoch whose weights the model holds
     validation: dict[str, float] = field(default_factory=dict)  # accuracy/loss (and tta) on the split
     config: TrainConfig | None = None
 
@@ -75,8 +75,10 @@ def split_validation(data: Dataset, config: TrainConfig) -> tuple[Dataset, Datas
         order = order[: config.limit]
     n_val = config.validation_size
     if n_val and n_val >= len(order):
-        raise ConfigError(f"validation_size={n_val} leaves no training images out of {len(order)}; "
-                          "use a smaller validation_size or a larger limit")
+        raise ConfigError(
+            f"validation_size={n_val} leaves no training images out of {len(order)}; "
+            "use a smaller validation_size or a larger limit"
+        )
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
     train = Dataset(images[train_idx], labels[train_idx], data.class_names)
     val = Dataset(images[val_idx], labels[val_idx], data.class_names) if n_val else None
@@ -109,8 +111,9 @@ def translate_batch(images, seed, max_shift: int):
     return tf.gather(out, cols, axis=2, batch_dims=1)
 
 
-def make_dataset(data: Dataset, config: TrainConfig, *, training: bool, batch_size: int | None = None,
-                 image_dtype: str = "uint8"):
+def make_dataset(
+    data: Dataset, config: TrainConfig, *, training: bool, batch_size: int | None = None, image_dtype: str = "uint8"
+):
     """A ``tf.data.Dataset`` of ``(uint8 images, one-hot labels)`` batches.
 
     ``image_dtype="float32"`` casts the (still unscaled, 0..255) pixels at the very end: Keras
@@ -140,8 +143,10 @@ def make_dataset(data: Dataset, config: TrainConfig, *, training: bool, batch_si
             return images, labels
 
         ds = ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    ds = ds.map(lambda x, y: (tf.cast(x, image_dtype), tf.one_hot(tf.cast(y, tf.int32), 10)),
-                num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(
+        lambda x, y: (tf.cast(x, image_dtype), tf.one_hot(tf.cast(y, tf.int32), 10)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -179,8 +184,9 @@ def is_chief(strategy) -> bool:
     if resolver is None or not resolver.cluster_spec().as_dict():
         return True
     task_type, task_id = resolver.task_type, resolver.task_id
-    return task_type == "chief" or (task_type == "worker" and task_id == 0
-                                    and "chief" not in resolver.cluster_spec().as_dict())
+    return task_type == "chief" or (
+        task_type == "worker" and task_id == 0 and "chief" not in resolver.cluster_spec().as_dict()
+    )
 
 
 # ---------------------------------------------------------------------------- multi-worker loop
@@ -188,15 +194,19 @@ def is_chief(strategy) -> bool:
 
 def _local_predict(model, images: np.ndarray, *, tta: bool = False, batch_size: int = 1024) -> np.ndarray:
     """Probabilities computed on this worker alone (every worker holds the same weights)."""
+
     def run(x):
-        return np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
-                               for i in range(0, len(x), batch_size)])
+        return np.concatenate(
+            [np.asarray(model(x[i : i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
+        )
+
     probs = run(images)
     return (probs + run(np.ascontiguousarray(images[:, :, ::-1]))) / 2 if tta else probs
 
 
-def _fit_multi_worker(model, config: TrainConfig, strategy, train_ds, val_data, steps_per_epoch: int,
-                      callbacks: list) -> dict[str, list[float]]:
+def _fit_multi_worker(
+    model, config: TrainConfig, strategy, train_ds, val_data, steps_per_epoch: int, callbacks: list
+) -> dict[str, list[float]]:
     """A plain distributed training loop that drives the same Keras callbacks as ``fit``.
 
     Keras 3.15's ``fit`` fails under ``MultiWorkerMirroredStrategy`` (it all-reduces nested
@@ -239,8 +249,7 @@ def _fit_multi_worker(model, config: TrainConfig, strategy, train_ds, val_data, 
             loss, correct = train_step(dist)
             total_loss += float(loss)
             total_correct += float(correct)
-        logs = {"loss": total_loss / steps_per_epoch,
-                "accuracy": total_correct / (steps_per_epoch * config.batch_size)}
+        logs = {"loss": total_loss / steps_per_epoch, "accuracy": total_correct / (steps_per_epoch * config.batch_size)}
         if val_data is not None:
             probs = _local_predict(model, val_data.images)
             labels = val_data.labels.astype(np.int64)
@@ -279,8 +288,11 @@ def _callbacks(output_dir: Path | None, write: bool, epochs: int, verbose: int, 
         def on_epoch_end(self, epoch, logs=None):
             row = {"epoch": epoch + 1, **{k: float(v) for k, v in (logs or {}).items()}}
             opt = self.model.optimizer
-            row["lr"] = float(opt.learning_rate if not callable(getattr(opt, "_learning_rate", None))
-                              else opt._learning_rate(opt.iterations))
+            row["lr"] = float(
+                opt.learning_rate
+                if not callable(getattr(opt, "_learning_rate", None))
+                else opt._learning_rate(opt.iterations)
+            )
             row["seconds"] = time.perf_counter() - self._start
             self.rows.append(row)
             if write and output_dir is not None:
@@ -295,10 +307,15 @@ def _callbacks(output_dir: Path | None, write: bool, epochs: int, verbose: int, 
                 tmp.write_text(json.dumps(self.rows, indent=1))
                 os.replace(tmp, output_dir / HISTORY_JSON)
             if verbose:
-                shown = "  ".join(f"{k} {row[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-                                  if k in row)
-                print(f"epoch {epoch + 1}/{epochs}  {shown}  lr {row['lr']:.2e}  {row['seconds']:.1f}s "
-                      f"(total {time.perf_counter() - t0[0]:.0f}s)", file=sys.stdout, flush=True)
+                shown = "  ".join(
+                    f"{k} {row[k]:.4f}" for k in ("loss", "accuracy", "val_loss", "val_accuracy") if k in row
+                )
+                print(
+                    f"epoch {epoch + 1}/{epochs}  {shown}  lr {row['lr']:.2e}  {row['seconds']:.1f}s "
+                    f"(total {time.perf_counter() - t0[0]:.0f}s)",
+                    file=sys.stdout,
+                    flush=True,
+                )
 
     return Record()
 
@@ -368,8 +385,9 @@ def train(
         raise ConfigError("no training images: check limit and validation_size")
     image_dtype = "float32" if _is_multi_worker(strategy) else "uint8"
     train_ds = make_dataset(fit_data, config, training=True, image_dtype=image_dtype)
-    val_ds = make_dataset(val_data, config, training=False, batch_size=1024, image_dtype=image_dtype) \
-        if val_data else None
+    val_ds = (
+        make_dataset(val_data, config, training=False, batch_size=1024, image_dtype=image_dtype) if val_data else None
+    )
     steps_per_epoch = max(1, len(fit_data) // config.batch_size)
     total_steps = steps_per_epoch * config.epochs
 
@@ -387,22 +405,27 @@ def train(
     early = None
     if val_ds is not None:
         early = keras.callbacks.EarlyStopping(
-            monitor="val_accuracy", mode="max",
+            monitor="val_accuracy",
+            mode="max",
             patience=config.early_stopping_patience or config.epochs,  # 0: never stop, still restore best
             restore_best_weights=True,
         )
         cbs.append(early)
 
     if verbose:
-        print(f"training on {len(fit_data):,} images ({len(val_data) if val_data else 0:,} held out for validation), "
-              f"{config.epochs} epochs of {steps_per_epoch} steps, batch {config.batch_size}, "
-              f"{model.count_params():,} parameters, {strategy.num_replicas_in_sync} replica(s)", flush=True)
+        print(
+            f"training on {len(fit_data):,} images ({len(val_data) if val_data else 0:,} held out for validation), "
+            f"{config.epochs} epochs of {steps_per_epoch} steps, batch {config.batch_size}, "
+            f"{model.count_params():,} parameters, {strategy.num_replicas_in_sync} replica(s)",
+            flush=True,
+        )
     t0[0] = time.perf_counter()
     if _is_multi_worker(strategy):  # Keras 3.15 fit() cannot run under MultiWorkerMirroredStrategy
         fit_history = _fit_multi_worker(model, config, strategy, train_ds, val_data, steps_per_epoch, cbs)
     else:
-        fit_history = model.fit(train_ds, epochs=config.epochs, validation_data=val_ds, callbacks=cbs, verbose=0,
-                                shuffle=False).history  # tf.data shuffles
+        fit_history = model.fit(
+            train_ds, epochs=config.epochs, validation_data=val_ds, callbacks=cbs, verbose=0, shuffle=False
+        ).history  # tf.data shuffles
     train_seconds = time.perf_counter() - t0[0]
 
     history = {k: [float(v) for v in vals] for k, vals in fit_history.items()}
@@ -423,8 +446,11 @@ def train(
             validation["accuracy_tta"] = float(np.mean(shipped.argmax(1) == val_data.labels))
         if verbose:
             tta = f" ({views} test-time views averaged: {validation['accuracy_tta']:.4f})" if views > 1 else ""
-            print(f"best epoch {best_epoch}: validation accuracy {validation['accuracy']:.4f}{tta}; "
-                  f"trained in {train_seconds:.0f}s", flush=True)
+            print(
+                f"best epoch {best_epoch}: validation accuracy {validation['accuracy']:.4f}{tta}; "
+                f"trained in {train_seconds:.0f}s",
+                flush=True,
+            )
     result = TrainResult(model, history, epochs_run, train_seconds, best_epoch, validation, config)
     if output_dir is not None and write:
         (output_dir / TRAIN_RESULT_FILE).write_text(json.dumps(result.to_dict(), indent=1))

@@ -21,9 +21,16 @@ from pathlib import Path
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--disable-dev-shm-usage", "--window-size=1400,1000",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1400,1000",
 )
 KERNEL_DISPLAY_NAME = "Python (fashion-mnist)"
 PROBE_CODE = "import fashion_lib\nfashion_lib.__file__"
@@ -45,6 +52,7 @@ def check_browser() -> None:
 
 
 # --- plain HTTP ----------------------------------------------------------------------------------
+
 
 def notification_defaults(base_url: str, token: str) -> dict:
     """JupyterLab's news and update-check defaults as the server serves them (overrides applied)."""
@@ -89,8 +97,9 @@ def check_token_required(base_url: str, token: str) -> dict:
     status, _, _ = http_get(base_url, "/api/contents")
     assert status == 403, f"/api/contents without a token answered {status}, not 403"
     status, headers, _ = http_get(base_url, "/lab")
-    assert status in (302, 303) and "/login" in headers.get("location", ""), \
+    assert status in (302, 303) and "/login" in headers.get("location", ""), (
         f"/lab without a token answered {status} -> {headers.get('location')}, not a redirect to /login"
+    )
     status, _, _ = http_get(base_url, "/api/contents", token="wrong-" + token)
     assert status == 403, f"/api/contents with a wrong token answered {status}"
     status, _, body = http_get(base_url, "/api/contents", token=token)
@@ -103,6 +112,7 @@ def check_token_required(base_url: str, token: str) -> dict:
 
 
 # --- the browser ---------------------------------------------------------------------------------
+
 
 @dataclass
 class LabRun:
@@ -147,8 +157,14 @@ def _dismiss_kernel_dialog(driver) -> None:
             button.click()
 
 
-def lab_click_through(base_url: str, token: str, screenshot: Path, notebook: str = "train.ipynb",
-                      code_cells: int = 2, timeout: float = 180) -> LabRun:
+def lab_click_through(
+    base_url: str,
+    token: str,
+    screenshot: Path,
+    notebook: str = "train.ipynb",
+    code_cells: int = 2,
+    timeout: float = 180,
+) -> LabRun:
     """Log in with the token, open the notebook, run its first code cells and a probe, screenshot."""
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
@@ -220,11 +236,14 @@ def lab_click_through(base_url: str, token: str, screenshot: Path, notebook: str
         run.probe_output = probe.text.strip()
         wait.until(EC.presence_of_element_located(idle))
         run.seconds["cells ran"] = time.monotonic() - started
-        run.prompts = [p.text.strip() for p in driver.find_elements(
-            By.CSS_SELECTOR, f"{active} .jp-CodeCell .jp-InputPrompt")]
-        run.errors = [o.text[:500] for o in driver.find_elements(
-            By.CSS_SELECTOR, f"{active} .jp-OutputArea-output")
-            if "Traceback" in o.text or "Error:" in o.text.split("\n")[0]]
+        run.prompts = [
+            p.text.strip() for p in driver.find_elements(By.CSS_SELECTOR, f"{active} .jp-CodeCell .jp-InputPrompt")
+        ]
+        run.errors = [
+            o.text[:500]
+            for o in driver.find_elements(By.CSS_SELECTOR, f"{active} .jp-OutputArea-output")
+            if "Traceback" in o.text or "Error:" in o.text.split("\n")[0]
+        ]
     finally:
         try:
             screenshot.parent.mkdir(parents=True, exist_ok=True)

@@ -48,12 +48,24 @@ ROOTFS_PACKAGES = (
     "libreadline8,libncursesw6,libexpat1,libnsl2,libtirpc3,libuuid1,libcrypt1"
 )
 ROOTFS_EXCLUDES = (
-    "./var/cache/apt/archives/*.deb", "./var/cache/apt/*.bin", "./var/lib/apt/lists/*",
-    "./usr/share/doc/*", "./usr/share/man/*", "./usr/share/locale/*", "./usr/share/info/*",
+    "./var/cache/apt/archives/*.deb",
+    "./var/cache/apt/*.bin",
+    "./var/lib/apt/lists/*",
+    "./usr/share/doc/*",
+    "./usr/share/man/*",
+    "./usr/share/locale/*",
+    "./usr/share/info/*",
 )
 # Parts of the host's CPython the stand-in leaves out: its packages, tests, GUI, static library.
-PYTHON_SKIP = {"site-packages", "test", "idlelib", "tkinter", "turtledemo",
-               "config-{v}-x86_64-linux-gnu", "config-{v}-aarch64-linux-gnu"}
+PYTHON_SKIP = {
+    "site-packages",
+    "test",
+    "idlelib",
+    "tkinter",
+    "turtledemo",
+    "config-{v}-x86_64-linux-gnu",
+    "config-{v}-aarch64-linux-gnu",
+}
 
 
 class DockerUnavailable(Exception):
@@ -77,15 +89,17 @@ class Engine:
     ours: bool = False  # our own data root: safe to prune its dangling images
     containers: list[str] = field(default_factory=list)
 
-    def docker(self, *args: str, timeout: float = 120, check: bool = True, input: bytes | None = None,
-               stdin=None) -> subprocess.CompletedProcess:
+    def docker(
+        self, *args: str, timeout: float = 120, check: bool = True, input: bytes | None = None, stdin=None
+    ) -> subprocess.CompletedProcess:
         command = ["docker", *args]
-        result = subprocess.run(command, env=self.env, capture_output=True, timeout=timeout,
-                                input=input, stdin=stdin)
+        result = subprocess.run(command, env=self.env, capture_output=True, timeout=timeout, input=input, stdin=stdin)
         if check and result.returncode != 0:
-            raise RuntimeError(f"{' '.join(command[:4])} ... failed ({result.returncode}):\n"
-                               f"{result.stdout.decode(errors='replace')[-3000:]}\n"
-                               f"{result.stderr.decode(errors='replace')[-3000:]}")
+            raise RuntimeError(
+                f"{' '.join(command[:4])} ... failed ({result.returncode}):\n"
+                f"{result.stdout.decode(errors='replace')[-3000:]}\n"
+                f"{result.stderr.decode(errors='replace')[-3000:]}"
+            )
         return result
 
     def text(self, *args: str, timeout: float = 120) -> str:
@@ -137,8 +151,9 @@ def _client_env(host: str | None) -> dict[str, str]:
 
 def _reachable(env: dict[str, str]) -> bool:
     try:
-        result = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"], env=env,
-                                capture_output=True, timeout=20)
+        result = subprocess.run(
+            ["docker", "version", "--format", "{{.Server.Version}}"], env=env, capture_output=True, timeout=20
+        )
     except (OSError, subprocess.TimeoutExpired):
         return False
     return result.returncode == 0 and bool(result.stdout.strip())
@@ -162,12 +177,22 @@ def connect_or_start(start_timeout: float = 60) -> Engine:
     DATA_ROOT.mkdir(parents=True, exist_ok=True)
     RUN_DIR.mkdir(parents=True, exist_ok=True)
     log_path = RUN_DIR / "dockerd.log"
-    command = [dockerd, "--data-root", str(DATA_ROOT), "--exec-root", str(RUN_DIR / "exec"),
-               "--host", f"unix://{SOCKET}", "--pidfile", str(RUN_DIR / "docker.pid")]
+    command = [
+        dockerd,
+        "--data-root",
+        str(DATA_ROOT),
+        "--exec-root",
+        str(RUN_DIR / "exec"),
+        "--host",
+        f"unix://{SOCKET}",
+        "--pidfile",
+        str(RUN_DIR / "docker.pid"),
+    ]
     log(f"starting {' '.join(command)} (log: {log_path})")
     with open(log_path, "ab") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+        )
     env = _client_env(f"unix://{SOCKET}")
     deadline = time.monotonic() + start_timeout
     while time.monotonic() < deadline:
@@ -188,6 +213,7 @@ def connect_or_start(start_timeout: float = 60) -> Engine:
 
 # --- the stand-in base image ---------------------------------------------------------------------
 
+
 def base_image(dockerfile: Path = REPO / "Dockerfile") -> str:
     """The image the Dockerfile's (first) FROM names."""
     for line in dockerfile.read_text().splitlines():
@@ -198,8 +224,11 @@ def base_image(dockerfile: Path = REPO / "Dockerfile") -> str:
 
 
 def host_ca_bundle() -> Path:
-    for candidate in (os.environ.get("SSL_CERT_FILE"), ssl.get_default_verify_paths().cafile,
-                      "/etc/ssl/certs/ca-certificates.crt"):
+    for candidate in (
+        os.environ.get("SSL_CERT_FILE"),
+        ssl.get_default_verify_paths().cafile,
+        "/etc/ssl/certs/ca-certificates.crt",
+    ):
         if candidate and Path(candidate).is_file():
             return Path(candidate)
     raise DockerUnavailable("no CA bundle found on the host to carry into the stand-in base image")
@@ -209,8 +238,9 @@ def host_index_url() -> str:
     """The host's pip index, when it is an http(s) one other than PyPI (empty: PyPI)."""
     url = os.environ.get("PIP_INDEX_URL", "")
     if not url:
-        result = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True,
-                                text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True, timeout=60
+        )
         for line in result.stdout.splitlines():
             key, _, value = line.partition("=")
             if key.split(".")[-1] == "index-url":
@@ -240,8 +270,10 @@ def _python_for(base: str) -> Path:
         raise DockerUnavailable(f"can't make a stand-in for {base!r}: only python:X.Y[-...] images")
     wanted = (int(match.group(1)), int(match.group(2)))
     if sys.version_info[:2] != wanted:
-        raise DockerUnavailable(f"the stand-in for {base} needs Python {wanted[0]}.{wanted[1]} to run "
-                                f"the tests (this is {sys.version.split()[0]})")
+        raise DockerUnavailable(
+            f"the stand-in for {base} needs Python {wanted[0]}.{wanted[1]} to run "
+            f"the tests (this is {sys.version.split()[0]})"
+        )
     prefix = Path(sys.base_prefix)
     if not (prefix / "bin" / f"python{wanted[0]}.{wanted[1]}").exists():
         raise DockerUnavailable(f"no python{wanted[0]}.{wanted[1]} under {prefix}")
@@ -275,8 +307,10 @@ def _rootfs(engine: Engine) -> None:
         return
     debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
     if not Path(debootstrap).exists():
-        raise DockerUnavailable("the base image can't be pulled and `debootstrap` is missing "
-                                "(apt-get install debootstrap) to make a stand-in")
+        raise DockerUnavailable(
+            "the base image can't be pulled and `debootstrap` is missing "
+            "(apt-get install debootstrap) to make a stand-in"
+        )
     if os.geteuid() != 0:
         raise DockerUnavailable("making the stand-in base image with debootstrap needs root")
     mirror = debian_mirror()
@@ -284,16 +318,36 @@ def _rootfs(engine: Engine) -> None:
         rootfs = Path(tmp) / "rootfs"
         log(f"debootstrap bookworm from {mirror} (about a minute)")
         started = time.monotonic()
-        result = subprocess.run(["nice", "-n", "10", debootstrap, "--variant=minbase",
-                                 f"--include={ROOTFS_PACKAGES}", "bookworm", str(rootfs), mirror],
-                                capture_output=True, text=True, timeout=1200)
+        result = subprocess.run(
+            [
+                "nice",
+                "-n",
+                "10",
+                debootstrap,
+                "--variant=minbase",
+                f"--include={ROOTFS_PACKAGES}",
+                "bookworm",
+                str(rootfs),
+                mirror,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
         if result.returncode != 0:
             raise RuntimeError(f"debootstrap failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
         log(f"debootstrap done in {time.monotonic() - started:.0f} s; importing")
         excludes = [f"--exclude={pattern}" for pattern in ROOTFS_EXCLUDES]
         tar = subprocess.Popen(["tar", "-C", str(rootfs), *excludes, "-c", "."], stdout=subprocess.PIPE)
-        engine.docker("import", "--message", "debootstrap --variant=minbase bookworm", "-",
-                      ROOTFS_IMAGE, stdin=tar.stdout, timeout=600)
+        engine.docker(
+            "import",
+            "--message",
+            "debootstrap --variant=minbase bookworm",
+            "-",
+            ROOTFS_IMAGE,
+            stdin=tar.stdout,
+            timeout=600,
+        )
         tar.stdout.close()
         if tar.wait() != 0:
             raise RuntimeError("tar of the debootstrap root failed")
@@ -312,8 +366,15 @@ def ensure_standin_base(engine: Engine, base: str | None = None) -> str:
     ca_bundle = host_ca_bundle()
     index_url = host_index_url()
     key = hashlib.sha256()
-    for part in (sys.version, str(prefix), ca_bundle.read_bytes(), index_url, ROOTFS_IMAGE,
-                 " ".join(sorted(PYTHON_SKIP)), (STANDIN_DIR / "Dockerfile").read_bytes()):
+    for part in (
+        sys.version,
+        str(prefix),
+        ca_bundle.read_bytes(),
+        index_url,
+        ROOTFS_IMAGE,
+        " ".join(sorted(PYTHON_SKIP)),
+        (STANDIN_DIR / "Dockerfile").read_bytes(),
+    ):
         key.update(part if isinstance(part, bytes) else part.encode())
     wanted = key.hexdigest()[:16]
     if engine.has_image(base):
@@ -328,13 +389,26 @@ def ensure_standin_base(engine: Engine, base: str | None = None) -> str:
         shutil.copy(ca_bundle, context / "host-ca-certificates.crt")
         _python_tar(prefix, version, context / "host-python.tar")
         log(f"building the stand-in {base} (Python {sys.version.split()[0]} from {prefix})")
-        engine.docker("build", "--tag", base, "--build-arg", f"ROOTFS_IMAGE={ROOTFS_IMAGE}",
-                      "--build-arg", f"PYTHON_VERSION={version}", "--build-arg", f"PIP_INDEX_URL={index_url}",
-                      "--label", f"{STANDIN_LABEL}={wanted}", str(context), timeout=900)
+        engine.docker(
+            "build",
+            "--tag",
+            base,
+            "--build-arg",
+            f"ROOTFS_IMAGE={ROOTFS_IMAGE}",
+            "--build-arg",
+            f"PYTHON_VERSION={version}",
+            "--build-arg",
+            f"PIP_INDEX_URL={index_url}",
+            "--label",
+            f"{STANDIN_LABEL}={wanted}",
+            str(context),
+            timeout=900,
+        )
     return "built"
 
 
 # --- the project image ---------------------------------------------------------------------------
+
 
 @dataclass
 class Build:
@@ -349,11 +423,14 @@ class Build:
 def build_image(engine: Engine, tag: str, context: Path = REPO, timeout: float = 2400) -> Build:
     """``docker build -t TAG CONTEXT``, timed; the log goes to test-artifacts/docker-build.log."""
     started = time.monotonic()
-    commit = subprocess.run(["git", "-C", str(context), "rev-parse", "HEAD"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(
+        ["git", "-C", str(context), "rev-parse", "HEAD"], capture_output=True, text=True
+    ).stdout.strip()
     command = ["docker", "build", "--force-rm", "--build-arg", f"GIT_COMMIT={commit}", "--tag", tag, str(context)]
     log(f"{' '.join(command)} (cold: several minutes; cached: seconds)")
-    result = subprocess.run(["nice", "-n", "10", *command], env=engine.env, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run(
+        ["nice", "-n", "10", *command], env=engine.env, capture_output=True, text=True, timeout=timeout
+    )
     seconds = time.monotonic() - started
     output = result.stdout + result.stderr
     ARTIFACTS.mkdir(exist_ok=True)

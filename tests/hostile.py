@@ -55,5 +55,10 @@ def forge(reg: str | Path, name: str, lines: list[dict], *, top_hash: str | None
 
 
 def entry(key: str, url: str, data: bytes | None = None, *, size: int | None = None, value: str | None = None) -> dict:
-    return {"logical_key": key, "physical_keys": [url], "size": len(data) if size is None else size,
-            "hash": {"type": "sha2-256-chunked", "value": value or chunked(data or b"")}, "meta": {}}
+    return {
+        "logical_key": key,
+        "physical_keys": [url],
+        "size": len(data) if size is None else size,
+        "hash": {"type": "sha2-256-chunked", "value": value or chunked(data or b"")},
+        "meta": {},
+    }

@@ -29,18 +29,23 @@ def main() -> int:
     from fashion_lib.model import save_model
     from fashion_lib.train import train
 
-    data = Dataset(load_images(raw / "train-images-idx3-ubyte.gz")[:4000],
-                   load_labels(raw / "train-labels-idx1-ubyte.gz")[:4000])
-    config = TrainConfig.from_preset("quick", limit=1200, validation_size=200, epochs=2, batch_size=64,
-                                     stages=[[8], [16]], dense_units=32)
+    data = Dataset(
+        load_images(raw / "train-images-idx3-ubyte.gz")[:4000], load_labels(raw / "train-labels-idx1-ubyte.gz")[:4000]
+    )
+    config = TrainConfig.from_preset(
+        "quick", limit=1200, validation_size=200, epochs=2, batch_size=64, stages=[[8], [16]], dense_units=32
+    )
     result = train(config, data, output_dir=out / f"run-{task['index']}", strategy=strategy, verbose=1)
     weights = result.model.get_weights()
     digest = hashlib.sha256(b"".join(w.tobytes() for w in weights)).hexdigest()
     (out / f"weights-{task['index']}.sha256").write_text(digest)
     if is_chief(strategy):
         save_model(result.model, out / "clf.keras")
-    print(f"worker {task['index']}: replicas {strategy.num_replicas_in_sync}, "
-          f"val accuracy {result.validation.get('accuracy')}, weights {digest[:16]}", flush=True)
+    print(
+        f"worker {task['index']}: replicas {strategy.num_replicas_in_sync}, "
+        f"val accuracy {result.validation.get('accuracy')}, weights {digest[:16]}",
+        flush=True,
+    )
     return 0
 
 

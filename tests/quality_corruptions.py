@@ -20,8 +20,9 @@ def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """Images moved by (dy, dx) pixels, filled with black."""
     out = np.zeros_like(images)
     h, w = images.shape[1:]
-    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = images[
+        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
     return out
 
 
@@ -30,7 +31,7 @@ def resplit(data: Data, seed: int = 0) -> Data:
     (a, la), (b, lb) = data
     images, labels = np.concatenate([a, b]), np.concatenate([la, lb])
     order = _rng(seed).permutation(len(labels))
-    tr, te = order[:len(la)], order[len(la):]
+    tr, te = order[: len(la)], order[len(la) :]
     return (images[tr], labels[tr]), (images[te], labels[te])
 
 

@@ -20,9 +20,9 @@ import contextlib
 import os
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 from fashion_lib.seaweedfs import ADMIN, READ_ONLY, READ_WRITE, Identity, SeaweedServer
 
@@ -119,8 +119,9 @@ def count_requests() -> Iterator[Requests]:
 
     def send(self, request):  # type: ignore[no-untyped-def]
         with requests.lock:
-            requests.seen.append((request.method, urlsplit(request.url).path,
-                                  int(request.headers.get("Content-Length") or 0)))
+            requests.seen.append(
+                (request.method, urlsplit(request.url).path, int(request.headers.get("Content-Length") or 0))
+            )
         return original(self, request)
 
     URLLib3Session.send = send

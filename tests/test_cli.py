@@ -15,24 +15,29 @@ def _run(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_help_lists_every_command_without_heavy_imports() -> None:
-    code = ("import sys, contextlib, io\n"
-            "from fashion_lib.cli import main\n"
-            "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
-            "    try: main(['--help'])\n"
-            "    except SystemExit: pass\n"
-            "heavy = [m for m in ('tensorflow', 'keras', 'quilt3', 'boto3', 'pandas', 'matplotlib') if m in sys.modules]\n"
-            "print(heavy); print(out.getvalue())")
+    code = (
+        "import sys, contextlib, io\n"
+        "from fashion_lib.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    try: main(['--help'])\n"
+        "    except SystemExit: pass\n"
+        "heavy = [m for m in ('tensorflow', 'keras', 'quilt3', 'boto3', 'pandas', 'matplotlib') if m in sys.modules]\n"
+        "print(heavy); print(out.getvalue())"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.stdout.startswith("[]"), done.stdout
     for command in ("data", "packages", "run", "train", "evaluate", "model", "predict", "lineage", "reproduce"):
         assert command in done.stdout
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["frobnicate"], "invalid choice: 'frobnicate'"),
-    (["data", "validate"], "the following arguments are required: FILE"),
-    (["train", "--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["data", "validate"], "the following arguments are required: FILE"),
+        (["train", "--epochs", "many"], "argument --epochs: invalid int value: 'many'"),
+    ],
+)
 def test_usage_errors_are_one_line_exit_2(args: list[str], fragment: str) -> None:
     done = _run(*args)
     assert done.returncode == 2

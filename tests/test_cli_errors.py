@@ -18,8 +18,13 @@ NAME = "fashion-mnist/model"
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "fashion_lib", *args], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, **env))
+    done = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, **env),
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done
 

@@ -30,19 +30,34 @@ def reg(tmp_path: Path) -> str:
     (tmp_path / "clf.keras").write_bytes(b"weights one")
     registry.push(MODEL, {"clf.keras": tmp_path / "clf.keras"}, registry=where, message="first")
     (tmp_path / "clf.keras").write_bytes(b"weights two")
-    metrics = {"data_package": "fashion-mnist/data", "data_top_hash": "d" * 64, "data_registry": where,
-               "test_accuracy": 0.9, "test_loss": 0.3, "started": "2026-01-01T00:00:00+00:00",
-               "finished": "2026-01-01T00:01:00+00:00", "epochs_run": 2, "train_seconds": 60.0}
-    registry.push(MODEL, {"clf.keras": tmp_path / "clf.keras"}, registry=where, message="second",
-                  meta=lineage_from_metrics(metrics, {"epochs": 2}))
+    metrics = {
+        "data_package": "fashion-mnist/data",
+        "data_top_hash": "d" * 64,
+        "data_registry": where,
+        "test_accuracy": 0.9,
+        "test_loss": 0.3,
+        "started": "2026-01-01T00:00:00+00:00",
+        "finished": "2026-01-01T00:01:00+00:00",
+        "epochs_run": 2,
+        "train_seconds": 60.0,
+    }
+    registry.push(
+        MODEL,
+        {"clf.keras": tmp_path / "clf.keras"},
+        registry=where,
+        message="second",
+        meta=lineage_from_metrics(metrics, {"epochs": 2}),
+    )
     return where
 
 
 def test_packages_list_json(reg: str, capsys: pytest.CaptureFixture[str]) -> None:
     code, doc = run_json(capsys, "packages", "list", "--json", "--registry", reg)
     assert code == 0
-    assert [(v["name"], v["message"], v["damaged"]) for v in doc["versions"]] == [(MODEL, "second", None),
-                                                                                   (MODEL, "first", None)]
+    assert [(v["name"], v["message"], v["damaged"]) for v in doc["versions"]] == [
+        (MODEL, "second", None),
+        (MODEL, "first", None),
+    ]
     assert all(len(v["top_hash"]) == 64 for v in doc["versions"]) and reg in doc["registry"]
 
 
@@ -82,7 +97,17 @@ def test_data_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     labels = np.repeat(np.arange(10, dtype=np.uint8), 20)
     train = write_csv(rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), labels, tmp_path / "train.csv")
     test = write_csv(np.zeros((200, 28, 28), dtype=np.uint8), labels, tmp_path / "test.csv")
-    code, doc = run_json(capsys, "data", "check", "--train", str(train), "--test", str(test), "--json",
-                         "--registry", str(tmp_path / "registry"))
+    code, doc = run_json(
+        capsys,
+        "data",
+        "check",
+        "--train",
+        str(train),
+        "--test",
+        str(test),
+        "--json",
+        "--registry",
+        str(tmp_path / "registry"),
+    )
     assert code == 1 and doc["verdict"] == "fail"
     assert {c["name"] for c in doc["checks"] if c["verdict"] == "fail"}

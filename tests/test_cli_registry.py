@@ -16,8 +16,13 @@ NAME = "fashion-mnist/model"
 
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    done = subprocess.run([sys.executable, "-m", "fashion_lib", *args], capture_output=True, text=True, timeout=120,
-                          env=dict(os.environ, **env))
+    done = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(os.environ, **env),
+    )
     assert "Traceback" not in done.stderr, done.stderr
     return done
 
@@ -30,8 +35,17 @@ def one_line(done: subprocess.CompletedProcess) -> str:
 
 def test_registry_option_on_every_registry_command() -> None:
     parser = build_parser()
-    for argv in (["data", "prepare"], ["data", "fetch", "--dest", "x"], ["packages", "list"], ["train"],
-                 ["run"], ["evaluate"], ["model", "fetch", "--dest", "x"], ["lineage"], ["reproduce", "abc"]):
+    for argv in (
+        ["data", "prepare"],
+        ["data", "fetch", "--dest", "x"],
+        ["packages", "list"],
+        ["train"],
+        ["run"],
+        ["evaluate"],
+        ["model", "fetch", "--dest", "x"],
+        ["lineage"],
+        ["reproduce", "abc"],
+    ):
         assert parser.parse_args([*argv, "--registry", "s3://bucket"]).registry == "s3://bucket"
 
 
@@ -49,8 +63,14 @@ def test_unreachable_s3_registry_is_exit_5_and_prepares_nothing(tmp_path):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     home = tmp_path / "home"
-    env = {"FASHION_HOME": str(home), "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "x",
-           "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1", "AWS_MAX_ATTEMPTS": "1"}
+    env = {
+        "FASHION_HOME": str(home),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }
     for args in (["run", "--preset", "quick"], ["packages", "list"], ["data", "fetch", "--dest", str(tmp_path / "o")]):
         done = cli(*args, "--registry", "s3://bucket", **env)
         line = one_line(done)

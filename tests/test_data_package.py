@@ -13,9 +13,12 @@ from fashion_lib import data, registry, settings
 from fashion_lib.errors import DataValidationError, IntegrityError
 from fashion_lib.sources import find_in
 
-pytestmark = [pytest.mark.slow,  # converts and publishes the real 70,000 images (~20 s setup)
-              pytest.mark.skipif(find_in(settings.DEBIAN_DATASET_DIR) is None,
-                                 reason="Debian package dataset-fashion-mnist is not installed")]
+pytestmark = [
+    pytest.mark.slow,  # converts and publishes the real 70,000 images (~20 s setup)
+    pytest.mark.skipif(
+        find_in(settings.DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
+    ),
+]
 
 
 @pytest.fixture(scope="module")
@@ -44,8 +47,9 @@ def test_prepare_publishes_verified_package(prepared: data.PreparedData, home: P
 def test_cli_prepare_again_gives_same_top_hash(prepared: data.PreparedData, home: Path) -> None:
     env = {**__import__("os").environ, "FASHION_HOME": str(home), "QUILT_MINIMIZE_STDOUT": "true"}
     env.pop("FASHION_REGISTRY", None)
-    run = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "prepare"], env=env,
-                         capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", "data", "prepare"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert run.returncode == 0, run.stderr
     assert f"top hash: {prepared.top_hash}" in run.stdout
     assert "Writing" not in run.stderr  # the CSVs were reused, not rewritten
@@ -53,8 +57,9 @@ def test_cli_prepare_again_gives_same_top_hash(prepared: data.PreparedData, home
     assert [v.top_hash for v in versions] == [prepared.top_hash]
 
 
-def test_load_data_returns_both_splits(prepared: data.PreparedData, home: Path,
-                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_load_data_returns_both_splits(
+    prepared: data.PreparedData, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("FASHION_HOME", str(home))
     loaded = data.load_data(registry=prepared.registry)
     train, test = loaded.train, loaded.test
@@ -98,15 +103,33 @@ def test_tampered_registry_copy_is_detected(prepared: data.PreparedData, tmp_pat
     assert not (tmp_path / "out" / "fashion-mnist_test.csv").exists()
 
 
-def test_push_of_custom_named_subset_loads_with_its_recorded_rows(prepared: data.PreparedData, tmp_path: Path,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_push_of_custom_named_subset_loads_with_its_recorded_rows(
+    prepared: data.PreparedData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     lines = prepared.csvs["test"].read_text().splitlines()
     (tmp_path / "my_train.csv").write_text("\n".join(lines[:2001]) + "\n")
     (tmp_path / "my_test.csv").write_text("\n".join(lines[:1] + lines[5001:6001]) + "\n")
     reg = str(tmp_path / "reg")
-    run = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "push", "--registry", reg,
-                          "--train", str(tmp_path / "my_train.csv"), "--test", str(tmp_path / "my_test.csv"),
-                          "-m", "a subset"], capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fashion_lib",
+            "data",
+            "push",
+            "--registry",
+            reg,
+            "--train",
+            str(tmp_path / "my_train.csv"),
+            "--test",
+            str(tmp_path / "my_test.csv"),
+            "-m",
+            "a subset",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, run.stderr
     monkeypatch.setenv("FASHION_HOME", str(tmp_path / "home"))
     loaded = data.load_data(registry=reg)

@@ -26,10 +26,9 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 import browser_support as browser
 import docker_support as dock
+import pytest
 from docker_support import ARTIFACTS, REPO
 
 IMAGE = os.environ.get("FASHION_TEST_IMAGE", "fashion-mnist:test")
@@ -46,6 +45,7 @@ def skip_or_fail(reason: str) -> None:
 
 # --- needs no engine -----------------------------------------------------------------------------
 
+
 def find_hadolint() -> str | None:
     candidate = Path(sys.prefix) / "bin" / "hadolint"
     return str(candidate) if candidate.exists() else shutil.which("hadolint")
@@ -60,6 +60,7 @@ def test_hadolint_is_clean():
 
 
 # --- the engine, the image, a running lab --------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def engine():
@@ -82,9 +83,13 @@ def image(engine):
         skip_or_fail(f"base image {dock.base_image()} unavailable: {error}")
     build = dock.build_image(engine, IMAGE)
     figures = {
-        "image": IMAGE, "base": dock.base_image(), "base_image": base_status,
-        "build_seconds": round(build.seconds, 1), "image_bytes": build.size_bytes,
-        "image_gb": round(build.size_bytes / 1e9, 2), "base_bytes": build.base_size_bytes,
+        "image": IMAGE,
+        "base": dock.base_image(),
+        "base_image": base_status,
+        "build_seconds": round(build.seconds, 1),
+        "image_bytes": build.size_bytes,
+        "image_gb": round(build.size_bytes / 1e9, 2),
+        "base_bytes": build.base_size_bytes,
         "above_base_gb": round((build.size_bytes - build.base_size_bytes) / 1e9, 2),
         "context": build.context_line.strip(),
     }
@@ -104,14 +109,20 @@ def lab(engine, image):
         logs = dock.container_logs(engine, name)
         match = re.search(r"http://127\.0\.0\.1:8080/lab\?token=([0-9a-f]{16,})", logs)
         assert match, f"no login URL with a token in `docker logs`:\n{logs[-3000:]}"
-        yield {"name": name, "url": f"http://127.0.0.1:{port}", "token": match.group(1),
-               "healthy_seconds": healthy, "started": started}
+        yield {
+            "name": name,
+            "url": f"http://127.0.0.1:{port}",
+            "token": match.group(1),
+            "healthy_seconds": healthy,
+            "started": started,
+        }
     finally:
         (ARTIFACTS / "container-lab.log").write_text(dock.container_logs(engine, name))
         engine.remove(name)
 
 
 # --- the image ------------------------------------------------------------------------------------
+
 
 @pytest.mark.docker
 @pytest.mark.slow
@@ -157,14 +168,17 @@ def test_image_contents(engine, image):
             break
         listing.add(line)
     assert {"explore.ipynb", "train.ipynb", "fashion_lib", "pyproject.toml"} <= listing, listing
-    debris = {name for name in listing if name in {"build", ".git", ".venv", "data", "registry", "outputs"}
-              or name.endswith(".egg-info")}
+    debris = {
+        name
+        for name in listing
+        if name in {"build", ".git", ".venv", "data", "registry", "outputs"} or name.endswith(".egg-info")
+    }
     assert not debris, f"left in the project folder: {debris}"
     assert "INSTALLED /usr/local/lib/python3" in out, out
     assert "TFDIST tensorflow-cpu" in out and "GPU-TF absent" in out, out  # the CPU build only
     for command in ("fashion", "papermill", "jupyter"):
         assert f"/usr/local/bin/{command}\n" in out, f"no {command} on PATH"
-    kernels = json.loads(out[out.index("{"):])["kernelspecs"]
+    kernels = json.loads(out[out.index("{") :])["kernelspecs"]
     assert "fashion-mnist" in kernels
     assert kernels["fashion-mnist"]["spec"]["display_name"] == browser.KERNEL_DISPLAY_NAME
 
@@ -173,8 +187,10 @@ def test_image_contents(engine, image):
 @pytest.mark.slow
 def test_image_runs_as_another_uid(engine, image):
     """`--user UID:GID` (to write a bind mount as yourself): the entry point finds a writable HOME."""
-    script = ("id -u; test -w \"$HOME\" && echo HOME-writable; "
-              "python -c 'from fashion_lib import settings; print(\"home\", settings.home(), settings.registry())'")
+    script = (
+        'id -u; test -w "$HOME" && echo HOME-writable; '
+        "python -c 'from fashion_lib import settings; print(\"home\", settings.home(), settings.registry())'"
+    )
     out = engine.text("run", "--rm", "--user", "4242:4242", image.tag, "sh", "-c", script)
     assert out.splitlines()[0] == "4242"
     assert "HOME-writable" in out, out
@@ -182,6 +198,7 @@ def test_image_runs_as_another_uid(engine, image):
 
 
 # --- the running lab ------------------------------------------------------------------------------
+
 
 @pytest.mark.docker
 @pytest.mark.slow
@@ -229,8 +246,10 @@ def test_jupyter_token_from_environment(engine, image):
 
 # --- batch: papermill inside the image -------------------------------------------------------------
 
-def papermill_in_container(engine, image, tmp_path: Path, label: str, docker_args: list[str],
-                           params: list[str]) -> dict:
+
+def papermill_in_container(
+    engine, image, tmp_path: Path, label: str, docker_args: list[str], params: list[str]
+) -> dict:
     """Run train.ipynb (quick, 2000 images, 1 epoch, publishing) under papermill in the image; its metrics."""
     if not (RAW_DIR / "train-images-idx3-ubyte.gz").exists():
         skip_or_fail(f"no Fashion-MNIST IDX files in {RAW_DIR} to mount (apt: the dataset package)")
@@ -244,11 +263,39 @@ def papermill_in_container(engine, image, tmp_path: Path, label: str, docker_arg
     else:
         user = ["--user", f"{os.getuid()}:{os.getgid()}"]  # write the mounts as yourself
     name = f"fashion-mnist-test-{label}-{RUN_ID}"
-    command = ["run", "--name", name, *user, *docker_args,
-               "-v", f"{out}:/out", "-v", f"{RAW_DIR}:/raw:ro", "-e", "FASHION_RAW_DIR=/raw", image.tag,
-               "papermill", "train.ipynb", "/out/train-out.ipynb",
-               "-p", "preset", "quick", "-p", "limit", "2000", "-p", "epochs", "1",
-               "-p", "publish", "True", *params, "-p", "output_dir", "/out/outputs"]
+    command = [
+        "run",
+        "--name",
+        name,
+        *user,
+        *docker_args,
+        "-v",
+        f"{out}:/out",
+        "-v",
+        f"{RAW_DIR}:/raw:ro",
+        "-e",
+        "FASHION_RAW_DIR=/raw",
+        image.tag,
+        "papermill",
+        "train.ipynb",
+        "/out/train-out.ipynb",
+        "-p",
+        "preset",
+        "quick",
+        "-p",
+        "limit",
+        "2000",
+        "-p",
+        "epochs",
+        "1",
+        "-p",
+        "publish",
+        "True",
+        *params,
+        "-p",
+        "output_dir",
+        "/out/outputs",
+    ]
     engine.containers.append(name)
     started = time.monotonic()
     try:
@@ -273,8 +320,14 @@ def check_lineage(engine, image, lineage: dict, metrics: dict) -> None:
     """The lineage written inside the image names the commit and the pinned environment it was built from."""
     env = dict(e.split("=", 1) for e in engine.inspect(image.tag)["Config"]["Env"])
     assert lineage["code"]["commit"] == env["FASHION_GIT_COMMIT"]  # the commit the image was built from
-    assert subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{env['FASHION_GIT_COMMIT']}^{{commit}}"]).returncode == 0
-    assert lineage["environment"]["requirements_sha256"] == hashlib.sha256((REPO / "requirements.txt").read_bytes()).hexdigest()
+    assert (
+        subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{env['FASHION_GIT_COMMIT']}^{{commit}}"]).returncode
+        == 0
+    )
+    assert (
+        lineage["environment"]["requirements_sha256"]
+        == hashlib.sha256((REPO / "requirements.txt").read_bytes()).hexdigest()
+    )
     assert lineage["data"]["top_hash"] == metrics["data_top_hash"]
 
 
@@ -283,27 +336,32 @@ def check_lineage(engine, image, lineage: dict, metrics: dict) -> None:
 def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
     volume = tmp_path / "volume"  # what a user mounts at /data
     volume.mkdir()
-    metrics = papermill_in_container(engine, image, tmp_path, "batch", ["-v", f"{volume}:/data"],
-                                     ["-p", "registry", "/data/registry"])
+    metrics = papermill_in_container(
+        engine, image, tmp_path, "batch", ["-v", f"{volume}:/data"], ["-p", "registry", "/data/registry"]
+    )
     # On the host: a model package in the mounted registry.
     registry = volume / "registry"
-    assert (registry / ".quilt" / "named_packages" / "fashion-mnist" / "model").is_dir(), \
+    assert (registry / ".quilt" / "named_packages" / "fashion-mnist" / "model").is_dir(), (
         f"no fashion-mnist/model package in {registry}"
+    )
     from fashion_lib import registry as fashion_registry
 
     versions = fashion_registry.list_versions(registry=str(registry), name="fashion-mnist/model")
-    assert metrics["model_top_hash"] in {v.top_hash for v in versions}, \
+    assert metrics["model_top_hash"] in {v.top_hash for v in versions}, (
         f"model {metrics['model_top_hash']} not among {versions}"
-    _, lineage, _ = fashion_registry.read_meta("fashion-mnist/model", registry=str(registry),
-                                               top_hash=metrics["model_top_hash"])
+    )
+    _, lineage, _ = fashion_registry.read_meta(
+        "fashion-mnist/model", registry=str(registry), top_hash=metrics["model_top_hash"]
+    )
     check_lineage(engine, image, lineage, metrics)
 
 
 # --- docker-stacks conventions: tini, JUPYTER_PORT, a token file, reaping, docker stop ---------------
 
+
 def _zombies(engine: dock.Engine, name: str) -> list[str]:
     """Zombie processes in the container (from /proc: the image has no ps)."""
-    script = "for s in /proc/[0-9]*/stat; do read -r line < \"$s\" 2>/dev/null && echo \"$line\"; done"
+    script = 'for s in /proc/[0-9]*/stat; do read -r line < "$s" 2>/dev/null && echo "$line"; done'
     out = engine.text("exec", name, "sh", "-c", script)
     return [line for line in out.splitlines() if re.match(r"^\d+ \(.*\) Z ", line)]
 
@@ -318,10 +376,14 @@ def test_papermill_in_container_publishes_to_a_team_registry(engine, image, tmp_
 
     bucket = seaweedfs.new_bucket(seaweed, versioned=True)
     env = seaweedfs.client_env(seaweed, "writer")
-    docker_env = [arg for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                                  "AWS_DEFAULT_REGION") for arg in ("-e", f"{key}={env[key]}")]
-    metrics = papermill_in_container(engine, image, tmp_path, "team", ["--network", "host",
-                                     "-e", f"FASHION_REGISTRY={bucket}", *docker_env], [])
+    docker_env = [
+        arg
+        for key in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_DEFAULT_REGION")
+        for arg in ("-e", f"{key}={env[key]}")
+    ]
+    metrics = papermill_in_container(
+        engine, image, tmp_path, "team", ["--network", "host", "-e", f"FASHION_REGISTRY={bucket}", *docker_env], []
+    )
 
     for key in seaweedfs.UNSET:
         monkeypatch.delenv(key, raising=False)
@@ -352,8 +414,16 @@ def test_conventions_port_token_file_init_and_stop(engine, image, tmp_path):
     token_file.write_text(token + "\n")
     token_file.chmod(0o644)
     port = dock.free_port()
-    engine.run_detached(name, "-p", f"127.0.0.1:{port}:8888", "-e", "JUPYTER_PORT=8888",
-                        "-v", f"{token_file}:/run/secrets/jupyter_token:ro", image.tag)
+    engine.run_detached(
+        name,
+        "-p",
+        f"127.0.0.1:{port}:8888",
+        "-e",
+        "JUPYTER_PORT=8888",
+        "-v",
+        f"{token_file}:/run/secrets/jupyter_token:ro",
+        image.tag,
+    )
     try:
         dock.wait_healthy(engine, name, timeout=180)
         url = f"http://127.0.0.1:{port}"
@@ -385,8 +455,9 @@ def test_unreadable_token_file_is_one_clear_line(engine, image, tmp_path):
     token_file.chmod(0o600)
     if os.geteuid() != 0:
         pytest.skip("needs a file the container's uid can't read (root on the host)")
-    result = engine.docker("run", "--rm", "-v", f"{token_file}:/run/secrets/jupyter_token:ro", image.tag,
-                           check=False, timeout=120)
+    result = engine.docker(
+        "run", "--rm", "-v", f"{token_file}:/run/secrets/jupyter_token:ro", image.tag, check=False, timeout=120
+    )
     err = result.stderr.decode()
     assert result.returncode == 2 and "can't read the token file /run/secrets/jupyter_token" in err, err
     assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
@@ -400,6 +471,7 @@ def _record(figures: dict) -> None:
 
 
 # --- the README's batch command, verbatim, on a fresh volume ---------------------------------------
+
 
 def readme_batch_command() -> list[str]:
     """The README's `docker run --rm -v fashion-data:/data fashion-mnist papermill ...` as argv."""
@@ -420,15 +492,34 @@ def test_readme_batch_command_on_a_fresh_volume(engine, image):
     argv = readme_batch_command()
     volume = f"fashion-test-volume-{RUN_ID}"
     assert argv[:5] == ["docker", "run", "--rm", "-v", "fashion-data:/data"] and argv[5] == "fashion-mnist"
-    command = ["run", "--rm", "-v", f"{volume}:/data", "-v", f"{RAW_DIR}:/raw:ro", "-e", "FASHION_RAW_DIR=/raw",
-               image.tag, *argv[6:]]
+    command = [
+        "run",
+        "--rm",
+        "-v",
+        f"{volume}:/data",
+        "-v",
+        f"{RAW_DIR}:/raw:ro",
+        "-e",
+        "FASHION_RAW_DIR=/raw",
+        image.tag,
+        *argv[6:],
+    ]
     try:
         result = engine.docker(*command, check=False, timeout=900)
         log = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
         (ARTIFACTS / "container-readme-batch.log").write_text(log)
         assert result.returncode == 0, f"the README's batch command failed ({result.returncode}):\n{log[-5000:]}"
-        listing = engine.text("run", "--rm", "-v", f"{volume}:/data", "--entrypoint", "sh", image.tag, "-c",
-                              "ls /data/outputs; ls /data/outputs/run-*/metrics.json")
+        listing = engine.text(
+            "run",
+            "--rm",
+            "-v",
+            f"{volume}:/data",
+            "--entrypoint",
+            "sh",
+            image.tag,
+            "-c",
+            "ls /data/outputs; ls /data/outputs/run-*/metrics.json",
+        )
         assert "train-out.ipynb" in listing.split(), listing
         assert "/metrics.json" in listing, f"the run's outputs are not in /data/outputs: {listing}"
     finally:
@@ -441,11 +532,24 @@ def test_nb_user_build_arguments(engine, image):
     """docker-stacks' and Binder's build arguments: another user, uid and gid (the dependency
     layer is reused, so this build takes seconds)."""
     tag = f"{image.tag}-nb-user"
-    engine.docker("build", "--build-arg", "NB_USER=jovyan", "--build-arg", "NB_UID=1234", "--build-arg",
-                  "NB_GID=1235", "--tag", tag, str(REPO), timeout=1200)
+    engine.docker(
+        "build",
+        "--build-arg",
+        "NB_USER=jovyan",
+        "--build-arg",
+        "NB_UID=1234",
+        "--build-arg",
+        "NB_GID=1235",
+        "--tag",
+        tag,
+        str(REPO),
+        timeout=1200,
+    )
     try:
-        script = ("id -un; id -u; id -g; echo \"$HOME\"; pwd; ls train.ipynb; touch /data/outputs/probe && echo WROTE; "
-                  "python -c 'from fashion_lib import settings; print(settings.output_dir())'")
+        script = (
+            'id -un; id -u; id -g; echo "$HOME"; pwd; ls train.ipynb; touch /data/outputs/probe && echo WROTE; '
+            "python -c 'from fashion_lib import settings; print(settings.output_dir())'"
+        )
         out = engine.text("run", "--rm", tag, "sh", "-c", script).splitlines()
         assert out[:5] == ["jovyan", "1234", "1235", "/home/jovyan", "/home/jovyan/fashion-mnist"], out
         assert "train.ipynb" in out and "WROTE" in out and out[-1] == "/data/outputs", out

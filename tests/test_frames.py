@@ -52,9 +52,16 @@ def test_package_versions_as_a_frame(tmp_path: Path) -> None:
     assert registry.versions_frame([]).empty
 
 
-METRICS = {"data_package": "fashion-mnist/data", "data_top_hash": "d" * 64, "test_accuracy": 0.9, "test_loss": 0.3,
-           "per_class": {"T-shirt/top": {"precision": 0.8, "recall": 0.7, "f1": 0.75, "support": 1000},
-                         "Trouser": {"precision": 0.99, "recall": 0.98, "f1": 0.985, "support": 1000}}}
+METRICS = {
+    "data_package": "fashion-mnist/data",
+    "data_top_hash": "d" * 64,
+    "test_accuracy": 0.9,
+    "test_loss": 0.3,
+    "per_class": {
+        "T-shirt/top": {"precision": 0.8, "recall": 0.7, "f1": 0.75, "support": 1000},
+        "Trouser": {"precision": 0.99, "recall": 0.98, "f1": 0.985, "support": 1000},
+    },
+}
 
 
 def test_lineage_as_a_two_column_frame() -> None:
@@ -103,8 +110,11 @@ def test_pandas_is_imported_lazily() -> None:
     import subprocess
     import sys
 
-    code = ("import sys, fashion_lib.data, fashion_lib.lineage, fashion_lib.model_package, fashion_lib.registry;"
-            "print('pandas' in sys.modules)")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                          cwd=Path(__file__).parents[1])
+    code = (
+        "import sys, fashion_lib.data, fashion_lib.lineage, fashion_lib.model_package, fashion_lib.registry;"
+        "print('pandas' in sys.modules)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=Path(__file__).parents[1]
+    )
     assert done.stdout.strip() == "False"

@@ -23,7 +23,7 @@ def test_sha256_chunked_matches_quilt3(tmp_path: Path, size: int):
     assert hashing.file_hash(path, hashing.SHA256_CHUNKED) == expected
     streamed = hashing.StreamHasher(hashing.SHA256_CHUNKED, size)
     for start in range(0, size, 3 << 20):  # blocks that straddle part boundaries
-        streamed.update(data[start:start + (3 << 20)])
+        streamed.update(data[start : start + (3 << 20)])
     assert streamed.value() == expected
 
 

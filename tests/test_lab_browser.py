@@ -16,9 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import browser_support as browser
+import pytest
 from docker_support import ARTIFACTS, REPO, free_port, in_ci
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -45,23 +44,51 @@ def local_lab(tmp_path_factory):
         shutil.copy(REPO / notebook, workdir / notebook)
     port = free_port(8080)
     token = secrets.token_hex(16)
-    env = dict(os.environ, JUPYTER_TOKEN=token, FASHION_HOME=str(workdir),
-               JUPYTERLAB_SETTINGS_DIR=str(workdir / ".lab-settings"),
-               JUPYTERLAB_WORKSPACES_DIR=str(workdir / ".lab-workspaces"))
+    env = dict(
+        os.environ,
+        JUPYTER_TOKEN=token,
+        FASHION_HOME=str(workdir),
+        JUPYTERLAB_SETTINGS_DIR=str(workdir / ".lab-settings"),
+        JUPYTERLAB_WORKSPACES_DIR=str(workdir / ".lab-workspaces"),
+    )
     if shutil.which("make"):
         # The Makefile's recipe, with `setup` taken as done (-o) and this environment as the venv.
         stamp = Path(sys.prefix) / ".installed"
-        command = ["make", "--no-print-directory", "-C", str(REPO), "-o", str(stamp), "lab",
-                   f"VENV={sys.prefix}", f"LAB_PORT={port}", f"LAB_DIR={workdir}"]
+        command = [
+            "make",
+            "--no-print-directory",
+            "-C",
+            str(REPO),
+            "-o",
+            str(stamp),
+            "lab",
+            f"VENV={sys.prefix}",
+            f"LAB_PORT={port}",
+            f"LAB_DIR={workdir}",
+        ]
     else:
-        command = [str(jupyter), "lab", "--ip=127.0.0.1", f"--port={port}", "--no-browser",
-                   f"--ServerApp.root_dir={workdir}", "--MappingKernelManager.default_kernel_name=fashion-mnist",
-                   *(["--allow-root"] if os.geteuid() == 0 else [])]
+        command = [
+            str(jupyter),
+            "lab",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--no-browser",
+            f"--ServerApp.root_dir={workdir}",
+            "--MappingKernelManager.default_kernel_name=fashion-mnist",
+            *(["--allow-root"] if os.geteuid() == 0 else []),
+        ]
     ARTIFACTS.mkdir(exist_ok=True)
     log_path = ARTIFACTS / "lab-local.log"
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        process = subprocess.Popen(
+            command,
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     base_url = f"http://127.0.0.1:{port}"
     try:
         browser.wait_for_server(base_url, timeout=120, alive=lambda: process.poll() is None)

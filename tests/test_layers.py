@@ -14,8 +14,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fashion_lib"
 
 # Bottom first. A module's layer is the first whose prefixes match its dotted name.
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
-    ("base", ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend",
-              "config")),
+    (
+        "base",
+        ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend", "config"),
+    ),
     ("formats", ("csvformat", "idx", "csvio", "validate", "sources", "inputs")),
     ("registry", ("registry", "seaweedfs")),
     ("ml", ("model", "train", "evaluate", "predict", "plots", "quality")),
@@ -86,8 +88,9 @@ def test_imports_point_down_or_sideways():
     upward = []
     for name, targets in graph().items():
         for target in targets:
-            if target == "__init__" or (name.split(".")[0] == target.split(".")[0]
-                                        and layer_of(name) == layer_of(target)):
+            if target == "__init__" or (
+                name.split(".")[0] == target.split(".")[0] and layer_of(name) == layer_of(target)
+            ):
                 continue  # the package's face, and modules of one layer inside one subpackage
             mine, theirs = layer_of(name), layer_of(target)
             pair = frozenset({LAYERS[mine][0], LAYERS[theirs][0]})
@@ -105,7 +108,9 @@ def test_no_import_cycles():
         state[node] = 1
         for nxt in sorted(edges.get(node, ())):
             if state.get(nxt) == 1:
-                cycles.append(" -> ".join(trail[trail.index(nxt):] + [node, nxt]) if nxt in trail else f"{node} -> {nxt}")
+                cycles.append(
+                    " -> ".join(trail[trail.index(nxt) :] + [node, nxt]) if nxt in trail else f"{node} -> {nxt}"
+                )
             elif nxt not in state:
                 visit(nxt, trail + [node])
         state[node] = 2

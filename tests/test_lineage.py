@@ -16,10 +16,17 @@ CLEAN = {"commit": "a" * 40, "dirty": False, "version": "0.1.0"}
 def _publish(tmp_path: Path, config: TrainConfig, data_top_hash: str, code: dict) -> tuple[str, str]:
     model = tmp_path / "clf.keras"
     model.write_bytes(b"weights")
-    record = lineage.build_lineage(data_name="fashion-mnist/data", data_top_hash=data_top_hash,
-                                   registry=str(tmp_path / "reg"), config=config.to_dict(),
-                                   metrics={"test_accuracy": 0.9, "test_loss": 0.3}, started="s", finished="f",
-                                   seconds=1.0, epochs_run=1)
+    record = lineage.build_lineage(
+        data_name="fashion-mnist/data",
+        data_top_hash=data_top_hash,
+        registry=str(tmp_path / "reg"),
+        config=config.to_dict(),
+        metrics={"test_accuracy": 0.9, "test_loss": 0.3},
+        started="s",
+        finished="f",
+        seconds=1.0,
+        epochs_run=1,
+    )
     record["code"] = code
     reg = str(tmp_path / "reg")
     return reg, registry.push("fashion-mnist/model", {"clf.keras": model}, registry=reg, meta=record)
@@ -79,16 +86,20 @@ def test_describe_names_data_code_and_metrics(tmp_path: Path) -> None:
     assert f"commit {'a' * 40}," in text and "test accuracy 0.9000" in text
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({}, True),
-    ({"data": "e" * 64}, False),
-    ({"config": {"epochs": 9}}, False),
-    ({"dirty_now": True}, False),
-    ({"recorded": {**CLEAN, "dirty": True}}, False),
-    ({"recorded": {**CLEAN, "commit": "c" * 40}}, False),
-])
-def test_up_to_date_model_only_for_identical_inputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                                    change: dict, expected: bool) -> None:
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        ({}, True),
+        ({"data": "e" * 64}, False),
+        ({"config": {"epochs": 9}}, False),
+        ({"dirty_now": True}, False),
+        ({"recorded": {**CLEAN, "dirty": True}}, False),
+        ({"recorded": {**CLEAN, "commit": "c" * 40}}, False),
+    ],
+)
+def test_up_to_date_model_only_for_identical_inputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: dict, expected: bool
+) -> None:
     config = TrainConfig.from_preset("quick")
     reg, top = _publish(tmp_path, config, "d" * 64, change.get("recorded", CLEAN))
     now = {**CLEAN, "dirty": change.get("dirty_now", False)}
@@ -105,11 +116,17 @@ def test_up_to_date_model_with_empty_registry(tmp_path: Path) -> None:
 def test_describe_shows_the_data_quality_verdict() -> None:
     from fashion_lib.quality.gate import quality_summary
 
-    meta = {"quality": {"verdict": "fail", "accepted": "augmented on purpose", "reference": "official Fashion-MNIST",
-                        "checks": [{"name": "leakage train/test", "verdict": "fail"},
-                                   {"name": "drift (test)", "verdict": "pass"}]}}
+    meta = {
+        "quality": {
+            "verdict": "fail",
+            "accepted": "augmented on purpose",
+            "reference": "official Fashion-MNIST",
+            "checks": [{"name": "leakage train/test", "verdict": "fail"}, {"name": "drift (test)", "verdict": "pass"}],
+        }
+    }
     record = {"data": {"name": "d", "top_hash": "d" * 64, "quality": quality_summary(meta)}}
     text = lineage.describe("m", "f" * 64, record)
-    assert ("quality   fail against official Fashion-MNIST; failed: leakage train/test; "
-            "accepted: augmented on purpose") in text
+    assert (
+        "quality   fail against official Fashion-MNIST; failed: leakage train/test; accepted: augmented on purpose"
+    ) in text
     assert "quality   (no data-quality report recorded)" in lineage.describe("m", "f" * 64, {"data": {}})

@@ -18,20 +18,23 @@ TINY = TrainConfig(stages=[[4], [8]], dense_units=16)
 # --------------------------------------------------------------------------- config
 
 
-@pytest.mark.parametrize("field, value, expected", [
-    ("epochs", 0, "epochs=0 is invalid; expected an integer from 1 to 1000"),
-    ("epochs", -1, "epochs=-1 is invalid; expected an integer from 1 to 1000"),
-    ("batch_size", -1, "batch_size=-1 is invalid; expected an integer from 1 to 65536"),
-    ("batch_size", 2.5, "batch_size=2.5 is invalid"),
-    ("optimizer", "adamx", "optimizer='adamx' is invalid; expected one of adamw, adam, sgd, rmsprop"),
-    ("learning_rate", 0, "learning_rate=0 is invalid; expected a number in (0, 10]"),
-    ("dropout", 1.0, "dropout=1.0 is invalid"),
-    ("label_smoothing", -0.1, "label_smoothing=-0.1 is invalid"),
-    ("stages", [], "stages=[] is invalid"),
-    ("head", "mlp", "head='mlp' is invalid; expected one of flatten, gap"),
-    ("tta", "yes", "tta='yes' is invalid; expected true or false"),
-    ("limit", -5, "limit=-5 is invalid"),
-])
+@pytest.mark.parametrize(
+    "field, value, expected",
+    [
+        ("epochs", 0, "epochs=0 is invalid; expected an integer from 1 to 1000"),
+        ("epochs", -1, "epochs=-1 is invalid; expected an integer from 1 to 1000"),
+        ("batch_size", -1, "batch_size=-1 is invalid; expected an integer from 1 to 65536"),
+        ("batch_size", 2.5, "batch_size=2.5 is invalid"),
+        ("optimizer", "adamx", "optimizer='adamx' is invalid; expected one of adamw, adam, sgd, rmsprop"),
+        ("learning_rate", 0, "learning_rate=0 is invalid; expected a number in (0, 10]"),
+        ("dropout", 1.0, "dropout=1.0 is invalid"),
+        ("label_smoothing", -0.1, "label_smoothing=-0.1 is invalid"),
+        ("stages", [], "stages=[] is invalid"),
+        ("head", "mlp", "head='mlp' is invalid; expected one of flatten, gap"),
+        ("tta", "yes", "tta='yes' is invalid; expected true or false"),
+        ("limit", -5, "limit=-5 is invalid"),
+    ],
+)
 def test_invalid_settings_name_field_and_range_in_one_line(field, value, expected):
     with pytest.raises(ConfigError) as info:
         TrainConfig.from_preset("default", **{field: value})
@@ -58,8 +61,10 @@ def test_presets_are_valid_and_round_trip_through_json():
 
 
 def test_importing_the_library_does_not_import_tensorflow():
-    code = ("import sys, fashion_lib.config, fashion_lib.model, fashion_lib.train, fashion_lib.evaluate, "
-            "fashion_lib.predict; print('tensorflow' in sys.modules, 'keras' in sys.modules)")
+    code = (
+        "import sys, fashion_lib.config, fashion_lib.model, fashion_lib.train, fashion_lib.evaluate, "
+        "fashion_lib.predict; print('tensorflow' in sys.modules, 'keras' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 
@@ -108,8 +113,9 @@ def test_save_and_load_round_trip_predictions(tiny_model, images, tmp_path, suff
     assert path.is_file()
     assert [p.name for p in tmp_path.iterdir()] == [f"clf{suffix}"]  # no temporary leftovers
     loaded = load_model_file(path)
-    np.testing.assert_allclose(loaded.predict(images, verbose=0), tiny_model.predict(images, verbose=0),
-                               rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(
+        loaded.predict(images, verbose=0), tiny_model.predict(images, verbose=0), rtol=1e-6, atol=1e-6
+    )
 
 
 def _view(images: np.ndarray, mirror: bool, dy: int, dx: int) -> np.ndarray:
@@ -149,16 +155,19 @@ def test_shipped_model_loads_with_plain_keras_in_safe_mode(tiny_model, images, t
     from fashion_lib.model import export_model, save_model
 
     shipped = export_model(tiny_model, TINY.replace(tta_shift=1))
-    path = save_model(shipped, tmp_path / "clf.keras")
+    save_model(shipped, tmp_path / "clf.keras")
     np.save(tmp_path / "images.npy", images)
-    script = ("import json, sys, keras, numpy as np\n"
-              "assert 'fashion_lib' not in sys.modules\n"
-              "m = keras.models.load_model('clf.keras', safe_mode=True)\n"
-              "p = m.predict(np.load('images.npy'), verbose=0)\n"
-              "print(json.dumps(p.tolist()))\n")
+    script = (
+        "import json, sys, keras, numpy as np\n"
+        "assert 'fashion_lib' not in sys.modules\n"
+        "m = keras.models.load_model('clf.keras', safe_mode=True)\n"
+        "p = m.predict(np.load('images.npy'), verbose=0)\n"
+        "print(json.dumps(p.tolist()))\n"
+    )
     env = {k: v for k, v in __import__("os").environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     probs = np.array(json.loads(done.stdout.strip().splitlines()[-1]), np.float32)
     ours = shipped.predict(images, verbose=0)
@@ -216,11 +225,14 @@ def test_predict_accepts_batches_and_single_images(tiny_model, images):
     assert p.confidence == max(p.probabilities)
 
 
-@pytest.mark.parametrize("bad, match", [
-    (np.zeros((2, 28, 28), np.float32), "must be uint8"),
-    (np.zeros((2, 784), np.uint8), r"got shape \(2, 784\)"),
-    (np.zeros((32, 32), np.uint8), r"got shape \(32, 32\)"),
-])
+@pytest.mark.parametrize(
+    "bad, match",
+    [
+        (np.zeros((2, 28, 28), np.float32), "must be uint8"),
+        (np.zeros((2, 784), np.uint8), r"got shape \(2, 784\)"),
+        (np.zeros((32, 32), np.uint8), r"got shape \(32, 32\)"),
+    ],
+)
 def test_predict_rejects_wrong_dtype_or_shape(tiny_model, bad, match):
     from fashion_lib.predict import predict
 

@@ -37,14 +37,24 @@ def test_two_workers_train_in_lockstep_and_chief_saves(tmp_path):
     root = Path(__file__).resolve().parents[1]
     procs, logs = [], []
     for index in range(2):
-        env = {**os.environ,
-               "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}),
-               "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "2",
-               "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
+        env = {
+            **os.environ,
+            "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}),
+            "CUDA_VISIBLE_DEVICES": "",
+            "TF_CPP_MIN_LOG_LEVEL": "2",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+        }
         log = open(tmp_path / f"worker-{index}.log", "w")
         logs.append(log)
-        procs.append(subprocess.Popen([sys.executable, str(WORKER), str(tmp_path), str(RAW)], env=env,
-                                      stdout=log, stderr=subprocess.STDOUT, cwd=root))
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, str(WORKER), str(tmp_path), str(RAW)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=root,
+            )
+        )
     deadline = time.monotonic() + TIMEOUT_S
     try:
         for p in procs:
@@ -58,8 +68,10 @@ def test_two_workers_train_in_lockstep_and_chief_saves(tmp_path):
                 p.wait()
         for log in logs:
             log.close()
-    output = "\n".join(f"--- worker {i} (exit {p.returncode})\n" + (tmp_path / f"worker-{i}.log").read_text()[-3000:]
-                       for i, p in enumerate(procs))
+    output = "\n".join(
+        f"--- worker {i} (exit {p.returncode})\n" + (tmp_path / f"worker-{i}.log").read_text()[-3000:]
+        for i, p in enumerate(procs)
+    )
     assert all(p.returncode == 0 for p in procs), output
 
     digests = [(tmp_path / f"weights-{i}.sha256").read_text() for i in range(2)]
@@ -75,6 +87,7 @@ def test_two_workers_train_in_lockstep_and_chief_saves(tmp_path):
     probs = model.predict(load_images(RAW / "t10k-images-idx3-ubyte.gz")[:100], verbose=0)
     assert probs.shape == (100, 10) and np.allclose(probs.sum(axis=1), 1, atol=1e-4)
     import hashlib
+
     assert hashlib.sha256(b"".join(w.tobytes() for w in model.get_weights())).hexdigest() == digests[0]
 
 
@@ -87,18 +100,47 @@ def test_cli_two_workers_only_the_chief_evaluates_and_publishes(tmp_path):
 
     reg = tmp_path / "registry"
     registry_env = {**os.environ, "FASHION_HOME": str(tmp_path / "home"), "QUILT_MINIMIZE_STDOUT": "true"}
-    prepare = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "prepare", "--registry", str(reg)],
-                             env=registry_env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    prepare = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", "data", "prepare", "--registry", str(reg)],
+        env=registry_env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT_S,
+    )
     assert prepare.returncode == 0, prepare.stderr  # both workers then read the same data version
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
     for index in range(2):
-        env = {**registry_env, "CUDA_VISIBLE_DEVICES": "",
-               "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "fashion_lib", "train", "--preset", "quick", "--limit", "2000", "--epochs", "1",
-             "--push", "--registry", str(reg), "--output-dir", str(tmp_path / f"out-{index}")],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+        env = {
+            **registry_env,
+            "CUDA_VISIBLE_DEVICES": "",
+            "TF_CONFIG": json.dumps({"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}}),
+        }
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "fashion_lib",
+                    "train",
+                    "--preset",
+                    "quick",
+                    "--limit",
+                    "2000",
+                    "--epochs",
+                    "1",
+                    "--push",
+                    "--registry",
+                    str(reg),
+                    "--output-dir",
+                    str(tmp_path / f"out-{index}"),
+                ],
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+            )
+        )
     try:
         outputs = [p.communicate(timeout=TIMEOUT_S)[0] for p in procs]
     finally:

@@ -17,15 +17,17 @@ ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("explore.ipynb", "train.ipynb")
 KERNEL = "fashion-mnist"
 MAX_BYTES = 3_000_000
-needs_data = pytest.mark.skipif(find_in(settings.DEBIAN_DATASET_DIR) is None,
-                                reason="Debian package dataset-fashion-mnist is not installed")
+needs_data = pytest.mark.skipif(
+    find_in(settings.DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
+)
 
 
 def _execute(notebook: str, out: Path, cwd: Path, **parameters):
     import papermill
 
-    return papermill.execute_notebook(str(ROOT / notebook), str(out), parameters=parameters,
-                                      kernel_name=KERNEL, cwd=str(cwd), progress_bar=False)
+    return papermill.execute_notebook(
+        str(ROOT / notebook), str(out), parameters=parameters, kernel_name=KERNEL, cwd=str(cwd), progress_bar=False
+    )
 
 
 def _outputs(nb, kind: str) -> list:
@@ -53,8 +55,14 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @needs_data
 def test_explore_runs_under_papermill(home: Path, tmp_path: Path) -> None:
     out_dir = tmp_path / "explore"
-    nb = _execute("explore.ipynb", tmp_path / "explore.ipynb", tmp_path, registry=str(home / "registry"),
-                  output_dir=str(out_dir), seed=7)
+    nb = _execute(
+        "explore.ipynb",
+        tmp_path / "explore.ipynb",
+        tmp_path,
+        registry=str(home / "registry"),
+        output_dir=str(out_dir),
+        seed=7,
+    )
     assert not _outputs(nb, "error")
     for cell in _plot_cells(nb):
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
@@ -67,16 +75,23 @@ def test_explore_runs_under_papermill(home: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @needs_data
-def test_train_runs_under_papermill_and_publishes(home: Path, tmp_path: Path,
-                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+def test_train_runs_under_papermill_and_publishes(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Parameters left at None follow the environment, as the CLI does (and /data in the image)."""
     reg = str(home / "registry")
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("FASHION_OUTPUT_DIR", str(outputs))
     monkeypatch.setenv("FASHION_DATA_PACKAGE", "nbtest/data")
     monkeypatch.setenv("FASHION_MODEL_PACKAGE", "nbtest/model")
-    nb = _execute("train.ipynb", tmp_path / "train.ipynb", tmp_path, preset="quick", epochs=2, limit=4000,
-                  registry=reg, publish=True)
+    nb = _execute(
+        "train.ipynb",
+        tmp_path / "train.ipynb",
+        tmp_path,
+        preset="quick",
+        epochs=2,
+        limit=4000,
+        registry=reg,
+        publish=True,
+    )
     assert not _outputs(nb, "error")
     runs = list(outputs.glob("run-*"))
     assert len(runs) == 1, f"expected one run folder in $FASHION_OUTPUT_DIR, found {runs}"
@@ -101,8 +116,15 @@ def test_broken_parameter_fails_with_clear_message(home: Path, tmp_path: Path) -
 
     out = tmp_path / "broken.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as info:
-        _execute("train.ipynb", out, tmp_path, preset="quick", epochs=-1, registry=str(home / "registry"),
-                 output_dir=str(tmp_path / "never"))
+        _execute(
+            "train.ipynb",
+            out,
+            tmp_path,
+            preset="quick",
+            epochs=-1,
+            registry=str(home / "registry"),
+            output_dir=str(tmp_path / "never"),
+        )
     assert info.value.ename == "ConfigError"
     assert "epochs=-1 is invalid; expected an integer from 1 to 1000" in info.value.evalue
     saved = nbformat.read(out, as_version=4)
@@ -123,8 +145,15 @@ def test_committed_notebook_is_a_clean_full_run(name: str) -> None:
     for cell in _plot_cells(nb):
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no picture: {cell.source[:60]}"
     text = json.dumps([c.get("outputs", []) for c in code])
-    for pattern in (r"/work/", r"/root/", r"/home/\w+", r"/tmp/", r"AKIA[0-9A-Z]{16}", r"aws_secret_access_key",
-                    r"token=[0-9a-f]{16,}"):
+    for pattern in (
+        r"/work/",
+        r"/root/",
+        r"/home/\w+",
+        r"/tmp/",
+        r"AKIA[0-9A-Z]{16}",
+        r"aws_secret_access_key",
+        r"token=[0-9a-f]{16,}",
+    ):
         assert not re.search(pattern, text), f"{name} outputs contain {pattern!r}"
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1

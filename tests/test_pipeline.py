@@ -9,23 +9,27 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from fashion_lib import registry, settings
 from fashion_lib.csvio import write_csv
 from fashion_lib.sources import find_in
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(find_in(settings.DEBIAN_DATASET_DIR) is None,
-                                                   reason="Debian package dataset-fashion-mnist is not installed")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        find_in(settings.DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
+    ),
+]
 QUICK = ["--preset", "quick", "--limit", "5000", "--epochs", "3"]
 
 
 def fashion(*args: str, home: Path, timeout: int = 600) -> subprocess.CompletedProcess:
     env = {**os.environ, "FASHION_HOME": str(home), "QUILT_MINIMIZE_STDOUT": "true"}
     env.pop("FASHION_REGISTRY", None)
-    return subprocess.run([sys.executable, "-m", "fashion_lib", *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "fashion_lib", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def _value(output: str, label: str) -> str:
@@ -41,8 +45,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def trained(home: Path) -> dict[str, str]:
     run = fashion("train", *QUICK, "--push", "--output-dir", str(home / "run"), home=home)
     assert run.returncode == 0, run.stderr
-    return {"model": _value(run.stdout, "model top hash"), "data": _value(run.stdout, "data top hash"),
-            "accuracy": _value(run.stdout, "test accuracy"), "output": run.stdout + run.stderr}
+    return {
+        "model": _value(run.stdout, "model top hash"),
+        "data": _value(run.stdout, "data top hash"),
+        "accuracy": _value(run.stdout, "test accuracy"),
+        "output": run.stdout + run.stderr,
+    }
 
 
 def test_train_push_publishes_model_with_lineage(trained: dict[str, str], home: Path) -> None:
@@ -52,10 +60,18 @@ def test_train_push_publishes_model_with_lineage(trained: dict[str, str], home: 
         assert (home / "run" / name).is_file()
     top, meta, message = registry.read_meta("fashion-mnist/model", registry=str(home / "registry"))
     assert top == trained["model"] and "test accuracy" in message
-    quality = {"verdict": "pass", "accepted": None, "failed": [],
-               "reference": "official Fashion-MNIST (the four upstream IDX files)"}  # the data's stored report
-    assert meta["data"] == {"name": "fashion-mnist/data", "top_hash": trained["data"],
-                            "registry": str(home / "registry"), "quality": quality}
+    quality = {
+        "verdict": "pass",
+        "accepted": None,
+        "failed": [],
+        "reference": "official Fashion-MNIST (the four upstream IDX files)",
+    }  # the data's stored report
+    assert meta["data"] == {
+        "name": "fashion-mnist/data",
+        "top_hash": trained["data"],
+        "registry": str(home / "registry"),
+        "quality": quality,
+    }
     assert len(meta["code"]["commit"]) == 40 and isinstance(meta["code"]["dirty"], bool)
     req = (Path(__file__).parents[1] / "requirements.txt").read_bytes()
     assert meta["environment"]["requirements_sha256"] == __import__("hashlib").sha256(req).hexdigest()
@@ -101,8 +117,17 @@ def test_corrupted_model_in_registry_is_refused(trained: dict[str, str], home: P
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
-    run = fashion("model", "fetch", "--registry", str(reg), "--model-package", "t/model", "--dest",
-                  str(tmp_path / "out"), home=home)
+    run = fashion(
+        "model",
+        "fetch",
+        "--registry",
+        str(reg),
+        "--model-package",
+        "t/model",
+        "--dest",
+        str(tmp_path / "out"),
+        home=home,
+    )
     assert run.returncode == 3, run.stderr
     assert run.stderr.startswith("fashion: error: ") and "clf.keras" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "out" / "clf.keras").exists()
@@ -113,7 +138,7 @@ def test_reproduce_retrains_from_recorded_data_and_config(trained: dict[str, str
     run = fashion("reproduce", trained["model"], "--output-dir", str(home / "again"), home=home)
     assert run.returncode == 0, run.stderr
     assert f"fashion-mnist/data@{trained['data'][:12]}" in run.stderr
-    line = next(l for l in run.stdout.splitlines() if l.startswith("test_accuracy "))
+    line = next(ln for ln in run.stdout.splitlines() if ln.startswith("test_accuracy "))
     recorded, reproduced = (float(x) for x in line.split()[1:3])
     assert recorded == pytest.approx(float(trained["accuracy"]), abs=1e-4)
     # same machine, same environment, same seed: bit for bit (the committed tree may differ: noted)
@@ -135,15 +160,23 @@ def test_reproduce_outside_tolerance_exits_1(trained: dict[str, str], home: Path
     (folder / "metrics.json").write_text(json.dumps(metrics))
     pushed = fashion("model", "push", str(folder), "--model-package", "t/far", home=home)
     assert pushed.returncode == 0, pushed.stderr
-    run = fashion("reproduce", _value(pushed.stdout, "model top hash"), "--model-package", "t/far",
-                  "--output-dir", str(tmp_path / "again"), home=home)
+    run = fashion(
+        "reproduce",
+        _value(pushed.stdout, "model top hash"),
+        "--model-package",
+        "t/far",
+        "--output-dir",
+        str(tmp_path / "again"),
+        home=home,
+    )
     assert run.returncode == 1, run.stderr
     assert "NOT reproduced" in run.stdout and f"{2 * REPRODUCTION_TOLERANCE * 100:+.2f} points" in run.stdout
     assert "Traceback" not in run.stderr
 
 
-def test_recorded_accuracy_is_plain_keras_on_the_shipped_file(trained: dict[str, str], home: Path,
-                                                              tmp_path: Path) -> None:
+def test_recorded_accuracy_is_plain_keras_on_the_shipped_file(
+    trained: dict[str, str], home: Path, tmp_path: Path
+) -> None:
     """Outside the project (fresh interpreter, stock Keras, safe mode, default predict): the file
     scores exactly the recorded accuracy, with exactly the recorded confusion matrix."""
     import json
@@ -167,8 +200,9 @@ np.add.at(confusion, (labels, predicted), 1)
 print(json.dumps({{"accuracy": float(np.mean(predicted == labels)), "confusion": confusion.tolist()}}))
 """
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     plain = json.loads(done.stdout.strip().splitlines()[-1])
     assert plain["accuracy"] == metrics["test_accuracy"]
@@ -176,13 +210,16 @@ print(json.dumps({{"accuracy": float(np.mean(predicted == labels)), "confusion":
     assert 0 < metrics["test_accuracy_single_view"] < 1
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--epochs", "0"], "epochs=0 is invalid; expected an integer from 1 to 1000"),
-    (["--batch-size", "-1"], "batch_size=-1 is invalid"),
-    (["--set", "optimizer=nesterov"], "optimizer='nesterov' is invalid; expected one of"),
-    (["--preset", "huge"], "unknown preset 'huge'"),
-    (["--set", "dropout"], "expected KEY=VALUE"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--epochs", "0"], "epochs=0 is invalid; expected an integer from 1 to 1000"),
+        (["--batch-size", "-1"], "batch_size=-1 is invalid"),
+        (["--set", "optimizer=nesterov"], "optimizer='nesterov' is invalid; expected one of"),
+        (["--preset", "huge"], "unknown preset 'huge'"),
+        (["--set", "dropout"], "expected KEY=VALUE"),
+    ],
+)
 def test_bad_config_is_one_line(home: Path, args: list[str], message: str) -> None:
     run = fashion("train", *args, home=home, timeout=60)
     assert run.returncode == 2
@@ -209,9 +246,27 @@ def test_invalid_data_package_refused_before_training(home: Path, tmp_path: Path
 def test_interrupted_training_publishes_nothing(home: Path, tmp_path: Path) -> None:
     env = {**os.environ, "FASHION_HOME": str(home), "QUILT_MINIMIZE_STDOUT": "true"}
     reg = tmp_path / "reg"
-    proc = subprocess.Popen([sys.executable, "-m", "fashion_lib", "train", "--preset", "quick", "--epochs", "30",
-                             "--push", "--registry", str(reg), "--output-dir", str(tmp_path / "run")],
-                            env=env, stderr=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fashion_lib",
+            "train",
+            "--preset",
+            "quick",
+            "--epochs",
+            "30",
+            "--push",
+            "--registry",
+            str(reg),
+            "--output-dir",
+            str(tmp_path / "run"),
+        ],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.time() + 300
     for line in proc.stdout:
         if line.startswith("epoch 1/") or time.time() > deadline:

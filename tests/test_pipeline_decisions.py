@@ -73,23 +73,43 @@ def test_model_push_builds_the_same_lineage_as_a_run(tmp_path: Path) -> None:
     reg = str(tmp_path / "registry")
     (tmp_path / "data.csv").write_text("label\n")
     quality = {"verdict": "pass", "accepted": None, "reference": "official", "checks": []}
-    data_top = registry.push("fashion-mnist/data", {"train.csv": tmp_path / "data.csv"}, registry=reg,
-                             meta={META_KEY: quality})
+    data_top = registry.push(
+        "fashion-mnist/data", {"train.csv": tmp_path / "data.csv"}, registry=reg, meta={META_KEY: quality}
+    )
     folder = RunFolder(tmp_path / "run")
     folder.path.mkdir()
     (folder.path / MODEL_FILE).write_bytes(b"model")
-    metrics = {"data_package": "fashion-mnist/data", "data_top_hash": data_top, "data_registry": reg,
-               "test_accuracy": 0.9, "test_loss": 0.3, "per_class": {}, "epochs_run": 2, "train_seconds": 9.5,
-               "started": "s", "finished": "f", "model_top_hash": None}
+    metrics = {
+        "data_package": "fashion-mnist/data",
+        "data_top_hash": data_top,
+        "data_registry": reg,
+        "test_accuracy": 0.9,
+        "test_loss": 0.3,
+        "per_class": {},
+        "epochs_run": 2,
+        "train_seconds": 9.5,
+        "started": "s",
+        "finished": "f",
+        "model_top_hash": None,
+    }
     (folder.path / METRICS_FILE).write_text(json.dumps(metrics))
     (folder.path / CONFIG_FILE).write_text(json.dumps({"epochs": 2}))
     top = pipeline.push_run_folder(folder.path, registry=reg)
     _, meta, _ = registry.read_meta("fashion-mnist/model", registry=reg, top_hash=top)
     assert meta["metrics"] == {"test_accuracy": 0.9, "test_loss": 0.3, "per_class": {}}
-    assert meta["training"] == {"config": {"epochs": 2}, "started": "s", "finished": "f", "seconds": 9.5,
-                                "epochs_run": 2}
-    assert meta["data"] == {"name": "fashion-mnist/data", "top_hash": data_top, "registry": reg,
-                            "quality": {"verdict": "pass", "accepted": None, "reference": "official", "failed": []}}
+    assert meta["training"] == {
+        "config": {"epochs": 2},
+        "started": "s",
+        "finished": "f",
+        "seconds": 9.5,
+        "epochs_run": 2,
+    }
+    assert meta["data"] == {
+        "name": "fashion-mnist/data",
+        "top_hash": data_top,
+        "registry": reg,
+        "quality": {"verdict": "pass", "accepted": None, "reference": "official", "failed": []},
+    }
 
 
 def test_model_push_of_an_unfinished_run_names_the_folder(tmp_path: Path) -> None:
@@ -101,8 +121,9 @@ def test_model_push_of_an_unfinished_run_names_the_folder(tmp_path: Path) -> Non
         pipeline.push_run_folder(tmp_path / "missing", registry=str(tmp_path / "registry"))
 
 
-def test_cli_run_makes_one_call_and_prints_the_answer(monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_run_makes_one_call_and_prints_the_answer(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     from fashion_lib.cli import main
 
     calls: list[tuple[TrainConfig, dict]] = []
@@ -113,9 +134,16 @@ def test_cli_run_makes_one_call_and_prints_the_answer(monkeypatch: pytest.Monkey
 
     monkeypatch.setattr(pipeline, "run", run)
     assert main(["run", "--limit", "0", "--registry", str(tmp_path)]) == 0
-    assert capsys.readouterr().out.splitlines() == ["test accuracy: 0.9123", f"data top hash: {'d' * 64}",
-                                                    f"model top hash: {'m' * 64}"]
+    assert capsys.readouterr().out.splitlines() == [
+        "test accuracy: 0.9123",
+        f"data top hash: {'d' * 64}",
+        f"model top hash: {'m' * 64}",
+    ]
     assert main(["train", "--preset", "quick", "--registry", str(tmp_path)]) == 0
     (run_config, run_kwargs), (train_config, train_kwargs) = calls
     assert run_config == pipeline.config_from_parameters() and run_kwargs["force"] is False and run_kwargs["push"]
-    assert train_config == pipeline.config_from_parameters("quick") and train_kwargs["force"] is True and train_kwargs["push"] is False
+    assert (
+        train_config == pipeline.config_from_parameters("quick")
+        and train_kwargs["force"] is True
+        and train_kwargs["push"] is False
+    )

@@ -57,8 +57,9 @@ def test_pca_projection(sample) -> None:
     assert 0 < explained[1] <= explained[0] < 1
 
 
-@pytest.mark.parametrize("name", ["mean_images", "pixel_histogram", "embedding", "distinguishing_features",
-                                  "lookalikes"])
+@pytest.mark.parametrize(
+    "name", ["mean_images", "pixel_histogram", "embedding", "distinguishing_features", "lookalikes"]
+)
 def test_data_figures_render(sample, name: str) -> None:
     images, labels = sample
     fn = getattr(plots, name)
@@ -100,9 +101,12 @@ def test_per_class_scores() -> None:
 
 
 def test_quality_drift_one_heatmap_per_file_with_values() -> None:
-    drift = {"train": {name: {"mean intensity": 0.01, "bbox width": 0.02} for name in CLASS_NAMES},
-             "test": {name: {"mean intensity": 0.3 if name == "Trouser" else 0.01, "bbox width": 0.02}
-                      for name in CLASS_NAMES}}
+    drift = {
+        "train": {name: {"mean intensity": 0.01, "bbox width": 0.02} for name in CLASS_NAMES},
+        "test": {
+            name: {"mean intensity": 0.3 if name == "Trouser" else 0.01, "bbox width": 0.02} for name in CLASS_NAMES
+        },
+    }
     fig = plots.quality_drift(drift)
     heatmaps = [ax for ax in fig.axes if ax.get_title() in ("train", "test")]
     assert [ax.get_title() for ax in heatmaps] == ["train", "test"]
@@ -112,8 +116,10 @@ def test_quality_drift_one_heatmap_per_file_with_values() -> None:
 
 
 def test_accuracy_vs_time_one_curve_per_recipe() -> None:
-    runs = [{"recipe": "baseline", "points": [(10.0, 0.87), (20.0, 0.90)]},
-            {"recipe": "ours", "points": [(15.0, 0.90), (30.0, 0.93), (45.0, 0.94)]}]
+    runs = [
+        {"recipe": "baseline", "points": [(10.0, 0.87), (20.0, 0.90)]},
+        {"recipe": "ours", "points": [(15.0, 0.90), (30.0, 0.93), (45.0, 0.94)]},
+    ]
     fig = plots.accuracy_vs_time(runs, budget_s=40)
     ax = fig.axes[0]
     curves = [line for line in ax.lines if line.get_label() in ("baseline", "ours")]

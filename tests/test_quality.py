@@ -7,8 +7,8 @@ import json
 
 import numpy as np
 import pytest
-
 import quality_corruptions as Q
+
 from fashion_lib import settings
 from fashion_lib.quality import checks, leakage, profile, thresholds
 from fashion_lib.quality.report import FAIL, PASS, QualityReport
@@ -22,8 +22,10 @@ pytestmark = pytest.mark.skipif(RAW is None, reason="Debian package dataset-fash
 def data() -> Q.Data:
     from fashion_lib.idx import load_images, load_labels
 
-    return ((load_images(RAW["train-images-idx3-ubyte"]), load_labels(RAW["train-labels-idx1-ubyte"])),
-            (load_images(RAW["t10k-images-idx3-ubyte"]), load_labels(RAW["t10k-labels-idx1-ubyte"])))
+    return (
+        (load_images(RAW["train-images-idx3-ubyte"]), load_labels(RAW["train-labels-idx1-ubyte"])),
+        (load_images(RAW["t10k-images-idx3-ubyte"]), load_labels(RAW["t10k-labels-idx1-ubyte"])),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +54,7 @@ def test_official_data_passes_against_itself(clean: checks.Measurement) -> None:
     assert report.verdict == PASS, report.table()
     assert len(report.checks) == 12
     by_name = {c.name: c for c in report.checks}
-    assert by_name["label sanity (test)"].measured > 0.6          # the classifier is far better than chance
+    assert by_name["label sanity (test)"].measured > 0.6  # the classifier is far better than chance
     assert by_name["leakage train/test"].measured == profile.official().leak_share  # the handful upstream has
 
 
@@ -73,29 +75,46 @@ def test_report_is_deterministic_and_round_trips(clean: checks.Measurement) -> N
 
 
 # The smallest damage each check catches (the README states the same figures).
-@pytest.mark.parametrize("damage, failing, fragment", [
-    (lambda d: Q.leak(d, 0.005), "leakage train/test", "(50 exact"),
-    (lambda d: Q.leak(d, 0.005, shift=(1, 0)), "leakage train/test", "near duplicates up to a 1-pixel shift"),
-    (lambda d: Q.leak(d, 0.005, shift=(0, -1)), "leakage train/test", "of test images also in the training file"),
-    (lambda d: Q.duplicate_rows(d, 0.005), "duplicates (train)", "repeat an earlier image"),
-    (lambda d: Q.duplicate_rows(d, 0.001, relabel=True), "label conflicts", "identical twin with another label"),
-    (lambda d: Q.shrink_class(d, 3, 0.5), "class balance (train)", "Dress is 5.3 % of the file"),
-    (lambda d: Q.darken_class(d, 1, 0.9), "drift (test)", "Trouser mean intensity"),
-    (lambda d: Q.edit_images(d, 1.0, lambda x: Q.shifted(x, 1, 0)), "drift (test)", "KS distance"),
-    (lambda d: Q.edit_images(d, 0.002, Q.blank), "degenerate images (test)", "(20 of 10,000)"),
-    (lambda d: Q.edit_images(d, 0.002, Q.invert), "degenerate images (test)", "(20 of 10,000)"),
-    (lambda d: Q.shift_labels(d, 0.05), "label sanity (train)", "agrees with"),
-], ids=["leak 0.5%", "leak 0.5% shifted down", "leak 0.5% shifted left", "duplicates 0.5%", "conflicts 0.1%",
-        "class at half", "one class 10% darker", "all test shifted 1px", "blank 0.2%", "inverted 0.2%",
-        "labels 5% shifted"])
+@pytest.mark.parametrize(
+    "damage, failing, fragment",
+    [
+        (lambda d: Q.leak(d, 0.005), "leakage train/test", "(50 exact"),
+        (lambda d: Q.leak(d, 0.005, shift=(1, 0)), "leakage train/test", "near duplicates up to a 1-pixel shift"),
+        (lambda d: Q.leak(d, 0.005, shift=(0, -1)), "leakage train/test", "of test images also in the training file"),
+        (lambda d: Q.duplicate_rows(d, 0.005), "duplicates (train)", "repeat an earlier image"),
+        (lambda d: Q.duplicate_rows(d, 0.001, relabel=True), "label conflicts", "identical twin with another label"),
+        (lambda d: Q.shrink_class(d, 3, 0.5), "class balance (train)", "Dress is 5.3 % of the file"),
+        (lambda d: Q.darken_class(d, 1, 0.9), "drift (test)", "Trouser mean intensity"),
+        (lambda d: Q.edit_images(d, 1.0, lambda x: Q.shifted(x, 1, 0)), "drift (test)", "KS distance"),
+        (lambda d: Q.edit_images(d, 0.002, Q.blank), "degenerate images (test)", "(20 of 10,000)"),
+        (lambda d: Q.edit_images(d, 0.002, Q.invert), "degenerate images (test)", "(20 of 10,000)"),
+        (lambda d: Q.shift_labels(d, 0.05), "label sanity (train)", "agrees with"),
+    ],
+    ids=[
+        "leak 0.5%",
+        "leak 0.5% shifted down",
+        "leak 0.5% shifted left",
+        "duplicates 0.5%",
+        "conflicts 0.1%",
+        "class at half",
+        "one class 10% darker",
+        "all test shifted 1px",
+        "blank 0.2%",
+        "inverted 0.2%",
+        "labels 5% shifted",
+    ],
+)
 @pytest.mark.slow  # measures the real 70,000 images
 def test_damage_trips_its_check(data: Q.Data, damage, failing: str, fragment: str) -> None:
     report = _report(damage(data))
     failed = {c.name: c for c in report.failures}
     assert failing in failed, report.table()
     assert fragment in failed[failing].message
-    assert failed[failing].measured > failed[failing].threshold if failed[failing].direction == "max" \
+    assert (
+        failed[failing].measured > failed[failing].threshold
+        if failed[failing].direction == "max"
         else failed[failing].measured < failed[failing].threshold
+    )
 
 
 @pytest.mark.slow  # measures the real 70,000 images

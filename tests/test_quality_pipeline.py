@@ -17,16 +17,19 @@ from fashion_lib.quality import gate
 from fashion_lib.sources import find_in
 
 RAW = find_in(settings.DEBIAN_DATASET_DIR)
-pytestmark = [pytest.mark.slow,  # four publishes and three checks of the full data, in subprocesses
-              pytest.mark.skipif(RAW is None, reason="Debian package dataset-fashion-mnist is not installed")]
+pytestmark = [
+    pytest.mark.slow,  # four publishes and three checks of the full data, in subprocesses
+    pytest.mark.skipif(RAW is None, reason="Debian package dataset-fashion-mnist is not installed"),
+]
 NAME = settings.DEFAULT_DATA_PACKAGE
 
 
 def fashion(*args: str, home: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "FASHION_HOME": str(home), "QUILT_MINIMIZE_STDOUT": "true", "CI": "1"}
     env.pop("FASHION_REGISTRY", None)
-    return subprocess.run([sys.executable, "-m", "fashion_lib", *args], env=env, capture_output=True, text=True,
-                          timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "fashion_lib", *args], env=env, capture_output=True, text=True, timeout=600
+    )
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +57,17 @@ def published(csvs: dict[str, Path], home: Path) -> dict[str, str]:
     refused = fashion("data", "push", "--train", str(csvs["leaked"]), "--test", str(csvs["test"]), home=home)
     first = fashion("data", "push", "--train", str(csvs["train"]), "--test", str(csvs["test"]), home=home)
     again = fashion("data", "push", "--train", str(csvs["train"]), "--test", str(csvs["test"]), home=home)
-    accepted = fashion("data", "push", "--train", str(csvs["leaked"]), "--test", str(csvs["test"]),
-                       "--accept", "augmentation  test on purpose", home=home)
+    accepted = fashion(
+        "data",
+        "push",
+        "--train",
+        str(csvs["leaked"]),
+        "--test",
+        str(csvs["test"]),
+        "--accept",
+        "augmentation  test on purpose",
+        home=home,
+    )
     return {"registry": reg, "refused": refused, "first": first, "again": again, "accepted": accepted}
 
 
@@ -65,8 +77,17 @@ def _top(run: subprocess.CompletedProcess) -> str:
 
 
 def test_check_passes_the_official_csvs(csvs: dict[str, Path], tmp_path: Path) -> None:
-    run = fashion("data", "check", "--train", str(csvs["train"]), "--test", str(csvs["test"]),
-                  "--json", str(tmp_path / "report.json"), home=tmp_path)
+    run = fashion(
+        "data",
+        "check",
+        "--train",
+        str(csvs["train"]),
+        "--test",
+        str(csvs["test"]),
+        "--json",
+        str(tmp_path / "report.json"),
+        home=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     assert "Data quality against official Fashion-MNIST" in run.stdout and ": PASS" in run.stdout
     for check in ("leakage train/test", "class balance (test)", "drift (train)", "label sanity (test)"):
@@ -78,7 +99,7 @@ def test_check_passes_the_official_csvs(csvs: dict[str, Path], tmp_path: Path) -
 def test_check_fails_leaked_csvs_with_one_line_per_failure(csvs: dict[str, Path], tmp_path: Path) -> None:
     run = fashion("data", "check", "--train", str(csvs["leaked"]), "--test", str(csvs["test"]), home=tmp_path)
     assert run.returncode == 1
-    errors = run.stderr[run.stderr.index("fashion: error:"):].splitlines()
+    errors = run.stderr[run.stderr.index("fashion: error:") :].splitlines()
     assert errors[0].startswith("fashion: error: leaked_train.csv + fashion-mnist_test.csv failed 1 data-quality")
     assert errors[1:] == [next(line for line in errors[1:] if line.startswith("  leakage train/test: 0.83 %"))]
     assert "(50 exact" in errors[1] and "Traceback" not in run.stderr
@@ -137,16 +158,19 @@ def test_training_trusts_the_stored_report(published: dict, monkeypatch: pytest.
     version = data.load_data(registry=published["registry"], top_hash=_top(published["accepted"]))
     report = gate.ensure_quality(version, log=messages.append)
     assert report.accepted == "augmentation test on purpose"
-    assert messages == [f"Data quality: fail (12 checks against {NAME}@{_top(published['first'])[:12]}, stored with "
-                        f"{NAME}@{_top(published['accepted'])[:12]}; accepted: augmentation test on purpose)"]
+    assert messages == [
+        f"Data quality: fail (12 checks against {NAME}@{_top(published['first'])[:12]}, stored with "
+        f"{NAME}@{_top(published['accepted'])[:12]}; accepted: augmentation test on purpose)"
+    ]
     good = data.load_data(registry=published["registry"], top_hash=_top(published["first"]))
     swapped = dataclasses.replace(version, files={**version.files, "quality.json": good.files["quality.json"]})
     with pytest.raises(IntegrityError, match="quality.json in .* describes other data than the package's CSVs"):
         gate.ensure_quality(swapped, log=messages.append)
 
 
-def test_training_refuses_a_version_published_around_the_breaker(csvs: dict[str, Path], tmp_path: Path,
-                                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_training_refuses_a_version_published_around_the_breaker(
+    csvs: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from fashion_lib.config import TrainConfig
     from fashion_lib.pipeline import prepare_run
 

@@ -36,13 +36,19 @@ DOCUMENTED_ONLY: list[tuple[str, str]] = [
     (r"^(JUPYTER_TOKEN=\S+ )?make lab\b", "a server; tests/test_lab_browser.py drives it"),
     (r"^CI=true bash \.ci/run", "the whole CI run"),
     (r"^make docker-build\b|^docker ", "needs the image; tests/test_docker_image.py runs the batch command verbatim"),
-    (r"^\(umask|^mkdir -p -m 700 ~/\.config/fashion-mnist", "writes to your home folder; the docker test "
-                                                             "mounts such a token file"),
+    (
+        r"^\(umask|^mkdir -p -m 700 ~/\.config/fashion-mnist",
+        "writes to your home folder; the docker test mounts such a token file",
+    ),
     (r"^TF_CONFIG=", "two machines; tests/test_multiworker.py runs two workers"),
-    (r"^make registry-server\b|^source registry-server/", "a server; tests/test_registry_server.py starts it "
-                                                           "and publishes with the keys it prints"),
-    (r"^\.venv/bin/fashion (data prepare|packages list)\b", "against the team server sourced above; "
-                                                            "tests/test_registry_server.py publishes and fetches there"),
+    (
+        r"^make registry-server\b|^source registry-server/",
+        "a server; tests/test_registry_server.py starts it and publishes with the keys it prints",
+    ),
+    (
+        r"^\.venv/bin/fashion (data prepare|packages list)\b",
+        "against the team server sourced above; tests/test_registry_server.py publishes and fetches there",
+    ),
 ]
 
 
@@ -109,8 +115,15 @@ def test_extractor_finds_blocks_and_spans() -> None:
 def fresh_copy(destination: Path) -> Path:
     """The checkout's files as a fresh clone has them (tracked and new, not ignored), with `.venv`
     pointing at the environment running these tests (what `make setup` would have made)."""
-    listed = subprocess.run(["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-                            capture_output=True, check=True).stdout.decode().split("\0")
+    listed = (
+        subprocess.run(
+            ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .split("\0")
+    )
     for name in filter(None, listed):
         source = ROOT / name
         if source.is_file() and not source.is_symlink():
@@ -122,17 +135,21 @@ def fresh_copy(destination: Path) -> Path:
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(find_in(settings.DEBIAN_DATASET_DIR) is None,
-                    reason="Debian package dataset-fashion-mnist is not installed")
+@pytest.mark.skipif(
+    find_in(settings.DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
+)
 @pytest.mark.parametrize("command", sorted(RUN))
 def test_readme_command_works_verbatim_on_a_fresh_copy(command: str, tmp_path: Path) -> None:
     clone = fresh_copy(tmp_path / "fashion-mnist")
     assert not (clone / "out").exists() and not (clone / "registry").exists()
     env = {k: v for k, v in os.environ.items() if not k.startswith("FASHION_") and k != "PYTHONPATH"}
     env["QUILT_MINIMIZE_STDOUT"] = "true"
-    result = subprocess.run(["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True,
-                            timeout=RUN[command])
-    assert result.returncode == 0, f"{command}\nexit {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    result = subprocess.run(
+        ["bash", "-c", command], cwd=clone, env=env, capture_output=True, text=True, timeout=RUN[command]
+    )
+    assert result.returncode == 0, (
+        f"{command}\nexit {result.returncode}:\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}"
+    )
     if "papermill train.ipynb out/train.ipynb" in command:
         nb = nbformat.read(clone / "out" / "train.ipynb", as_version=4)
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

@@ -13,9 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import hostile
 import pytest
 
-import hostile
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError
 
@@ -33,14 +33,16 @@ def published(reg: str, tmp_path: Path) -> str:
     src.mkdir()
     (src / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
     (src / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
-    return registry.push(NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg,
-                         message="good")
+    return registry.push(
+        NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg, message="good"
+    )
 
 
 def cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess:
     env = dict(os.environ, **({"FASHION_HOME": str(home)} if home else {}))
-    return subprocess.run([sys.executable, "-m", "fashion_lib", *args], capture_output=True, text=True, env=env,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "fashion_lib", *args], capture_output=True, text=True, env=env, timeout=120
+    )
 
 
 def refused(reg: str, tmp_path: Path, match: str, top_hash: str | None = None) -> IntegrityError:
@@ -88,8 +90,11 @@ def test_truncated_mid_line_manifest_is_one_line_and_other_versions_list(reg, pu
 
 
 def test_conflicting_keys_a_and_a_slash_b_are_refused(reg, tmp_path):
-    lines = [{"version": "v0", "message": "conflict", "user_meta": {}},
-             hostile.entry("a", "file:///x/a", b"1"), hostile.entry("a/b", "file:///x/b", b"2")]
+    lines = [
+        {"version": "v0", "message": "conflict", "user_meta": {}},
+        hostile.entry("a", "file:///x/a", b"1"),
+        hostile.entry("a/b", "file:///x/b", b"2"),
+    ]
     forged = hostile.forge(reg, NAME, [lines[0], lines[1]])  # quilt3 itself cannot load the conflict
     hostile.manifest_path(reg, forged).write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     refused(reg, tmp_path, "conflicting logical keys")
@@ -101,22 +106,35 @@ def test_entry_outside_the_registry_with_its_real_hash_is_never_read(reg, tmp_pa
     secret = tmp_path / "secret.txt"
     secret.write_bytes(b"root:x:0:0:root:/root:/bin/bash\n")
     data = secret.read_bytes()
-    forged = hostile.forge(reg, NAME, [{"version": "v0", "message": "evil", "user_meta": {}},
-                                       hostile.entry("passwd", secret.as_uri(), data)])
+    forged = hostile.forge(
+        reg,
+        NAME,
+        [{"version": "v0", "message": "evil", "user_meta": {}}, hostile.entry("passwd", secret.as_uri(), data)],
+    )
     error = refused(reg, tmp_path, "not in the registry's object store")
     assert f"{NAME}@{forged[:7]}" in str(error) and str(len(data)) not in str(error).split("@")[0]
-    etc = hostile.forge(reg, "fashion-mnist/etc", [{"version": "v0", "message": "evil", "user_meta": {}},
-                                                   hostile.entry("passwd", "file:///etc/passwd",
-                                                                 Path("/etc/passwd").read_bytes())])
+    etc = hostile.forge(
+        reg,
+        "fashion-mnist/etc",
+        [
+            {"version": "v0", "message": "evil", "user_meta": {}},
+            hostile.entry("passwd", "file:///etc/passwd", Path("/etc/passwd").read_bytes()),
+        ],
+    )
     with pytest.raises(IntegrityError, match="not in the registry's object store"):
         registry.fetch("fashion-mnist/etc", tmp_path / "etc", registry=reg, top_hash=etc)
     assert not (tmp_path / "etc").exists()
 
 
 def test_dev_zero_behind_a_small_size_is_refused(reg, tmp_path):
-    forged = hostile.forge(reg, NAME, [{"version": "v0", "message": "endless", "user_meta": {}},
-                                       hostile.entry("zero", "file:///dev/zero", size=16, value=hostile.chunked(
-                                           b"\0" * 16))])
+    forged = hostile.forge(
+        reg,
+        NAME,
+        [
+            {"version": "v0", "message": "endless", "user_meta": {}},
+            hostile.entry("zero", "file:///dev/zero", size=16, value=hostile.chunked(b"\0" * 16)),
+        ],
+    )
     refused(reg, tmp_path, "not in the registry's object store", forged)
     # the same entry with its object replaced by a link to the endless device: not a regular file
     name = registry.manifest.object_name("sha2-256-chunked", hostile.chunked(b"\0" * 16))
@@ -138,11 +156,14 @@ def test_republishing_repairs_a_corrupted_object(reg, published, tmp_path):
     error = refused(reg, tmp_path, "does not match its hash")
     assert "republish" in str(error)
     assert cli("packages", "verify", "--registry", reg).returncode == 3
-    again = registry.push(NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg,
-                          message="good")
+    again = registry.push(
+        NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg, message="good"
+    )
     assert again == published and len(registry.list_versions(registry=reg)) == 1
-    assert registry.fetch(NAME, tmp_path / "out", registry=reg).files["train.csv"].read_bytes() == \
-        (src / "train.csv").read_bytes()
+    assert (
+        registry.fetch(NAME, tmp_path / "out", registry=reg).files["train.csv"].read_bytes()
+        == (src / "train.csv").read_bytes()
+    )
     done = cli("packages", "verify", "--registry", reg)
     assert done.returncode == 0 and "no problems" in done.stdout, done
 

@@ -71,7 +71,11 @@ def test_registry_written_by_36d4b36_reads_verifies_and_lists(tmp_path):
     reg = tmp_path / "old"
     shutil.copytree(FIXTURE, reg)  # also moved: its manifests name /tmp/wt8gen/reg, which is gone
     got = registry.fetch(NAME, tmp_path / "out", registry=str(reg))
-    assert got.top_hash == OLD_DATA and got.meta["rows"] == {"fashion-mnist_train.csv": 2, "fashion-mnist_test.csv": 1} and got.message == "old data"
+    assert (
+        got.top_hash == OLD_DATA
+        and got.meta["rows"] == {"fashion-mnist_train.csv": 2, "fashion-mnist_test.csv": 1}
+        and got.message == "old data"
+    )
     assert got.files["fashion-mnist_train.csv"].read_bytes() == b"label,pixel1\n1,0\n2,255\n"
     assert registry.open(str(reg)).manifest(NAME, OLD_DATA).schema == 0
     report = registry.verify(registry=str(reg))
@@ -79,8 +83,12 @@ def test_registry_written_by_36d4b36_reads_verifies_and_lists(tmp_path):
     name, top_hash, lineage = read_lineage(None, registry=str(reg), require=True)
     assert top_hash == OLD_MODEL and lineage["data"]["top_hash"] == OLD_DATA
     assert TrainConfig.from_dict(lineage["training"]["config"]).epochs == 1  # what reproduce retrains with
-    done = subprocess.run([sys.executable, "-m", "fashion_lib", "packages", "verify", "--registry", str(reg)],
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", "packages", "verify", "--registry", str(reg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0 and "no problems" in done.stdout, done
 
 

@@ -14,16 +14,15 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError, RegistryError
 from fashion_lib.seaweedfs import free_base_port
-
-import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
 
 pytestmark = pytest.mark.slow  # a real SeaweedFS server, multi-process writers (~2 min in all)
 
@@ -213,8 +212,14 @@ def test_unreachable_endpoint_fails_fast_with_a_clear_message(endpoint, small_fi
 
 
 def fashion(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fashion_lib", *args], cwd=cwd, capture_output=True, text=True,
-                          env=seaweedfs.subprocess_env({**env, "PYTHONPATH": str(ROOT)}), timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "fashion_lib", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=seaweedfs.subprocess_env({**env, "PYTHONPATH": str(ROOT)}),
+        timeout=120,
+    )
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess, *needles: str) -> None:
@@ -236,16 +241,32 @@ def write_csv(path: Path, labels: range) -> None:
 def test_cli_errors_are_one_line(versioned, seaweed, tmp_path):
     write_csv(tmp_path / "train.csv", range(10))
     write_csv(tmp_path / "test.csv", range(10))
-    push = ["data", "push", "--train", "train.csv", "--test", "test.csv", "--registry", versioned,
-            "--accept", "ten synthetic rows: the registry, not the data, is under test"]
+    push = [
+        "data",
+        "push",
+        "--train",
+        "train.csv",
+        "--test",
+        "test.csv",
+        "--registry",
+        versioned,
+        "--accept",
+        "ten synthetic rows: the registry, not the data, is under test",
+    ]
     reader, writer = seaweedfs.client_env(seaweed, "reader"), seaweedfs.client_env(seaweed, "writer")
     missing = f"s3://no-such-bucket-{uuid.uuid4().hex[:8]}"
 
     assert_one_line_error(fashion(push, reader, tmp_path), "access denied (AccessDenied)", versioned)
-    assert_one_line_error(fashion(["packages", "list", "--registry", versioned], seaweedfs.wrong_keys_env(seaweed),
-                                  tmp_path), "access denied", "AWS_ACCESS_KEY_ID")
-    assert_one_line_error(fashion(["data", "fetch", "--dest", "out", "--registry", missing], writer, tmp_path),
-                          "bucket does not exist", missing)
+    assert_one_line_error(
+        fashion(["packages", "list", "--registry", versioned], seaweedfs.wrong_keys_env(seaweed), tmp_path),
+        "access denied",
+        "AWS_ACCESS_KEY_ID",
+    )
+    assert_one_line_error(
+        fashion(["data", "fetch", "--dest", "out", "--registry", missing], writer, tmp_path),
+        "bucket does not exist",
+        missing,
+    )
     assert not (tmp_path / "out").exists()
 
     published = fashion(push, writer, tmp_path)
@@ -264,9 +285,16 @@ def test_two_processes_pushing_to_one_bucket_keep_every_version(versioned, seawe
     worker = Path(__file__).with_name("s3_push_worker.py")
     env = seaweedfs.subprocess_env({**seaweedfs.client_env(seaweed, "writer"), "PYTHONPATH": str(ROOT)})
     start_at = time.time() + 8  # both start pushing in the same second, after their imports
-    procs = [subprocess.Popen([sys.executable, str(worker), versioned, NAME, who, str(PUSHES), str(start_at),
-                               str(tmp_path / who)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for who in ("alice", "bob")]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(worker), versioned, NAME, who, str(PUSHES), str(start_at), str(tmp_path / who)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("alice", "bob")
+    ]
     published = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)

@@ -11,8 +11,8 @@ import subprocess
 import sys
 import textwrap
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import hostile
 import pytest
@@ -47,22 +47,26 @@ def client(endpoint, seaweed):
 def published(bucket, tmp_path) -> str:
     (tmp_path / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
     (tmp_path / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
-    return registry.push(NAME, {"train.csv": tmp_path / "train.csv", "test.csv": tmp_path / "test.csv"},
-                         registry=bucket, message="good")
+    return registry.push(
+        NAME, {"train.csv": tmp_path / "train.csv", "test.csv": tmp_path / "test.csv"}, registry=bucket, message="good"
+    )
 
 
 def put_manifest(client, bucket: str, lines: list[dict], top_hash: str | None = None) -> str:
     top_hash = top_hash or hostile.quilt_top_hash(lines)
-    name = bucket[len("s3://"):]
-    client.put_object(Bucket=name, Key=f".quilt/packages/{top_hash}",
-                      Body=("\n".join(json.dumps(line) for line in lines) + "\n").encode())
+    name = bucket[len("s3://") :]
+    client.put_object(
+        Bucket=name,
+        Key=f".quilt/packages/{top_hash}",
+        Body=("\n".join(json.dumps(line) for line in lines) + "\n").encode(),
+    )
     client.put_object(Bucket=name, Key=f".quilt/named_packages/{NAME}/1", Body=top_hash.encode())
     client.put_object(Bucket=name, Key=f".quilt/named_packages/{NAME}/latest", Body=top_hash.encode())
     return top_hash
 
 
 def manifest_lines(client, bucket: str, top_hash: str) -> list[dict]:
-    body = client.get_object(Bucket=bucket[len("s3://"):], Key=f".quilt/packages/{top_hash}")["Body"].read()
+    body = client.get_object(Bucket=bucket[len("s3://") :], Key=f".quilt/packages/{top_hash}")["Body"].read()
     return [json.loads(line) for line in body.decode().splitlines() if line.strip()]
 
 
@@ -82,14 +86,16 @@ def test_entry_with_a_key_in_another_bucket_is_never_read(bucket, client, publis
     seaweed.create_bucket(other, versioned=False)
     secret = b"another team's data\n"
     client.put_object(Bucket=other, Key="secret.csv", Body=secret)
-    lines = [{"version": "v0", "message": "evil", "user_meta": {}},
-             hostile.entry("secret.csv", f"s3://{other}/secret.csv", secret)]
+    lines = [
+        {"version": "v0", "message": "evil", "user_meta": {}},
+        hostile.entry("secret.csv", f"s3://{other}/secret.csv", secret),
+    ]
     forged = put_manifest(client, bucket, lines)  # consistent: quilt3 computed its top hash
     with pytest.raises(IntegrityError, match="not in the registry's object store"):
         registry.fetch(NAME, tmp_path / "out", registry=bucket, top_hash=forged)
     assert not (tmp_path / "out").exists()
     # the same key in our bucket, but not where the hash says: not read either
-    client.put_object(Bucket=bucket[len("s3://"):], Key="secret.csv", Body=secret)
+    client.put_object(Bucket=bucket[len("s3://") :], Key="secret.csv", Body=secret)
     lines[1]["physical_keys"] = [f"{bucket}/secret.csv"]
     forged = put_manifest(client, bucket, lines)
     with pytest.raises(IntegrityError, match="not in the registry's object store"):
@@ -100,7 +106,7 @@ def test_object_longer_than_declared_is_refused(bucket, client, published, tmp_p
     lines = manifest_lines(client, bucket, published)
     entry = next(line for line in lines[1:] if line["logical_key"] == "test.csv")
     key = entry["physical_keys"][0].split("/", 3)[3].split("?")[0]
-    client.put_object(Bucket=bucket[len("s3://"):], Key=key, Body=b"label,pixel1\n3,7\n" + b"0" * 10_000)
+    client.put_object(Bucket=bucket[len("s3://") :], Key=key, Body=b"label,pixel1\n3,7\n" + b"0" * 10_000)
     with pytest.raises(IntegrityError, match="stored as"):
         registry.fetch(NAME, tmp_path / "out", registry=bucket)
 
@@ -127,8 +133,16 @@ RACER = textwrap.dedent("""
 def test_racing_writers_in_one_second_keep_every_printed_version(bucket, tmp_path):
     tests = str(Path(__file__).parent)
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))
-    procs = [subprocess.Popen([sys.executable, "-c", RACER, bucket, str(tmp_path), str(w), tests], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for w in range(3)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, bucket, str(tmp_path), str(w), tests],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for w in range(3)
+    ]
     printed = []
     for proc in procs:
         out, err = proc.communicate(timeout=300)
@@ -142,15 +156,17 @@ def test_republish_repairs_an_overwritten_object_and_trusts_a_good_one_by_etag(b
     lines = manifest_lines(client, bucket, published)
     entry = next(line for line in lines[1:] if line["logical_key"] == "train.csv")
     key = entry["physical_keys"][0].split("/", 3)[3].split("?")[0]
-    client.put_object(Bucket=bucket[len("s3://"):], Key=key, Body=b"label,pixel1\n1,0\n2,254\n")  # same size
+    client.put_object(Bucket=bucket[len("s3://") :], Key=key, Body=b"label,pixel1\n1,0\n2,254\n")  # same size
     with pytest.raises(IntegrityError, match="does not match its hash"):
         registry.fetch(NAME, tmp_path / "bad", registry=bucket)
     files = {"train.csv": tmp_path / "train.csv", "test.csv": tmp_path / "test.csv"}
     with seaweedfs.count_requests() as requests:
         assert registry.push(NAME, files, registry=bucket, message="good") == published
     assert requests.uploads()[0] == 1  # only the damaged object went up again
-    assert registry.fetch(NAME, tmp_path / "out", registry=bucket).files["train.csv"].read_bytes() == \
-        (tmp_path / "train.csv").read_bytes()
+    assert (
+        registry.fetch(NAME, tmp_path / "out", registry=bucket).files["train.csv"].read_bytes()
+        == (tmp_path / "train.csv").read_bytes()
+    )
     with seaweedfs.count_requests() as requests:
         registry.push(NAME, files, registry=bucket, message="good")
     gets = [r for r in requests.seen if r[0] == "GET" and "/objects/" in r[1]]

@@ -12,16 +12,15 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
+import seaweedfs  # tests/ is on sys.path
 
 from fashion_lib import registry
 from fashion_lib.errors import RegistryAccessDenied
 from fashion_lib.seaweedfs import free_base_port, ports_free
-
-import seaweedfs  # tests/ is on sys.path
 
 pytestmark = pytest.mark.slow  # starts the team registry server (SeaweedFS) in a subprocess
 
@@ -36,8 +35,12 @@ class Server:
         self.port = port
         self.process = subprocess.Popen(
             [sys.executable, "-m", "fashion_lib.registry_server", "--port", str(port), "--folder", str(folder)],
-            cwd=ROOT, env=seaweedfs.subprocess_env({"PYTHONPATH": str(ROOT)}), stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, text=True)
+            cwd=ROOT,
+            env=seaweedfs.subprocess_env({"PYTHONPATH": str(ROOT)}),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         self.lines: list[str] = []
         deadline = time.monotonic() + 120
         while not any(line.startswith("Read-only identity") for line in self.lines):
@@ -83,8 +86,13 @@ def test_serves_persists_and_stops_on_ctrl_c(folder, tmp_path, team_env):
     port = free_base_port()
     server = Server(folder, port)
     exports = server.exports()
-    assert set(exports) == {"FASHION_REGISTRY", "AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
-                            "AWS_DEFAULT_REGION"}
+    assert set(exports) == {
+        "FASHION_REGISTRY",
+        "AWS_ENDPOINT_URL",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_DEFAULT_REGION",
+    }
     assert exports["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}"
     assert (folder / "team.env").read_text().splitlines() == [f"export {k}={v}" for k, v in exports.items()]
     assert oct((folder / "identities.json").stat().st_mode & 0o777) == "0o600"
@@ -126,9 +134,14 @@ def test_a_taken_port_is_one_clear_line(folder):
     port = free_base_port()
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", port + 10001))  # the master's gRPC port
-        done = subprocess.run([sys.executable, "-m", "fashion_lib.registry_server", "--port", str(port),
-                               "--folder", str(folder)], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                              env=seaweedfs.subprocess_env({"PYTHONPATH": str(ROOT)}))
+        done = subprocess.run(
+            [sys.executable, "-m", "fashion_lib.registry_server", "--port", str(port), "--folder", str(folder)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=seaweedfs.subprocess_env({"PYTHONPATH": str(ROOT)}),
+        )
     assert done.returncode != 0
     assert done.stderr.strip().splitlines() == [done.stderr.strip()], done.stderr
     assert "is taken; choose another port" in done.stderr and str(port) in done.stderr

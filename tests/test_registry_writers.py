@@ -73,11 +73,19 @@ def env() -> dict[str, str]:
 def test_parallel_pushes_from_processes_keep_every_printed_version(tmp_path):
     reg = str(tmp_path / "registry")
     stop = tmp_path / "stop"
-    reader = subprocess.Popen([sys.executable, "-c", READER, reg, str(stop)], stdout=subprocess.PIPE, text=True,
-                              env=env())
-    writers = [subprocess.Popen([sys.executable, "-c", PUSHER, reg, str(tmp_path), str(w), str(PUSHES)],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env())
-               for w in range(WRITERS)]
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, reg, str(stop)], stdout=subprocess.PIPE, text=True, env=env()
+    )
+    writers = [
+        subprocess.Popen(
+            [sys.executable, "-c", PUSHER, reg, str(tmp_path), str(w), str(PUSHES)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env(),
+        )
+        for w in range(WRITERS)
+    ]
     printed = []
     for proc in writers:
         out, err = proc.communicate(timeout=300)
@@ -103,8 +111,9 @@ def test_kill_9_mid_push_blocks_nobody_and_the_next_writer_cleans_up(tmp_path):
     first = registry.push(NAME, {"train.csv": tmp_path / "first.csv"}, registry=reg, message="first")
     (tmp_path / "big.csv").write_bytes(b"label,pixel1\n" + b"3,3\n" * 1_000_000)
     marker = tmp_path / "marker"
-    proc = subprocess.Popen([sys.executable, "-c", STALLER, reg, str(tmp_path / "big.csv"), str(marker)],
-                            env=env(), stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", STALLER, reg, str(tmp_path / "big.csv"), str(marker)], env=env(), stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 120
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -7,8 +7,8 @@ import gzip
 import http.server
 import shutil
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pytest
@@ -17,8 +17,9 @@ from fashion_lib import idx, sources
 from fashion_lib.errors import IdxFormatError, SourceError
 from fashion_lib.settings import DEBIAN_DATASET_DIR
 
-needs_debian = pytest.mark.skipif(sources.find_in(DEBIAN_DATASET_DIR) is None,
-                                  reason="Debian package dataset-fashion-mnist is not installed")
+needs_debian = pytest.mark.skipif(
+    sources.find_in(DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
+)
 
 
 class _Quiet(http.server.SimpleHTTPRequestHandler):

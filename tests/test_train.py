@@ -70,8 +70,9 @@ def test_flip_and_translate_are_vectorised_and_seeded(train_set):
     batch = tf.constant(train_set.images[:64])
     seed = tf.constant([3, 4], tf.int64)
     flipped = flip_batch(batch, seed).numpy()
-    mirrored = np.array([np.array_equal(f, x[:, ::-1]) and not np.array_equal(f, x)
-                         for f, x in zip(flipped, train_set.images[:64])])
+    mirrored = np.array(
+        [np.array_equal(f, x[:, ::-1]) and not np.array_equal(f, x) for f, x in zip(flipped, train_set.images[:64])]
+    )
     unchanged = np.array([np.array_equal(f, x) for f, x in zip(flipped, train_set.images[:64])])
     assert (mirrored | unchanged).all() and 10 < mirrored.sum() < 54
     np.testing.assert_array_equal(flip_batch(batch, seed).numpy(), flipped)
@@ -156,8 +157,7 @@ def test_early_stopping_restores_best_weights(train_set):
             if epoch == 1:
                 logs["val_accuracy"] = 0.0  # pretend the last epoch was the worst
 
-    config = TrainConfig.from_preset("quick", limit=3000, validation_size=500, epochs=2,
-                                     early_stopping_patience=1)
+    config = TrainConfig.from_preset("quick", limit=3000, validation_size=500, epochs=2, early_stopping_patience=1)
     result = train(config, train_set, callbacks=[Sabotage()], verbose=0)
     assert result.best_epoch == 1
     restored = result.model.get_weights()

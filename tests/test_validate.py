@@ -49,31 +49,55 @@ def _add_field(lines: list[str], line: int) -> list[str]:
 BAD = {
     "empty": (lambda ls: b"", r"bad\.csv: the file is empty; expected a header line"),
     "header_only": (lambda ls: (ls[0] + "\n").encode(), r"has a header but no data rows"),
-    "wrong_header": (lambda ls: ("\n".join([ls[0].replace("pixel3,", "pixel_3,")] + ls[1:]) + "\n").encode(),
-                     r"line 1 \(header\), column 4: 'pixel_3', expected 'pixel3'"),
-    "783_pixels": (lambda ls: ("\n".join(_drop_last_field(ls, 5)) + "\n").encode(),
-                   r"line 5: 784 fields, expected 785 \(label \+ 784 pixels\)"),
+    "wrong_header": (
+        lambda ls: ("\n".join([ls[0].replace("pixel3,", "pixel_3,")] + ls[1:]) + "\n").encode(),
+        r"line 1 \(header\), column 4: 'pixel_3', expected 'pixel3'",
+    ),
+    "783_pixels": (
+        lambda ls: ("\n".join(_drop_last_field(ls, 5)) + "\n").encode(),
+        r"line 5: 784 fields, expected 785 \(label \+ 784 pixels\)",
+    ),
     "785_pixels": (lambda ls: ("\n".join(_add_field(ls, 7)) + "\n").encode(), r"line 7: 786 fields, expected 785"),
-    "text_value": (lambda ls: ("\n".join(_with_cell(ls, 3, 12, "abc")) + "\n").encode(),
-                   r"line 3, column pixel12: 'abc' is not an integer; expected an integer 0\.\.255"),
-    "float_value": (lambda ls: ("\n".join(_with_cell(ls, 4, 100, "12.5")) + "\n").encode(),
-                    r"line 4, column pixel100: '12\.5' is not an integer"),
-    "negative": (lambda ls: ("\n".join(_with_cell(ls, 6, 784, "-3")) + "\n").encode(),
-                 r"line 6, column pixel784: -3 is out of range; expected an integer 0\.\.255"),
-    "pixel_256": (lambda ls: ("\n".join(_with_cell(ls, 8, 1, "256")) + "\n").encode(),
-                  r"line 8, column pixel1: 256 is out of range; expected an integer 0\.\.255"),
-    "label_10": (lambda ls: ("\n".join(_with_cell(ls, 9, 0, "10")) + "\n").encode(),
-                 r"line 9, column label: 10 is out of range; expected an integer 0\.\.9"),
-    "missing_cell": (lambda ls: ("\n".join(_with_cell(ls, 10, 50, "")) + "\n").encode(),
-                     r"line 10, column pixel50: missing value; expected an integer 0\.\.255"),
-    "truncated_last_line": (lambda ls: ("\n".join(ls)[:-1500]).encode(),
-                            rf"line {ROWS + 1}: \d+ fields, expected 785 \(label \+ 784 pixels\) \(is the file truncated\?\)"),
-    "non_utf8": (lambda ls: ("\n".join(ls) + "\n").encode().replace(b"\n", b"\n\xff", 3).replace(b"\n\xff", b"\n", 2),
-                 r"line 4: byte 0xff is not plain text; expected ASCII digits and commas"),
-    "gzip": (lambda ls: gzip.compress(("\n".join(ls) + "\n").encode()),
-             r"this is a gzip file, not a CSV; decompress it first \(gunzip\)"),
-    "missing_class": (lambda ls: ("\n".join(ls[:1] + [l for l in ls[1:] if not l.startswith("7,")]) + "\n").encode(),
-                      r"no rows of class 7 \(Sneaker\); expected all ten classes"),
+    "text_value": (
+        lambda ls: ("\n".join(_with_cell(ls, 3, 12, "abc")) + "\n").encode(),
+        r"line 3, column pixel12: 'abc' is not an integer; expected an integer 0\.\.255",
+    ),
+    "float_value": (
+        lambda ls: ("\n".join(_with_cell(ls, 4, 100, "12.5")) + "\n").encode(),
+        r"line 4, column pixel100: '12\.5' is not an integer",
+    ),
+    "negative": (
+        lambda ls: ("\n".join(_with_cell(ls, 6, 784, "-3")) + "\n").encode(),
+        r"line 6, column pixel784: -3 is out of range; expected an integer 0\.\.255",
+    ),
+    "pixel_256": (
+        lambda ls: ("\n".join(_with_cell(ls, 8, 1, "256")) + "\n").encode(),
+        r"line 8, column pixel1: 256 is out of range; expected an integer 0\.\.255",
+    ),
+    "label_10": (
+        lambda ls: ("\n".join(_with_cell(ls, 9, 0, "10")) + "\n").encode(),
+        r"line 9, column label: 10 is out of range; expected an integer 0\.\.9",
+    ),
+    "missing_cell": (
+        lambda ls: ("\n".join(_with_cell(ls, 10, 50, "")) + "\n").encode(),
+        r"line 10, column pixel50: missing value; expected an integer 0\.\.255",
+    ),
+    "truncated_last_line": (
+        lambda ls: ("\n".join(ls)[:-1500]).encode(),
+        rf"line {ROWS + 1}: \d+ fields, expected 785 \(label \+ 784 pixels\) \(is the file truncated\?\)",
+    ),
+    "non_utf8": (
+        lambda ls: ("\n".join(ls) + "\n").encode().replace(b"\n", b"\n\xff", 3).replace(b"\n\xff", b"\n", 2),
+        r"line 4: byte 0xff is not plain text; expected ASCII digits and commas",
+    ),
+    "gzip": (
+        lambda ls: gzip.compress(("\n".join(ls) + "\n").encode()),
+        r"this is a gzip file, not a CSV; decompress it first \(gunzip\)",
+    ),
+    "missing_class": (
+        lambda ls: ("\n".join(ls[:1] + [row for row in ls[1:] if not row.startswith("7,")]) + "\n").encode(),
+        r"no rows of class 7 \(Sneaker\); expected all ten classes",
+    ),
 }
 
 
@@ -133,12 +157,14 @@ def test_header_matches_kaggle_layout() -> None:
 
 def test_cli_validate_exit_codes(good_csv: Path, bad_file: tuple[Path, str]) -> None:
     path, pattern = bad_file
-    run = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "validate", str(path)],
-                         capture_output=True, text=True)
+    run = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", "data", "validate", str(path)], capture_output=True, text=True
+    )
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("fashion: error: bad.csv: "), run.stderr
     assert "Traceback" not in run.stderr
-    ok = subprocess.run([sys.executable, "-m", "fashion_lib", "data", "validate", str(good_csv)],
-                        capture_output=True, text=True)
+    ok = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", "data", "validate", str(good_csv)], capture_output=True, text=True
+    )
     assert ok.returncode == 0 and "OK, 30 rows" in ok.stdout

@@ -9,12 +9,12 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from dataclasses import dataclass
+
 import numpy as np
 
 from ..classes import CLASS_NAMES, NUM_CLASSES
-from . import blas
+from . import blas, stats
 from . import leakage as L
-from . import stats
 from . import thresholds as T
 from .profile import OFFICIAL_SOURCE, Profile, class_mean_images, nearest_mean_predictions, round6
 from .report import PASS, Check, QualityReport, verdict_of
@@ -28,10 +28,10 @@ class SplitMeasure:
 
     name: str
     labels: np.ndarray
-    flat32: np.ndarray               # n x 784 float32 (for the label-sanity classifier)
+    flat32: np.ndarray  # n x 784 float32 (for the label-sanity classifier)
     class_counts: np.ndarray
     histograms: dict[str, np.ndarray]
-    sums: np.ndarray                 # classes x 784
+    sums: np.ndarray  # classes x 784
     keys: np.ndarray
     duplicates: int
     degenerate: int
@@ -61,11 +61,14 @@ class Measurement:
         counts = sum(s.class_counts for s in self.splits.values())
         sums = sum(s.sums for s in self.splits.values())
         means = class_mean_images(sums, counts)
-        agree = sum(int(np.count_nonzero(nearest_mean_predictions(s.flat32, means) == s.labels))
-                    for s in self.splits.values())
+        agree = sum(
+            int(np.count_nonzero(nearest_mean_predictions(s.flat32, means) == s.labels)) for s in self.splits.values()
+        )
         test = self.splits["test"].n
         return Profile(
-            source=source, images=self.n, class_counts=[int(c) for c in counts],
+            source=source,
+            images=self.n,
+            class_counts=[int(c) for c in counts],
             histograms={k: sum(s.histograms[k] for s in self.splits.values()).tolist() for k in stats.BINS},
             class_means=np.round(means, 2).tolist(),
             label_agreement=round6(agree / max(self.n, 1)),
@@ -104,10 +107,17 @@ def measure_split(name: str, images: np.ndarray, labels: np.ndarray) -> SplitMea
     keys = L.image_keys(images)
     sums, counts = stats.class_sums(flat32, labels)
     return SplitMeasure(
-        name=name, labels=labels, flat32=flat32, class_counts=counts,
-        histograms=stats.class_histograms(stats.image_stats(images, flat32), labels), sums=sums, keys=keys,
-        duplicates=L.duplicate_rows(keys), degenerate=degenerate_count(flat),
-        sha256=data_sha256(images, labels))
+        name=name,
+        labels=labels,
+        flat32=flat32,
+        class_counts=counts,
+        histograms=stats.class_histograms(stats.image_stats(images, flat32), labels),
+        sums=sums,
+        keys=keys,
+        duplicates=L.duplicate_rows(keys),
+        degenerate=degenerate_count(flat),
+        sha256=data_sha256(images, labels),
+    )
 
 
 def measure(train: Split, test: Split) -> Measurement:
@@ -119,28 +129,41 @@ def measure(train: Split, test: Split) -> Measurement:
 def _measure(train: Split, test: Split) -> Measurement:
     splits = {"train": measure_split("train", *train), "test": measure_split("test", *test)}
     tr, te = splits["train"], splits["test"]
-    leak = L.leakage(train[0], tr.labels, test[0], te.labels, tr.keys, te.keys,
-                     train_features=L.fourier_features(tr.flat32), test_features=L.fourier_features(te.flat32))
+    leak = L.leakage(
+        train[0],
+        tr.labels,
+        test[0],
+        te.labels,
+        tr.keys,
+        te.keys,
+        train_features=L.fourier_features(tr.flat32),
+        test_features=L.fourier_features(te.flat32),
+    )
     conflicts = L.conflicting_labels(np.concatenate([tr.keys, te.keys]), np.concatenate([tr.labels, te.labels]))
     return Measurement(splits, leak, conflicts)
 
 
 # --- the checks -------------------------------------------------------------------------
 
+
 def _rate_check(name: str, count: int, n: int, baseline: float, effect: float, what: str) -> Check:
     """A share that must not rise more than ``effect`` (or its sampling band) above the reference's."""
     measured = count / max(n, 1)
     threshold = baseline + max(effect, T.share_band(max(baseline, 1 / max(n, 1)), n))
     verdict = verdict_of(measured, threshold, baseline)
-    message = (f"{measured * 100:.2f} % {what} ({count:,} of {n:,}); reference {baseline * 100:.2f} %, "
-               f"threshold {threshold * 100:.2f} %")
+    message = (
+        f"{measured * 100:.2f} % {what} ({count:,} of {n:,}); reference {baseline * 100:.2f} %, "
+        f"threshold {threshold * 100:.2f} %"
+    )
     return Check(name, round6(measured), round6(threshold), verdict, message)
 
 
 def check_leakage(m: Measurement, ref: Profile) -> list[Check]:
     test = m.splits["test"].n
-    what = (f"of test images also in the training file ({m.leak.exact:,} exact, "
-            f"{m.leak.near - m.leak.exact:,} near duplicates up to a {T.NEAR_SHIFT}-pixel shift)")
+    what = (
+        f"of test images also in the training file ({m.leak.exact:,} exact, "
+        f"{m.leak.near - m.leak.exact:,} near duplicates up to a {T.NEAR_SHIFT}-pixel shift)"
+    )
     check = _rate_check("leakage train/test", m.leak.near, test, ref.leak_share, T.LEAKAGE_FAIL, what)
     if check.verdict != PASS and m.leak.examples:  # CSV line numbers: the header is line 1
         pairs = ", ".join(f"test line {t + 2} ~ train line {r + 2}" for t, r in m.leak.examples[:2])
@@ -149,16 +172,42 @@ def check_leakage(m: Measurement, ref: Profile) -> list[Check]:
 
 
 def check_duplicates(m: Measurement, ref: Profile) -> list[Check]:
-    rows = [_rate_check(f"duplicates ({s.name})", s.duplicates, s.n, ref.duplicate_share, T.DUPLICATES_FAIL,
-                        "of rows repeat an earlier image of the file") for s in m.splits.values()]
-    rows.append(_rate_check("label conflicts", m.conflicts, m.n, ref.conflict_share, T.CONFLICTS_FAIL,
-                            "of images have an identical twin with another label"))
+    rows = [
+        _rate_check(
+            f"duplicates ({s.name})",
+            s.duplicates,
+            s.n,
+            ref.duplicate_share,
+            T.DUPLICATES_FAIL,
+            "of rows repeat an earlier image of the file",
+        )
+        for s in m.splits.values()
+    ]
+    rows.append(
+        _rate_check(
+            "label conflicts",
+            m.conflicts,
+            m.n,
+            ref.conflict_share,
+            T.CONFLICTS_FAIL,
+            "of images have an identical twin with another label",
+        )
+    )
     return rows
 
 
 def check_degenerate(m: Measurement, ref: Profile) -> list[Check]:
-    return [_rate_check(f"degenerate images ({s.name})", s.degenerate, s.n, ref.degenerate_share, T.DEGENERATE_FAIL,
-                        "blank, constant, saturated or inverted") for s in m.splits.values()]
+    return [
+        _rate_check(
+            f"degenerate images ({s.name})",
+            s.degenerate,
+            s.n,
+            ref.degenerate_share,
+            T.DEGENERATE_FAIL,
+            "blank, constant, saturated or inverted",
+        )
+        for s in m.splits.values()
+    ]
 
 
 def check_balance(m: Measurement, ref: Profile) -> list[Check]:
@@ -176,10 +225,19 @@ def check_balance(m: Measurement, ref: Profile) -> list[Check]:
             worst = max(worst, (deviation / threshold, c, threshold))
         _, c, threshold = worst
         deviation = abs(share[c] / expected[c] - 1)
-        message = (f"{CLASS_NAMES[c]} is {share[c] * 100:.1f} % of the file, reference {expected[c] * 100:.1f} % "
-                   f"({deviation * 100:.0f} % off; threshold {threshold * 100:.0f} %)")
-        rows.append(Check(f"class balance ({s.name})", round6(deviation), round6(threshold),
-                          verdict_of(deviation, threshold, 0.0), message))
+        message = (
+            f"{CLASS_NAMES[c]} is {share[c] * 100:.1f} % of the file, reference {expected[c] * 100:.1f} % "
+            f"({deviation * 100:.0f} % off; threshold {threshold * 100:.0f} %)"
+        )
+        rows.append(
+            Check(
+                f"class balance ({s.name})",
+                round6(deviation),
+                round6(threshold),
+                verdict_of(deviation, threshold, 0.0),
+                message,
+            )
+        )
     return rows
 
 
@@ -210,12 +268,16 @@ def check_drift(m: Measurement, ref: Profile) -> tuple[list[Check], dict]:
     for s in m.splits.values():
         table = drift_table(s, ref)
         tables[s.name] = {cls: {k: v for k, (v, _) in row.items()} for cls, row in table.items()}
-        cls, stat, (value, threshold) = max(((cls, stat, vt) for cls, row in table.items() for stat, vt in row.items()),
-                                            key=lambda item: item[2][0] / item[2][1])
+        cls, stat, (value, threshold) = max(
+            ((cls, stat, vt) for cls, row in table.items() for stat, vt in row.items()),
+            key=lambda item: item[2][0] / item[2][1],
+        )
         over = sum(1 for row in table.values() for v, t in row.values() if v > t)
         kind = "KS distance" if stat in stats.BINS else "relative L1 distance"
-        message = (f"largest: {cls} {stat}, {kind} {value:.3f} (threshold {threshold:.3f}); "
-                   f"{over} of {sum(len(r) for r in table.values())} class statistics beyond their threshold")
+        message = (
+            f"largest: {cls} {stat}, {kind} {value:.3f} (threshold {threshold:.3f}); "
+            f"{over} of {sum(len(r) for r in table.values())} class statistics beyond their threshold"
+        )
         # warn only where the difference is also beyond sampling noise (a re-split of the
         # official data moves a class statistic of the test file by up to ~0.05)
         verdict = verdict_of(value, threshold, 0.0, warn_fraction=T.DRIFT_WARN_FRACTION)
@@ -230,10 +292,20 @@ def check_labels(m: Measurement, ref: Profile) -> list[Check]:
     for s in m.splits.values():
         agree = float(np.mean(nearest_mean_predictions(s.flat32, means) == s.labels)) if s.n else 0.0
         threshold = base - max(T.LABEL_DROP_FAIL, T.share_band(base, s.n))
-        message = (f"a nearest-class-mean classifier fitted on the reference agrees with {agree * 100:.1f} % "
-                   f"of the labels; reference {base * 100:.1f} %, threshold {threshold * 100:.1f} %")
-        rows.append(Check(f"label sanity ({s.name})", round6(agree), round6(threshold),
-                          verdict_of(agree, threshold, base, direction="min"), message, direction="min"))
+        message = (
+            f"a nearest-class-mean classifier fitted on the reference agrees with {agree * 100:.1f} % "
+            f"of the labels; reference {base * 100:.1f} %, threshold {threshold * 100:.1f} %"
+        )
+        rows.append(
+            Check(
+                f"label sanity ({s.name})",
+                round6(agree),
+                round6(threshold),
+                verdict_of(agree, threshold, base, direction="min"),
+                message,
+                direction="min",
+            )
+        )
     return rows
 
 
@@ -245,8 +317,14 @@ def run_checks(m: Measurement, ref: Profile, *, candidate_source: str = "candida
 
 def _run_checks(m: Measurement, ref: Profile, candidate_source: str) -> QualityReport:
     drift_rows, drift = check_drift(m, ref)
-    rows = [*check_leakage(m, ref), *check_duplicates(m, ref), *check_balance(m, ref), *drift_rows,
-            *check_degenerate(m, ref), *check_labels(m, ref)]
+    rows = [
+        *check_leakage(m, ref),
+        *check_duplicates(m, ref),
+        *check_balance(m, ref),
+        *drift_rows,
+        *check_degenerate(m, ref),
+        *check_labels(m, ref),
+    ]
     return QualityReport(rows, ref.source, m.candidate(), drift, m.profile(candidate_source).to_dict())
 
 

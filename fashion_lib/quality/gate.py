@@ -18,9 +18,10 @@ import contextlib
 import dataclasses
 import json
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -40,8 +41,8 @@ from .report import FAIL, REPORT_FILE, QualityReport
 META_KEY = "quality"
 
 
-
 # --- the reference ----------------------------------------------------------------------
+
 
 def _versions(name: str, registry: str | None) -> list[tuple[str, dict]]:
     """(top hash, metadata) of every version of ``name``, newest first; none if the registry has none."""
@@ -51,8 +52,9 @@ def _versions(name: str, registry: str | None) -> list[tuple[str, dict]]:
         versions = reg.list_versions(registry=registry, name=name)
     except PackageNotFound:
         return []
-    return [(v.top_hash, reg.read_meta(name, registry=registry, top_hash=v.top_hash)[1])
-            for v in versions if not v.damaged]
+    return [
+        (v.top_hash, reg.read_meta(name, registry=registry, top_hash=v.top_hash)[1]) for v in versions if not v.damaged
+    ]
 
 
 def _profile_of(name: str, top_hash: str, meta: dict) -> Profile | None:
@@ -65,8 +67,9 @@ def _profile_of(name: str, top_hash: str, meta: dict) -> Profile | None:
         return None
 
 
-def reference_profile(name: str, *, registry: str | None = None, top_hash: str | None = None,
-                      exclude: str | None = None) -> Profile:
+def reference_profile(
+    name: str, *, registry: str | None = None, top_hash: str | None = None, exclude: str | None = None
+) -> Profile:
     """The profile to compare with: ``top_hash``'s, else the newest version that passed
     without an override (other than ``exclude``), else the official profile."""
     from .. import registry as reg
@@ -75,8 +78,10 @@ def reference_profile(name: str, *, registry: str | None = None, top_hash: str |
         resolved, meta, _ = reg.read_meta(name, registry=registry, top_hash=top_hash)
         profile = _profile_of(name, resolved, meta)
         if profile is None:
-            raise RegistryError(f"{name}@{short(resolved)} has no quality profile (published before the data-quality "
-                                "check, or around it); choose another --reference or leave it out")
+            raise RegistryError(
+                f"{name}@{short(resolved)} has no quality profile (published before the data-quality "
+                "check, or around it); choose another --reference or leave it out"
+            )
         return profile
     for version, meta in _versions(name, registry):
         quality = meta.get(META_KEY) or {}
@@ -88,6 +93,7 @@ def reference_profile(name: str, *, registry: str | None = None, top_hash: str |
 
 
 # --- the candidate ----------------------------------------------------------------------
+
 
 def load_candidate(csvs: dict[str, Path]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both CSVs loaded through the format circuit breaker: (datasets, format reports) by split."""
@@ -122,8 +128,10 @@ def check_data(train: Any, test: Any, reference: Profile, *, accept: str | None 
 
 
 def failure_error(report: QualityReport, what: str) -> QualityError:
-    lines = [f"{what} failed {len(report.failures)} data-quality check(s) against {report.reference} "
-             "(fashion data check shows all; --accept \"reason\" publishes anyway):"]
+    lines = [
+        f"{what} failed {len(report.failures)} data-quality check(s) against {report.reference} "
+        '(fashion data check shows all; --accept "reason" publishes anyway):'
+    ]
     lines += [f"  {c.line()}" for c in report.failures]
     return QualityError("\n".join(lines))
 
@@ -141,16 +149,23 @@ def find_published(name: str, registry: str | None, shas: dict[str, str]) -> str
 class Gate:
     """What the circuit breaker decided about CSVs about to be published."""
 
-    reports: dict[str, Any]                          # format reports, by split
-    existing: str | None = None                      # already published as this version: publish nothing
+    reports: dict[str, Any]  # format reports, by split
+    existing: str | None = None  # already published as this version: publish nothing
     report: QualityReport | None = None
-    files: dict[str, Path] = field(default_factory=dict)   # extra package files (quality.json)
-    meta: dict[str, Any] = field(default_factory=dict)     # extra package metadata
+    files: dict[str, Path] = field(default_factory=dict)  # extra package files (quality.json)
+    meta: dict[str, Any] = field(default_factory=dict)  # extra package metadata
 
 
 @contextlib.contextmanager
-def gate_csvs(csvs: dict[str, Path], *, name: str, registry: str | None = None, reference: str | None = None,
-              accept: str | None = None, log: Log = _stderr) -> Iterator[Gate]:
+def gate_csvs(
+    csvs: dict[str, Path],
+    *,
+    name: str,
+    registry: str | None = None,
+    reference: str | None = None,
+    accept: str | None = None,
+    log: Log = _stderr,
+) -> Iterator[Gate]:
     """Run both circuit breakers on CSVs about to become version of ``name``.
 
     Raises :class:`DataValidationError` (format) or :class:`QualityError` (content, not
@@ -165,8 +180,12 @@ def gate_csvs(csvs: dict[str, Path], *, name: str, registry: str | None = None, 
         log(f"This data is already {name}@{short(existing)} (its stored quality report stands); nothing to publish")
         yield Gate(reports, existing=existing)
         return
-    report = check_data(datasets["train"], datasets["test"],
-                        reference_profile(name, registry=registry, top_hash=reference), accept=accept)
+    report = check_data(
+        datasets["train"],
+        datasets["test"],
+        reference_profile(name, registry=registry, top_hash=reference),
+        accept=accept,
+    )
     log(report.table())
     if not report.passed:
         raise failure_error(report, f"{csvs['train'].name} + {csvs['test'].name}")
@@ -183,12 +202,16 @@ def quality_summary(meta: dict) -> dict[str, Any] | None:
     quality = meta.get(META_KEY)
     if not quality:
         return None
-    return {"verdict": quality.get("verdict"), "accepted": quality.get("accepted"),
-            "reference": quality.get("reference"),
-            "failed": [c["name"] for c in quality.get("checks", []) if c.get("verdict") == FAIL]}
+    return {
+        "verdict": quality.get("verdict"),
+        "accepted": quality.get("accepted"),
+        "reference": quality.get("reference"),
+        "failed": [c["name"] for c in quality.get("checks", []) if c.get("verdict") == FAIL],
+    }
 
 
 # --- before training --------------------------------------------------------------------
+
 
 def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
     """The quality report of a loaded data version (:class:`fashion_lib.data.DataVersion`).
@@ -197,24 +220,33 @@ def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
     the loaded data; a version without one is checked now. Raises unless it passed.
     """
     label = f"{version.name}@{short(version.top_hash)}"
-    shas = {"train": data_sha256(version.train.images, version.train.labels),
-            "test": data_sha256(version.test.images, version.test.labels)}
+    shas = {
+        "train": data_sha256(version.train.images, version.train.labels),
+        "test": data_sha256(version.test.images, version.test.labels),
+    }
     stored = version.files.get(REPORT_FILE)
     if stored is not None:
         try:
             report = QualityReport.from_dict(json.loads(Path(stored).read_text(encoding="utf-8")))
         except (OSError, ValueError, KeyError, TypeError) as exc:
-            raise IntegrityError(f"{REPORT_FILE} in {label} cannot be read ({exc.__class__.__name__}); "
-                                 "republish the data package") from None
+            raise IntegrityError(
+                f"{REPORT_FILE} in {label} cannot be read ({exc.__class__.__name__}); republish the data package"
+            ) from None
         if {s: report.candidate.get(s, {}).get("sha256") for s in shas} != shas:
-            raise IntegrityError(f"{REPORT_FILE} in {label} describes other data than the package's CSVs; "
-                                 "republish the data package")
-        log(f"Data quality: {report.verdict} ({len(report.checks)} checks against {report.reference}, "
-            f"stored with {label}{'; accepted: ' + report.accepted if report.accepted else ''})")
+            raise IntegrityError(
+                f"{REPORT_FILE} in {label} describes other data than the package's CSVs; republish the data package"
+            )
+        log(
+            f"Data quality: {report.verdict} ({len(report.checks)} checks against {report.reference}, "
+            f"stored with {label}{'; accepted: ' + report.accepted if report.accepted else ''})"
+        )
     else:
         log(f"{label} has no quality report (published before the data-quality check, or around it); checking now")
-        report = check_data(version.train, version.test,
-                            reference_profile(version.name, registry=version.registry, exclude=version.top_hash))
+        report = check_data(
+            version.train,
+            version.test,
+            reference_profile(version.name, registry=version.registry, exclude=version.top_hash),
+        )
         log(report.table())
     if not report.passed:
         raise failure_error(report, label)
@@ -223,15 +255,26 @@ def ensure_quality(version: Any, *, log: Log = _stderr) -> QualityReport:
 
 # --- fashion data check -----------------------------------------------------------------
 
-def check_command(datasets: dict[str, Any], *, what: str, exclude: str | None, name: str,
-                  registry: Any = None, reference: str | None = None, json_path: str | None = None) -> QualityReport:
+
+def check_command(
+    datasets: dict[str, Any],
+    *,
+    what: str,
+    exclude: str | None,
+    name: str,
+    registry: Any = None,
+    reference: str | None = None,
+    json_path: str | None = None,
+) -> QualityReport:
     """``fashion data check`` on loaded data (``train`` and ``test`` datasets): print the table
     (stdout), write ``json_path`` if given; ``json_path="-"`` prints the report as one JSON
     document on stdout instead of the table. Raises :class:`QualityError` on failure."""
-    report = check_data(datasets["train"], datasets["test"],
-                        reference_profile(name, registry=registry, top_hash=reference, exclude=exclude))
-    print(report.to_json() if json_path == "-" else report.table(), end="" if json_path == "-" else "\n",
-          flush=True)
+    report = check_data(
+        datasets["train"],
+        datasets["test"],
+        reference_profile(name, registry=registry, top_hash=reference, exclude=exclude),
+    )
+    print(report.to_json() if json_path == "-" else report.table(), end="" if json_path == "-" else "\n", flush=True)
     if json_path and json_path != "-":
         from ..fsutil import atomic_path
 

@@ -38,8 +38,9 @@ _COS_X = np.cos(2 * np.pi * np.outer(_FX, _K) / 28).astype(np.float32)
 _SIN_X = np.sin(2 * np.pi * np.outer(_FX, _K) / 28).astype(np.float32)
 
 
-_MULTIPLIERS = (np.random.default_rng(20_251_127).integers(0, 2**63, 98, dtype=np.uint64) * np.uint64(2)
-                + np.uint64(1))  # fixed odd multipliers: the same keys on every machine
+_MULTIPLIERS = np.random.default_rng(20_251_127).integers(0, 2**63, 98, dtype=np.uint64) * np.uint64(2) + np.uint64(
+    1
+)  # fixed odd multipliers: the same keys on every machine
 
 
 def image_keys(images: np.ndarray) -> np.ndarray:
@@ -50,7 +51,7 @@ def image_keys(images: np.ndarray) -> np.ndarray:
     word, at numpy speed. Equal images have equal keys; matches that decide a verdict
     are confirmed byte by byte (:func:`leakage`).
     """
-    words = np.ascontiguousarray(images.reshape(len(images), -1)).view(np.uint64)   # n x 98
+    words = np.ascontiguousarray(images.reshape(len(images), -1)).view(np.uint64)  # n x 98
     with np.errstate(over="ignore"):
         x = (words * _MULTIPLIERS[: words.shape[1]]).sum(axis=1, dtype=np.uint64)
         x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
@@ -77,16 +78,16 @@ def conflicting_labels(keys: np.ndarray, labels: np.ndarray) -> int:
 
 def _y_transform() -> np.ndarray:
     """The 224 x 56 matrix that takes per-row (cos, sin) sums along x to (re, im) of the 2-D DFT."""
-    m = np.zeros((28, 8, 7, 8), np.float32)   # (y, [a_v, b_v]) -> (u, [re_v, im_v])
+    m = np.zeros((28, 8, 7, 8), np.float32)  # (y, [a_v, b_v]) -> (u, [re_v, im_v])
     for v in range(4):
-        m[:, v, :, v] = _COS_Y.T          # re  = sum_y cos(uy) a - sin(uy) b
+        m[:, v, :, v] = _COS_Y.T  # re  = sum_y cos(uy) a - sin(uy) b
         m[:, 4 + v, :, v] = -_SIN_Y.T
-        m[:, v, :, 4 + v] = _SIN_Y.T      # -im = sum_y sin(uy) a + cos(uy) b
+        m[:, v, :, 4 + v] = _SIN_Y.T  # -im = sum_y sin(uy) a + cos(uy) b
         m[:, 4 + v, :, 4 + v] = _COS_Y.T
     return m.reshape(224, 56)
 
 
-_X_TRANSFORM = np.concatenate([_COS_X, _SIN_X]).T.copy()   # 28 x 8: per row, a_v (cos) and b_v (sin)
+_X_TRANSFORM = np.concatenate([_COS_X, _SIN_X]).T.copy()  # 28 x 8: per row, a_v (cos) and b_v (sin)
 _Y_TRANSFORM = _y_transform()
 
 
@@ -97,8 +98,8 @@ def fourier_features(images: np.ndarray) -> np.ndarray:
     along y. ``images`` may be uint8 or float32 (0..255), ``n x 28 x 28`` or ``n x 784``.
     """
     n = len(images)
-    rows = images.reshape(n * 28, 28).astype(np.float32, copy=False) @ _X_TRANSFORM     # (n*28) x 8
-    spectrum = (rows.reshape(n, 224) @ _Y_TRANSFORM).reshape(n, 7, 8)                  # n x u x [re, im]
+    rows = images.reshape(n * 28, 28).astype(np.float32, copy=False) @ _X_TRANSFORM  # (n*28) x 8
+    spectrum = (rows.reshape(n, 224) @ _Y_TRANSFORM).reshape(n, 7, 8)  # n x u x [re, im]
     re, im = spectrum[..., :4], spectrum[..., 4:]
     return (np.sqrt(re * re + im * im) / (28 * 255)).reshape(n, 28)
 
@@ -117,7 +118,7 @@ def nearest(queries: np.ndarray, base: np.ndarray, radius: float, block: int = 5
     pb_sorted, base_sorted = pb[ob], base[ob]
     norms = np.einsum("ij,ij->i", base_sorted, base_sorted)
     for start in range(0, len(queries), block):
-        rows = oq[start:start + block]
+        rows = oq[start : start + block]
         lo = np.searchsorted(pb_sorted, pq[rows].min() - radius)
         hi = np.searchsorted(pb_sorted, pq[rows].max() + radius)
         if hi <= lo:
@@ -137,8 +138,9 @@ def _shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """Images moved ``dy`` rows down and ``dx`` columns right, filled with black."""
     out = np.zeros_like(images)
     h, w = images.shape[1:]
-    out[:, max(dy, 0):h + min(dy, 0), max(dx, 0):w + min(dx, 0)] = \
-        images[:, max(-dy, 0):h + min(-dy, 0), max(-dx, 0):w + min(-dx, 0)]
+    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = images[
+        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
+    ]
     return out
 
 
@@ -154,14 +156,22 @@ def shift_difference(a: np.ndarray, b: np.ndarray, reach: int = T.NEAR_SHIFT) ->
 
 
 class Leakage(NamedTuple):
-    exact: int                # test images identical to a training image
-    near: int                 # test images with a near duplicate in training (exact ones included)
+    exact: int  # test images identical to a training image
+    near: int  # test images with a near duplicate in training (exact ones included)
     examples: list[tuple[int, int]]  # a few (test row, train row) pairs, 0-based
 
 
-def leakage(train: np.ndarray, train_labels: np.ndarray, test: np.ndarray, test_labels: np.ndarray,
-            train_keys: np.ndarray, test_keys: np.ndarray, *, train_features: np.ndarray | None = None,
-            test_features: np.ndarray | None = None) -> Leakage:
+def leakage(
+    train: np.ndarray,
+    train_labels: np.ndarray,
+    test: np.ndarray,
+    test_labels: np.ndarray,
+    train_keys: np.ndarray,
+    test_keys: np.ndarray,
+    *,
+    train_features: np.ndarray | None = None,
+    test_features: np.ndarray | None = None,
+) -> Leakage:
     """Test images that also occur in the training file: exactly (any label) or nearly (same label).
 
     The near-duplicate search runs within each class: ten times less work, and a copied

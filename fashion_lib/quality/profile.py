@@ -21,7 +21,6 @@ from typing import Any
 
 import numpy as np
 
-
 OFFICIAL_PROFILE = Path(__file__).with_name("official_profile.json")
 OFFICIAL_SOURCE = "official Fashion-MNIST (the four upstream IDX files)"
 VERSION = 1
@@ -35,19 +34,19 @@ class Profile:
     images: int
     class_counts: list[int]
     histograms: dict[str, list[list[int]]]
-    class_means: list[list[float]]      # classes x 784, pixel means (0..255)
-    label_agreement: float              # nearest-class-mean agreement with the labels
-    leak_share: float                   # test images with a (near) duplicate in train
-    duplicate_share: float              # rows repeating an earlier row of their file
-    conflict_share: float               # images with an identical twin of another label
-    degenerate_share: float             # blank, constant or saturated images
+    class_means: list[list[float]]  # classes x 784, pixel means (0..255)
+    label_agreement: float  # nearest-class-mean agreement with the labels
+    leak_share: float  # test images with a (near) duplicate in train
+    duplicate_share: float  # rows repeating an earlier row of their file
+    conflict_share: float  # images with an identical twin of another label
+    degenerate_share: float  # blank, constant or saturated images
     version: int = VERSION
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Profile":
+    def from_dict(cls, data: dict[str, Any]) -> Profile:
         if data.get("version") != VERSION:
             raise ValueError(f"profile version {data.get('version')!r}, expected {VERSION}")
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})

@@ -38,8 +38,9 @@ class Check:
         return f"{self.name}: {self.message}"
 
 
-def verdict_of(measured: float, threshold: float, baseline: float, direction: str = "max",
-               warn_fraction: float = 0.5) -> str:
+def verdict_of(
+    measured: float, threshold: float, baseline: float, direction: str = "max", warn_fraction: float = 0.5
+) -> str:
     """fail beyond ``threshold``; warn beyond ``baseline`` + ``warn_fraction`` of the way to it."""
     sign = 1 if direction == "max" else -1
     if sign * (measured - threshold) > 1e-12:
@@ -55,10 +56,10 @@ class QualityReport:
 
     checks: list[Check]
     reference: str
-    candidate: dict[str, Any]           # rows and SHA-256 of the loaded images + labels, per file
-    drift: dict[str, Any] = field(default_factory=dict)   # per file, class and statistic (for plots)
+    candidate: dict[str, Any]  # rows and SHA-256 of the loaded images + labels, per file
+    drift: dict[str, Any] = field(default_factory=dict)  # per file, class and statistic (for plots)
     profile: dict[str, Any] = field(default_factory=dict)  # the candidate's own profile
-    accepted: str | None = None         # the reason a person gave to publish despite failures
+    accepted: str | None = None  # the reason a person gave to publish despite failures
 
     @property
     def verdict(self) -> str:
@@ -81,9 +82,18 @@ class QualityReport:
             "accepted": self.accepted,
             "reference": self.reference,
             "candidate": self.candidate,
-            "checks": [{"name": c.name, "measured": c.measured, "threshold": c.threshold, "unit": c.unit,
-                        "direction": c.direction, "verdict": c.verdict, "message": c.message}
-                       for c in self.checks],
+            "checks": [
+                {
+                    "name": c.name,
+                    "measured": c.measured,
+                    "threshold": c.threshold,
+                    "unit": c.unit,
+                    "direction": c.direction,
+                    "verdict": c.verdict,
+                    "message": c.message,
+                }
+                for c in self.checks
+            ],
             "drift": self.drift,
             "profile": self.profile,
         }
@@ -92,11 +102,27 @@ class QualityReport:
         return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":")) + "\n"
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "QualityReport":
-        checks = [Check(c["name"], c["measured"], c["threshold"], c["verdict"], c["message"], c.get("unit", "%"),
-                        c.get("direction", "max")) for c in data["checks"]]
-        return cls(checks, data["reference"], data["candidate"], data.get("drift", {}), data.get("profile", {}),
-                   data.get("accepted"))
+    def from_dict(cls, data: dict[str, Any]) -> QualityReport:
+        checks = [
+            Check(
+                c["name"],
+                c["measured"],
+                c["threshold"],
+                c["verdict"],
+                c["message"],
+                c.get("unit", "%"),
+                c.get("direction", "max"),
+            )
+            for c in data["checks"]
+        ]
+        return cls(
+            checks,
+            data["reference"],
+            data["candidate"],
+            data.get("drift", {}),
+            data.get("profile", {}),
+            data.get("accepted"),
+        )
 
     def summary(self) -> dict[str, Any]:
         """What goes into the package metadata besides the file: everything but the profile."""
@@ -108,8 +134,14 @@ class QualityReport:
         """The report as an aligned text table, one row per check."""
         rows = [("check", "measured", "threshold", "verdict")]
         for c in self.checks:
-            rows.append((c.name, c.show(c.measured), ("<= " if c.direction == "max" else ">= ") + c.show(c.threshold),
-                         c.verdict.upper() if c.verdict != PASS else c.verdict))
+            rows.append(
+                (
+                    c.name,
+                    c.show(c.measured),
+                    ("<= " if c.direction == "max" else ">= ") + c.show(c.threshold),
+                    c.verdict.upper() if c.verdict != PASS else c.verdict,
+                )
+            )
         widths = [max(len(r[i]) for r in rows) for i in range(4)]
         lines = [f"{r[0]:<{widths[0]}}  {r[1]:>{widths[1]}}  {r[2]:>{widths[2]}}  {r[3]}" for r in rows]
         lines.insert(1, "-" * len(lines[0]))
@@ -120,6 +152,13 @@ class QualityReport:
 
     def rows(self) -> list[dict[str, Any]]:
         """The checks as table rows (for a DataFrame in a notebook)."""
-        return [{"check": c.name, "measured": c.show(c.measured),
-                 "threshold": ("<= " if c.direction == "max" else ">= ") + c.show(c.threshold),
-                 "verdict": c.verdict, "detail": c.message} for c in self.checks]
+        return [
+            {
+                "check": c.name,
+                "measured": c.show(c.measured),
+                "threshold": ("<= " if c.direction == "max" else ">= ") + c.show(c.threshold),
+                "verdict": c.verdict,
+                "detail": c.message,
+            }
+            for c in self.checks
+        ]

@@ -15,9 +15,9 @@ from . import thresholds as T
 
 # name -> bin edges (fixed, so histograms of any two versions line up)
 BINS: dict[str, np.ndarray] = {
-    "mean intensity": np.linspace(0, 256, 65),      # 4 grey levels a bin
-    "ink area": np.linspace(0, 1.0000001, 51),      # 2 % a bin
-    "bbox height": np.arange(0, 30) - 0.5,          # 0..28 pixels
+    "mean intensity": np.linspace(0, 256, 65),  # 4 grey levels a bin
+    "ink area": np.linspace(0, 1.0000001, 51),  # 2 % a bin
+    "bbox height": np.arange(0, 30) - 0.5,  # 0..28 pixels
     "bbox width": np.arange(0, 30) - 0.5,
 }
 
@@ -51,8 +51,9 @@ def class_histograms(stats: dict[str, np.ndarray], labels: np.ndarray) -> dict[s
     out = {}
     for name, edges in BINS.items():
         bins = np.clip(np.searchsorted(edges, stats[name], side="right") - 1, 0, len(edges) - 2)
-        out[name] = np.bincount(labels.astype(np.int64) * (len(edges) - 1) + bins,
-                                minlength=NUM_CLASSES * (len(edges) - 1)).reshape(NUM_CLASSES, -1)
+        out[name] = np.bincount(
+            labels.astype(np.int64) * (len(edges) - 1) + bins, minlength=NUM_CLASSES * (len(edges) - 1)
+        ).reshape(NUM_CLASSES, -1)
     return out
 
 
@@ -63,7 +64,7 @@ def class_sums(flat32: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.n
     onehot[labels, np.arange(len(labels))] = 1
     sums = np.zeros((NUM_CLASSES, flat32.shape[1]))
     for start in range(0, len(flat32), 16384):  # float32 blocks of <= 16384 rows: exact sums of 0..255
-        sums += onehot[:, start:start + 16384] @ flat32[start:start + 16384]
+        sums += onehot[:, start : start + 16384] @ flat32[start : start + 16384]
     return sums, counts
 
 

@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import builtins
 import os
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Iterable, Mapping, Union
+from typing import Union
 
 from .. import settings
 from ..console import short
@@ -43,9 +44,27 @@ from .quilt import _quilt_environment, quilt
 
 RegistryLike = Union[Registry, str, "os.PathLike[str]", None]
 
-__all__ = ["OBJECTS", "Fetched", "PackageNotFound", "PackageVersion", "Registry", "Report", "describe",
-           "fetch", "fetch_to_cache", "list_versions", "manifest", "open", "push", "quilt", "read_meta",
-           "resolve_top_hash", "verify", "versions_frame", "_quilt_environment"]
+__all__ = [
+    "OBJECTS",
+    "Fetched",
+    "PackageNotFound",
+    "PackageVersion",
+    "Registry",
+    "Report",
+    "describe",
+    "fetch",
+    "fetch_to_cache",
+    "list_versions",
+    "manifest",
+    "open",
+    "push",
+    "quilt",
+    "read_meta",
+    "resolve_top_hash",
+    "verify",
+    "versions_frame",
+    "_quilt_environment",
+]
 
 
 def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.open() reads well
@@ -66,8 +85,15 @@ def describe(registry: RegistryLike = None) -> str:
     return open(registry).describe()
 
 
-def push(name: str, files: Mapping[str, Path], *, registry: RegistryLike = None, meta: dict | None = None,
-         message: str | None = None, readme: str | None = None) -> str:
+def push(
+    name: str,
+    files: Mapping[str, Path],
+    *,
+    registry: RegistryLike = None,
+    meta: dict | None = None,
+    message: str | None = None,
+    readme: str | None = None,
+) -> str:
     """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash."""
     from .publish import push as _push
 
@@ -81,8 +107,9 @@ def fetch(name: str, dest: Path, *, registry: RegistryLike = None, top_hash: str
     return _fetch(open(registry), name, Path(dest), top_hash)
 
 
-def fetch_to_cache(name: str, *, registry: RegistryLike = None, top_hash: str | None = None,
-                   dest: Path | None = None) -> Fetched:
+def fetch_to_cache(
+    name: str, *, registry: RegistryLike = None, top_hash: str | None = None, dest: Path | None = None
+) -> Fetched:
     """Fetch a version into ``dest``, by default a folder of its own under the data folder."""
     reg = open(registry)
     resolved = reg.resolve(name, top_hash)
@@ -95,8 +122,7 @@ def resolve_top_hash(name: str, top_hash: str | None, *, registry: RegistryLike 
     return open(registry).resolve(name, top_hash)
 
 
-def read_meta(name: str, *, registry: RegistryLike = None,
-              top_hash: str | None = None) -> tuple[str, dict, str | None]:
+def read_meta(name: str, *, registry: RegistryLike = None, top_hash: str | None = None) -> tuple[str, dict, str | None]:
     """(top hash, user metadata, message) of a version, from its verified manifest."""
     return open(registry).read_meta(name, top_hash)
 
@@ -114,8 +140,14 @@ def versions_frame(versions: Iterable[PackageVersion]):
     return pd.DataFrame([{c: getattr(v, c) for c in columns} for v in versions], columns=columns)
 
 
-def verify(*, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None,
-           repair: bool = False, progress=None) -> Report:
+def verify(
+    *,
+    registry: RegistryLike = None,
+    name: str | None = None,
+    top_hash: str | None = None,
+    repair: bool = False,
+    progress=None,
+) -> Report:
     """Re-check manifests and objects (``fashion packages verify``)."""
     from .check import verify as _verify
 

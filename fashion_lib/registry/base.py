@@ -18,10 +18,11 @@ from __future__ import annotations
 import contextlib
 import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from ..errors import IntegrityError, PackageNotFound, RegistryError
 from . import manifest as mf
@@ -167,8 +168,10 @@ class Registry:
     def not_found(self, name: str) -> PackageNotFound:
         names = self.package_names()
         held = f"it holds {', '.join(names)}" if names else "it is empty"
-        return PackageNotFound(f"package {name} is not in {self.describe()} ({held}); publish it first, "
-                               "or point FASHION_REGISTRY at the registry that has it")
+        return PackageNotFound(
+            f"package {name} is not in {self.describe()} ({held}); publish it first, "
+            "or point FASHION_REGISTRY at the registry that has it"
+        )
 
     def resolve(self, name: str, top_hash: str | None = None) -> str:
         """The full top hash: the latest version, or the one version a (prefix of a) hash names."""
@@ -209,8 +212,10 @@ class Registry:
         with self.errors(f"reading {label}"):
             data = self.read(f"{PACKAGES}/{top_hash}", mf.MAX_MANIFEST_BYTES + 1)
         if data is None:
-            raise IntegrityError(f"{label} is damaged: its manifest is missing from {self.describe()}; fetch "
-                                 "another version, or restore the registry from a good copy")
+            raise IntegrityError(
+                f"{label} is damaged: its manifest is missing from {self.describe()}; fetch "
+                "another version, or restore the registry from a good copy"
+            )
         if len(data) > mf.MAX_MANIFEST_BYTES:
             raise IntegrityError(f"{label} is damaged: its manifest is larger than {mf.MAX_MANIFEST_BYTES} bytes")
         return mf.parse(data, name, top_hash)
@@ -227,7 +232,7 @@ class Registry:
         out = []
         for pkg in names:
             for stamp, top_hash in self.versions(pkg):
-                created = datetime.fromtimestamp(stamp, timezone.utc)
+                created = datetime.fromtimestamp(stamp, UTC)
                 try:
                     out.append(PackageVersion(pkg, top_hash, created, self.manifest(pkg, top_hash).message))
                 except IntegrityError as exc:

@@ -6,8 +6,9 @@ each object is hashed once however many versions share it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import IO, Callable
+from typing import IO
 
 from .. import hashing
 from ..console import short
@@ -26,9 +27,11 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
     where = f" in {label}" if label else ""
 
     def bad(why: str) -> IntegrityError:
-        return IntegrityError(f"{entry.key}{where} {why} in {reg.describe()}: the registry's copy is missing, "
-                              "corrupted or was overwritten after publishing; republish the package or fetch "
-                              "another version")
+        return IntegrityError(
+            f"{entry.key}{where} {why} in {reg.describe()}: the registry's copy is missing, "
+            "corrupted or was overwritten after publishing; republish the package or fetch "
+            "another version"
+        )
 
     size = reg.object_size(entry)
     if size is None:
@@ -68,12 +71,19 @@ class Report:
     repaired: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: "
-                + (f"{len(self.problems)} problem(s)" if self.problems else "no problems"))
+        return f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: " + (
+            f"{len(self.problems)} problem(s)" if self.problems else "no problems"
+        )
 
 
-def verify(reg: Registry, name: str | None = None, top_hash: str | None = None, *, repair: bool = False,
-           progress: Callable[[str], None] | None = None) -> Report:
+def verify(
+    reg: Registry,
+    name: str | None = None,
+    top_hash: str | None = None,
+    *,
+    repair: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
     """Check every version of every package (or of ``name``, or one version); see :class:`Report`."""
     report = Report()
     if repair:
@@ -120,4 +130,3 @@ def _repair(reg: Registry) -> list[str]:
     with reg.errors("repairing"), reg.writing(clean=False):
         cleaned = reg.clean_temporary()
     return [f"removed leftover temporary file {p}" for p in cleaned]
-

@@ -61,10 +61,15 @@ def _check_located(reg: Registry, found: mf.Manifest) -> None:
         with reg.errors(f"fetching {found.label}"):
             size = reg.object_size(entry)
         if size != entry.size:
-            why = "is not in the registry's object store" if size is None else \
-                f"is stored as {size} bytes, not the {entry.size} its manifest says"
-            raise IntegrityError(f"{entry.key} in {found.label} {why} ({reg.describe()}); the registry is "
-                                 "incomplete or damaged: republish the package or fetch another version")
+            why = (
+                "is not in the registry's object store"
+                if size is None
+                else f"is stored as {size} bytes, not the {entry.size} its manifest says"
+            )
+            raise IntegrityError(
+                f"{entry.key} in {found.label} {why} ({reg.describe()}); the registry is "
+                "incomplete or damaged: republish the package or fetch another version"
+            )
 
 
 def _check_dest(dest: Path, found: mf.Manifest) -> None:
@@ -94,8 +99,9 @@ class _dest_errors:
     def __exit__(self, kind, exc, tb) -> bool:
         if isinstance(exc, OSError):
             why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
-            raise DestinationError(f"cannot write into {self.dest}: {why} ({exc.filename or self.dest}); "
-                                   "nothing was changed there") from None
+            raise DestinationError(
+                f"cannot write into {self.dest}: {why} ({exc.filename or self.dest}); nothing was changed there"
+            ) from None
         return False
 
 
@@ -127,4 +133,3 @@ def _move_into_place(staging: Path, dest: Path, keys: list[str]) -> dict[str, Pa
         with _dest_errors(dest):
             raise exc
     return {key: dest / key for key in keys}
-

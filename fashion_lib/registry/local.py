@@ -13,8 +13,9 @@ import errno
 import os
 import stat
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO
 
 from .. import hashing, settings
 from ..errors import FashionError, RegistryAccessDenied, RegistryError
@@ -45,12 +46,16 @@ class LocalRegistry(Registry):
         except OSError as exc:
             where = f"{doing}: {self.describe()}"
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise RegistryAccessDenied(f"{where} is not writable or readable by you "
-                                           f"({exc.strerror}: {exc.filename}); check its permissions, "
-                                           "or choose another registry with --registry") from None
+                raise RegistryAccessDenied(
+                    f"{where} is not writable or readable by you "
+                    f"({exc.strerror}: {exc.filename}); check its permissions, "
+                    "or choose another registry with --registry"
+                ) from None
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-                raise RegistryError(f"{where}: the disk holding it is full ({exc.filename}); free some "
-                                    "space and publish again (nothing was half-written)") from None
+                raise RegistryError(
+                    f"{where}: the disk holding it is full ({exc.filename}); free some "
+                    "space and publish again (nothing was half-written)"
+                ) from None
             raise RegistryError(f"{where}: {exc.strerror or exc}: {exc.filename or ''}") from None
 
     # --- primitives -------------------------------------------------------------------

@@ -17,8 +17,9 @@ import binascii
 import hashlib
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any
 
 from ..console import short
 from ..errors import IntegrityError
@@ -94,8 +95,12 @@ def top_hash_of(header: dict, entries: Iterable[Entry]) -> str:
     head = {k: v for k, v in header.items() if k != "top_hash"}
     digest.update(_ENCODE(head).encode())
     for entry in sorted(entries, key=lambda e: e.key.split("/")):  # quilt3's tree walk order
-        part = {"hash": {"type": entry.hash_type, "value": entry.hash_value}, "logical_key": entry.key,
-                "meta": entry.meta, "size": entry.size}
+        part = {
+            "hash": {"type": entry.hash_type, "value": entry.hash_value},
+            "logical_key": entry.key,
+            "meta": entry.meta,
+            "size": entry.size,
+        }
         digest.update(_ENCODE(part).encode())
     return digest.hexdigest()
 
@@ -105,8 +110,9 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
     label = f"{name}@{short(top_hash)}"
 
     def damaged(why: str) -> IntegrityError:
-        return IntegrityError(f"{label} is damaged: its manifest {why}; fetch another version, or "
-                              "restore the registry from a good copy")
+        return IntegrityError(
+            f"{label} is damaged: its manifest {why}; fetch another version, or restore the registry from a good copy"
+        )
 
     lines = data.decode("utf-8", errors="replace").splitlines()
     records = []
@@ -139,21 +145,32 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
         entries.append(entry)
     actual = top_hash_of(header, entries)
     if actual != top_hash:
-        raise IntegrityError(f"{label} is damaged: its manifest hashes to {short(actual)}, not to the top hash "
-                             "that names it (edited or truncated after publishing); fetch another version, or "
-                             "restore the registry from a good copy")
+        raise IntegrityError(
+            f"{label} is damaged: its manifest hashes to {short(actual)}, not to the top hash "
+            "that names it (edited or truncated after publishing); fetch another version, or "
+            "restore the registry from a good copy"
+        )
     return Manifest(name, top_hash, header, entries)
 
 
 def _entry(record: dict[str, Any], number: int, damaged) -> Entry:
     key, size, hashed = record.get("logical_key"), record.get("size"), record.get("hash")
-    if not isinstance(key, str) or not key or key.startswith("/") or any(
-            part in ("", ".", "..") for part in key.split("/")) or "\\" in key or "\0" in key:
+    if (
+        not isinstance(key, str)
+        or not key
+        or key.startswith("/")
+        or any(part in ("", ".", "..") for part in key.split("/"))
+        or "\\" in key
+        or "\0" in key
+    ):
         raise damaged(f"line {number} has an unsafe logical key {key!r}")
     if not isinstance(size, int) or isinstance(size, bool) or size < 0:
         raise damaged(f"line {number} ({key}) has no valid size")
-    if not isinstance(hashed, dict) or not isinstance(hashed.get("type"), str) or not isinstance(
-            hashed.get("value"), str):
+    if (
+        not isinstance(hashed, dict)
+        or not isinstance(hashed.get("type"), str)
+        or not isinstance(hashed.get("value"), str)
+    ):
         raise damaged(f"line {number} ({key}) has no valid hash")
     try:
         object_name(hashed["type"], hashed["value"])

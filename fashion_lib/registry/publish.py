@@ -13,8 +13,8 @@ import io
 import random
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from .. import hashing
 from ..console import short
@@ -28,8 +28,15 @@ HASH_TYPE = hashing.SHA256_CHUNKED
 POINTER_ATTEMPTS = 20
 
 
-def push(reg: Registry, name: str, files: Mapping[str, Path], *, meta: dict | None = None,
-         message: str | None = None, readme: str | None = None) -> str:
+def push(
+    reg: Registry,
+    name: str,
+    files: Mapping[str, Path],
+    *,
+    meta: dict | None = None,
+    message: str | None = None,
+    readme: str | None = None,
+) -> str:
     """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash.
 
     ``readme`` becomes ``README.md``. An unchanged re-push copies nothing, adds no version
@@ -75,8 +82,9 @@ def _has_good_manifest(reg: Registry, name: str, top_hash: str) -> bool:
         return False  # missing or damaged: written (again)
 
 
-def _manifest_bytes(reg: Registry, entries: Mapping[str, tuple[Path, int, str]], meta: dict | None,
-                    message: str | None, name: str) -> tuple[bytes, str, str]:
+def _manifest_bytes(
+    reg: Registry, entries: Mapping[str, tuple[Path, int, str]], meta: dict | None, message: str | None, name: str
+) -> tuple[bytes, str, str]:
     """The manifest exactly as quilt3 writes it (so stock quilt3 reads it), and its top hash."""
     q = quilt()
     pkg = q.Package()
@@ -144,8 +152,10 @@ def _point(reg: Registry, name: str, top_hash: str) -> None:
             taken[str(earlier)] = lost
     else:
         if reg.pointers_need_checking:
-            raise RegistryError(f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
-                                f"pointer in {reg.describe()}; publish again")
+            raise RegistryError(
+                f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
+                f"pointer in {reg.describe()}; publish again"
+            )
     reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
 
 

@@ -10,8 +10,9 @@ import hashlib
 import os
 import sys
 import threading
+from collections.abc import Callable
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60
@@ -86,7 +87,6 @@ def _client_hook(previous: Callable | None) -> Callable:
             return _clients[key]
 
     return hook
-
 
 
 def s3_client() -> Any:

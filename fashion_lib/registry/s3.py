@@ -11,21 +11,29 @@ from __future__ import annotations
 
 import contextlib
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, Iterator
+from typing import IO, Any
 from urllib.parse import parse_qs, quote, urlparse
 
 from .. import hashing
-from ..errors import (BucketNotFound, FashionError, RegistryAccessDenied, RegistryError,
-                      RegistryUnreachable)
+from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 from . import manifest as mf
 from .base import OBJECTS, Registry
 from .quilt import quilt, s3_client
 
-ACCESS_HINT = ("check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) "
-               "and the bucket's permissions")
-DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
-          "AllAccessDisabled", "AccountProblem"}
+ACCESS_HINT = (
+    "check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions"
+)
+DENIED = {
+    "AccessDenied",
+    "403",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "AllAccessDisabled",
+    "AccountProblem",
+}
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 
 
@@ -34,8 +42,8 @@ class S3Registry(Registry):
 
     def __init__(self, url: str) -> None:
         self.location = url.rstrip("/")
-        self.bucket = self.location[len("s3://"):].split("/", 1)[0]
-        if not self.bucket or "/" in self.location[len("s3://"):]:
+        self.bucket = self.location[len("s3://") :].split("/", 1)[0]
+        if not self.bucket or "/" in self.location[len("s3://") :]:
             raise RegistryError(f"{url!r}: an S3 registry is a bucket, s3://BUCKET, without a path")
 
     def describe(self) -> str:
@@ -59,18 +67,28 @@ class S3Registry(Registry):
             error = exc.response.get("Error", {})
             code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
             if code == "NoSuchBucket":
-                raise BucketNotFound(f"{doing}: {where}: the bucket does not exist; create it or set "
-                                     "FASHION_REGISTRY to another registry") from None
+                raise BucketNotFound(
+                    f"{doing}: {where}: the bucket does not exist; create it or set "
+                    "FASHION_REGISTRY to another registry"
+                ) from None
             if code in DENIED:
                 raise RegistryAccessDenied(f"{doing}: {where}: access denied ({code}); {ACCESS_HINT}") from None
             raise RegistryError(f"{doing}: {where}: S3 said {code}: {text}") from None
         except bx.NoCredentialsError:
-            raise RegistryAccessDenied(f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or "
-                                       "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY") from None
-        except (bx.EndpointConnectionError, bx.ConnectTimeoutError, bx.ReadTimeoutError,
-                bx.ConnectionClosedError) as exc:
-            raise RegistryUnreachable(f"{doing}: cannot reach {where} ({exc}); check AWS_ENDPOINT_URL, "
-                                      "the network, or choose another registry with FASHION_REGISTRY") from None
+            raise RegistryAccessDenied(
+                f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or "
+                "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+            ) from None
+        except (
+            bx.EndpointConnectionError,
+            bx.ConnectTimeoutError,
+            bx.ReadTimeoutError,
+            bx.ConnectionClosedError,
+        ) as exc:
+            raise RegistryUnreachable(
+                f"{doing}: cannot reach {where} ({exc}); check AWS_ENDPOINT_URL, "
+                "the network, or choose another registry with FASHION_REGISTRY"
+            ) from None
         except bx.BotoCoreError as exc:
             raise RegistryError(f"{doing}: {where}: {exc}") from None
         except quilt().data_transfer.S3NoValidClientError:  # quilt3's word for a 403, signed and unsigned
@@ -101,7 +119,7 @@ class S3Registry(Registry):
         prefix = prefix.rstrip("/") + "/"
         keys = []
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
-            keys += [item["Key"][len(prefix):] for item in page.get("Contents", [])]
+            keys += [item["Key"][len(prefix) :] for item in page.get("Contents", [])]
         return sorted(keys)
 
     def _key(self, entry: mf.Entry) -> str:
