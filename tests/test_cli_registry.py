@@ -3,34 +3,15 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_support import cli, one_line  # tests/ is on sys.path
 
 from fashion_lib import registry
 from fashion_lib.cli import build_parser
 
 NAME = "fashion-mnist/model"
-
-
-def cli(*args: str, **env: str) -> subprocess.CompletedProcess:
-    done = subprocess.run(
-        [sys.executable, "-m", "fashion_lib", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ, **env),
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
-
-
-def one_line(done: subprocess.CompletedProcess) -> str:
-    lines = [line for line in done.stderr.splitlines() if not line.startswith(("Raw files:", "checking "))]
-    assert len(lines) == 1, done.stderr
-    return lines[0]
 
 
 def test_registry_option_on_every_registry_command() -> None:
