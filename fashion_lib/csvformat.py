@@ -15,7 +15,7 @@ import numpy as np
 
 from .classes import CLASS_NAMES, NUM_CLASSES
 from .errors import DataValidationError
-from .settings import TEST_CSV, TRAIN_CSV
+from .settings import TEST_CSV, TRAIN_CSV, display_path
 
 PIXELS = 28 * 28
 FIELDS = PIXELS + 1
@@ -32,7 +32,7 @@ class Report(NamedTuple):
     class_counts: tuple[int, ...]
 
     def summary(self) -> str:
-        return f"{self.path}: OK, {self.rows} rows, {NUM_CLASSES} classes ({min(self.class_counts)}-{max(self.class_counts)} rows each)"
+        return f"{display_path(self.path)}: OK, {self.rows} rows, {NUM_CLASSES} classes ({min(self.class_counts)}-{max(self.class_counts)} rows each)"
 
 
 def _fail(path: Path, where: str, what: str) -> DataValidationError:

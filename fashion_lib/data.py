@@ -52,7 +52,7 @@ def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str,
     if fresh:
         return csvs
     for split, (_, prefix) in SPLITS.items():
-        log(f"Writing {csvs[split]} ...")
+        log(f"Writing {settings.display_path(csvs[split])} ...")
         images = load_images(raw[f"{prefix}-images-idx3-ubyte"])
         labels = load_labels(raw[f"{prefix}-labels-idx1-ubyte"])
         write_csv(images, labels, csvs[split])
