@@ -204,3 +204,10 @@ def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
         raise ModelError(
             f"{path}: cannot load model ({type(exc).__name__}: {detail}); retrain or re-fetch it"
         ) from None
+
+
+def network_of(shipped: keras.Model) -> keras.Model:
+    """The trained network inside a model made by :func:`export_model` (the model itself for one view)."""
+    import keras
+
+    return next((layer for layer in shipped.layers if isinstance(layer, keras.Model)), shipped)

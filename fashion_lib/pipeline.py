@@ -194,13 +194,15 @@ def assess(run: TrainingRun) -> TrainingRun:
     as ``test_accuracy_single_view``.
     """
     from .evaluate import evaluate
-    from .model import load_model_file
+    from .model import load_model_file, network_of
 
     if not run.chief:
         return run
-    run.evaluation = evaluate(load_model_file(run.model_path), run.data.test)
-    if run.model is not None:
-        run.single_view_accuracy = evaluate(run.model, run.data.test).accuracy
+    # Score the shipped file in this process alone (no replicas, so no collectives with workers
+    # that have finished), and its network without the views it averages, from the same file.
+    shipped = load_model_file(run.model_path)
+    run.evaluation = evaluate(shipped, run.data.test)
+    run.single_view_accuracy = evaluate(network_of(shipped), run.data.test).accuracy
     run.finished = now()
     write_json(run.folder.metrics, run.metrics())
     return run
