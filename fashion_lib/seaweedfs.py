@@ -37,6 +37,10 @@ from .errors import RegistryError
 
 GRPC_OFFSET = 10000  # SeaweedFS's gRPC port for each HTTP port
 PORTS = 4  # S3, master, volume, filer
+# A new bucket (a SeaweedFS collection) gets one volume, not seven: with seven, the free disk
+# / volume size slots ran out after about 20 buckets and every later write failed with S3's
+# InternalError ("no free volumes"). Volumes are not preallocated, so slots cost no disk.
+GROWTH_ENV = {"WEED_MASTER_VOLUME_GROWTH_COPY_1": "1"}
 REGION = "us-east-1"
 STOP_GRACE_S = 3.0
 READ_WRITE = ("Read", "Write", "List")  # all a publisher needs (multipart included)
@@ -129,6 +133,7 @@ class SeaweedServer:
     port: int | None = None  # the S3 port; the next three serve master, volume and filer
     host: str = "127.0.0.1"
     volume_size_mb: int = 256  # small volumes: SeaweedFS gives each bucket volumes of its own
+    max_volumes: int = 1000  # volume slots (not disk space): one per bucket, more as buckets fill
     log_path: Path | None = None
     process: subprocess.Popen | None = field(default=None, init=False)
 
@@ -180,7 +185,7 @@ class SeaweedServer:
             "-master.telemetry=false",
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume + GRPC_OFFSET}",
-            "-volume.max=0",
+            f"-volume.max={self.max_volumes}",
             "-filer",
             f"-filer.port={filer}",
             f"-filer.port.grpc={filer + GRPC_OFFSET}",
@@ -221,7 +226,12 @@ class SeaweedServer:
         log_path = self.log_path or self.data_dir / "weed.log"
         with open(log_path, "ab") as log:
             self.process = subprocess.Popen(
-                self.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+                self.command(),
+                env={**os.environ, **GROWTH_ENV},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
         try:
             self._wait_ready(timeout_s, log_path)

@@ -307,3 +307,21 @@ def test_two_processes_pushing_to_one_bucket_keep_every_version(versioned, seawe
     assert not lost, f"{len(lost)} of {len(published)} versions lost: {sorted(h[:7] for h in lost)}"
     for top_hash in published:
         assert registry.read_meta(NAME, registry=versioned, top_hash=top_hash)[0] == top_hash
+
+
+def test_each_new_bucket_takes_one_volume_so_many_buckets_fit(seaweed):
+    """SeaweedFS grows seven volumes per new bucket by default; its free-disk slots then ran out
+    after about 20 buckets and every later write was S3's InternalError (a CI run of the whole
+    suite hit it). Our server grows one, so buckets are limited by data, not by their number."""
+    import json
+    import urllib.request
+
+    buckets = [seaweedfs.new_bucket(seaweed, versioned=i == 0).removeprefix("s3://") for i in range(3)]
+    writer = seaweed.client("writer")
+    for bucket in buckets:
+        writer.put_object(Bucket=bucket, Key="x", Body=b"one small object")
+    with urllib.request.urlopen(f"http://{seaweed.host}:{seaweed.port + 1}/dir/status", timeout=10) as reply:
+        topology = json.load(reply)["Topology"]
+    volumes = {layout["collection"]: layout["writables"] for layout in topology["Layouts"]}
+    assert {bucket: len(volumes.get(bucket, [])) for bucket in buckets} == {bucket: 1 for bucket in buckets}
+    assert topology["Max"] >= 1000
