@@ -211,3 +211,21 @@ def network_of(shipped: keras.Model) -> keras.Model:
     import keras
 
     return next((layer for layer in shipped.layers if isinstance(layer, keras.Model)), shipped)
+
+
+def describe_shipped(shipped: keras.Model) -> str:
+    """One sentence on what the shipped file holds: the network, and how many views it averages."""
+    import keras
+
+    network = network_of(shipped)
+    params = f"{network.count_params():,} parameters"
+    if network is shipped:
+        return f"{shipped.name}: the trained network itself, one view of each image ({params})."
+    average = next((layer for layer in shipped.layers if isinstance(layer, keras.layers.Average)), None)
+    inputs = getattr(average, "input", None)
+    count = len(inputs) if isinstance(inputs, (list, tuple)) else "several"
+    return (
+        f"{shipped.name}: the trained network {network.name} ({params}) applied to {count} views of each image "
+        "(mirrored and/or shifted by frozen layers), its class probabilities averaged inside the file, "
+        "so a plain model.predict gives the averaged answer."
+    )

@@ -1,11 +1,15 @@
 """Every figure the notebooks show. Each function returns a matplotlib Figure.
 
-Kept small and free of notebook state so the tests can call them directly.
+Kept small and free of notebook state so the tests can call them directly; :func:`save`
+writes a figure into a run's output folder as PNG, so every picture a notebook shows is
+also a file beside the run's other outputs.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,6 +34,27 @@ def _in_notebook() -> bool:
         return get_ipython() is not None
     except ImportError:
         return False
+
+
+def figure_path(folder: str | os.PathLike[str], name: str) -> Path:
+    """Where :func:`save` writes figure ``name`` in ``folder`` (``folder/name.png``)."""
+    if not name or Path(name).name != name or name.startswith("."):
+        raise ValueError(f"figure name {name!r}: expected a plain file name such as 'class_balance'")
+    return Path(folder) / (name if name.lower().endswith(".png") else f"{name}.png")
+
+
+def save(fig, folder: str | os.PathLike[str], name: str, *, dpi: int = 100):
+    """Write ``fig`` to ``folder/name.png`` (never half-written) and hand ``fig`` back.
+
+    Returning the figure lets a notebook cell save and show in one line:
+    ``fig = plots.save(plots.class_balance(...), out, "class_balance")``.
+    """
+    from .fsutil import atomic_path
+
+    path = figure_path(folder, name)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
+    return fig
 
 
 def _off(ax) -> None:
@@ -202,6 +227,8 @@ def lookalikes(
 def training_history(history: dict[str, Sequence[float]]):
     """Loss and accuracy per epoch, train vs validation, in one figure."""
     plt = _plt()
+    from matplotlib.ticker import MaxNLocator
+
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
     epochs = np.arange(1, len(history["loss"]) + 1)
     for key, ax in (("loss", loss_ax), ("accuracy", acc_ax)):
@@ -209,6 +236,7 @@ def training_history(history: dict[str, Sequence[float]]):
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
         ax.set_xlabel("epoch")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no 2.5 ticks
         ax.set_title(key)
         ax.grid(alpha=0.3)
         ax.legend()

@@ -260,3 +260,17 @@ def test_metrics_from_probabilities_by_hand():
     assert d["confusion_matrix"][0][:2] == [1, 1]
     assert d["per_class"]["Trouser"]["recall"] == 1.0
     assert {m["index"] for m in d["misclassified"]} == {1, 4}
+
+
+@pytest.mark.parametrize("config, views", [(TINY.replace(tta_shift=1), 10), (TINY, 2), (TINY.replace(tta=False), 1)])
+def test_describe_shipped_counts_the_views_the_loaded_file_averages(tiny_model, tmp_path, config, views):
+    """The notebook's summary sentence is read from the file as saved, not from the config."""
+    from fashion_lib.model import describe_shipped, export_model, load_model_file, save_model
+
+    path = save_model(export_model(tiny_model, config), tmp_path / "clf.keras")
+    text = describe_shipped(load_model_file(path))
+    assert f"{tiny_model.count_params():,} parameters" in text
+    if views == 1:
+        assert "the trained network itself, one view" in text
+    else:
+        assert f"applied to {views} views of each image" in text and "averaged inside the file" in text

@@ -128,3 +128,30 @@ def test_accuracy_vs_time_one_curve_per_recipe() -> None:
     assert {t.get_text() for t in ax.texts} >= {"90.00 %", "94.00 %"}
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "ours"]
     _png(fig)
+
+
+@pytest.mark.parametrize("epochs", [2, 4, 18])
+def test_training_history_epoch_ticks_are_whole_numbers(epochs: int) -> None:
+    history = {"loss": [1.0 / (e + 1) for e in range(epochs)], "accuracy": [0.5 + e / 40 for e in range(epochs)]}
+    fig = plots.training_history(history)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in ax.get_xticks() if lo <= t <= hi]
+        assert len(ticks) >= 2 and all(float(t).is_integer() for t in ticks), ticks
+    _png(fig)
+
+
+def test_save_writes_a_png_named_after_the_figure_and_hands_the_figure_back(tmp_path) -> None:
+    fig = plots.per_class_scores({name: {"precision": 0.9, "recall": 0.8, "f1": 0.85} for name in CLASS_NAMES})
+    assert plots.save(fig, tmp_path / "run", "per_class_scores") is fig
+    saved = tmp_path / "run" / "per_class_scores.png"
+    assert saved.read_bytes().startswith(b"\x89PNG") and saved.stat().st_size > 5_000
+    assert [p.name for p in (tmp_path / "run").iterdir()] == ["per_class_scores.png"]  # no temporary left over
+    matplotlib.pyplot.close(fig)
+
+
+@pytest.mark.parametrize("name", ["", "../escape", "sub/name", ".hidden"])
+def test_save_refuses_names_that_are_not_plain_file_names(tmp_path, name: str) -> None:
+    with pytest.raises(ValueError, match="expected a plain file name"):
+        plots.figure_path(tmp_path, name)

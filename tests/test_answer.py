@@ -1,0 +1,47 @@
+"""The train notebook's closing answer is written from the run's numbers."""
+
+from __future__ import annotations
+
+import pytest
+
+from fashion_lib.answer import training_answer
+from fashion_lib.classes import CLASS_NAMES
+
+METRICS = {
+    "test_accuracy": 0.93594,
+    "test_accuracy_single_view": 0.9312,
+    "train_seconds": 545.0,
+    "data_top_hash": "d" * 64,
+    "model_top_hash": "e" * 64,
+    "per_class": {name: {"precision": 0.9, "recall": 0.9, "f1": 0.9, "support": 1000} for name in CLASS_NAMES},
+}
+
+
+def test_a_run_that_meets_the_bar_says_yes_with_its_own_numbers() -> None:
+    text = training_answer(METRICS, model_package="team/model")
+    assert text.startswith("**Yes**. Trained in 9.1 minutes")
+    assert "**93.59%** of the 10,000 official test images" in text
+    assert "without the views the file averages: 93.12%" in text
+    assert f"`team/model` version `{'e' * 12}`" in text and f"data version `{'d' * 12}`" in text
+
+
+@pytest.mark.parametrize(
+    "changes, reason",
+    [
+        ({"test_accuracy": 0.8}, "short of the 93% bar"),
+        ({"train_seconds": 900.0}, "over the 10-minute budget"),
+        ({"test_accuracy": 0.8, "train_seconds": 900.0}, "short of the 93% bar and over the 10-minute budget"),
+    ],
+)
+def test_a_run_that_misses_says_so_and_why(changes: dict, reason: str) -> None:
+    text = training_answer({**METRICS, **changes}, model_package="m")
+    assert text.startswith(f"**Not on this run** ({reason}).")
+
+
+def test_an_unpublished_subset_run_counts_its_own_test_images() -> None:
+    small = {name: {**s, "support": 40} for name, s in METRICS["per_class"].items()}
+    metrics = {**METRICS, "model_top_hash": None, "per_class": small}
+    metrics.pop("test_accuracy_single_view")
+    text = training_answer(metrics, model_package="m")
+    assert "of the 400 official test images" in text and "without the views" not in text
+    assert "not published (publish=False)" in text
