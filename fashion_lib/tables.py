@@ -172,3 +172,19 @@ def views(config: TrainConfig) -> Styler:
         for k, (m, dy, dx) in enumerate(tta_views(config), start=1)
     ]
     return pd.DataFrame(rows).set_index("view").style
+
+
+def test_scores(metrics: dict[str, Any]) -> Styler:
+    """The headline test numbers of a run (``metrics.json`` or ``TrainingRun.metrics()``), one row."""
+    import pandas as pd
+
+    columns = {
+        "test_accuracy": ("accuracy (shipped file)", "{:.2%}"),
+        "test_accuracy_single_view": ("accuracy (network alone)", "{:.2%}"),
+        "test_loss": ("loss", "{:.4f}"),
+        "macro_f1": ("macro F1", "{:.2%}"),
+        "misclassified_count": ("mistakes", "{:,}"),
+    }
+    row = {label: metrics[key] for key, (label, _) in columns.items() if metrics.get(key) is not None}
+    frame = pd.DataFrame([row], index=pd.Index(["test set"]))
+    return frame.style.format({label: fmt for label, fmt in columns.values() if label in row})

@@ -116,3 +116,11 @@ def test_quality_checks_colour_the_verdicts() -> None:
 def test_views_lists_each_view_the_shipped_model_averages(config: TrainConfig, count: int) -> None:
     styler = tables.views(config)
     assert len(styler.data) == count and styler.data.iloc[0].tolist() == ["no", 0, 0]
+
+
+def test_test_scores_one_row_of_headline_numbers() -> None:
+    metrics = {"test_accuracy": 0.93594, "test_accuracy_single_view": 0.9312, "test_loss": 0.2, "macro_f1": 0.9355}
+    styler = tables.test_scores({**metrics, "misclassified_count": 641, "per_class": PER_CLASS})
+    assert list(styler.data.columns)[:2] == ["accuracy (shipped file)", "accuracy (network alone)"]
+    assert _cells(styler) == ["93.59%", "93.12%", "0.2000", "93.55%", "641"]
+    assert list(tables.test_scores({"test_accuracy": 0.5}).data.columns) == ["accuracy (shipped file)"]
