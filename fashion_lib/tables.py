@@ -98,12 +98,13 @@ def versions(
     *,
     names: Iterable[str] | None = None,
     current: Iterable[str | None] = (),
+    current_label: str = "this run",
     latest: int | None = 10,
 ) -> Styler:
     """Package versions (``registry.list_versions``), newest first, hashes shortened to 12 characters.
 
     ``names``: only these packages; ``current``: top hashes to highlight (the versions this run
-    used or made); ``latest``: at most this many versions per package (None: all).
+    used or made), marked ``current_label`` in the ``used`` column; ``latest``: at most this many versions per package (None: all).
     """
     from .registry import versions_frame
 
@@ -114,7 +115,7 @@ def versions(
         frame = frame.groupby("name", sort=False).head(latest)
     marked = {h for h in current if h}
     frame = frame.assign(
-        used=frame["top_hash"].isin(marked).map({True: "this run", False: ""}),
+        used=frame["top_hash"].isin(marked).map({True: current_label, False: ""}),
         top_hash=frame["top_hash"].str[:12],
         created=frame["created"].map(lambda t: t.strftime("%Y-%m-%d %H:%M") if hasattr(t, "strftime") else t),
         damaged=frame["damaged"].fillna(""),

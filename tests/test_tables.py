@@ -75,7 +75,8 @@ def test_versions_short_hashes_filtered_and_this_runs_marked() -> None:
     assert styler.data["top_hash"].tolist() == ["m" * 12, "d" * 12]
     assert styler.data["used"].tolist() == ["this run", "this run"]
     assert styler.data["created"].tolist() == ["2026-11-27 09:30"] * 2 and styler.data["message"].tolist()[1] == ""
-    everything = tables.versions(found)
+    everything = tables.versions(found, current=["x" * 64], current_label="explored here")
+    assert everything.data["used"].tolist() == ["", "", "", "explored here"]
     assert len(everything.data) == 4 and everything.data["damaged"].tolist()[-1] == "missing object"
 
 
