@@ -144,13 +144,14 @@ def lineage(meta: dict[str, Any], *, skip: Sequence[str] = LINEAGE_SHOWN_ELSEWHE
         if field == "data.registry" and isinstance(value, str) and value:
             return display_path(value)
         if isinstance(value, float):
-            return f"{value:.2%}" if field.endswith("accuracy") else f"{value:.4g}"
+            return f"{value:.2%}" if "accuracy" in field.rsplit(".", 1)[-1] else f"{value:.4g}"
         if value is None:
             return "-"
         return str(value)
 
     frame["value"] = [show(f, v) for f, v in zip(frame["field"], frame["value"])]
-    return frame.set_index("field").style
+    left = [{"selector": "th, td", "props": [("text-align", "left")]}]
+    return frame.set_index("field").style.set_table_styles(left)
 
 
 def quality_checks(report: QualityReport) -> Styler:

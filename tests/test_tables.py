@@ -86,6 +86,7 @@ def test_lineage_skips_what_other_tables_show_and_shows_paths_as_a_reader_does()
         "training": {"config": {"epochs": 2, "stages": [[32], [64]]}, "seconds": 12.5},
         "metrics": {
             "test_accuracy": 0.93594,
+            "test_accuracy_single_view": 0.9312,
             "test_loss": 0.21234567,
             "per_class": PER_CLASS,
             "confusion_matrix": [[1]],
@@ -96,6 +97,7 @@ def test_lineage_skips_what_other_tables_show_and_shows_paths_as_a_reader_does()
     values = styler.data["value"].to_dict()
     assert values["data.registry"] == "~/reg"
     assert values["metrics.test_accuracy"] == "93.59%" and values["metrics.test_loss"] == "0.2123"
+    assert values["metrics.test_accuracy_single_view"] == "93.12%"
     assert values["training.config.stages"] == "[[32], [64]]" and values["code.dirty"] == "-"
     assert not any(f.startswith(("metrics.per_class", "metrics.confusion_matrix")) for f in values)
     assert "metrics.per_class.Trouser.recall" in tables.lineage(meta, skip=()).data.index
