@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -38,6 +39,44 @@ def _plot_cells(nb) -> list:
     return [c for c in nb.cells if c.cell_type == "code" and "plots." in c.source]
 
 
+def _table_cells(nb) -> list:
+    return [c for c in nb.cells if c.cell_type == "code" and "tables." in c.source]
+
+
+SAVED = re.compile(r"""plots\.save\(.*,\s*["'](\w+)["']\)\s*$""", re.S)
+
+
+def _saved_names(nb) -> list[str]:
+    """The figure names the notebook's cells pass to ``plots.save``, in order."""
+    names = []
+    for cell in _plot_cells(nb):
+        found = SAVED.search(cell.source)
+        assert found, f"a figure cell that does not save its picture through plots.save: {cell.source[:80]}"
+        names.append(found.group(1))
+    return names
+
+
+def _assert_figures_saved(nb, folder: Path) -> None:
+    """Every picture the notebook shows is a PNG in ``folder``, one file per figure cell."""
+    names = _saved_names(nb)
+    pictures = [o for c in _plot_cells(nb) for o in c.outputs if "image/png" in o.get("data", {})]
+    assert len(pictures) == len(names) == len(set(names))
+    assert sorted(p.stem for p in folder.glob("*.png")) == sorted(names)
+    for name in names:
+        assert (folder / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _assert_tables_render(nb) -> None:
+    """Every table cell ends with a formatted pandas table that Jupyter shows as HTML."""
+    cells = _table_cells(nb)
+    assert cells
+    for cell in cells:
+        html = [
+            o.data["text/html"] for o in cell.outputs if o.output_type == "execute_result" and "text/html" in o.data
+        ]
+        assert len(html) == 1 and "<table" in html[0], cell.source
+
+
 @pytest.fixture(scope="module")
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A FASHION_HOME of its own for the kernels (inherited through the environment)."""
@@ -67,6 +106,10 @@ def test_explore_runs_under_papermill(home: Path, tmp_path: Path) -> None:
     for cell in _plot_cells(nb):
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
     assert (out_dir / "sample_grid.png").stat().st_size > 10_000
+    _assert_figures_saved(nb, out_dir)
+    _assert_tables_render(nb)
+    balance = next(c for c in _table_cells(nb) if "class_balance" in c.source).outputs[0].data["text/html"]
+    assert "6,000" in balance and "10.0%" in balance
     text = "".join(o.text for o in _outputs(nb, "stream") if o.name == "stdout")
     top_hash = registry.resolve_top_hash("fashion-mnist/data", None, registry=str(home / "registry"))
     assert f"fashion-mnist/data@{top_hash[:12]}" in text
@@ -98,8 +141,14 @@ def test_train_runs_under_papermill_and_publishes(home: Path, tmp_path: Path, mo
     out_dir = runs[0]
     for cell in _plot_cells(nb):
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), cell.source
+    _assert_figures_saved(nb, out_dir)
+    _assert_tables_render(nb)
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["epochs_run"] == 2 and metrics["train_seconds"] > 0
+    summary = "".join(o.get("text", "") for c in nb.cells if "describe_shipped" in c.source for o in c.outputs)
+    assert "applied to 2 views of each image" in summary and "averaged inside the file" in summary
+    answer = _outputs(nb, "execute_result")[-1].data["text/markdown"]
+    assert f"**{metrics['test_accuracy']:.2%}**" in answer and metrics["model_top_hash"][:12] in answer
     assert 0.5 < metrics["test_accuracy"] <= 1.0 and metrics["test_loss"] > 0
     versions = {v.name: v.top_hash for v in registry.list_versions(registry=reg)}
     assert versions["nbtest/model"] == metrics["model_top_hash"]
@@ -144,6 +193,7 @@ def test_committed_notebook_is_a_clean_full_run(name: str) -> None:
     assert not _outputs(nb, "error")
     for cell in _plot_cells(nb):
         assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"no picture: {cell.source[:60]}"
+    _assert_tables_render(nb)
     text = json.dumps([c.get("outputs", []) for c in code])
     for pattern in (
         r"/work/",
@@ -157,3 +207,27 @@ def test_committed_notebook_is_a_clean_full_run(name: str) -> None:
         assert not re.search(pattern, text), f"{name} outputs contain {pattern!r}"
     tagged = [c for c in code if "parameters" in c.metadata.get("tags", [])]
     assert len(tagged) == 1
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_every_figure_is_saved_and_every_table_is_a_cell_result(name: str) -> None:
+    """Static check of the sources: each figure goes through plots.save under its own name, and
+    each table is the cell's last expression (so Jupyter renders it as HTML)."""
+    nb = nbformat.read(ROOT / name, as_version=4)
+    names = _saved_names(nb)
+    assert names and len(names) == len(set(names))
+    for cell in _table_cells(nb):
+        last = ast.parse(cell.source).body[-1]
+        call = last.value if isinstance(last, ast.Expr) else None
+        assert isinstance(call, ast.Call) and ast.unparse(call.func).startswith("tables."), cell.source
+        assert not cell.source.rstrip().endswith(";"), cell.source
+
+
+def test_train_notebook_summarises_the_shipped_model_after_training() -> None:
+    nb = nbformat.read(ROOT / "train.ipynb", as_version=4)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert not any("build_model" in src for src in code), "an untrained throwaway model is summarised"
+    summary = next(k for k, src in enumerate(code) if "describe_shipped" in src)
+    fitted = next(k for k, src in enumerate(code) if "pipeline.fit(" in src)
+    assert summary > fitted and "load_model_file(run.model_path)" in code[summary]
+    assert "answer.training_answer(metrics" in code[-1]
