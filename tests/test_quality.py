@@ -162,3 +162,14 @@ def test_profile_rejects_another_version() -> None:
     data["version"] = 99
     with pytest.raises(ValueError, match="profile version 99"):
         profile.Profile.from_dict(data)
+
+
+def test_darker_scales_one_class_only_and_leaves_the_input() -> None:
+    from fashion_lib.quality.whatif import darker
+
+    images = np.full((4, 28, 28), 200, np.uint8)
+    labels = np.array([1, 0, 1, 2])
+    out = darker(images, labels, 1, 0.9)
+    assert out[[0, 2]].max() == 180 and out[[1, 3]].min() == 200 and images.min() == 200
+    with pytest.raises(ValueError, match="expected a number from 0 to 1"):
+        darker(images, labels, 1, 1.5)
