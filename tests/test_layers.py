@@ -20,7 +20,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("formats", ("csvformat", "idx", "csvio", "validate", "sources", "inputs")),
     ("registry", ("registry", "seaweedfs")),
-    ("ml", ("model", "train", "evaluate", "predict", "plots", "quality")),
+    ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
     ("packages", ("data", "lineage", "model_package", "quality.gate")),
     ("pipeline", ("pipeline",)),
     ("top", ("cli", "__main__", "registry_server")),
