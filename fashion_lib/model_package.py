@@ -126,11 +126,19 @@ def fetch_model(
     return reg.fetch_to_cache(name or settings.model_package(), registry=registry, top_hash=top_hash, dest=dest)
 
 
-def load_model(name: str | None = None, top_hash: str | None = None, *, registry: RegistryLike = None):
-    """Fetch (verified) and load a model from a model package."""
+def load_model(
+    name: str | None = None,
+    top_hash: str | None = None,
+    *,
+    registry: RegistryLike = None,
+    model_file: str | Path | None = None,
+):
+    """Fetch (verified) and load a model from a model package; or, given ``model_file``, that file."""
     from .errors import ModelError
     from .model import load_model_file
 
+    if model_file:
+        return load_model_file(model_file)
     fetched = fetch_model(name=name, top_hash=top_hash, registry=registry)
     if MODEL_FILE not in fetched.files:
         raise ModelError(f"{fetched.name}@{short(fetched.top_hash)} has no {MODEL_FILE}; is it a model package?")

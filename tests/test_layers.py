@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("registry", ("registry", "seaweedfs")),
     ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
     ("packages", ("data", "lineage", "model_package", "quality.gate")),
-    ("pipeline", ("pipeline",)),
+    ("pipeline", ("pipeline", "parameters", "run_steps", "up_to_date", "reproduce")),
     ("top", ("cli", "__main__", "registry_server")),
 ]
 # Layers side by side: neither may import the other.
