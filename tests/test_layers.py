@@ -19,7 +19,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend", "config"),
     ),
     ("formats", ("csvformat", "idx", "csvio", "validate", "sources", "inputs")),
-    ("registry", ("registry", "seaweedfs")),
+    ("registry", ("registry", "seaweedfs", "seaweedfs_identities")),
     ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
     ("packages", ("data", "lineage", "model_package", "quality.gate")),
     ("pipeline", ("pipeline", "parameters", "run_steps", "up_to_date", "reproduce")),
