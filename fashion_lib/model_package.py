@@ -145,6 +145,24 @@ def load_model(
     return load_model_file(fetched.files[MODEL_FILE])
 
 
+def classify_files(
+    paths,
+    *,
+    model_file: str | Path | None = None,
+    name: str | None = None,
+    top_hash: str | None = None,
+    registry: RegistryLike = None,
+) -> list[tuple[str, Any]]:
+    """``(source, Prediction)`` for every image in PNG files and data-layout CSVs (``fashion predict``),
+    by a model file or a model package version; bad images are named before any model is loaded."""
+    from .inputs import load_images
+    from .predict import predict
+
+    images = load_images(paths)
+    model = load_model(name, top_hash, registry=registry, model_file=model_file)
+    return list(zip(images.sources, predict(model, images.images)))
+
+
 def read_lineage(
     top_hash: str | None = None, *, name: str | None = None, registry: RegistryLike = None, require: bool = False
 ) -> tuple[str, str, dict[str, Any]]:

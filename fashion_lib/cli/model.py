@@ -39,13 +39,12 @@ def cmd_model_fetch(args: argparse.Namespace) -> None:
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
-    from ..inputs import load_images
-    from ..model_package import load_model
-    from ..predict import predict
+    from ..model_package import classify_files
 
-    images = load_images(args.inputs)  # bad images are named before any model is loaded
-    model = load_model(args.model_package, args.top_hash, registry=args.registry, model_file=args.model)
-    for source, p in zip(images.sources, predict(model, images.images)):
+    found = classify_files(
+        args.inputs, model_file=args.model, name=args.model_package, top_hash=args.top_hash, registry=args.registry
+    )
+    for source, p in found:
         print(f"{source}\t{p.class_id}\t{p.class_name}\t{p.confidence:.3f}")
 
 
