@@ -19,6 +19,23 @@ OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
 HEADS = ("flatten", "gap")
 
 
+def _is_int(v: Any) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_num(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _valid_stages(stages: Any) -> bool:
+    """1 to 3 non-empty lists of conv widths, each an integer from 1 to 1024."""
+    return bool(
+        isinstance(stages, (list, tuple))
+        and 1 <= len(stages) <= 3
+        and all(isinstance(s, (list, tuple)) and s and all(_is_int(w) and 1 <= w <= 1024 for w in s) for s in stages)
+    )
+
+
 @dataclass
 class TrainConfig:
     """Everything that decides what ``train`` produces (besides the data)."""
@@ -73,59 +90,49 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(f"{name}={getattr(self, name)!r} is invalid; expected {allowed}")
 
-        def is_int(v: Any) -> bool:
-            return isinstance(v, int) and not isinstance(v, bool)
-
-        def is_num(v: Any) -> bool:
-            return isinstance(v, (int, float)) and not isinstance(v, bool)
-
-        need(is_int(self.epochs) and 1 <= self.epochs <= 1000, "epochs", "an integer from 1 to 1000")
-        need(is_int(self.batch_size) and 1 <= self.batch_size <= 65536, "batch_size", "an integer from 1 to 65536")
+        need(_is_int(self.epochs) and 1 <= self.epochs <= 1000, "epochs", "an integer from 1 to 1000")
+        need(_is_int(self.batch_size) and 1 <= self.batch_size <= 65536, "batch_size", "an integer from 1 to 65536")
         need(
             isinstance(self.optimizer, str) and self.optimizer.lower() in OPTIMIZERS,
             "optimizer",
             f"one of {', '.join(OPTIMIZERS)}",
         )
-        need(is_num(self.learning_rate) and 0 < self.learning_rate <= 10, "learning_rate", "a number in (0, 10]")
-        need(is_num(self.weight_decay) and 0 <= self.weight_decay < 1, "weight_decay", "a number in [0, 1)")
-        need(is_num(self.warmup_fraction) and 0 <= self.warmup_fraction < 1, "warmup_fraction", "a number in [0, 1)")
-        need(is_num(self.label_smoothing) and 0 <= self.label_smoothing < 1, "label_smoothing", "a number in [0, 1)")
-        need(is_num(self.bn_momentum) and 0 <= self.bn_momentum < 1, "bn_momentum", "a number in [0, 1)")
-        need(is_num(self.dropout) and 0 <= self.dropout < 1, "dropout", "a number in [0, 1)")
-        need(is_num(self.conv_dropout) and 0 <= self.conv_dropout < 1, "conv_dropout", "a number in [0, 1)")
-        need(is_int(self.dense_units) and 0 <= self.dense_units <= 8192, "dense_units", "an integer from 0 to 8192")
+        need(_is_num(self.learning_rate) and 0 < self.learning_rate <= 10, "learning_rate", "a number in (0, 10]")
+        need(_is_num(self.weight_decay) and 0 <= self.weight_decay < 1, "weight_decay", "a number in [0, 1)")
+        need(_is_num(self.warmup_fraction) and 0 <= self.warmup_fraction < 1, "warmup_fraction", "a number in [0, 1)")
+        need(_is_num(self.label_smoothing) and 0 <= self.label_smoothing < 1, "label_smoothing", "a number in [0, 1)")
+        need(_is_num(self.bn_momentum) and 0 <= self.bn_momentum < 1, "bn_momentum", "a number in [0, 1)")
+        need(_is_num(self.dropout) and 0 <= self.dropout < 1, "dropout", "a number in [0, 1)")
+        need(_is_num(self.conv_dropout) and 0 <= self.conv_dropout < 1, "conv_dropout", "a number in [0, 1)")
+        need(_is_int(self.dense_units) and 0 <= self.dense_units <= 8192, "dense_units", "an integer from 0 to 8192")
         need(self.head in HEADS, "head", f"one of {', '.join(HEADS)}")
         need(
-            isinstance(self.stages, (list, tuple))
-            and 1 <= len(self.stages) <= 3
-            and all(
-                isinstance(s, (list, tuple)) and s and all(is_int(w) and 1 <= w <= 1024 for w in s) for s in self.stages
-            ),
+            _valid_stages(self.stages),
             "stages",
             "1 to 3 lists of conv widths (integers 1..1024), e.g. [[32], [64, 64]]",
         )
         need(
-            is_int(self.early_stopping_patience) and self.early_stopping_patience >= 0,
+            _is_int(self.early_stopping_patience) and self.early_stopping_patience >= 0,
             "early_stopping_patience",
             "an integer >= 0 (0: off)",
         )
         need(
-            is_int(self.augment_translate) and 0 <= self.augment_translate <= 8,
+            _is_int(self.augment_translate) and 0 <= self.augment_translate <= 8,
             "augment_translate",
             "an integer from 0 to 8 pixels",
         )
-        need(is_int(self.tta_shift) and 0 <= self.tta_shift <= 4, "tta_shift", "an integer from 0 to 4 pixels")
+        need(_is_int(self.tta_shift) and 0 <= self.tta_shift <= 4, "tta_shift", "an integer from 0 to 4 pixels")
         need(
-            is_int(self.validation_size) and 0 <= self.validation_size <= 30000,
+            _is_int(self.validation_size) and 0 <= self.validation_size <= 30000,
             "validation_size",
             "an integer from 0 to 30000",
         )
         need(
-            self.limit is None or (is_int(self.limit) and self.limit >= 0),
+            self.limit is None or (_is_int(self.limit) and self.limit >= 0),
             "limit",
             "an integer >= 0 (0 or None: all images)",
         )
-        need(is_int(self.seed) and 0 <= self.seed < 2**31, "seed", "an integer from 0 to 2**31-1")
+        need(_is_int(self.seed) and 0 <= self.seed < 2**31, "seed", "an integer from 0 to 2**31-1")
         for flag in ("batch_norm", "pool_before_bn", "augment_flip", "tta", "deterministic"):
             need(isinstance(getattr(self, flag), bool), flag, "true or false")
         return self

@@ -16,7 +16,7 @@ from .classes import CLASS_NAMES
 from .console import Log, short
 from .console import stderr as _stderr
 from .csvio import Dataset, load_csv, write_csv
-from .errors import DataValidationError, PackageNotFound
+from .errors import ConfigError, DataValidationError, PackageNotFound
 from .idx import load_images, load_labels
 from .sources import RAW_FILES, get_raw_files
 from .validate import EXPECTED_ROWS, Report
@@ -261,6 +261,8 @@ def check_data(
     :class:`~fashion_lib.errors.QualityError`."""
     from .quality.gate import check_command, load_candidate
 
+    if bool(train) != bool(test) or (train and top_hash):
+        raise ConfigError("give --train CSV and --test CSV, or --top-hash VERSION (default: the latest version)")
     name = name or settings.data_package()
     if train is None or test is None:
         version = load_data(registry=registry, name=name, top_hash=top_hash)

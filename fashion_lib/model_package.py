@@ -126,15 +126,41 @@ def fetch_model(
     return reg.fetch_to_cache(name or settings.model_package(), registry=registry, top_hash=top_hash, dest=dest)
 
 
-def load_model(name: str | None = None, top_hash: str | None = None, *, registry: RegistryLike = None):
-    """Fetch (verified) and load a model from a model package."""
+def load_model(
+    name: str | None = None,
+    top_hash: str | None = None,
+    *,
+    registry: RegistryLike = None,
+    model_file: str | Path | None = None,
+):
+    """Fetch (verified) and load a model from a model package; or, given ``model_file``, that file."""
     from .errors import ModelError
     from .model import load_model_file
 
+    if model_file:
+        return load_model_file(model_file)
     fetched = fetch_model(name=name, top_hash=top_hash, registry=registry)
     if MODEL_FILE not in fetched.files:
         raise ModelError(f"{fetched.name}@{short(fetched.top_hash)} has no {MODEL_FILE}; is it a model package?")
     return load_model_file(fetched.files[MODEL_FILE])
+
+
+def classify_files(
+    paths,
+    *,
+    model_file: str | Path | None = None,
+    name: str | None = None,
+    top_hash: str | None = None,
+    registry: RegistryLike = None,
+) -> list[tuple[str, Any]]:
+    """``(source, Prediction)`` for every image in PNG files and data-layout CSVs (``fashion predict``),
+    by a model file or a model package version; bad images are named before any model is loaded."""
+    from .inputs import load_images
+    from .predict import predict
+
+    images = load_images(paths)
+    model = load_model(name, top_hash, registry=registry, model_file=model_file)
+    return list(zip(images.sources, predict(model, images.images)))
 
 
 def read_lineage(

@@ -56,7 +56,7 @@ def test_huge_and_non_png_images_are_refused_from_their_header(tmp_path):
 
 
 def test_unforeseen_errors_are_one_line_exit_70_and_debug_shows_the_trace(monkeypatch, capsys):
-    import fashion_lib.cli as cli_module
+    import fashion_lib.cli.packages as cli_module
 
     def boom(args):
         raise RuntimeError("something nobody\nforesaw")

@@ -19,10 +19,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend", "config"),
     ),
     ("formats", ("csvformat", "idx", "csvio", "validate", "sources", "inputs")),
-    ("registry", ("registry", "seaweedfs")),
-    ("ml", ("model", "train", "evaluate", "predict", "plots", "quality")),
+    ("registry", ("registry", "seaweedfs", "seaweedfs_identities")),
+    ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
     ("packages", ("data", "lineage", "model_package", "quality.gate", "tables", "answer")),
-    ("pipeline", ("pipeline",)),
+    ("pipeline", ("pipeline", "parameters", "run_steps", "up_to_date", "reproduce")),
     ("top", ("cli", "__main__", "registry_server")),
 ]
 # Layers side by side: neither may import the other.
@@ -130,3 +130,14 @@ def test_the_checker_sees_a_planted_upward_import(tmp_path):
     known = {"errors", "cli"}
     assert imports("errors", fake / "errors.py", known) == {"cli"}
     assert layer_of("cli") > layer_of("errors")
+
+
+def test_every_subpackage_is_installed():
+    """``pyproject.toml`` lists packages by hand: a new subpackage left out would be missing from the
+    image's (non-editable) install while every test run from the source tree still passed."""
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    listed = set(pyproject["tool"]["setuptools"]["packages"])
+    on_disk = {".".join(("fashion_lib", *p.parent.relative_to(PACKAGE).parts)) for p in PACKAGE.rglob("__init__.py")}
+    assert on_disk <= listed, f"add to [tool.setuptools] packages in pyproject.toml: {sorted(on_disk - listed)}"

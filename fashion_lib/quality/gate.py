@@ -34,7 +34,8 @@ from ..errors import (
     QualityError,
     RegistryError,
 )
-from .checks import data_sha256, measure, run_checks
+from .checks import run_checks
+from .measure import data_sha256, measure
 from .profile import Profile, official
 from .report import FAIL, REPORT_FILE, QualityReport
 

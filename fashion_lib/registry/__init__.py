@@ -35,7 +35,7 @@ from typing import Union
 
 from .. import settings
 from ..console import short
-from ..errors import PackageNotFound
+from ..errors import ConfigError, PackageNotFound
 from . import manifest
 from .base import OBJECTS, Fetched, PackageVersion, Registry
 from .check import Report
@@ -151,4 +151,6 @@ def verify(
     """Re-check manifests and objects (``fashion packages verify``)."""
     from .check import verify as _verify
 
+    if top_hash and not name:
+        raise ConfigError("--top-hash needs --name: which package is the version of?")
     return _verify(open(registry), name, top_hash, repair=repair, progress=progress)

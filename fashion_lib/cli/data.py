@@ -1,0 +1,140 @@
+"""``fashion data ...``: prepare, validate, push, check and fetch the data package."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from .common import DATA_DEFAULT, add, group, print_fetched
+
+
+def cmd_data_prepare(args: argparse.Namespace) -> None:
+    from ..data import prepare_data
+
+    done = prepare_data(
+        registry=args.registry, name=args.name, source_dir=args.source, accept=args.accept, reference=args.reference
+    )
+    print(f"Published {done.name} to {done.registry}")
+    print(f"top hash: {done.top_hash}")
+
+
+def cmd_data_validate(args: argparse.Namespace) -> int:
+    from ..errors import DataValidationError
+    from ..validate import validate_csv
+
+    failed = 0
+    for path in args.files:
+        try:
+            print(validate_csv(path, args.rows).summary())
+        except DataValidationError as exc:
+            print(f"fashion: error: {exc}", file=sys.stderr)
+            failed += 1
+    return DataValidationError.exit_code if failed else 0
+
+
+def cmd_data_push(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from ..data import publish_csvs
+
+    done = publish_csvs(
+        {"train": Path(args.train), "test": Path(args.test)},
+        registry=args.registry,
+        name=args.name,
+        message=args.message,
+        accept=args.accept,
+        reference=args.reference,
+    )
+    print(f"top hash: {done.top_hash}")
+
+
+def cmd_data_check(args: argparse.Namespace) -> None:
+    from ..data import check_data
+
+    check_data(
+        train=args.train,
+        test=args.test,
+        top_hash=args.top_hash,
+        name=args.name,
+        registry=args.registry,
+        reference=args.reference,
+        json_path=args.json,
+    )  # "-": the report as JSON on stdout
+
+
+def cmd_data_fetch(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from ..data import fetch_data
+
+    print_fetched(fetch_data(registry=args.registry, name=args.name, top_hash=args.top_hash, dest=Path(args.dest)))
+
+
+def _quality_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--reference",
+        metavar="TOP_HASH",
+        help="data version the quality check compares with "
+        "(default: the latest that passed without --accept, else the official profile)",
+    )
+    parser.add_argument(
+        "--accept",
+        metavar="REASON",
+        help="publish even if data-quality checks fail; the reason and the report are stored with the version",
+    )
+
+
+def _add_check(sub: argparse._SubParsersAction) -> None:
+    p = add(
+        sub,
+        "check",
+        cmd_data_check,
+        "the data-quality circuit breaker: compare data with a reference "
+        "version (leakage, duplicates, balance, drift, degenerate images, label sanity)",
+    )
+    p.add_argument("--train", metavar="CSV", help="training CSV (with --test; default: a published version)")
+    p.add_argument("--test", metavar="CSV")
+    p.add_argument("--top-hash", help="check this published version (default: the latest)")
+    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
+    p.add_argument(
+        "--reference",
+        metavar="TOP_HASH",
+        help="compare with this version (default: the latest that "
+        "passed without --accept, else the official Fashion-MNIST profile)",
+    )
+    p.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        metavar="FILE",
+        help="the report as one JSON document on stdout "
+        "instead of the table (for scripts); with FILE: the table, and the JSON written to FILE",
+    )
+
+
+def add_commands(top: argparse._SubParsersAction) -> None:
+    """``fashion data prepare | validate | push | check | fetch``."""
+    sub = group(top, "data", "get, validate, publish and fetch the data package")
+    p = add(sub, "prepare", cmd_data_prepare, "get the raw files, write and validate the CSVs, publish them")
+    p.add_argument(
+        "--source",
+        metavar="DIR",
+        help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
+        "a local copy, Debian's dataset-fashion-mnist, or a download)",
+    )
+    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
+    _quality_options(p)
+    p = add(sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files", registry=False)
+    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("--rows", type=int, help="expected row count (default: known for the official file names)")
+    p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
+    p.add_argument("--train", required=True, metavar="CSV")
+    p.add_argument("--test", required=True, metavar="CSV")
+    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--message", "-m", help="version message")
+    _quality_options(p)
+    _add_check(sub)
+    p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
+    p.add_argument("--dest", required=True, metavar="DIR")
+    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--top-hash", help="version (a unique prefix will do; default: latest)")

@@ -1,0 +1,72 @@
+"""``main``: parse, open the registry once, run the command; every error becomes one line."""
+
+from __future__ import annotations
+
+import errno
+import os
+import sys
+from collections.abc import Sequence
+
+from ..errors import FashionError
+from .common import Handler
+from .parser import build_parser
+
+INTERNAL_ERROR = 70  # EX_SOFTWARE
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Handler | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return 2
+    try:
+        if hasattr(args, "registry"):
+            from .. import registry
+
+            args.registry = registry.open(args.registry)  # resolved once, passed to everything
+        return int(handler(args) or 0)
+    except FashionError as exc:
+        print(f"fashion: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("fashion: interrupted", file=sys.stderr)
+        return 130
+    except OSError as exc:  # a file or folder we were told to use, or the home folder
+        _debug()
+        print(f"fashion: error: {_os_error(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+        _debug()
+        text = " ".join(str(exc).split())[:300]
+        print(
+            f"fashion: internal error: {exc.__class__.__name__}: {text} (a bug; FASHION_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return INTERNAL_ERROR
+
+
+def _debug() -> None:
+    if os.environ.get("FASHION_DEBUG", "").strip() not in ("", "0"):
+        import traceback
+
+        traceback.print_exc()
+
+
+def _os_error(exc: OSError) -> str:
+    """An OSError in words, naming the file and, when it is there, the home folder it is in."""
+    from pathlib import Path
+
+    from ..settings import display_path, home
+
+    name = exc.filename or ""
+    why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+    where = ""
+    if name:
+        try:
+            Path(os.path.abspath(name)).relative_to(Path(home()).absolute())
+            where = f" (in the home folder {display_path(home())}; set FASHION_HOME to a writable folder)"
+        except ValueError:
+            pass
+    return f"cannot use {name or 'a file'}: {why}{where}"

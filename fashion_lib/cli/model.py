@@ -1,0 +1,98 @@
+"""``fashion evaluate``, ``fashion model push | fetch``, ``fashion predict``, ``fashion lineage``."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import DATA_DEFAULT, MODEL_DEFAULT, add, group, json_option, print_fetched, print_json
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from ..pipeline import evaluate_model, report
+
+    result = evaluate_model(
+        model_file=args.model,
+        model_package=args.model_package,
+        top_hash=args.top_hash,
+        data_package=args.data_package,
+        data_top_hash=args.data_top_hash,
+        registry=args.registry,
+        tta=args.tta,
+    )
+    print(report(result))
+
+
+def cmd_model_push(args: argparse.Namespace) -> None:
+    from ..pipeline import push_run_folder
+
+    print(f"model top hash: {push_run_folder(args.output_dir, registry=args.registry, name=args.model_package)}")
+
+
+def cmd_model_fetch(args: argparse.Namespace) -> None:
+    from pathlib import Path
+
+    from ..model_package import fetch_model
+
+    print_fetched(
+        fetch_model(name=args.model_package, top_hash=args.top_hash, registry=args.registry, dest=Path(args.dest))
+    )
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from ..model_package import classify_files
+
+    found = classify_files(
+        args.inputs, model_file=args.model, name=args.model_package, top_hash=args.top_hash, registry=args.registry
+    )
+    for source, p in found:
+        print(f"{source}\t{p.class_id}\t{p.class_name}\t{p.confidence:.3f}")
+
+
+def cmd_lineage(args: argparse.Namespace) -> None:
+    from ..lineage import describe
+    from ..model_package import read_lineage
+
+    name, top_hash, meta = read_lineage(args.top_hash, name=args.model_package, registry=args.registry, require=True)
+    if args.json:
+        print_json({"name": name, "top_hash": top_hash, "lineage": meta})
+        return
+    print(describe(name, top_hash, meta))
+
+
+def _model_source(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", metavar="FILE", help="a .keras/.h5 file (default: the model package)")
+    parser.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    parser.add_argument("--top-hash", help="model version (default: latest)")
+
+
+def _add_evaluate(top: argparse._SubParsersAction) -> None:
+    p = add(top, "evaluate", cmd_evaluate, "evaluate a model on the test set of a data package")
+    _model_source(p)
+    p.add_argument("--data-package", help=f"data package name {DATA_DEFAULT}")
+    p.add_argument("--data-top-hash", help="data version (default: latest)")
+    p.add_argument(
+        "--tta",
+        action="store_true",
+        help="also average each image with its mirror in code (for models saved without built-in test-time views)",
+    )
+    p.add_argument("--no-tta", action="store_true", help=argparse.SUPPRESS)  # the old flag: now the default
+
+
+def add_commands(top: argparse._SubParsersAction) -> None:
+    """``fashion evaluate``, ``fashion model push | fetch``, ``fashion predict``, ``fashion lineage``."""
+    _add_evaluate(top)
+    sub = group(top, "model", "publish and fetch model packages")
+    p = add(sub, "push", cmd_model_push, "publish a finished training run's folder as a model package")
+    p.add_argument("output_dir", metavar="RUN_DIR")
+    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    p = add(sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
+    p.add_argument("--dest", required=True, metavar="DIR")
+    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--top-hash", help="version (default: latest)")
+    p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
+    p.add_argument("inputs", nargs="+", metavar="IMAGE.png|FILE.csv")
+    _model_source(p)
+    p = add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
+    p.add_argument("top_hash", nargs="?", metavar="TOPHASH", help="model version (default: latest)")
+    json_option(p)
+    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")

@@ -1,0 +1,121 @@
+"""``fashion run``, ``fashion train`` and ``fashion reproduce``: the main job."""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import DATA_DEFAULT, MODEL_DEFAULT, add
+
+
+def _config(args: argparse.Namespace):
+    from ..pipeline import config_from_parameters
+
+    return config_from_parameters(
+        args.preset,
+        assignments=args.set or (),
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+        limit=args.limit,
+    )
+
+
+def _print_outcome(done) -> None:
+    from ..pipeline import UpToDate
+
+    if isinstance(done, UpToDate):
+        print(f"test accuracy: {done.test_accuracy:.4f}")
+        print(f"data top hash: {done.data_top_hash}")
+        print(f"model top hash: {done.model_top_hash}")
+        return
+    if not done.chief:
+        return
+    print(f"test accuracy: {done.evaluation.accuracy:.4f}")
+    print(f"outputs: {done.output_dir}")
+    print(f"data top hash: {done.data.top_hash}")
+    if done.model_top_hash:
+        print(f"model top hash: {done.model_top_hash}")
+
+
+def _run(args: argparse.Namespace, *, force: bool, push: bool) -> None:
+    from ..pipeline import run
+
+    done = run(
+        _config(args),
+        force=force,
+        push=push,
+        registry=args.registry,
+        data_package=args.data_package,
+        data_top_hash=args.data_top_hash,
+        model_package=args.model_package,
+        output_dir=args.output_dir,
+    )
+    _print_outcome(done)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    _run(args, force=args.force, push=True)
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    _run(args, force=True, push=args.push)
+
+
+def cmd_reproduce(args: argparse.Namespace) -> int:
+    from ..pipeline import reproduce
+
+    outcome, run = reproduce(
+        args.top_hash,
+        registry=args.registry,
+        model_package=args.model_package,
+        output_dir=args.output_dir,
+        push=args.push,
+    )
+    print(outcome.report())
+    if run.model_top_hash:
+        print(f"model top hash: {run.model_top_hash}")
+    return 0 if outcome.within_tolerance else 1
+
+
+def _training_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--preset", default="default", help="quick | default | v1 (the previous default) (default: default)"
+    )
+    parser.add_argument("--epochs", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--learning-rate", type=float)
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--limit", type=int, help="train on a subset of this many images (0: all)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other config field")
+    parser.add_argument(
+        "--output-dir",
+        help="where clf.keras, history and metrics go "
+        "(default: run-TIME in $FASHION_OUTPUT_DIR, else in the home folder's outputs/)",
+    )
+    parser.add_argument("--data-package", help=f"data package name {DATA_DEFAULT}")
+    parser.add_argument("--data-top-hash", help="data version (default: latest)")
+    parser.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+
+
+def add_run_commands(top: argparse._SubParsersAction) -> None:
+    """``fashion run`` and ``fashion train``."""
+    p = add(top, "run", cmd_run, "the main job: data package, training, evaluation, model package")
+    _training_options(p)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="train even if the latest model came from this data, config, environment and commit",
+    )
+    p = add(top, "train", cmd_train, "train and evaluate (add --push to publish the model package)")
+    _training_options(p)
+    p.add_argument("--push", action="store_true", help="publish the model package")
+
+
+def add_reproduce(top: argparse._SubParsersAction) -> None:
+    """``fashion reproduce TOPHASH``."""
+    p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
+    p.add_argument("top_hash", metavar="TOPHASH")
+    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--output-dir")
+    p.add_argument("--push", action="store_true", help="publish the reproduced model too")

@@ -1,0 +1,235 @@
+"""The main job's steps: prepare (data) -> fit -> assess -> publish, and the whole job in a row.
+
+``train.ipynb`` calls the steps one at a time, with a picture after each; :func:`fashion_lib.pipeline.run`
+calls :func:`train_evaluate_publish` when training is needed. :func:`push_run_folder` publishes a
+finished run with the same lineage a run builds. Outputs land in ``output_dir``, named by
+:mod:`fashion_lib.runfolder`: ``clf.keras``, ``history.csv``/``history.json``, ``config.json``
+and ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from . import settings
+from .config import TrainConfig
+from .console import Log
+from .console import stderr as _stderr
+from .data import DataVersion, load_data
+from .lineage import lineage_from_metrics, now
+from .model_package import publish_model, write_json
+from .quality.gate import ensure_quality, quality_summary
+from .runfolder import RunFolder
+
+if TYPE_CHECKING:
+    from .registry import RegistryLike
+
+
+@dataclass
+class TrainingRun:
+    """One training run: what went in, what came out, and where it was written."""
+
+    config: TrainConfig
+    data: DataVersion
+    output_dir: Path
+    model: Any = None
+    result: Any = None  # fashion_lib.train.TrainResult
+    evaluation: Any = None  # fashion_lib.evaluate.Evaluation
+    started: str = field(default_factory=now)
+    finished: str | None = None
+    model_top_hash: str | None = None
+    single_view_accuracy: float | None = None  # the trained network alone, without test-time views
+    chief: bool = True  # False on the other workers of a multi-worker run: they write nothing
+    distributed: bool = False  # trained over several replicas
+
+    @property
+    def folder(self) -> RunFolder:
+        return RunFolder(self.output_dir)
+
+    @property
+    def model_path(self) -> Path:
+        return self.folder.model
+
+    def metrics(self) -> dict[str, Any]:
+        """The run's key numbers, as written to ``metrics.json``."""
+        metrics: dict[str, Any] = {
+            "data_package": self.data.name,
+            "data_top_hash": self.data.top_hash,
+            "data_registry": self.data.registry,
+            "model_top_hash": self.model_top_hash,
+            "started": self.started,
+            "finished": self.finished,
+        }
+        if self.result is not None:
+            metrics.update(epochs_run=self.result.epochs_run, train_seconds=round(self.result.train_seconds, 1))
+        if self.evaluation is not None:
+            metrics.update(test_metrics(self.evaluation))
+        if self.single_view_accuracy is not None:
+            metrics["test_accuracy_single_view"] = self.single_view_accuracy
+        return metrics
+
+    def lineage(self) -> dict[str, Any]:
+        """The model package's lineage (the data version's stored quality verdict included)."""
+        return lineage_from_metrics(self.metrics(), self.config.to_dict(), quality=quality_summary(self.data.meta))
+
+
+def test_metrics(evaluation: Any) -> dict[str, Any]:
+    """Test-set numbers under the names the notebooks, README and lineage use."""
+    scores = evaluation.to_dict(max_misclassified=0)
+    scores.pop("misclassified")
+    return {"test_accuracy": scores.pop("accuracy"), "test_loss": scores.pop("loss"), **scores}
+
+
+def report(evaluation: Any) -> str:
+    """A short text report of an evaluation."""
+    lines = [
+        f"test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}"
+        f"{' (flip TTA)' if evaluation.tta else ''}, {len(evaluation.misclassified)} mistakes",
+        f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6}",
+    ]
+    for name, p, r, f in zip(evaluation.class_names, evaluation.precision, evaluation.recall, evaluation.f1):
+        lines.append(f"{name:<12} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
+    return "\n".join(lines)
+
+
+def evaluate_model(
+    *,
+    model_file: str | Path | None = None,
+    model_package: str | None = None,
+    top_hash: str | None = None,
+    data_package: str | None = None,
+    data_top_hash: str | None = None,
+    registry: RegistryLike = None,
+    tta: bool = False,
+):
+    """Score a model (a file, else a model package version) on a data package's test set."""
+    from .evaluate import evaluate
+    from .model_package import load_model
+
+    model = load_model(model_package, top_hash, registry=registry, model_file=model_file)
+    data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
+    return evaluate(model, data.test, tta=tta)  # shipped models average their views inside
+
+
+def prepare_run(
+    config: TrainConfig,
+    *,
+    registry: RegistryLike = None,
+    data_package: str | None = None,
+    data_top_hash: str | None = None,
+    output_dir: str | Path | None = None,
+) -> TrainingRun:
+    """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
+    config.validate()
+    data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
+    ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
+    out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    return TrainingRun(config=config, data=data, output_dir=out)
+
+
+def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> TrainingRun:
+    """Train on the run's data; ``clf.keras`` in the output folder is the model as shipped: the
+    trained network wrapped with its test-time views (:func:`fashion_lib.model.export_model`)."""
+    from .model import export_model, save_model
+    from .train import is_chief, strategy_from_environment, train
+
+    strategy = strategy or strategy_from_environment()
+    run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
+    run.result = train(
+        run.config, run.data.train, output_dir=run.output_dir if run.chief else None, strategy=strategy, verbose=verbose
+    )
+    run.model = run.result.model
+    if run.chief:
+        save_model(export_model(run.model, run.config), run.model_path)
+    return run
+
+
+def assess(run: TrainingRun) -> TrainingRun:
+    """Score the shipped file on the official test set; write ``metrics.json`` (chief only).
+
+    The recorded accuracy is what plain Keras gives on ``clf.keras`` as saved: the file is
+    loaded back (``keras.models.load_model``, safe mode) and run with ``model.predict`` at the
+    default batch size, argmax. The trained network alone, on the unaltered images, is kept
+    as ``test_accuracy_single_view``.
+    """
+    from .evaluate import evaluate
+    from .model import load_model_file, network_of
+
+    if not run.chief:
+        return run
+    # Score the shipped file in this process alone (no replicas, so no collectives with workers
+    # that have finished), and its network without the views it averages, from the same file.
+    shipped = load_model_file(run.model_path)
+    run.evaluation = evaluate(shipped, run.data.test)
+    run.single_view_accuracy = evaluate(network_of(shipped), run.data.test).accuracy
+    run.finished = now()
+    write_json(run.folder.metrics, run.metrics())
+    return run
+
+
+def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None = None) -> str | None:
+    """Publish the model package with its lineage; ``metrics.json`` gets the top hash (chief only)."""
+    if not run.chief:
+        return None
+    run.model_top_hash = publish_model(run.output_dir, run.lineage(), registry=registry or run.data.registry, name=name)
+    write_json(run.folder.metrics, run.metrics())
+    return run.model_top_hash
+
+
+def train_evaluate_publish(
+    config: TrainConfig,
+    *,
+    registry: RegistryLike = None,
+    data_package: str | None = None,
+    data_top_hash: str | None = None,
+    model_package: str | None = None,
+    output_dir: str | Path | None = None,
+    push: bool = True,
+    strategy: Any = None,
+    log: Log = _stderr,
+) -> TrainingRun:
+    """The whole job, in a row."""
+    run = prepare_run(
+        config, registry=registry, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
+    )
+    log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
+    fit(run, strategy=strategy)
+    if not run.chief:
+        log("Training done on this worker; the chief evaluates and publishes.")
+        return run
+    assess(run)
+    log(report(run.evaluation))
+    if push:
+        publish(run, registry=registry, name=model_package)
+    return run
+
+
+def push_run_folder(folder: str | Path, *, registry: RegistryLike = None, name: str | None = None) -> str:
+    """Publish a finished run's folder as a model package (``fashion model push``); its top hash.
+
+    The lineage comes from the folder's ``metrics.json`` and ``config.json`` through the same
+    builder a training run uses, with the data version's stored quality verdict when its
+    registry can be read.
+    """
+    run_folder = RunFolder(Path(folder))
+    metrics, config = run_folder.read_finished()
+    lineage = lineage_from_metrics(metrics, config, quality=_data_quality(metrics, registry))
+    return publish_model(run_folder.path, lineage, registry=registry, name=name)
+
+
+def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:
+    """The stored quality verdict of the run's data version, or None where it cannot be read."""
+    from . import registry as reg
+    from .errors import FashionError
+
+    for where in dict.fromkeys(filter(None, (metrics.get("data_registry"), registry))):
+        try:
+            _, meta, _ = reg.read_meta(metrics["data_package"], registry=where, top_hash=metrics["data_top_hash"])
+        except FashionError:
+            continue
+        return quality_summary(meta)
+    return None
