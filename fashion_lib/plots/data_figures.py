@@ -1,65 +1,13 @@
-"""Every figure the notebooks show. Each function returns a matplotlib Figure.
-
-Kept small and free of notebook state so the tests can call them directly; :func:`save`
-writes a figure into a run's output folder as PNG, so every picture a notebook shows is
-also a file beside the run's other outputs.
-"""
+"""Figures about the data: samples, class balance, pixel statistics, embeddings, look-alikes, drift."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from .classes import CLASS_NAMES, NUM_CLASSES
-
-
-def _plt():
-    import matplotlib
-
-    if matplotlib.get_backend().lower().startswith("qt") or not _in_notebook():
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _in_notebook() -> bool:
-    try:
-        from IPython import get_ipython
-
-        return get_ipython() is not None
-    except ImportError:
-        return False
-
-
-def figure_path(folder: str | os.PathLike[str], name: str) -> Path:
-    """Where :func:`save` writes figure ``name`` in ``folder`` (``folder/name.png``)."""
-    if not name or Path(name).name != name or name.startswith("."):
-        raise ValueError(f"figure name {name!r}: expected a plain file name such as 'class_balance'")
-    return Path(folder) / (name if name.lower().endswith(".png") else f"{name}.png")
-
-
-def save(fig, folder: str | os.PathLike[str], name: str, *, dpi: int = 100):
-    """Write ``fig`` to ``folder/name.png`` (never half-written) and hand ``fig`` back.
-
-    Returning the figure lets a notebook cell save and show in one line:
-    ``fig = plots.save(plots.class_balance(...), out, "class_balance")``.
-    """
-    from .fsutil import atomic_path
-
-    path = figure_path(folder, name)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight")
-    return fig
-
-
-def _off(ax) -> None:
-    ax.set_xticks([])
-    ax.set_yticks([])
+from ..classes import CLASS_NAMES, NUM_CLASSES
+from .base import _off, _plt
 
 
 def sample_grid(images: np.ndarray, labels: np.ndarray, *, per_class: int = 10, seed: int = 0):
@@ -224,95 +172,6 @@ def lookalikes(
     return fig
 
 
-def training_history(history: dict[str, Sequence[float]]):
-    """Loss and accuracy per epoch, train vs validation, in one figure."""
-    plt = _plt()
-    from matplotlib.ticker import MaxNLocator
-
-    fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
-    epochs = np.arange(1, len(history["loss"]) + 1)
-    for key, ax in (("loss", loss_ax), ("accuracy", acc_ax)):
-        ax.plot(epochs, history[key], "o-", label="train")
-        if f"val_{key}" in history:
-            ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
-        ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no 2.5 ticks
-        ax.set_title(key)
-        ax.grid(alpha=0.3)
-        ax.legend()
-    fig.tight_layout()
-    return fig
-
-
-def confusion_matrix(matrix: np.ndarray | list[list[int]]):
-    """Heatmap of the confusion matrix with class names; rows are true classes."""
-    plt = _plt()
-    m = np.asarray(matrix)
-    fig, ax = plt.subplots(figsize=(7.5, 6.5))
-    im = ax.imshow(m, cmap="Blues")
-    ax.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
-    ax.set_yticks(range(NUM_CLASSES), CLASS_NAMES)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
-    threshold = m.max() / 2
-    for i in range(NUM_CLASSES):
-        for j in range(NUM_CLASSES):
-            if m[i, j]:
-                ax.text(
-                    j,
-                    i,
-                    str(m[i, j]),
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="white" if m[i, j] > threshold else "black",
-                )
-    fig.colorbar(im, ax=ax, fraction=0.046)
-    ax.set_title("Confusion matrix (test set)")
-    fig.tight_layout()
-    return fig
-
-
-def misclassified(images: np.ndarray, errors: Sequence[dict[str, Any]], *, count: int = 24, columns: int = 8):
-    """A grid of misclassified images with true label, prediction and confidence.
-
-    ``errors`` are dicts with ``index``, ``true``, ``predicted`` and ``confidence``,
-    most confident mistakes first.
-    """
-    plt = _plt()
-    shown = list(errors)[:count]
-    rows = max(1, -(-len(shown) // columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.9 + 0.4), squeeze=False)
-    for ax in axes.ravel():
-        _off(ax)
-        ax.axis("off")
-    for ax, e in zip(axes.ravel(), shown):
-        ax.axis("on")
-        ax.imshow(images[e["index"]], cmap="gray_r", vmin=0, vmax=255)
-        ax.set_title(f"{CLASS_NAMES[e['true']]}\n→ {CLASS_NAMES[e['predicted']]} {e['confidence']:.0%}", fontsize=7)
-    fig.suptitle("Misclassified test images (true → predicted, confidence)")
-    fig.tight_layout(pad=0.3, rect=(0, 0, 1, 1 - 0.4 / (rows * 1.9 + 0.4)))
-    return fig
-
-
-def per_class_scores(per_class: dict[str, dict[str, float]]):
-    """Precision, recall and F1 per class as grouped bars."""
-    plt = _plt()
-    names = list(per_class)
-    x = np.arange(len(names))
-    fig, ax = plt.subplots(figsize=(9, 3.2))
-    for k, metric in enumerate(("precision", "recall", "f1")):
-        ax.bar(x + (k - 1) * 0.27, [per_class[n][metric] for n in names], 0.27, label=metric)
-    ax.set_xticks(x, names, rotation=30, ha="right")
-    low = min(min(per_class[n][m] for m in ("precision", "recall", "f1")) for n in names)
-    ax.set_ylim(max(0.0, low - 0.05), 1.0)
-    ax.set_title("Per-class scores (test set)")
-    ax.legend(ncol=3, fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
-
-
 _DRIFT_ORDER = ("mean intensity", "ink area", "bbox height", "bbox width", "row profile", "column profile")
 
 
@@ -340,35 +199,4 @@ def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float 
         ax.set_title(panel, fontsize=10)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=f"distance (fails above {fail_at:g})")
     fig.suptitle("Drift per class against the reference (KS distance; L1 for profiles)", fontsize=11)
-    return fig
-
-
-def accuracy_vs_time(runs: Sequence[dict[str, Any]], *, budget_s: float | None = 600.0):
-    """Test accuracy against training seconds, one curve per recipe (``runs``: dicts with
-    ``recipe`` and ``points``, a list of ``(seconds, accuracy)`` after each epoch)."""
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(7.5, 4.2))
-    for run in runs:
-        seconds, accuracy = zip(*[(p[0], p[1]) for p in run["points"]]) if run["points"] else ((), ())
-        ax.plot(seconds, np.asarray(accuracy) * 100, "o-", ms=3, label=run["recipe"])
-        if seconds:
-            ax.annotate(
-                f"{accuracy[-1] * 100:.2f} %",
-                (seconds[-1], accuracy[-1] * 100),
-                textcoords="offset points",
-                xytext=(4, -10),
-                fontsize=8,
-            )
-    if budget_s:
-        ax.axvline(budget_s, color="grey", ls="--", lw=1)
-        ax.text(budget_s, ax.get_ylim()[0], " 10 min", color="grey", va="bottom", fontsize=8)
-    finals = [run["points"][-1][1] for run in runs if run["points"]]
-    if finals and min(finals) > 0.86:  # zoom on the part that matters; early epochs fall off the bottom
-        ax.set_ylim(85, max(p[1] for run in runs for p in run["points"]) * 100 + 0.5)
-    ax.set_xlabel("training time (s, wall clock, 2 CPU cores)")
-    ax.set_ylabel("test accuracy (%)")
-    ax.set_title("Fashion-MNIST: test accuracy against training time")
-    ax.grid(alpha=0.3)
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
     return fig
