@@ -27,6 +27,26 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
+def _check_augmentation(config: TrainConfig, need: Any) -> None:
+    """The training augmentations and the test-time views."""
+    need(
+        _is_int(config.augment_translate) and 0 <= config.augment_translate <= 8,
+        "augment_translate",
+        "an integer from 0 to 8 pixels",
+    )
+    need(
+        _is_int(config.augment_erase) and 0 <= config.augment_erase <= 28,
+        "augment_erase",
+        "an integer from 0 to 28 pixels",
+    )
+    need(
+        _is_num(config.erase_probability) and 0 <= config.erase_probability <= 1,
+        "erase_probability",
+        "a number in [0, 1]",
+    )
+    need(_is_int(config.tta_shift) and 0 <= config.tta_shift <= 4, "tta_shift", "an integer from 0 to 4 pixels")
+
+
 def _valid_stages(stages: Any) -> bool:
     """1 to 3 non-empty lists of conv widths, each an integer from 1 to 1024."""
     return bool(
@@ -61,6 +81,8 @@ class TrainConfig:
     # data
     augment_flip: bool = True  # random horizontal flips (vectorised, in tf.data)
     augment_translate: int = 0  # max random shift in pixels (0: off)
+    augment_erase: int = 0  # random erasing: side of the zeroed square in pixels (0: off)
+    erase_probability: float = 0.5  # ... applied to this share of the training images
     tta: bool = True  # the shipped clf.keras averages over the image and its mirror
     tta_shift: int = 0  # ... and over those views shifted by this many pixels (0: off)
     validation_size: int = 5000  # held out from train with ``seed``
@@ -116,12 +138,7 @@ class TrainConfig:
             "early_stopping_patience",
             "an integer >= 0 (0: off)",
         )
-        need(
-            _is_int(self.augment_translate) and 0 <= self.augment_translate <= 8,
-            "augment_translate",
-            "an integer from 0 to 8 pixels",
-        )
-        need(_is_int(self.tta_shift) and 0 <= self.tta_shift <= 4, "tta_shift", "an integer from 0 to 4 pixels")
+        _check_augmentation(self, need)
         need(
             _is_int(self.validation_size) and 0 <= self.validation_size <= 30000,
             "validation_size",

@@ -81,6 +81,32 @@ def test_flip_and_translate_are_vectorised_and_seeded(train_set):
     assert moved.sum() <= train_set.images[:64].astype(np.int64).sum()  # shifting only drops pixels
 
 
+def test_random_erasing_zeroes_one_square_in_a_share_of_the_images(train_set):
+    import tensorflow as tf
+
+    from fashion_lib.training.inputs import erase_batch
+
+    ones = tf.ones((400, 28, 28), tf.uint8) * 255
+    seed = tf.constant([5, 6], tf.int64)
+    erased = erase_batch(ones, seed, 6, 0.5).numpy()
+    zeros = (erased == 0).sum(axis=(1, 2))
+    touched = zeros > 0
+    assert 150 < touched.sum() < 250  # about half the images
+    assert zeros.max() == 36 and (zeros[touched] <= 36).all()  # one 6x6 square, clipped at the border
+    for image in erased[touched][:50]:  # the zeroed pixels form one rectangle
+        rows, cols = np.nonzero(image == 0)
+        assert len(rows) == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+    assert (erased[~touched] == 255).all()
+    np.testing.assert_array_equal(erase_batch(ones, seed, 6, 0.5).numpy(), erased)  # seeded
+    assert (erase_batch(ones, seed, 6, 0.0).numpy() == 255).all()
+    batch = train_set.images[:256]
+    config = TrainConfig(batch_size=256, augment_flip=False, augment_erase=8, erase_probability=1.0)
+    from fashion_lib.train import make_dataset
+
+    images, _ = next(iter(make_dataset(Dataset(batch, train_set.labels[:256]), config, training=True)))
+    assert (images.numpy().astype(np.int64).sum() < batch.astype(np.int64).sum()) and images.dtype.name == "uint8"
+
+
 def test_pipeline_yields_uint8_batches_and_one_hot_labels(train_set):
     from fashion_lib.train import make_dataset
 

@@ -61,6 +61,23 @@ def translate_batch(images, seed, max_shift: int):
     return tf.gather(out, cols, axis=2, batch_dims=1)
 
 
+def erase_batch(images, seed, size: int, probability: float = 0.5):
+    """Random erasing (cutout): in a random ``probability`` share of a uint8 batch, zero a
+    ``size`` x ``size`` square at a uniformly random centre (clipped at the border), vectorised."""
+    load_tensorflow()
+    import tensorflow as tf
+
+    n = tf.shape(images)[0]
+    centres = tf.random.stateless_uniform([n, 2], seed=seed, minval=0, maxval=28, dtype=tf.int32)
+    chosen = tf.random.stateless_uniform([n, 1, 1], seed=seed + 1) < probability
+    start = centres - size // 2  # the square covers start .. start + size - 1
+    index = tf.range(28)[None, :]
+    rows = (index >= start[:, :1]) & (index < start[:, :1] + size)
+    cols = (index >= start[:, 1:]) & (index < start[:, 1:] + size)
+    square = rows[:, :, None] & cols[:, None, :]
+    return tf.where(square & chosen, tf.zeros_like(images), images)
+
+
 def _augment(ds, config: TrainConfig):
     """``ds`` with the configured augmentations applied per batch, each batch with its own seed."""
     import tensorflow as tf
@@ -75,6 +92,8 @@ def _augment(ds, config: TrainConfig):
             images = flip_batch(images, seed)
         if config.augment_translate:
             images = translate_batch(images, seed + 1, config.augment_translate)
+        if config.augment_erase:
+            images = erase_batch(images, seed + 2, config.augment_erase, config.erase_probability)
         return images, labels
 
     return ds.map(aug, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -97,7 +116,7 @@ def make_dataset(
     if training:
         ds = ds.shuffle(len(data), seed=config.seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size, drop_remainder=training and len(data) >= batch_size)
-    if training and (config.augment_flip or config.augment_translate):
+    if training and (config.augment_flip or config.augment_translate or config.augment_erase):
         ds = _augment(ds, config)
     ds = ds.map(
         lambda x, y: (tf.cast(x, image_dtype), tf.one_hot(tf.cast(y, tf.int32), 10)),
