@@ -107,7 +107,9 @@ def export_model(trunk: keras.Model, config: TrainConfig | None = None) -> keras
     shifts the columns, ``Permute`` for row shifts, ``Average``), so a plain
     ``keras.models.load_model`` restores it in safe mode without this project, and
     ``model.predict(uint8 images)`` gives the test-time averaged probabilities the package reports.
-    With a single view the trunk itself is returned.
+    The trunk is shipped as an uncompiled copy with the same weights: the optimizer's state
+    (AdamW's two moments per weight, two thirds of the file) is training state, not the model.
+    With a single view that copy is the whole model.
     """
     load_tensorflow()
     import keras
@@ -115,6 +117,7 @@ def export_model(trunk: keras.Model, config: TrainConfig | None = None) -> keras
 
     config = (config or TrainConfig()).validate()
     views = tta_views(config)
+    trunk = _inference_copy(trunk)
     if len(views) == 1:
         return trunk
     inputs = keras.Input(shape=(28, 28), dtype="uint8", name="image")
@@ -135,6 +138,15 @@ def export_model(trunk: keras.Model, config: TrainConfig | None = None) -> keras
         outputs.append(trunk(x))
     averaged = layers.Average(name="average")(outputs)
     return keras.Model(inputs, averaged, name=f"{trunk.name}_tta{len(views)}")
+
+
+def _inference_copy(trunk: keras.Model) -> keras.Model:
+    """``trunk`` with the same layers, names and weights (moving statistics too), uncompiled."""
+    import keras
+
+    copy = keras.Model.from_config(trunk.get_config())  # not clone_model: it keeps the compile state
+    copy.set_weights(trunk.get_weights())
+    return copy
 
 
 def _frozen_dense(matrix: np.ndarray, name: str):

@@ -144,10 +144,39 @@ def test_shipped_model_averages_its_views_inside(tiny_model, images, shift):
         assert np.array_equal(shipped.predict(mirrored, verbose=0), shipped.predict(images, verbose=0))
 
 
-def test_single_view_config_ships_the_trained_network_itself(tiny_model):
+def test_single_view_config_ships_the_trained_network_itself(tiny_model, images):
     from fashion_lib.model import export_model
 
-    assert export_model(tiny_model, TINY.replace(tta=False)) is tiny_model
+    shipped = export_model(tiny_model, TINY.replace(tta=False))
+    assert shipped.name == tiny_model.name and [w.name for w in shipped.weights] == [w.name for w in tiny_model.weights]
+    np.testing.assert_array_equal(shipped.predict(images, verbose=0), tiny_model.predict(images, verbose=0))
+
+
+@pytest.mark.parametrize("shift", [None, 1])
+def test_shipped_file_carries_no_optimizer_state(images, tmp_path, shift):
+    """A trained (compiled) network is shipped without AdamW's moments: the file holds the model only."""
+    import io
+    import zipfile
+
+    import h5py
+    import keras
+
+    from fashion_lib.model import build_model, export_model, network_of, save_model
+
+    trained = build_model(TINY)
+    trained.compile(optimizer=keras.optimizers.AdamW(1e-3), loss="categorical_crossentropy")
+    trained.fit(images, np.eye(10)[np.arange(len(images)) % 10], epochs=1, verbose=0)
+    assert trained.optimizer.variables  # the moments exist in training
+    config = TINY.replace(tta=False) if shift is None else TINY.replace(tta_shift=shift)
+    path = save_model(export_model(trained, config), tmp_path / "clf.keras")
+    groups: list[str] = []
+    with zipfile.ZipFile(path) as archive:
+        h5py.File(io.BytesIO(archive.read("model.weights.h5")), "r").visit(groups.append)
+    assert not [g for g in groups if "optimizer" in g]
+    loaded = keras.models.load_model(path, safe_mode=True)
+    assert getattr(network_of(loaded), "optimizer", None) is None
+    expected = export_model(trained, config).predict(images, verbose=0)
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), expected, rtol=1e-6, atol=1e-7)
 
 
 def test_shipped_model_loads_with_plain_keras_in_safe_mode(tiny_model, images, tmp_path):
