@@ -8,22 +8,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from fashion_lib.quality.leakage import shifted  # noqa: F401 (also used as Q.shifted by the tests)
+
 Split = tuple[np.ndarray, np.ndarray]
 Data = tuple[Split, Split]
 
 
 def _rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
-
-
-def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
-    """Images moved by (dy, dx) pixels, filled with black."""
-    out = np.zeros_like(images)
-    h, w = images.shape[1:]
-    out[:, max(dy, 0) : h + min(dy, 0), max(dx, 0) : w + min(dx, 0)] = images[
-        :, max(-dy, 0) : h + min(-dy, 0), max(-dx, 0) : w + min(-dx, 0)
-    ]
-    return out
 
 
 def resplit(data: Data, seed: int = 0) -> Data:

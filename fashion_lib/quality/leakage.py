@@ -134,7 +134,7 @@ def nearest(queries: np.ndarray, base: np.ndarray, radius: float, block: int = 5
     return index, dist
 
 
-def _shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
+def shifted(images: np.ndarray, dy: int, dx: int) -> np.ndarray:
     """Images moved ``dy`` rows down and ``dx`` columns right, filled with black."""
     out = np.zeros_like(images)
     h, w = images.shape[1:]
@@ -150,7 +150,7 @@ def shift_difference(a: np.ndarray, b: np.ndarray, reach: int = T.NEAR_SHIFT) ->
     best = np.full(len(a), np.inf)
     for dy in range(-reach, reach + 1):
         for dx in range(-reach, reach + 1):
-            diff = np.abs(a16 - _shifted(b, dy, dx)).mean(axis=(1, 2)) / 255
+            diff = np.abs(a16 - shifted(b, dy, dx)).mean(axis=(1, 2)) / 255
             best = np.minimum(best, diff)
     return best
 
