@@ -266,6 +266,9 @@ def test_interrupted_training_publishes_nothing(home: Path, tmp_path: Path) -> N
         stderr=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
+        # Ctrl-C as a terminal delivers it: a test run started in the background (`cmd &` in a
+        # script) inherits SIGINT ignored, and Python then rightly keeps ignoring it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.time() + 300
     for line in proc.stdout:
