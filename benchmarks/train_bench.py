@@ -10,6 +10,7 @@ Writes the table to stdout and the curve to ``docs/accuracy_vs_time.png``.
 
     .venv/bin/python benchmarks/train_bench.py            # ~25 min on 2 idle CPU cores
     .venv/bin/python benchmarks/train_bench.py --quick    # smoke test: tiny subset, 2 epochs
+    .venv/bin/python benchmarks/train_bench.py --replot docs/accuracy_vs_time.json  # redraw, no training
 """
 
 from __future__ import annotations
@@ -197,6 +198,14 @@ def table(rows: list[dict]) -> str:
     return "\n".join(out)
 
 
+def draw(rows: list[dict], plot: Path) -> None:
+    from fashion_lib.plots import accuracy_vs_time
+
+    plot.parent.mkdir(parents=True, exist_ok=True)
+    accuracy_vs_time(rows).savefig(plot, dpi=110)
+    print(f"plot: {plot}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--raw", type=Path, default=DEBIAN_DATASET_DIR, help="folder with the four IDX files")
@@ -204,7 +213,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smoke test on a small subset")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--plot", type=Path, help=f"where to draw the curve (default: {PLOT}; --quick draws none)")
+    parser.add_argument("--replot", type=Path, metavar="JSON", help="redraw the curve from a --json file; no training")
     args = parser.parse_args(argv)
+    if args.replot:
+        rows = json.loads(args.replot.read_text())
+        print(table(rows))
+        draw(rows, args.plot or PLOT)
+        return 0
 
     train_set, test = load(args.raw)
     recipes = {"previous default (v1)": TrainConfig.from_preset("v1"), "default": TrainConfig.from_preset("default")}
@@ -238,12 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"machine load (1, 5, 15 min) at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     if not args.quick or args.plot:
-        from fashion_lib.plots import accuracy_vs_time
-
-        plot = args.plot or PLOT
-        plot.parent.mkdir(parents=True, exist_ok=True)
-        accuracy_vs_time(rows).savefig(plot, dpi=110)
-        print(f"plot: {plot}")
+        draw(rows, args.plot or PLOT)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
     return 0

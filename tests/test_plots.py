@@ -125,8 +125,13 @@ def test_accuracy_vs_time_one_curve_per_recipe() -> None:
     curves = [line for line in ax.lines if line.get_label() in ("baseline", "ours")]
     assert [list(line.get_xdata()) for line in curves] == [[10.0, 20.0], [15.0, 30.0, 45.0]]
     assert np.allclose(curves[1].get_ydata(), [90, 93, 94])
-    assert {t.get_text() for t in ax.texts} >= {"90.00 %", "94.00 %"}
+    assert {t.get_text() for t in ax.texts} >= {"90.00 %", "94.00 %"}  # no final_test: the last point
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "ours"]
+    target = [line for line in ax.lines if len(line.get_ydata()) == 2 and np.allclose(line.get_ydata(), 94.3)]
+    assert len(target) == 1 and " target 94.3 %" in {t.get_text() for t in ax.texts}
+    assert ax.get_ylim()[1] >= 94.3  # the target stays in view when every curve ends below it
+    budget = next(t for t in ax.texts if t.get_text() == " 40 s")
+    assert ax.get_ylim()[0] <= budget.get_position()[1] <= ax.get_ylim()[1]  # labelled inside the axes
     _png(fig)
 
 
