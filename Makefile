@@ -30,7 +30,8 @@ test: setup  ## the whole test suite (what CI runs)
 test-fast: setup  ## skip the slow tests (docker, notebooks, real training)
 	$(BIN)/python -m pytest -m "not slow"
 
-LAB_PORT ?= $(or $(JUPYTER_PORT),8080)  # JUPYTER_PORT, as in the image, moves it too
+# JUPYTER_PORT, as in the image, moves it too (a comment on the line itself would end the value in spaces)
+LAB_PORT ?= $(or $(JUPYTER_PORT),8080)
 LAB_DIR ?= $(CURDIR)
 LAB_ARGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: setup  ## JupyterLab on http://localhost:8080 from the local environment (login URL with token in the log; JUPYTER_TOKEN=... to choose it)

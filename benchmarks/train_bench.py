@@ -8,7 +8,7 @@ images, to draw test accuracy against training seconds; that scoring time is not
 Nothing here feeds back into the recipes, which were chosen on the validation split.
 Writes the table to stdout and the curve to ``docs/accuracy_vs_time.png``.
 
-    .venv/bin/python benchmarks/train_bench.py            # ~25 min on 2 idle CPU cores
+    .venv/bin/python benchmarks/train_bench.py            # 30 to 45 min on 2 idle CPU cores
     .venv/bin/python benchmarks/train_bench.py --quick    # smoke test: tiny subset, 2 epochs
     .venv/bin/python benchmarks/train_bench.py --replot docs/accuracy_vs_time.json  # redraw, no training
 """
@@ -216,8 +216,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replot", type=Path, metavar="JSON", help="redraw the curve from a --json file; no training")
     args = parser.parse_args(argv)
     if args.replot:
-        rows = json.loads(args.replot.read_text())
-        print(table(rows))
+        try:
+            rows = json.loads(args.replot.read_text())
+            print(table(rows))
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            parser.error(f"--replot {args.replot}: not a --json file of this benchmark ({error})")
         draw(rows, args.plot or PLOT)
         return 0
 
