@@ -29,12 +29,22 @@ INLINE_COMMAND = re.compile(r"^(make |docker |\.venv/bin/|mkdir |papermill |CI=|
 
 PAPERMILL = "mkdir -p out && .venv/bin/papermill train.ipynb out/train.ipynb -p epochs 1 -p limit 2000"
 REPLOT = ".venv/bin/python benchmarks/train_bench.py --replot docs/accuracy_vs_time.json"
-RUN = {PAPERMILL: 600, REPLOT: 300}  # command: timeout in seconds (about a minute here; generous for busy machines)
+SCREEN = ".venv/bin/python benchmarks/recipe_screen.py --summary docs/recipe_screen.jsonl"
+# command: timeout in seconds (about a minute here; generous for busy machines)
+RUN = {PAPERMILL: 600, REPLOT: 300, SCREEN: 120}
 
 DOCUMENTED_ONLY: list[tuple[str, str]] = [
     (r"^make (run|test|notebooks|bench)\b", "minutes of training or tests (CI runs make test)"),
     (r"^make (setup|test-fast|lock|lock-check|lint)\b", "CI runs it (.ci/run)"),
     (r"^\.venv/bin/python benchmarks/train_bench\.py$", "30 to 45 minutes of training; its --replot form runs"),
+    (
+        r"^\.venv/bin/python benchmarks/recipe_screen\.py --cost$",
+        "minutes of timing; tests/test_recipe_screen.py checks the script",
+    ),
+    (
+        r"^KERAS_BACKEND=jax ",
+        "Keras on JAX, not in requirements.txt (a lent GPU machine ran it); its --summary form runs",
+    ),
     (r"^(JUPYTER_TOKEN=\S+ )?make lab\b", "a server; tests/test_lab_browser.py drives it"),
     (r"^CI=true bash \.ci/run", "the whole CI run"),
     (r"^make docker-build\b|^docker ", "needs the image; tests/test_docker_image.py runs the batch command verbatim"),
@@ -159,6 +169,8 @@ def test_readme_command_works_verbatim_on_a_fresh_copy(command: str, tmp_path: P
         recipes = [row["recipe"] for row in json.loads((clone / "docs" / "accuracy_vs_time.json").read_text())]
         assert len(recipes) == 3 and all(recipe in result.stdout for recipe in recipes)
         assert plot.read_bytes().startswith(b"\x89PNG")
+    if command == SCREEN:
+        assert "| vgg4_e30e8 |" in result.stdout and "| base | the default recipe | 3 |" in result.stdout
     if "papermill train.ipynb out/train.ipynb" in command:
         nb = nbformat.read(clone / "out" / "train.ipynb", as_version=4)
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
