@@ -219,6 +219,9 @@ def main(argv: list[str] | None = None) -> int:
         try:
             rows = json.loads(args.replot.read_text())
             print(table(rows))
+            for row in rows:  # the plot reads each run's (seconds, accuracy) pairs
+                if not all(isinstance(p, list) and len(p) == 2 for p in row["points"]):
+                    raise ValueError(f"{row['recipe']}: 'points' must be [seconds, accuracy] pairs")
         except (OSError, ValueError, KeyError, TypeError) as error:
             parser.error(f"--replot {args.replot}: not a --json file of this benchmark ({error})")
         draw(rows, args.plot or PLOT)
