@@ -44,7 +44,7 @@ def test_invalid_settings_name_field_and_range_in_one_line(field, value, expecte
 
 
 def test_unknown_preset_and_unknown_setting_are_named():
-    with pytest.raises(ConfigError, match=r"unknown preset 'fast'; choose one of: default, quick, v1"):
+    with pytest.raises(ConfigError, match=r"unknown preset 'fast'; choose one of: default, quick, v1, accurate"):
         TrainConfig.from_preset("fast")
     with pytest.raises(ConfigError, match=r"unknown setting 'epoch'"):
         TrainConfig.from_preset("quick", epoch=3)
