@@ -41,10 +41,6 @@ DOCUMENTED_ONLY: list[tuple[str, str]] = [
         r"^\.venv/bin/python benchmarks/recipe_screen\.py --cost$",
         "minutes of timing; tests/test_recipe_screen.py checks the script",
     ),
-    (
-        r"^KERAS_BACKEND=jax ",
-        "Keras on JAX, not in requirements.txt (a lent GPU machine ran it); its --summary form runs",
-    ),
     (r"^(JUPYTER_TOKEN=\S+ )?make lab\b", "a server; tests/test_lab_browser.py drives it"),
     (r"^CI=true bash \.ci/run", "the whole CI run"),
     (r"^make docker-build\b|^docker ", "needs the image; tests/test_docker_image.py runs the batch command verbatim"),
