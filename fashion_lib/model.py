@@ -182,8 +182,10 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
         else:
             model.save(tmp)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.filename is None:  # a failed write() names no file
+            exc.filename = str(path)
         raise
     return path
 

@@ -11,6 +11,7 @@ import pytest
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError, RegistryError
+from fashion_lib.registry.base import PACKAGES
 
 NAME = "fashion-mnist/data"
 
@@ -73,6 +74,25 @@ def test_fetch_into_existing_folder_keeps_other_files(reg, sources, tmp_path):
     got = registry.fetch(NAME, out, registry=reg)
     assert (out / "notes.txt").read_text() == "mine"
     assert got.files["test.csv"].parent == out
+
+
+def test_interrupted_push_takes_back_the_objects_it_added_and_keeps_shared_ones(reg, sources, monkeypatch):
+    registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=reg, message="first")
+    shared = objects_in(reg)
+    write = registry.LocalRegistry.write
+
+    def ctrl_c_at_the_manifest(self, key, data):
+        if key.startswith(PACKAGES):
+            raise KeyboardInterrupt
+        write(self, key, data)
+
+    monkeypatch.setattr(registry.LocalRegistry, "write", ctrl_c_at_the_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        registry.push(NAME, sources, registry=reg, message="second")  # stores test.csv, then Ctrl-C
+    assert objects_in(reg) == shared  # test.csv's object went; train.csv's, named by "first", stayed
+    monkeypatch.undo()
+    assert [v.message for v in registry.list_versions(registry=reg, name=NAME)] == ["first"]
+    assert registry.verify(registry=reg, name=NAME).problems == []
 
 
 def test_two_pushes_in_one_second_both_listed_and_fetchable(reg, sources, tmp_path, same_second):

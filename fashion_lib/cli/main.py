@@ -61,12 +61,18 @@ def _os_error(exc: OSError) -> str:
     from ..settings import display_path, home
 
     name = exc.filename or ""
-    why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    why = "the disk is full" if full else (exc.strerror or str(exc))
     where = ""
     if name:
         try:
             Path(os.path.abspath(name)).relative_to(Path(home()).absolute())
-            where = f" (in the home folder {display_path(home())}; set FASHION_HOME to a writable folder)"
+            remedy = (
+                "free some space there or set FASHION_HOME to a folder on another disk"
+                if full
+                else ("set FASHION_HOME to a writable folder")
+            )
+            where = f" (in the home folder {display_path(home())}; {remedy})"
         except ValueError:
             pass
     return f"cannot use {name or 'a file'}: {why}{where}"

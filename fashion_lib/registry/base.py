@@ -96,6 +96,11 @@ class Registry:
         """
         raise NotImplementedError
 
+    def discard_object(self, entry: mf.Entry) -> None:
+        """Remove ``entry``'s object that a failed push stored and no manifest names (with the
+        writing lock held). Where no lock serialises writers (S3), another writer may be storing
+        the same object at this moment, so the object stays: a later push reuses it."""
+
     def same_bytes(self, entry: mf.Entry, source: Path) -> bool:
         """True if the store's object for ``entry`` surely holds ``source``'s bytes without reading it
         back (S3: its ETag); False means "read it back and hash it"."""

@@ -41,8 +41,13 @@ def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None) -> 
             with _dest_errors(dest):
                 target.parent.mkdir(parents=True, exist_ok=True)
                 fh = open(target, "wb")
-            with fh:
+            try:
                 check_object(reg, entry, found.label, sink=lambda block, fh=fh: _write(fh, block, dest))
+                with _dest_errors(dest):
+                    fh.close()  # flushes: a full disk can show only here
+            finally:
+                with contextlib.suppress(OSError):
+                    fh.close()  # after a failure (already named): the staged copy is thrown away
             make_public(target)
         files = _move_into_place(staging, dest, [e.key for e in found.entries])
     finally:
@@ -99,9 +104,8 @@ class _dest_errors:
     def __exit__(self, kind, exc, tb) -> bool:
         if isinstance(exc, OSError):
             why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
-            raise DestinationError(
-                f"cannot write into {self.dest}: {why} ({exc.filename or self.dest}); nothing was changed there"
-            ) from None
+            file = f" ({exc.filename})" if exc.filename and Path(exc.filename) != self.dest else ""
+            raise DestinationError(f"cannot write into {self.dest}: {why}{file}; nothing was changed there") from None
         return False
 
 

@@ -45,18 +45,19 @@ class LocalRegistry(Registry):
             raise
         except OSError as exc:
             where = f"{doing}: {self.describe()}"
+            file = f" ({exc.filename})" if exc.filename else ""  # a failed write() names no file
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
                 raise RegistryAccessDenied(
                     f"{where} is not writable or readable by you "
-                    f"({exc.strerror}: {exc.filename}); check its permissions, "
+                    f"({exc.strerror}{f': {exc.filename}' if exc.filename else ''}); check its permissions, "
                     "or choose another registry with --registry"
                 ) from None
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise RegistryError(
-                    f"{where}: the disk holding it is full ({exc.filename}); free some "
+                    f"{where}: the disk holding it is full{file}; free some "
                     "space and publish again (nothing was half-written)"
                 ) from None
-            raise RegistryError(f"{where}: {exc.strerror or exc}: {exc.filename or ''}") from None
+            raise RegistryError(f"{where}: {exc.strerror or exc}{file}") from None
 
     # --- primitives -------------------------------------------------------------------
     def read(self, key: str, limit: int) -> bytes | None:
@@ -97,6 +98,9 @@ class LocalRegistry(Registry):
         except (FileNotFoundError, NotADirectoryError):
             return None
         return info.st_size if stat.S_ISREG(info.st_mode) else None
+
+    def discard_object(self, entry: mf.Entry) -> None:
+        self._object_path(entry).unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:

@@ -52,12 +52,18 @@ def push(
         with reg.errors(f"publishing {name}"):
             planned = mf.parse(*_manifest_bytes(reg, entries, meta, message, name))
         with reg.errors(f"publishing {name}"), reg.writing():
-            for entry in planned.entries:
-                _store(reg, entry, entries[entry.key][0])
-            data = _manifest_bytes(reg, entries, meta, message, name)[0]  # physical keys of what is stored now
-            top_hash = mf.parse(data, name, planned.top_hash).top_hash  # what readers will check
-            if not _has_good_manifest(reg, name, top_hash):
-                reg.write(f"{PACKAGES}/{top_hash}", data)
+            created: list[mf.Entry] = []  # objects this push added: taken back if it fails
+            try:
+                for entry in planned.entries:
+                    _store(reg, entry, entries[entry.key][0], created)
+                data = _manifest_bytes(reg, entries, meta, message, name)[0]  # physical keys of what is stored now
+                top_hash = mf.parse(data, name, planned.top_hash).top_hash  # what readers will check
+                if not _has_good_manifest(reg, name, top_hash):
+                    reg.write(f"{PACKAGES}/{top_hash}", data)
+            except BaseException:  # a full disk, Ctrl-C: no manifest names them, so nothing is left
+                for entry in created:
+                    reg.discard_object(entry)
+                raise
             if reg.pointers(name).get("latest") != top_hash:
                 _point(reg, name, top_hash)
     return top_hash
@@ -99,12 +105,16 @@ def _manifest_bytes(
     return out.getvalue().encode("utf-8"), name, pkg.top_hash
 
 
-def _store(reg: Registry, entry: mf.Entry, source: Path) -> None:
-    """Copy ``source`` in unless the store has an object with this hash (hashes compared, not sizes)."""
-    if reg.object_size(entry) == entry.size and (reg.same_bytes(entry, source) or _object_matches(reg, entry)):
+def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]) -> None:
+    """Copy ``source`` in unless the store has an object with this hash (hashes compared, not sizes);
+    an object that was not there at all is added to ``created``."""
+    size = reg.object_size(entry)
+    if size == entry.size and (reg.same_bytes(entry, source) or _object_matches(reg, entry)):
         return
     before = source.stat()
     stored_ok = reg.store_object(entry, source)  # True: the bytes stored were hashed on the way in
+    if size is None:
+        created.append(entry)
     after = source.stat()
     changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
     if changed or not (stored_ok or reg.same_bytes(entry, source) or _object_matches(reg, entry)):
