@@ -16,6 +16,7 @@ container log, screenshot, the papermill output notebook).
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import re
@@ -23,6 +24,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -331,31 +333,6 @@ def check_lineage(engine, image, lineage: dict, metrics: dict) -> None:
     assert lineage["data"]["top_hash"] == metrics["data_top_hash"]
 
 
-@pytest.mark.docker
-@pytest.mark.slow
-def test_papermill_in_container_publishes_a_model(engine, image, tmp_path):
-    volume = tmp_path / "volume"  # what a user mounts at /data
-    volume.mkdir()
-    metrics = papermill_in_container(
-        engine, image, tmp_path, "batch", ["-v", f"{volume}:/data"], ["-p", "registry", "/data/registry"]
-    )
-    # On the host: a model package in the mounted registry.
-    registry = volume / "registry"
-    assert (registry / ".quilt" / "named_packages" / "fashion-mnist" / "model").is_dir(), (
-        f"no fashion-mnist/model package in {registry}"
-    )
-    from fashion_lib import registry as fashion_registry
-
-    versions = fashion_registry.list_versions(registry=str(registry), name="fashion-mnist/model")
-    assert metrics["model_top_hash"] in {v.top_hash for v in versions}, (
-        f"model {metrics['model_top_hash']} not among {versions}"
-    )
-    _, lineage, _ = fashion_registry.read_meta(
-        "fashion-mnist/model", registry=str(registry), top_hash=metrics["model_top_hash"]
-    )
-    check_lineage(engine, image, lineage, metrics)
-
-
 # --- docker-stacks conventions: tini, JUPYTER_PORT, a token file, reaping, docker stop ---------------
 
 
@@ -485,8 +462,9 @@ def readme_batch_command() -> list[str]:
 
 @pytest.mark.docker
 @pytest.mark.slow
-def test_readme_batch_command_on_a_fresh_volume(engine, image):
-    """As written, on a new named volume (plus the README's offline mount: no internet here)."""
+def test_readme_batch_command_on_a_fresh_volume(engine, image, tmp_path):
+    """As written, on a new named volume (plus the README's offline mount: no internet here); the
+    model package it publishes into the volume is read on the host, with its lineage."""
     if not (RAW_DIR / "train-images-idx3-ubyte.gz").exists():
         skip_or_fail(f"no Fashion-MNIST IDX files in {RAW_DIR} to mount (apt: the dataset package)")
     argv = readme_batch_command()
@@ -509,21 +487,27 @@ def test_readme_batch_command_on_a_fresh_volume(engine, image):
         log = result.stdout.decode(errors="replace") + result.stderr.decode(errors="replace")
         (ARTIFACTS / "container-readme-batch.log").write_text(log)
         assert result.returncode == 0, f"the README's batch command failed ({result.returncode}):\n{log[-5000:]}"
-        listing = engine.text(
-            "run",
-            "--rm",
-            "-v",
-            f"{volume}:/data",
-            "--entrypoint",
-            "sh",
-            image.tag,
-            "-c",
-            "ls /data/outputs; ls /data/outputs/run-*/metrics.json",
-        )
+        in_volume = ["run", "--rm", "-v", f"{volume}:/data", "--entrypoint", "sh", image.tag, "-c"]
+        listing = engine.text(*in_volume, "ls /data/outputs; ls /data/outputs/run-*/metrics.json")
         assert "train-out.ipynb" in listing.split(), listing
         assert "/metrics.json" in listing, f"the run's outputs are not in /data/outputs: {listing}"
+        metrics = json.loads(engine.text(*in_volume, "cat /data/outputs/run-*/metrics.json"))
+        # The volume's registry, copied out to the host as a tar stream (a registry that moved):
+        # the model package the run printed is there, verified, with the image's lineage.
+        archive = engine.docker(*in_volume, "tar -C /data -c registry", timeout=300).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            safe = {"filter": "data"} if hasattr(tarfile, "data_filter") else {}  # Python >= 3.11.4
+            tar.extractall(tmp_path, **safe)
     finally:
         engine.docker("volume", "rm", "-f", volume, check=False, timeout=60)
+    from fashion_lib import registry as fashion_registry
+
+    registry = str(tmp_path / "registry")
+    versions = fashion_registry.list_versions(registry=registry, name="fashion-mnist/model")
+    assert [v.top_hash for v in versions] == [metrics["model_top_hash"]], versions
+    fetched = fashion_registry.fetch("fashion-mnist/model", tmp_path / "model", registry=registry)  # hash-checked
+    assert fetched.files["clf.keras"].stat().st_size > 0
+    check_lineage(engine, image, fetched.meta, metrics)
 
 
 @pytest.mark.docker

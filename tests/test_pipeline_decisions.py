@@ -147,3 +147,33 @@ def test_cli_run_makes_one_call_and_prints_the_answer(
         and train_kwargs["force"] is True
         and train_kwargs["push"] is False
     )
+
+
+@pytest.mark.parametrize(
+    ("reproduced", "verdict", "code"),
+    [
+        (0.9000, "reproduced: identical test accuracy", 0),
+        (0.9040, "reproduced: test accuracy within the tolerance of 0.50 points (+0.40)", 0),
+        (0.8950, "reproduced: test accuracy within the tolerance of 0.50 points (-0.50)", 0),  # on the line
+        (0.8900, "NOT reproduced: test accuracy differs by -1.00 points, more than the tolerance of 0.50", 1),
+    ],
+)
+def test_reproduce_judges_against_the_tolerance_and_exits_by_it(
+    monkeypatch, capsys, tmp_path, reproduced, verdict, code
+):
+    """`fashion reproduce` prints recorded and reproduced metrics, what differs, one verdict, and exits
+    0 within the tolerance, 1 outside (the retraining itself: tests/test_pipeline.py, for real)."""
+    from types import SimpleNamespace
+
+    from fashion_lib.cli import main
+
+    recorded = {"test_accuracy": 0.9, "test_loss": 0.3}
+    outcome = pipeline.Reproduction(
+        recorded, {"test_accuracy": reproduced, "test_loss": 0.31}, ["commit differs: recorded a, now b"]
+    )
+    monkeypatch.setattr(pipeline, "reproduce", lambda *a, **k: (outcome, SimpleNamespace(model_top_hash=None)))
+    assert main(["reproduce", "0123abcd", "--registry", str(tmp_path)]) == code
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["metric", "recorded", "reproduced", "difference"]
+    assert lines[1].split() == ["test_accuracy", "0.9000", f"{reproduced:.4f}", f"{reproduced - 0.9:+.4f}"]
+    assert "note: commit differs: recorded a, now b" in lines and lines[-1] == verdict
