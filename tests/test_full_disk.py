@@ -15,8 +15,12 @@ from pathlib import Path
 import pytest
 
 from fashion_lib import csvio, idx, registry, settings
+from fashion_lib.sources import find_in
 from tests.cli_support import cli
 
+pytestmark = pytest.mark.skipif(
+    find_in(settings.DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
+)
 NAME = "fashion-mnist/data"
 MiB = 1024 * 1024
 
