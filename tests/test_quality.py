@@ -173,3 +173,26 @@ def test_darker_scales_one_class_only_and_leaves_the_input() -> None:
     assert out[[0, 2]].max() == 180 and out[[1, 3]].min() == 200 and images.min() == 200
     with pytest.raises(ValueError, match="expected a number from 0 to 1"):
         darker(images, labels, 1, 1.5)
+
+
+def test_reference_lookup_reads_manifests_newest_first_and_stops_at_the_first_that_serves(tmp_path, monkeypatch):
+    """Ten versions: the newest two were published with --accept, the third passed. The lookup reads
+    three manifests, not ten (it read every one, twice, before)."""
+    from fashion_lib import registry
+    from fashion_lib.quality import gate
+    from fashion_lib.registry.local import LocalRegistry
+
+    reg, name, source = str(tmp_path / "reg"), "t/data", tmp_path / "f.csv"
+    good = profile.official().to_dict()
+    for i in range(10):
+        source.write_text(f"label,pixel1\n{i},0\n")
+        quality = {"verdict": "pass", "accepted": "a reason" if i >= 8 else None, "profile": good}
+        monkeypatch.setattr("fashion_lib.registry.base.now", lambda i=i: 1_700_000_000 + i)  # a second apart
+        tops = registry.push(name, {"f.csv": source}, registry=reg, meta={gate.META_KEY: quality})
+        if i == 7:
+            serving = tops
+    reads: list[str] = []
+    manifest = LocalRegistry.manifest
+    monkeypatch.setattr(LocalRegistry, "manifest", lambda self, n, t: reads.append(t) or manifest(self, n, t))
+    assert gate.reference_profile(name, registry=reg).source == f"{name}@{serving[:12]}"
+    assert len(reads) == 3

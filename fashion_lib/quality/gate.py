@@ -45,17 +45,23 @@ META_KEY = "quality"
 # --- the reference ----------------------------------------------------------------------
 
 
-def _versions(name: str, registry: str | None) -> list[tuple[str, dict]]:
-    """(top hash, metadata) of every version of ``name``, newest first; none if the registry has none."""
+def _versions(name: str, registry: str | None) -> Iterator[tuple[str, dict]]:
+    """(top hash, metadata) of the versions of ``name``, newest first, each manifest read only when
+    the caller asks for it (callers stop at the first that serves); damaged versions are passed over,
+    and a registry without the package has none."""
     from .. import registry as reg
 
+    store = reg.open(registry)
     try:  # only "no such package" means no reference: an unreachable registry is an error
-        versions = reg.list_versions(registry=registry, name=name)
+        stamped = store.versions(name)
     except PackageNotFound:
-        return []
-    return [
-        (v.top_hash, reg.read_meta(name, registry=registry, top_hash=v.top_hash)[1]) for v in versions if not v.damaged
-    ]
+        return
+    for _, top_hash in stamped:
+        try:
+            meta = store.read_meta(name, top_hash)[1]
+        except IntegrityError:
+            continue  # `fashion packages verify` names it
+        yield top_hash, meta
 
 
 def _profile_of(name: str, top_hash: str, meta: dict) -> Profile | None:
