@@ -263,21 +263,43 @@ def debian_mirror() -> str:
     return "http://deb.debian.org/debian"
 
 
-def _python_for(base: str) -> Path:
-    """This host's CPython install (a prefix) of the minor version the base image names."""
+def _python_for(base: str) -> tuple[Path, str]:
+    """A CPython install (prefix, ``sys.version``) of the minor version the base image names, laid out
+    like the official image's: this interpreter's, else another on PATH or under pyenv. Debian's own
+    python3 does not qualify: it ships without ensurepip's wheels (``ensurepip is disabled``)."""
     match = re.search(r"python:(\d+)\.(\d+)", base)
     if not match:
         raise DockerUnavailable(f"can't make a stand-in for {base!r}: only python:X.Y[-...] images")
-    wanted = (int(match.group(1)), int(match.group(2)))
-    if sys.version_info[:2] != wanted:
-        raise DockerUnavailable(
-            f"the stand-in for {base} needs Python {wanted[0]}.{wanted[1]} to run "
-            f"the tests (this is {sys.version.split()[0]})"
-        )
-    prefix = Path(sys.base_prefix)
-    if not (prefix / "bin" / f"python{wanted[0]}.{wanted[1]}").exists():
-        raise DockerUnavailable(f"no python{wanted[0]}.{wanted[1]} under {prefix}")
-    return prefix
+    minor = f"{match.group(1)}.{match.group(2)}"
+    seen = []
+    for prefix, version in _pythons(minor):
+        seen.append(str(prefix))
+        has_pip = any((prefix / "lib" / f"python{minor}" / "ensurepip" / "_bundled").glob("pip-*.whl"))
+        if (prefix / "bin" / f"python{minor}").exists() and has_pip:
+            return prefix, version
+    raise DockerUnavailable(
+        f"the stand-in for {base} needs a CPython {minor} with ensurepip's wheels (pyenv, python.org); "
+        f"found none among {', '.join(seen) or 'nothing'} (Debian's own python3 has them removed)"
+    )
+
+
+def _pythons(minor: str):
+    """(prefix, version) of the CPython {minor} installs this host has: the running one first."""
+    if f"{sys.version_info[0]}.{sys.version_info[1]}" == minor:
+        yield Path(sys.base_prefix), sys.version
+    candidates = [shutil.which(f"python{minor}"), shutil.which("python3")]
+    candidates += sorted(str(p) for p in Path.home().glob(f".pyenv/versions/{minor}*/bin/python{minor}"))
+    for exe in dict.fromkeys(c for c in candidates if c):
+        try:
+            out = subprocess.run(
+                [exe, "-c", "import json, sys; print(json.dumps([sys.base_prefix, sys.version]))"],
+                capture_output=True, text=True, timeout=60,
+            ).stdout  # fmt: skip
+            prefix, version = json.loads(out)
+        except (OSError, subprocess.TimeoutExpired, ValueError):
+            continue
+        if version.startswith(minor + "."):
+            yield Path(prefix), version
 
 
 def _python_tar(prefix: Path, version: str, target: Path) -> None:
@@ -361,13 +383,13 @@ def ensure_standin_base(engine: Engine, base: str | None = None) -> str:
     base = base or base_image()
     if "@" in base:
         raise DockerUnavailable(f"{base} is pinned by digest: a local stand-in can't carry that name")
-    prefix = _python_for(base)
-    version = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    prefix, full_version = _python_for(base)
+    version = ".".join(full_version.split()[0].split(".")[:2])
     ca_bundle = host_ca_bundle()
     index_url = host_index_url()
     key = hashlib.sha256()
     for part in (
-        sys.version,
+        full_version,
         str(prefix),
         ca_bundle.read_bytes(),
         index_url,
@@ -388,7 +410,7 @@ def ensure_standin_base(engine: Engine, base: str | None = None) -> str:
         shutil.copy(STANDIN_DIR / "Dockerfile", context / "Dockerfile")
         shutil.copy(ca_bundle, context / "host-ca-certificates.crt")
         _python_tar(prefix, version, context / "host-python.tar")
-        log(f"building the stand-in {base} (Python {sys.version.split()[0]} from {prefix})")
+        log(f"building the stand-in {base} (Python {full_version.split()[0]} from {prefix})")
         engine.docker(
             "build",
             "--tag",
