@@ -101,7 +101,21 @@ def environment_state() -> dict[str, Any]:
         "keras": version("keras"),
         "numpy": version("numpy"),
         "platform": platform.platform(),
+        "cpu": cpu_description(),
     }
+
+
+def cpu_description() -> str:
+    """The CPU model and the cores this process may use: what oneDNN picks its kernels (and so the
+    order of floating-point sums) by, e.g. ``"AMD EPYC, 2 cores"``."""
+    model = platform.processor() or platform.machine() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            model = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), model)
+    except OSError:
+        pass
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {cores} cores"
 
 
 def build_lineage(

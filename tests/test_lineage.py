@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,19 @@ def test_lineage_records_the_environment() -> None:
     assert env["python"].count(".") == 2 and env["numpy"]
     code = lineage.code_state()
     assert code["commit"] is None or len(code["commit"]) == 40
+    model, cores = env["cpu"].rsplit(", ", 1)  # what oneDNN picks its kernels by
+    assert model and cores == f"{len(os.sched_getaffinity(0))} cores"
+
+
+def test_another_cpu_is_a_difference_a_reproduction_reports() -> None:
+    from fashion_lib.reproduce import run_differences
+
+    here = {"code": lineage.code_state(), "environment": lineage.environment_state()}
+    elsewhere = {**here, "environment": {**here["environment"], "cpu": "Some Other CPU, 64 cores"}}
+    assert not [d for d in run_differences(here) if "environment" in d]
+    assert [d for d in run_differences(elsewhere) if "environment" in d] == [
+        f"environment differs: cpu recorded Some Other CPU, 64 cores, now {here['environment']['cpu']}"
+    ]
 
 
 def test_lineage_names_the_tensorflow_distribution(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -161,19 +161,48 @@ def test_cli_run_makes_one_call_and_prints_the_answer(
 def test_reproduce_judges_against_the_tolerance_and_exits_by_it(
     monkeypatch, capsys, tmp_path, reproduced, verdict, code
 ):
-    """`fashion reproduce` prints recorded and reproduced metrics, what differs, one verdict, and exits
-    0 within the tolerance, 1 outside (the retraining itself: tests/test_pipeline.py, for real)."""
-    from types import SimpleNamespace
-
+    """`fashion reproduce` prints recorded and reproduced metrics, what differs, the tolerance and why,
+    one verdict, and exits 0 within the tolerance, 1 outside (the retraining itself:
+    tests/test_pipeline.py, for real)."""
     from fashion_lib.cli import main
 
-    recorded = {"test_accuracy": 0.9, "test_loss": 0.3}
-    outcome = pipeline.Reproduction(
-        recorded, {"test_accuracy": reproduced, "test_loss": 0.31}, ["commit differs: recorded a, now b"]
-    )
-    monkeypatch.setattr(pipeline, "reproduce", lambda *a, **k: (outcome, SimpleNamespace(model_top_hash=None)))
+    _reproduce_returns(monkeypatch, reproduced, ["commit differs: recorded a, now b"])
     assert main(["reproduce", "0123abcd", "--registry", str(tmp_path)]) == code
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["metric", "recorded", "reproduced", "difference"]
     assert lines[1].split() == ["test_accuracy", "0.9000", f"{reproduced:.4f}", f"{reproduced - 0.9:+.4f}"]
     assert "note: commit differs: recorded a, now b" in lines and lines[-1] == verdict
+    assert lines[-2].startswith("tolerance: 0.50 points (something differs from the recorded run")
+
+
+def test_nothing_differing_means_bit_for_bit_and_tolerance_overrides(monkeypatch, capsys, tmp_path):
+    from fashion_lib.cli import main
+
+    asked = _reproduce_returns(monkeypatch, 0.8999, [])  # one image of 10,000 off, all else the same
+    assert main(["reproduce", "0123abcd", "--registry", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "note: same commit, environment and CPU as recorded" in out
+    assert "tolerance: 0.00 points (nothing differs from the recorded run: a seeded run repeats bit for bit)" in out
+    assert "NOT reproduced: test accuracy differs by -0.01 points" in out
+    assert asked == [None]
+    assert main(["reproduce", "0123abcd", "--registry", str(tmp_path), "--tolerance", "0.05"]) == 0
+    assert "tolerance: 0.05 points (--tolerance)" in capsys.readouterr().out and asked[-1] == pytest.approx(0.0005)
+
+
+def _reproduce_returns(monkeypatch, accuracy: float, differences: list[str]) -> list:
+    """Replace the retraining: ``pipeline.reproduce`` judges a run that reached ``accuracy`` against
+    a recorded 0.9000, with ``differences``; returns the tolerances it was asked for."""
+    from types import SimpleNamespace
+
+    from fashion_lib import reproduce as module
+
+    asked: list = []
+    monkeypatch.setattr(module, "run_differences", lambda lineage: differences)
+    run = SimpleNamespace(model_top_hash=None, metrics=lambda: {"test_accuracy": accuracy, "test_loss": 0.31})
+
+    def fake(*args, tolerance=None, **kwargs):
+        asked.append(tolerance)
+        return module.judge({"test_accuracy": 0.9, "test_loss": 0.3}, run, {}, tolerance=tolerance), run
+
+    monkeypatch.setattr(pipeline, "reproduce", fake)
+    return asked

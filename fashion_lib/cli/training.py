@@ -71,6 +71,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
         model_package=args.model_package,
         output_dir=args.output_dir,
         push=args.push,
+        tolerance=None if args.tolerance is None else args.tolerance / 100,
     )
     print(outcome.report())
     if run.model_top_hash:
@@ -115,6 +116,17 @@ def add_run_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("--push", action="store_true", help="publish the model package")
 
 
+def _points(text: str) -> float:
+    """``--tolerance``: percentage points of test accuracy, 0 to 100."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"expected percentage points from 0 to 100, e.g. 0.5; got {text!r}")
+    return value
+
+
 def add_reproduce(top: argparse._SubParsersAction) -> None:
     """``fashion reproduce TOPHASH``."""
     p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
@@ -122,3 +134,11 @@ def add_reproduce(top: argparse._SubParsersAction) -> None:
     p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--output-dir")
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
+    p.add_argument(
+        "--tolerance",
+        type=_points,
+        metavar="POINTS",
+        help="accept a test accuracy this many percentage points from the recorded one (default: 0 "
+        "where commit, environment and CPU are the recorded ones, as a seeded run repeats bit for bit "
+        "there; the cross-machine tolerance where any differs; the report says which)",
+    )
