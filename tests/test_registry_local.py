@@ -106,6 +106,17 @@ def test_two_pushes_in_one_second_both_listed_and_fetchable(reg, sources, tmp_pa
     assert registry.fetch(NAME, tmp_path / "b", registry=reg).top_hash == second
 
 
+def test_a_burst_of_pushes_in_one_second_keeps_its_order(reg, sources, same_second):
+    pushed = []
+    for i in range(5):
+        sources["test.csv"].write_bytes(f"label,pixel1\n{i},{i}\n".encode())
+        pushed.append(registry.push(NAME, sources, registry=reg, message=f"push {i}"))
+    versions = registry.list_versions(registry=reg, name=NAME)
+    assert [v.top_hash for v in versions] == pushed[::-1]  # newest first, every one listed
+    assert [v.message for v in versions] == [f"push {i}" for i in reversed(range(5))]
+    assert registry.resolve_top_hash(NAME, None, registry=reg) == pushed[-1]
+
+
 def test_unchanged_repush_copies_nothing_and_adds_no_version(reg, sources):
     first = registry.push(NAME, sources, registry=reg, meta={"a": 1}, message="m")
     stamps = [p.stat().st_mtime_ns for p in objects_in(reg)]

@@ -132,21 +132,18 @@ def _object_matches(reg: Registry, entry: mf.Entry) -> bool:
 
 
 def _point(reg: Registry, name: str, top_hash: str) -> None:
-    """Point this second at ``top_hash`` (a version already there moves a second back), then ``latest``.
+    """Point a new second at ``top_hash``, then ``latest``: this second, or one after every version
+    already listed, so a burst of pushes within one second keeps its order (their stamps run a few
+    seconds ahead of the clock instead).
 
-    Where writers are not serialised (S3), the writer checks after a short random pause
-    that every version it wrote a pointer for (its own, and the one it moved) is still
-    listed, re-pointing a lost one to a free earlier second, until two checks in a row
-    find all of them (a bounded number of times).
+    Where writers are not serialised (S3), two of them may pick the same second: the writer checks
+    after a short random pause that its version is still listed, re-pointing it to a free earlier
+    second if it was lost, until two checks in a row find it (a bounded number of times).
     """
-    stamp = base.now()
     taken = reg.pointers(name)
+    newest = max((int(k) for k in taken if k.isdigit()), default=0)
+    stamp = max(base.now(), newest + 1)
     keep = {top_hash}
-    other = taken.get(str(stamp))
-    if other and other != top_hash and mf.TOP_HASH.fullmatch(other):
-        earlier = _free_before(taken, stamp)
-        reg.write(f"{POINTERS}/{name}/{earlier}", other.encode())
-        keep.add(other)
     reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
     confirmed = 0
     for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
