@@ -105,9 +105,14 @@ def environment_state() -> dict[str, Any]:
     }
 
 
+# Settings that change which kernels run, or how a sum is split across threads, when they are set.
+KERNEL_SETTINGS = ("TF_ENABLE_ONEDNN_OPTS", "TF_NUM_INTRAOP_THREADS", "TF_NUM_INTEROP_THREADS", "OMP_NUM_THREADS")
+
+
 def cpu_description() -> str:
-    """The CPU model and the cores this process may use: what oneDNN picks its kernels (and so the
-    order of floating-point sums) by, e.g. ``"AMD EPYC, 2 cores"``."""
+    """The CPU model and the cores this process may use, what oneDNN picks its kernels (and so the
+    order of floating-point sums) by, and the :data:`KERNEL_SETTINGS` that are set: e.g.
+    ``"AMD EPYC, 2 cores"`` or ``"AMD EPYC, 2 cores, TF_NUM_INTRAOP_THREADS=1"``."""
     model = platform.processor() or platform.machine() or "unknown CPU"
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
@@ -115,7 +120,8 @@ def cpu_description() -> str:
     except OSError:
         pass
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}, {cores} cores"
+    settings = [f"{key}={os.environ[key]}" for key in KERNEL_SETTINGS if os.environ.get(key)]
+    return ", ".join([model, f"{cores} cores", *settings])
 
 
 def build_lineage(

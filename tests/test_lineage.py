@@ -44,6 +44,18 @@ def test_lineage_records_the_environment() -> None:
     assert model and cores == f"{len(os.sched_getaffinity(0))} cores"
 
 
+def test_thread_settings_are_part_of_the_cpu_a_reproduction_compares(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fashion_lib.reproduce import run_differences
+
+    for key in lineage.KERNEL_SETTINGS:
+        monkeypatch.delenv(key, raising=False)
+    recorded = {"code": lineage.code_state(), "environment": lineage.environment_state()}
+    monkeypatch.setenv("TF_NUM_INTRAOP_THREADS", "1")
+    now = lineage.environment_state()["cpu"]
+    assert now == recorded["environment"]["cpu"] + ", TF_NUM_INTRAOP_THREADS=1"
+    assert f"environment differs: cpu recorded {recorded['environment']['cpu']}, now {now}" in run_differences(recorded)
+
+
 def test_another_cpu_is_a_difference_a_reproduction_reports() -> None:
     from fashion_lib.reproduce import run_differences
 
