@@ -22,10 +22,11 @@ def make_public(path: str | os.PathLike[str], *, directory: bool = False) -> Non
 
 
 @contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; rename it over ``path`` only on success."""
+def atomic_path(path: Path, suffix: str = ".part") -> Iterator[Path]:
+    """Yield a temporary path beside ``path`` (ending in ``suffix``); rename it over ``path`` only on
+    success. An OSError that names no file (a failed ``write()``) is given ``path``'s name."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
     make_public(tmp)
     try:

@@ -8,7 +8,6 @@ are imported inside the functions: importing :mod:`fashion_lib` stays cheap.
 from __future__ import annotations
 
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,6 +18,7 @@ from .backend import load_tensorflow
 from .classes import NUM_CLASSES
 from .config import TrainConfig
 from .errors import ModelError
+from .fsutil import atomic_path
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -168,11 +168,8 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     suffix = path.suffix.lower()
     if suffix not in MODEL_FORMATS:
         raise ModelError(f"{path}: unknown model file type {path.suffix!r}; use .keras (native) or .h5 (legacy)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".part{suffix}", dir=path.parent)
-    os.close(fd)
-    try:
-        Path(tmp).unlink()  # Keras refuses to overwrite silently in some versions
+    with atomic_path(path, suffix=f".part{suffix}") as tmp:  # Keras picks the format by the suffix
+        tmp.unlink()  # Keras refuses to overwrite silently in some versions
         if suffix == ".h5":
             import warnings
 
@@ -181,12 +178,6 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
                 model.save(tmp)
         else:
             model.save(tmp)
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename is None:  # a failed write() names no file
-            exc.filename = str(path)
-        raise
     return path
 
 

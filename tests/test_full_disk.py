@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,7 +37,7 @@ def _mount_tmpfs(folder: Path, size: int) -> None:
 
 
 @pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[callable]:
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str, int], Path]]:
     """``small_disk(name, size)``: a fresh tmpfs of ``size`` bytes at ``tmp_path/name``, unmounted after."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root (CI runs as root)")

@@ -70,7 +70,7 @@ def _os_error(exc: OSError) -> str:
             remedy = (
                 "free some space there or set FASHION_HOME to a folder on another disk"
                 if full
-                else ("set FASHION_HOME to a writable folder")
+                else "set FASHION_HOME to a writable folder"
             )
             where = f" (in the home folder {display_path(home())}; {remedy})"
         except ValueError:

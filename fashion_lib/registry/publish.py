@@ -143,20 +143,17 @@ def _point(reg: Registry, name: str, top_hash: str) -> None:
     taken = reg.pointers(name)
     newest = max((int(k) for k in taken if k.isdigit()), default=0)
     stamp = max(base.now(), newest + 1)
-    keep = {top_hash}
     reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
     confirmed = 0
     for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
         time.sleep(random.uniform(0.05, 0.3))  # let writers racing for the same second land
         taken = reg.pointers(name)
-        missing = keep - {v for k, v in taken.items() if k.isdigit()}
-        confirmed = 0 if missing else confirmed + 1
+        listed = top_hash in {v for k, v in taken.items() if k.isdigit()}
+        confirmed = confirmed + 1 if listed else 0
         if confirmed == 2:
             break
-        for lost in sorted(missing):
-            earlier = _free_before(taken, stamp)
-            reg.write(f"{POINTERS}/{name}/{earlier}", lost.encode())
-            taken[str(earlier)] = lost
+        if not listed:
+            reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", top_hash.encode())
     else:
         if reg.pointers_need_checking:
             raise RegistryError(
