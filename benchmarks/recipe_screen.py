@@ -10,7 +10,7 @@ It runs on Keras 3 with the **JAX** backend, so a lent GPU machine that has JAX 
 TensorFlow can run it (TensorFlow's 600 MB wheel can't be carried there): the training loop is
 ``model.fit`` over numpy batches with the same augmentations (flips, random erasing) drawn from
 numpy instead of ``tf.data``. Same recipe, different random streams and kernels: figures agree
-with the project's TensorFlow training to within seed-to-seed spread (see README), they are not
+with the project's TensorFlow training to within seed-to-seed spread (see docs/accuracy-experiments.md), they are not
 the shipped model's. ``--cost`` times a training step of each candidate's network with the
 project's TensorFlow on this CPU, as a ratio to the default's step measured in the same run.
 
@@ -229,7 +229,7 @@ def step_cost(tags: list[str], steps: int = 30) -> dict[str, float]:
 
 
 def summary(rows: list[dict]) -> str:
-    """Mean over seeds per candidate, best test score last: the table the README quotes."""
+    """Mean over seeds per candidate, best test score last: the table docs/accuracy-experiments.md quotes."""
     by_tag: dict[str, list[dict]] = {}
     for row in rows:
         by_tag.setdefault(row["tag"], []).append(row)

@@ -186,6 +186,6 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the default until issue 10 (2 conv stages, 18 epochs, flip averaging): kept for the benchmark
     "v1": {"stages": [[32], [64]], "epochs": 18},
     # the screened recipe that reaches 94.3 % (two convs per stage, 30 epochs, random erasing):
-    # about 5.5x the default's CPU time (benchmarks/recipe_screen.py, README)
+    # about 5.5x the default's CPU time (benchmarks/recipe_screen.py, docs/accuracy-experiments.md)
     "accurate": {"stages": [[32, 32], [64, 64]], "epochs": 30, "augment_erase": 8, "tta_shift": 1},
 }

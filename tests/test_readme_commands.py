@@ -1,6 +1,6 @@
-"""The README's shell commands (and the one train.ipynb's first cell quotes) work as written.
+"""The README's shell commands (and docs/*.md's, and the one train.ipynb's first cell quotes) work as written.
 
-Every command is extracted from the README's ```bash blocks and its inline `make ...`, `docker ...`,
+Every command is extracted from the README's (and docs/*.md's) ```bash blocks and its inline `make ...`, `docker ...`,
 `.venv/bin/...` and `mkdir ...` spans, and must be listed here: either RUN (finishes in about a
 minute here; run verbatim with bash in a fresh copy of this checkout, as a new user would after
 `make setup`) or DOCUMENTED_ONLY (with the reason and where else it is exercised). A command added to
@@ -25,6 +25,7 @@ from fashion_lib.sources import find_in
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 INLINE_COMMAND = re.compile(r"^(make |docker |\.venv/bin/|mkdir |papermill |CI=|JUPYTER_TOKEN=)")
 
 PAPERMILL = "mkdir -p out && .venv/bin/papermill train.ipynb out/train.ipynb -p epochs 1 -p limit 2000"
@@ -97,15 +98,20 @@ def classify(command: str) -> str:
     return "unlisted"
 
 
+def documented_commands() -> list[str]:
+    """The commands of the README and of every page under docs/, each once."""
+    return list(dict.fromkeys(c for page in DOCS for c in readme_commands(page.read_text())))
+
+
 def test_every_readme_command_is_run_or_listed() -> None:
-    commands = readme_commands(README.read_text())
+    commands = documented_commands()
     assert len(commands) >= 8, f"the extractor found too few commands: {commands}"
     report = {command: classify(command) for command in commands}
     print(json.dumps(report, indent=1))
     unlisted = [c for c, verdict in report.items() if verdict == "unlisted"]
-    assert not unlisted, f"README commands neither run nor listed in {Path(__file__).name}: {unlisted}"
+    assert not unlisted, f"README or docs commands neither run nor listed in {Path(__file__).name}: {unlisted}"
     ran = {without_comment(c) for c, verdict in report.items() if verdict == "run"}
-    assert ran == set(RUN), f"commands to run that the README no longer shows: {set(RUN) - ran}"
+    assert ran == set(RUN), f"commands to run that the README and docs no longer show: {set(RUN) - ran}"
 
 
 def test_the_notebook_quotes_the_readme_command() -> None:

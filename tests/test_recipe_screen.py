@@ -1,4 +1,4 @@
-"""benchmarks/recipe_screen.py: its test-time views are the shipped file's, its table is the README's."""
+"""benchmarks/recipe_screen.py: its test-time views are the shipped file's, its table is the one docs/accuracy-experiments.md quotes."""
 
 from __future__ import annotations
 
