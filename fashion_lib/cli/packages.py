@@ -1,4 +1,4 @@
-"""``fashion packages ...``: list and verify the packages in a registry."""
+"""``fashion packages ...``: list, verify and garbage-collect the packages in a registry."""
 
 from __future__ import annotations
 
@@ -64,8 +64,69 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
     return IntegrityError.exit_code if report.problems else 0
 
 
+def _age(seconds: float) -> str:
+    hours = max(seconds, 0) / 3600
+    return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} hours"
+
+
+def _object_document(obj, now: float) -> dict:
+    return {"object": obj.name, "bytes": obj.size, "age_hours": round((now - obj.modified) / 3600, 3)}
+
+
+def cmd_packages_gc(args: argparse.Namespace) -> int:
+    import time
+
+    from ..registry import collect_garbage
+
+    found = collect_garbage(registry=args.registry, grace_hours=args.grace, delete=args.delete)
+    now = time.time()
+    if args.json:
+        print_json(
+            {
+                "registry": args.registry.describe(),
+                "grace_hours": args.grace,
+                "named": found.named,
+                "unnamed": [_object_document(o, now) for o in found.unnamed],
+                "young": [_object_document(o, now) for o in found.young],
+                "removed": [_object_document(o, now) for o in found.removed],
+            }
+        )
+        return 0
+    print(
+        f"{args.registry.describe()}: {found.named} object(s) named by a manifest, {len(found.unnamed)} named by "
+        f"none and older than {args.grace:g} h ({found.unnamed_bytes:,} bytes)"
+    )
+    for obj in found.unnamed:
+        verb = (
+            "removed" if obj in found.removed else "kept (a new manifest names it)" if args.delete else "would remove"
+        )
+        print(f"  {verb} {short(obj.name)}  {obj.size:,} bytes, {_age(now - obj.modified)} old")
+    if found.young:
+        print(
+            f"{len(found.young)} named by none but younger than {args.grace:g} h kept: a push may still be "
+            "storing its files before writing its manifest"
+        )
+    if args.delete:
+        print(f"removed {len(found.removed)} object(s), {sum(o.size for o in found.removed):,} bytes")
+    elif found.unnamed:
+        print("nothing removed: run again with --delete to remove them")
+    return 0
+
+
+def _hours(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours >= 0")
+    return value
+
+
 def add_commands(top: argparse._SubParsersAction) -> None:
-    """``fashion packages list | verify``."""
+    """``fashion packages list | verify | gc``."""
+    from ..registry.gc import DEFAULT_GRACE_HOURS
+
     sub = group(top, "packages", "list packages in a registry")
     p = add(sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
     p.add_argument("--name", help="only this package")
@@ -79,4 +140,20 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("--name", help="only this package")
     p.add_argument("--top-hash", help="only this version (needs --name; a unique prefix will do)")
     p.add_argument("--repair", action="store_true", help="also remove temporary files left by interrupted writers")
+    json_option(p)
+    p = add(
+        sub,
+        "gc",
+        cmd_packages_gc,
+        "list (or with --delete remove) objects that no manifest names, left by failed or killed pushes",
+    )
+    p.add_argument(
+        "--grace",
+        type=_hours,
+        default=DEFAULT_GRACE_HOURS,
+        metavar="HOURS",
+        help=f"keep unnamed objects younger than this (default: {DEFAULT_GRACE_HOURS:g}); on S3 it must outlast the longest push, "
+        "a local registry is locked while collecting",
+    )
+    p.add_argument("--delete", action="store_true", help="remove them (without it, only list them)")
     json_option(p)

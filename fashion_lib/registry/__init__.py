@@ -18,8 +18,9 @@ What a registry guarantees (and how):
   entry pointing outside the registry is refused before anything is read.
 * **Writers don't lose each other's versions**: an OS lock for folders, checked pointers
   on S3, every file renamed into place (:mod:`.publish`).
-* **Fetches are all-or-nothing** (:mod:`.fetch`); ``fashion packages verify`` re-checks
-  everything (:mod:`.verify`).
+* **Fetches are all-or-nothing** (:mod:`.download`); ``fashion packages verify`` re-checks
+  everything (:mod:`.check`); ``fashion packages gc`` removes objects no manifest names
+  (:mod:`.gc`).
 
 Errors say which of "no such package/version" (:class:`PackageNotFound`) and "unreachable,
 denied, missing bucket, damaged" it is; only the first may lead to preparing or training.
@@ -51,6 +52,7 @@ __all__ = [
     "PackageVersion",
     "Registry",
     "Report",
+    "collect_garbage",
     "describe",
     "fetch",
     "fetch_to_cache",
@@ -154,3 +156,13 @@ def verify(
     if top_hash and not name:
         raise ConfigError("--top-hash needs --name: which package is the version of?")
     return _verify(open(registry), name, top_hash, repair=repair, progress=progress)
+
+
+def collect_garbage(*, registry: RegistryLike = None, grace_hours: float | None = None, delete: bool = False):
+    """Objects no manifest names, older than ``grace_hours`` (default 24); removed if ``delete``
+    (``fashion packages gc``); returns a :class:`~.gc.Collection`."""
+    from .gc import DEFAULT_GRACE_HOURS, collect
+
+    return collect(
+        open(registry), grace_hours=DEFAULT_GRACE_HOURS if grace_hours is None else grace_hours, delete=delete
+    )

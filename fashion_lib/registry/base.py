@@ -44,6 +44,15 @@ class PackageVersion:
 
 
 @dataclass(frozen=True)
+class StoredObject:
+    """An object in a registry's store, whether or not a manifest names it."""
+
+    name: str  # the hex of its hash: objects/<name>
+    size: int
+    modified: float  # unix seconds (S3: the server's LastModified)
+
+
+@dataclass(frozen=True)
 class Fetched:
     name: str
     top_hash: str
@@ -100,6 +109,14 @@ class Registry:
         """Remove ``entry``'s object that a failed push stored and no manifest names (with the
         writing lock held). Where no lock serialises writers (S3), another writer may be storing
         the same object at this moment, so the object stays: a later push reuses it."""
+
+    def list_objects(self) -> list[StoredObject]:
+        """Every object in the store (``objects/<hex>``), named by a manifest or not."""
+        raise NotImplementedError
+
+    def remove_object(self, name: str) -> None:
+        """Delete object ``name`` from the store (``fashion packages gc --delete`` only)."""
+        raise NotImplementedError
 
     def same_bytes(self, entry: mf.Entry, source: Path) -> bool:
         """True if the store's object for ``entry`` surely holds ``source``'s bytes without reading it

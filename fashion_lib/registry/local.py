@@ -22,7 +22,7 @@ from ..errors import FashionError, RegistryAccessDenied, RegistryError
 from ..fsutil import make_public
 from . import lock
 from . import manifest as mf
-from .base import OBJECTS, Registry
+from .base import OBJECTS, Registry, StoredObject
 
 LOCK = ".fashion.lock"
 TMP = ".fashion-tmp"
@@ -101,6 +101,21 @@ class LocalRegistry(Registry):
 
     def discard_object(self, entry: mf.Entry) -> None:
         self._object_path(entry).unlink(missing_ok=True)
+
+    def list_objects(self) -> list[StoredObject]:
+        """Regular files named like an object; writers' temporaries (``objects/.*``) are not objects."""
+        folder = self.root / OBJECTS
+        if not folder.is_dir():
+            return []
+        found = []
+        for path in folder.iterdir():
+            info = os.lstat(path)
+            if stat.S_ISREG(info.st_mode) and mf.OBJECT_NAME.fullmatch(path.name):
+                found.append(StoredObject(path.name, info.st_size, info.st_mtime))
+        return sorted(found, key=lambda o: o.name)
+
+    def remove_object(self, name: str) -> None:
+        (self.root / OBJECTS / name).unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:

@@ -30,6 +30,7 @@ SCHEMA_VERSION = 1
 SCHEMA_FIELD = "fashion_schema"
 MAX_MANIFEST_BYTES = 256 << 20
 TOP_HASH = re.compile(r"[0-9a-f]{64}")
+OBJECT_NAME = re.compile(r"[0-9a-f]{32,}")  # what object_name() gives: the hash in lowercase hex
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 

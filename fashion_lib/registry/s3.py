@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, quote, urlparse
 from .. import hashing
 from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 from . import manifest as mf
-from .base import OBJECTS, Registry
+from .base import OBJECTS, Registry, StoredObject
 from .quilt import quilt, s3_client
 
 ACCESS_HINT = (
@@ -121,6 +121,19 @@ class S3Registry(Registry):
         for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
             keys += [item["Key"][len(prefix) :] for item in page.get("Contents", [])]
         return sorted(keys)
+
+    def list_objects(self) -> list[StoredObject]:
+        prefix = f"{OBJECTS}/"
+        found = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                name = item["Key"][len(prefix) :]
+                if mf.OBJECT_NAME.fullmatch(name):
+                    found.append(StoredObject(name, int(item["Size"]), item["LastModified"].timestamp()))
+        return sorted(found, key=lambda o: o.name)
+
+    def remove_object(self, name: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=f"{OBJECTS}/{name}")
 
     def _key(self, entry: mf.Entry) -> str:
         return f"{OBJECTS}/{entry.object_name}"

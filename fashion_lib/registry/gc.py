@@ -1,0 +1,108 @@
+"""Find, and on request remove, objects that no manifest names (``fashion packages gc``).
+
+A push stores its files' objects first and writes the manifest that names them last. A push
+that fails on a local registry takes its objects back; one killed outright, or one that
+fails on S3 (where no lock keeps another writer from storing the same object at that
+moment), leaves complete objects that no manifest names. They are harmless (a later push
+reuses them) but take space. Rules:
+
+* an object is removed only if no manifest in the registry names it, a damaged one
+  included: a manifest that can't be read stops the whole collection, nothing removed;
+* only objects older than a grace period go: on S3 a push may still be storing objects
+  whose manifest it has not written yet, so the grace must outlast the longest push;
+  a local registry is locked while collecting, so no push is in flight there;
+* the manifests are read again just before removing, and any object a new one names stays.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from ..console import short
+from ..errors import IntegrityError
+from . import manifest as mf
+from .base import PACKAGES, Registry, StoredObject
+
+DEFAULT_GRACE_HOURS = 24.0
+
+
+@dataclass
+class Collection:
+    """What ``collect`` found: objects named by a manifest, unnamed ones old enough to go, young ones."""
+
+    named: int = 0
+    unnamed: list[StoredObject] = field(default_factory=list)  # older than the grace period
+    young: list[StoredObject] = field(default_factory=list)  # unnamed, but inside the grace period
+    removed: list[StoredObject] = field(default_factory=list)
+
+    @property
+    def unnamed_bytes(self) -> int:
+        return sum(o.size for o in self.unnamed)
+
+
+def named_objects(reg: Registry) -> set[str]:
+    """The object names every manifest in the registry names (IntegrityError on one it can't read)."""
+    names: set[str] = set()
+    with reg.errors("listing manifests"):
+        keys = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k)]
+    for top_hash in keys:
+        with reg.errors(f"reading manifest {short(top_hash)}"):
+            data = reg.read(f"{PACKAGES}/{top_hash}", mf.MAX_MANIFEST_BYTES + 1)
+        if data is None:
+            continue  # removed since it was listed: it names nothing any more
+        if len(data) > mf.MAX_MANIFEST_BYTES:
+            raise _unreadable(reg, top_hash, f"is larger than {mf.MAX_MANIFEST_BYTES} bytes")
+        try:
+            found = mf.parse(data, "manifest", top_hash)
+        except IntegrityError as exc:
+            why = str(exc).split(" is damaged: its manifest ", 1)[-1].split("; fetch another version", 1)[0]
+            raise _unreadable(reg, top_hash, why) from None
+        names.update(entry.object_name for entry in found.entries)
+    return names
+
+
+def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
+    return IntegrityError(
+        f"version {short(top_hash)} in {reg.describe()} is damaged: its manifest {why}; nothing was removed, "
+        "since the objects it names can't be known: restore or delete that manifest "
+        "('fashion packages verify' lists the damage)"
+    )
+
+
+def _survey(reg: Registry, grace_hours: float) -> Collection:
+    result = Collection()
+    named = named_objects(reg)
+    with reg.errors("listing objects"):
+        stored = reg.list_objects()
+    cutoff = time.time() - grace_hours * 3600
+    for obj in stored:
+        if obj.name in named:
+            result.named += 1
+        elif obj.modified <= cutoff:
+            result.unnamed.append(obj)
+        else:
+            result.young.append(obj)
+    return result
+
+
+def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: bool = False) -> Collection:
+    """Objects no manifest names and older than ``grace_hours``; removed when ``delete``.
+
+    A dry run writes nothing. Removing surveys again with the registry's writing lock held
+    (local registries), and reads the manifests once more just before each removal.
+    """
+    if grace_hours < 0:
+        raise ValueError("grace_hours must be >= 0")
+    result = _survey(reg, grace_hours)
+    if not delete or not result.unnamed:
+        return result
+    with reg.errors("locking the registry"), reg.writing(clean=False):
+        result = _survey(reg, grace_hours)
+        named = named_objects(reg)  # a manifest written meanwhile keeps its objects
+        for obj in result.unnamed:
+            if obj.name not in named:
+                with reg.errors(f"removing object {short(obj.name)}"):
+                    reg.remove_object(obj.name)
+                result.removed.append(obj)
+    return result

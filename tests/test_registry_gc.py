@@ -1,0 +1,178 @@
+"""``fashion packages gc``: objects that no manifest names go, and nothing else, ever.
+
+The garbage is what a push killed before it wrote its manifest leaves: real objects stored
+by a real push whose manifest and pointers are then removed. Local registries on disk; one
+test against a real S3 server (SeaweedFS on loopback).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from cli_support import cli, one_line
+
+from fashion_lib import hashing, registry
+from fashion_lib.errors import IntegrityError
+from fashion_lib.registry import gc, manifest
+from fashion_lib.registry.base import PACKAGES, POINTERS
+
+NAME = "fashion-mnist/data"
+KILLED = "fashion-mnist/killed"
+DAY = 86400
+
+
+@pytest.fixture
+def reg(tmp_path: Path) -> Path:
+    return tmp_path / "registry"
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> dict[str, Path]:
+    """Three small CSVs; a package of the first two, a killed push of the last two."""
+    contents = {
+        "train.csv": b"label,pixel1\n1,0\n2,255\n",
+        "test.csv": b"label,pixel1\n3,7\n",
+        "new.csv": b"label,pixel1\n4,4\n5,5\n",
+    }
+    folder = tmp_path / "src"
+    folder.mkdir()
+    for name, data in contents.items():
+        (folder / name).write_bytes(data)
+    return {name: folder / name for name in contents}
+
+
+def object_of(path: Path) -> str:
+    """The name of a file's object: its quilt3 hash, in hex."""
+    return manifest.object_name(hashing.SHA256_CHUNKED, hashing.sha256_chunked(path))
+
+
+def killed_push(reg: Path, sources: dict[str, Path], *, age: float) -> tuple[str, bytes]:
+    """A real push of test.csv (shared with NAME) and new.csv, then its manifest and pointers
+    removed: what a push killed before writing them leaves. Its objects are ``age`` seconds old.
+    Returns the top hash and the manifest's bytes."""
+    top_hash = registry.push(KILLED, {k: sources[k] for k in ("test.csv", "new.csv")}, registry=str(reg))
+    written = reg / PACKAGES / top_hash
+    saved = written.read_bytes()
+    written.unlink()
+    for pointer in (reg / POINTERS / KILLED).iterdir():
+        pointer.unlink()
+    (reg / POINTERS / KILLED).rmdir()
+    then = time.time() - age
+    for obj in (reg / registry.OBJECTS).iterdir():
+        os.utime(obj, (then, then))
+    return top_hash, saved
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_gc_lists_then_removes_only_what_no_manifest_names(reg, sources, tmp_path):
+    kept = registry.push(NAME, {k: sources[k] for k in ("train.csv", "test.csv")}, registry=str(reg))
+    killed_push(reg, sources, age=2 * DAY)
+    orphan = reg / registry.OBJECTS / object_of(sources["new.csv"])
+    before = tree(reg)
+
+    listed = cli("packages", "gc", "--registry", str(reg))
+    assert listed.returncode == 0, listed.stderr
+    assert f"would remove {orphan.name[:12]}" in listed.stdout and "2.0 days old" in listed.stdout
+    assert "2 object(s) named by a manifest, 1 named by none" in listed.stdout
+    assert "nothing removed: run again with --delete" in listed.stdout
+    assert tree(reg) == before  # a dry run writes nothing, not even the lock
+
+    removed = cli("packages", "gc", "--registry", str(reg), "--delete")
+    assert removed.returncode == 0, removed.stderr
+    assert f"removed {orphan.name[:12]}" in removed.stdout and "removed 1 object(s), 21 bytes" in removed.stdout
+    assert not orphan.exists()
+    assert (reg / registry.OBJECTS / object_of(sources["test.csv"])).is_file()  # the killed push shared it
+    got = registry.fetch(NAME, tmp_path / "out", registry=str(reg))
+    assert got.top_hash == kept and got.files["test.csv"].read_bytes() == sources["test.csv"].read_bytes()
+    assert cli("packages", "verify", "--registry", str(reg)).returncode == 0
+    again = cli("packages", "gc", "--registry", str(reg), "--delete")
+    assert "1 named by none" not in again.stdout and "removed 0 object(s)" in again.stdout
+
+
+def test_young_objects_stay_until_the_grace_period_is_over(reg, sources):
+    registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    killed_push(reg, sources, age=3600)  # an hour old: a push could still be storing files
+    orphans = {object_of(sources[k]) for k in ("test.csv", "new.csv")}
+
+    default = cli("packages", "gc", "--registry", str(reg), "--delete")
+    assert default.returncode == 0 and "2 named by none but younger than 24 h kept" in default.stdout
+    assert orphans <= {p.name for p in (reg / registry.OBJECTS).iterdir()}
+
+    done = cli("packages", "gc", "--registry", str(reg), "--delete", "--grace", "0.5", "--json")
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert {o["object"] for o in report["removed"]} == orphans and report["young"] == [] and report["named"] == 1
+    assert {p.name for p in (reg / registry.OBJECTS).iterdir()} == {object_of(sources["train.csv"])}
+
+
+def test_a_damaged_manifest_stops_gc_and_nothing_is_removed(reg, sources):
+    kept = registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    killed_push(reg, sources, age=2 * DAY)
+    damaged = reg / PACKAGES / kept
+    damaged.write_bytes(damaged.read_bytes()[:-20])  # truncated behind our back
+    before = tree(reg)
+
+    done = cli("packages", "gc", "--registry", str(reg), "--delete")
+    assert done.returncode == IntegrityError.exit_code
+    line = one_line(done)
+    assert line.startswith(f"fashion: error: version {kept[:12]} in local registry") and "nothing was removed" in line
+    assert tree(reg) == before
+
+
+def test_an_object_a_manifest_written_meanwhile_names_is_kept(reg, sources, monkeypatch):
+    registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    top_hash, saved = killed_push(reg, sources, age=2 * DAY)
+    real = gc.named_objects
+    calls = []
+
+    def named_then_a_push_lands(r):
+        calls.append(1)
+        if len(calls) == 3:  # after the survey under the lock, before removing: the manifest arrives
+            (reg / PACKAGES / top_hash).write_bytes(saved)
+        return real(r)
+
+    monkeypatch.setattr(gc, "named_objects", named_then_a_push_lands)
+    found = registry.collect_garbage(registry=str(reg), delete=True)
+    assert len(found.unnamed) == 2 and found.removed == []
+    assert {object_of(sources[k]) for k in ("test.csv", "new.csv")} <= {
+        p.name for p in (reg / registry.OBJECTS).iterdir()
+    }
+
+
+def test_a_missing_registry_is_not_created(tmp_path):
+    done = cli("packages", "gc", "--registry", str(tmp_path / "nowhere"), "--delete")
+    assert done.returncode == 0 and "0 object(s) named by a manifest" in done.stdout
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_negative_grace_is_a_usage_error(reg):
+    done = cli("packages", "gc", "--registry", str(reg), "--grace", "-1")
+    assert done.returncode == 2 and "'-1' is not a number of hours >= 0" in one_line(done)
+
+
+@pytest.mark.slow
+def test_gc_on_a_real_s3_bucket(seaweed, sources, tmp_path):
+    import seaweedfs  # tests/ is on sys.path
+
+    with seaweedfs.use_identity(seaweed, "writer"):
+        bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+        kept = registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=bucket)
+        s3 = registry.open(bucket)
+        orphan = object_of(sources["new.csv"])
+        s3.client.put_object(Bucket=s3.bucket, Key=f"objects/{orphan}", Body=sources["new.csv"].read_bytes())
+        assert {o.name for o in s3.list_objects()} == {object_of(sources["train.csv"]), orphan}
+
+        young = cli("packages", "gc", "--registry", bucket, "--delete")
+        assert young.returncode == 0 and "1 named by none but younger than 24 h kept" in young.stdout
+        done = cli("packages", "gc", "--registry", bucket, "--delete", "--grace", "0")
+        assert done.returncode == 0, done.stderr
+        assert "removed 1 object(s), 21 bytes" in done.stdout
+        assert {o.name for o in s3.list_objects()} == {object_of(sources["train.csv"])}
+        assert registry.fetch(NAME, tmp_path / "out", registry=bucket).top_hash == kept
