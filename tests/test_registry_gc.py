@@ -129,16 +129,17 @@ def test_a_damaged_manifest_stops_gc_and_nothing_is_removed(reg, sources):
 def test_an_object_a_manifest_written_meanwhile_names_is_kept(reg, sources, monkeypatch):
     registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
     top_hash, saved = killed_push(reg, sources, age=2 * DAY)
-    real = gc.named_objects
-    calls = []
+    real = gc._survey
+    surveys = []
 
-    def named_then_a_push_lands(r):
-        calls.append(1)
-        if len(calls) == 3:  # after the survey under the lock, before removing: the manifest arrives
+    def survey_then_a_manifest_lands(*args):
+        found = real(*args)
+        surveys.append(found)
+        if len(surveys) == 2:  # the survey under the lock is done, nothing removed yet
             (reg / PACKAGES / top_hash).write_bytes(saved)
-        return real(r)
+        return found
 
-    monkeypatch.setattr(gc, "named_objects", named_then_a_push_lands)
+    monkeypatch.setattr(gc, "_survey", survey_then_a_manifest_lands)
     found = registry.collect_garbage(registry=str(reg), delete=True)
     assert len(found.unnamed) == 2 and found.removed == []
     assert {object_of(sources[k]) for k in ("test.csv", "new.csv")} <= {
@@ -176,3 +177,31 @@ def test_gc_on_a_real_s3_bucket(seaweed, sources, tmp_path):
         assert "removed 1 object(s), 21 bytes" in done.stdout
         assert {o.name for o in s3.list_objects()} == {object_of(sources["train.csv"])}
         assert registry.fetch(NAME, tmp_path / "out", registry=bucket).top_hash == kept
+
+
+@pytest.mark.slow
+def test_an_s3_push_puts_back_an_object_gc_removed_under_it(seaweed, sources, tmp_path, monkeypatch):
+    """A push reuses an old unnamed object; gc removes it just before the push's manifest lands."""
+    import seaweedfs  # tests/ is on sys.path
+
+    from fashion_lib.registry.s3 import S3Registry
+
+    with seaweedfs.use_identity(seaweed, "writer"):
+        bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+        s3 = registry.open(bucket)
+        reused = object_of(sources["new.csv"])
+        s3.client.put_object(Bucket=s3.bucket, Key=f"objects/{reused}", Body=sources["new.csv"].read_bytes())
+        real_write = S3Registry.write
+        removed = []
+
+        def gc_lands_first(self, key, data):
+            if key.startswith(PACKAGES) and not removed:
+                registry.collect_garbage(registry=bucket, grace_hours=0, delete=True)  # no manifest yet
+                removed.append(key)
+            return real_write(self, key, data)
+
+        monkeypatch.setattr(S3Registry, "write", gc_lands_first)
+        top_hash = registry.push(NAME, {"new.csv": sources["new.csv"]}, registry=bucket)
+        assert removed, "gc did not run inside the push"
+        got = registry.fetch(NAME, tmp_path / "out", registry=bucket)
+        assert got.top_hash == top_hash and got.files["new.csv"].read_bytes() == sources["new.csv"].read_bytes()

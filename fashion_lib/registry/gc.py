@@ -11,7 +11,8 @@ reuses them) but take space. Rules:
 * only objects older than a grace period go: on S3 a push may still be storing objects
   whose manifest it has not written yet, so the grace must outlast the longest push;
   a local registry is locked while collecting, so no push is in flight there;
-* the manifests are read again just before removing, and any object a new one names stays.
+* the manifests are listed again just before each removal, and an object a new one names
+  stays; an S3 push that reused an object checks, after publishing, that it is still there.
 """
 
 from __future__ import annotations
@@ -41,11 +42,15 @@ class Collection:
         return sum(o.size for o in self.unnamed)
 
 
-def named_objects(reg: Registry) -> set[str]:
-    """The object names every manifest in the registry names (IntegrityError on one it can't read)."""
-    names: set[str] = set()
+def named_objects(reg: Registry, known: dict[str, set[str]] | None = None) -> set[str]:
+    """The object names every manifest in the registry names (IntegrityError on one it can't read).
+
+    ``known`` (top hash -> its object names) caches manifests already read: a call with it lists
+    the manifests again but reads only the new ones.
+    """
+    known = {} if known is None else known
     with reg.errors("listing manifests"):
-        keys = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k)]
+        keys = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k) and k not in known]
     for top_hash in keys:
         with reg.errors(f"reading manifest {short(top_hash)}"):
             data = reg.read(f"{PACKAGES}/{top_hash}", mf.MAX_MANIFEST_BYTES + 1)
@@ -58,8 +63,8 @@ def named_objects(reg: Registry) -> set[str]:
         except IntegrityError as exc:
             why = str(exc).split(" is damaged: its manifest ", 1)[-1].split("; fetch another version", 1)[0]
             raise _unreadable(reg, top_hash, why) from None
-        names.update(entry.object_name for entry in found.entries)
-    return names
+        known[top_hash] = {entry.object_name for entry in found.entries}
+    return set().union(*known.values())
 
 
 def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
@@ -70,9 +75,9 @@ def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
     )
 
 
-def _survey(reg: Registry, grace_hours: float) -> Collection:
+def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:
     result = Collection()
-    named = named_objects(reg)
+    named = named_objects(reg, known)
     with reg.errors("listing objects"):
         stored = reg.list_objects()
     cutoff = time.time() - grace_hours * 3600
@@ -90,7 +95,10 @@ def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: 
     """Objects no manifest names and older than ``grace_hours``; removed when ``delete``.
 
     A dry run writes nothing. Removing surveys again with the registry's writing lock held
-    (local registries), and reads the manifests once more just before each removal.
+    (local registries), and lists the manifests again just before each removal (reading the new
+    ones): the moment between that look and the removal is milliseconds, and an S3 push checks
+    its objects after publishing its pointers, which takes longer, so it puts back one removed
+    in that moment (:mod:`.publish`).
     """
     if grace_hours < 0:
         raise ValueError("grace_hours must be >= 0")
@@ -98,10 +106,10 @@ def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: 
     if not delete or not result.unnamed:
         return result
     with reg.errors("locking the registry"), reg.writing(clean=False):
-        result = _survey(reg, grace_hours)
-        named = named_objects(reg)  # a manifest written meanwhile keeps its objects
+        known: dict[str, set[str]] = {}
+        result = _survey(reg, grace_hours, known)
         for obj in result.unnamed:
-            if obj.name not in named:
+            if obj.name not in named_objects(reg, known):  # a manifest written meanwhile keeps its objects
                 with reg.errors(f"removing object {short(obj.name)}"):
                     reg.remove_object(obj.name)
                 result.removed.append(obj)

@@ -4,7 +4,9 @@ A reader therefore never sees a pointer to a manifest that is not there, nor a m
 whose objects are not there. Local writers are serialised by an OS lock. On S3, where no
 lock reaches, each pointer is read back after a short random pause and moved to a free
 earlier second if another writer took the same one (a bounded number of times), so every
-version a push printed stays listed.
+version a push printed stays listed, and the push then checks that its objects are still
+there (``fashion packages gc`` may remove an old object the push reused before its manifest
+named it) and stores any that is gone again.
 """
 
 from __future__ import annotations
@@ -66,7 +68,17 @@ def push(
                 raise
             if reg.pointers(name).get("latest") != top_hash:
                 _point(reg, name, top_hash)
+            if reg.pointers_need_checking:
+                _put_back_removed(reg, planned, entries)
     return top_hash
+
+
+def _put_back_removed(reg: Registry, planned: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> None:
+    """Store again any object that is gone now: on S3 a push may reuse an old object that no
+    manifest named yet, which ``fashion packages gc --delete`` running at that moment removes."""
+    for entry in planned.entries:
+        if reg.object_size(entry) is None:
+            _store(reg, entry, entries[entry.key][0], [])
 
 
 def _entries(files: Mapping[str, Path]) -> dict[str, tuple[Path, int, str]]:
