@@ -77,6 +77,9 @@ def test_gc_lists_then_removes_only_what_no_manifest_names(reg, sources, tmp_pat
     orphan = reg / registry.OBJECTS / object_of(sources["new.csv"])
     before = tree(reg)
 
+    hinted = cli("packages", "verify", "--registry", str(reg))
+    assert hinted.returncode == 0 and "no problems; 1 object(s), 21 bytes, named by no manifest" in hinted.stdout
+
     listed = cli("packages", "gc", "--registry", str(reg))
     assert listed.returncode == 0, listed.stderr
     assert f"would remove {orphan.name[:12]}" in listed.stdout and "2.0 days old" in listed.stdout
@@ -91,7 +94,8 @@ def test_gc_lists_then_removes_only_what_no_manifest_names(reg, sources, tmp_pat
     assert (reg / registry.OBJECTS / object_of(sources["test.csv"])).is_file()  # the killed push shared it
     got = registry.fetch(NAME, tmp_path / "out", registry=str(reg))
     assert got.top_hash == kept and got.files["test.csv"].read_bytes() == sources["test.csv"].read_bytes()
-    assert cli("packages", "verify", "--registry", str(reg)).returncode == 0
+    verified = cli("packages", "verify", "--registry", str(reg))
+    assert verified.returncode == 0 and verified.stdout.rstrip().endswith("no problems"), verified.stdout
     again = cli("packages", "gc", "--registry", str(reg), "--delete")
     assert "1 named by none" not in again.stdout and "removed 0 object(s)" in again.stdout
 

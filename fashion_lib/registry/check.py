@@ -69,10 +69,18 @@ class Report:
     bytes: int = 0
     problems: list[str] = field(default_factory=list)
     repaired: list[str] = field(default_factory=list)
+    unnamed_objects: int = 0  # objects no manifest names (counted on a whole, undamaged registry)
+    unnamed_bytes: int = 0
 
     def summary(self) -> str:
+        unnamed = (
+            f"; {self.unnamed_objects} object(s), {self.unnamed_bytes:,} bytes, named by no manifest "
+            "('fashion packages gc' lists them)"
+            if self.unnamed_objects
+            else ""
+        )
         return f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: " + (
-            f"{len(self.problems)} problem(s)" if self.problems else "no problems"
+            f"{len(self.problems)} problem(s)" if self.problems else f"no problems{unnamed}"
         )
 
 
@@ -102,7 +110,22 @@ def verify(
             if progress:
                 progress(f"{pkg}@{short(value)}")
             _check_version(reg, pkg, value, checked, report)
+    if name is None and not report.problems:
+        _count_unnamed(reg, report)
     return report
+
+
+def _count_unnamed(reg: Registry, report: Report) -> None:
+    """What ``fashion packages gc`` would find, at any age: left by failed or killed pushes."""
+    from .gc import named_objects
+
+    try:
+        named = named_objects(reg)
+    except IntegrityError:
+        return  # a manifest no version points at can't be read: what it names is unknown, count nothing
+    with reg.errors("listing objects"):
+        unnamed = [o for o in reg.list_objects() if o.name not in named]
+    report.unnamed_objects, report.unnamed_bytes = len(unnamed), sum(o.size for o in unnamed)
 
 
 def _check_version(reg: Registry, name: str, top_hash: str, checked: dict[str, str | None], report: Report) -> None:
