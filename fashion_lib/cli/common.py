@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace], int | None]
@@ -43,6 +44,21 @@ def group(top: argparse._SubParsersAction, name: str, help: str) -> argparse._Su
     """A command group (``fashion data ...``) and the subparsers of its commands."""
     parser = top.add_parser(name, help=help)
     return parser.add_subparsers(title=f"{name} commands", metavar="COMMAND", parser_class=_Parser)
+
+
+def number_in(low: float, high: float, error: Callable[[str], str]) -> Callable[[str], float]:
+    """An argparse ``type``: a finite number from ``low`` to ``high``, else a usage error ``error(text)``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (low <= value <= high and math.isfinite(value)):
+            raise argparse.ArgumentTypeError(error(text))
+        return value
+
+    return parse
 
 
 def json_option(parser: argparse.ArgumentParser) -> None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 
 from ..console import short
-from .common import add, group, json_option, print_json
+from .common import add, group, json_option, number_in, print_json
 
 
 def _version_document(v) -> dict:
@@ -113,16 +114,6 @@ def cmd_packages_gc(args: argparse.Namespace) -> int:
     return 0
 
 
-def _hours(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number of hours >= 0")
-    return value
-
-
 def add_commands(top: argparse._SubParsersAction) -> None:
     """``fashion packages list | verify | gc``."""
     from ..registry.gc import DEFAULT_GRACE_HOURS
@@ -149,7 +140,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--grace",
-        type=_hours,
+        type=number_in(0, math.inf, lambda text: f"{text!r} is not a number of hours >= 0"),
         default=DEFAULT_GRACE_HOURS,
         metavar="HOURS",
         help=f"keep unnamed objects younger than this (default: {DEFAULT_GRACE_HOURS:g}); on S3 it must outlast the longest push, "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import DATA_DEFAULT, MODEL_DEFAULT, add
+from .common import DATA_DEFAULT, MODEL_DEFAULT, add, number_in
 
 
 def _config(args: argparse.Namespace):
@@ -116,17 +116,6 @@ def add_run_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("--push", action="store_true", help="publish the model package")
 
 
-def _points(text: str) -> float:
-    """``--tolerance``: percentage points of test accuracy, 0 to 100."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"expected percentage points from 0 to 100, e.g. 0.5; got {text!r}")
-    return value
-
-
 def add_reproduce(top: argparse._SubParsersAction) -> None:
     """``fashion reproduce TOPHASH``."""
     p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
@@ -136,7 +125,7 @@ def add_reproduce(top: argparse._SubParsersAction) -> None:
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     p.add_argument(
         "--tolerance",
-        type=_points,
+        type=number_in(0, 100, lambda text: f"expected percentage points from 0 to 100, e.g. 0.5; got {text!r}"),
         metavar="POINTS",
         help="accept a test accuracy this many percentage points from the recorded one (default: 0 "
         "where commit, environment and CPU are the recorded ones, as a seeded run repeats bit for bit "
