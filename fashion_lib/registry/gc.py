@@ -60,9 +60,8 @@ def named_objects(reg: Registry, known: dict[str, set[str]] | None = None) -> se
             raise _unreadable(reg, top_hash, f"is larger than {mf.MAX_MANIFEST_BYTES} bytes")
         try:
             found = mf.parse(data, "manifest", top_hash)
-        except IntegrityError as exc:
-            why = str(exc).split(" is damaged: its manifest ", 1)[-1].split("; fetch another version", 1)[0]
-            raise _unreadable(reg, top_hash, why) from None
+        except mf.DamagedManifest as exc:
+            raise _unreadable(reg, top_hash, exc.reason) from None
         known[top_hash] = {entry.object_name for entry in found.entries}
     return set().union(*known.values())
 

@@ -34,6 +34,16 @@ OBJECT_NAME = re.compile(r"[0-9a-f]{32,}")  # what object_name() gives: the hash
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
 
 
+class DamagedManifest(IntegrityError):
+    """A manifest that does not parse or does not hash to its name; ``reason`` says which, alone."""
+
+    def __init__(self, label: str, reason: str) -> None:
+        self.reason = reason  # "line 3 is not JSON (truncated or edited)": completes "its manifest ..."
+        super().__init__(
+            f"{label} is damaged: its manifest {reason}; fetch another version, or restore the registry from a good copy"
+        )
+
+
 @dataclass(frozen=True)
 class Entry:
     key: str
@@ -110,10 +120,8 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
     """The manifest of ``name@top_hash`` from its bytes, refused unless it hashes to ``top_hash``."""
     label = f"{name}@{short(top_hash)}"
 
-    def damaged(why: str) -> IntegrityError:
-        return IntegrityError(
-            f"{label} is damaged: its manifest {why}; fetch another version, or restore the registry from a good copy"
-        )
+    def damaged(why: str) -> DamagedManifest:
+        return DamagedManifest(label, why)
 
     lines = data.decode("utf-8", errors="replace").splitlines()
     records = []
@@ -146,10 +154,8 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
         entries.append(entry)
     actual = top_hash_of(header, entries)
     if actual != top_hash:
-        raise IntegrityError(
-            f"{label} is damaged: its manifest hashes to {short(actual)}, not to the top hash "
-            "that names it (edited or truncated after publishing); fetch another version, or "
-            "restore the registry from a good copy"
+        raise damaged(
+            f"hashes to {short(actual)}, not to the top hash that names it (edited or truncated after publishing)"
         )
     return Manifest(name, top_hash, header, entries)
 
