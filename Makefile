@@ -49,6 +49,7 @@ bench: setup  ## benchmark scripts: each prints our figure next to a baseline me
 	$(BIN)/python benchmarks/csv_load_bench.py
 	$(BIN)/python benchmarks/registry_bench.py
 	$(BIN)/python benchmarks/verify_bench.py
+	$(BIN)/python benchmarks/gc_bench.py
 	$(BIN)/python benchmarks/quality_bench.py
 	$(BIN)/python benchmarks/train_bench.py
 

@@ -211,3 +211,60 @@ def test_an_s3_push_puts_back_an_object_gc_removed_under_it(seaweed, sources, tm
         assert removed, "gc did not run inside the push"
         got = registry.fetch(NAME, tmp_path / "out", registry=bucket)
         assert got.top_hash == top_hash and got.files["new.csv"].read_bytes() == sources["new.csv"].read_bytes()
+
+
+def orphans_in(s3, count: int) -> set[str]:
+    """``count`` objects no manifest names, stored straight into the bucket's object store."""
+    names = {os.urandom(32).hex() for _ in range(count)}
+    for name in names:
+        s3.client.put_object(Bucket=s3.bucket, Key=f"objects/{name}", Body=name.encode())
+    return names
+
+
+@pytest.mark.slow
+def test_s3_gc_removes_a_batch_per_request(seaweed, sources, monkeypatch):
+    """DeleteObjects takes up to 1,000 keys: five orphans in batches of two are three requests."""
+    import seaweedfs  # tests/ is on sys.path
+
+    with seaweedfs.use_identity(seaweed, "writer"):
+        bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+        registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=bucket)
+        s3 = registry.open(bucket)
+        orphans = orphans_in(s3, 5)
+        monkeypatch.setattr(gc, "REMOVE_BATCH", 2)
+        with seaweedfs.count_requests() as requests:
+            found = registry.collect_garbage(registry=bucket, grace_hours=0, delete=True)
+        deletes = [r for r in requests.seen if r[0] == "POST"]
+        assert {o.name for o in found.removed} == orphans and len(deletes) == 3
+        assert not [r for r in requests.seen if r[0] == "DELETE"]  # no request per object
+        assert {o.name for o in s3.list_objects()} == {object_of(sources["train.csv"])}
+
+
+@pytest.mark.slow
+def test_s3_gc_as_a_reader_is_refused_in_one_line_and_removes_nothing(seaweed, sources):
+    import seaweedfs  # tests/ is on sys.path
+
+    from fashion_lib.errors import RegistryAccessDenied
+
+    with seaweedfs.use_identity(seaweed, "writer"):
+        bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+        registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=bucket)
+        s3 = registry.open(bucket)
+        before = {o.name for o in s3.list_objects()} | orphans_in(s3, 2)
+        listed = cli("packages", "gc", "--registry", bucket, "--grace", "0", **seaweedfs.client_env(seaweed, "reader"))
+        done = cli(
+            "packages",
+            "gc",
+            "--registry",
+            bucket,
+            "--grace",
+            "0",
+            "--delete",
+            **seaweedfs.client_env(seaweed, "reader"),
+        )
+        assert listed.returncode == 0 and "2 named by none" in listed.stdout  # reading is allowed
+        assert done.returncode == RegistryAccessDenied.exit_code, done.stdout + done.stderr
+        line = one_line(done)
+        assert line.startswith("fashion: error: removing object ") and " and 1 more: " in line
+        assert bucket in line and "access denied (AccessDenied)" in line
+        assert {o.name for o in s3.list_objects()} == before

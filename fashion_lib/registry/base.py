@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ PACKAGES = ".quilt/packages"
 POINTERS = ".quilt/named_packages"
 SHORT = 7
 MAX_POINTER_BYTES = 1024
+REMOVE_BATCH = 1000  # S3 DeleteObjects takes at most 1,000 keys a request
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,9 @@ class Registry:
         """Every object in the store (``objects/<hex>``), named by a manifest or not."""
         raise NotImplementedError
 
-    def remove_object(self, name: str) -> None:
-        """Delete object ``name`` from the store (``fashion packages gc --delete`` only)."""
+    def remove_objects(self, names: Sequence[str]) -> None:
+        """Delete these objects from the store (``fashion packages gc --delete`` only); at most
+        :data:`REMOVE_BATCH` names, which S3 removes in one request."""
         raise NotImplementedError
 
     def same_bytes(self, entry: mf.Entry, source: Path) -> bool:

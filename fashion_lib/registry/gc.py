@@ -11,8 +11,9 @@ reuses them) but take space. Rules:
 * only objects older than a grace period go: on S3 a push may still be storing objects
   whose manifest it has not written yet, so the grace must outlast the longest push;
   a local registry is locked while collecting, so no push is in flight there;
-* the manifests are listed again just before each removal, and an object a new one names
-  stays; an S3 push that reused an object checks, after publishing, that it is still there.
+* the manifests are listed again just before each removal (of up to 1,000 objects, one
+  request on S3), and an object a new one names stays; an S3 push that reused an object
+  checks, after publishing, that it is still there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
-from .base import PACKAGES, Registry, StoredObject
+from .base import PACKAGES, REMOVE_BATCH, Registry, StoredObject
 
 DEFAULT_GRACE_HOURS = 24.0
 
@@ -94,10 +95,10 @@ def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: 
     """Objects no manifest names and older than ``grace_hours``; removed when ``delete``.
 
     A dry run writes nothing. Removing surveys again with the registry's writing lock held
-    (local registries), and lists the manifests again just before each removal (reading the new
-    ones): the moment between that look and the removal is milliseconds, and an S3 push checks
-    its objects after publishing its pointers, which takes longer, so it puts back one removed
-    in that moment (:mod:`.publish`).
+    (local registries), and lists the manifests again just before each removal of up to
+    :data:`REMOVE_BATCH` objects (reading only the new ones): the moment between that look and
+    the removal is one request, and an S3 push checks its objects after publishing its
+    pointers, which takes longer, so it puts back one removed in that moment (:mod:`.publish`).
     """
     if grace_hours < 0:
         raise ValueError("grace_hours must be >= 0")
@@ -107,9 +108,10 @@ def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: 
     with reg.errors("locking the registry"), reg.writing(clean=False):
         known: dict[str, set[str]] = {}
         result = _survey(reg, grace_hours, known)
-        for obj in result.unnamed:
-            if obj.name not in named_objects(reg, known):  # a manifest written meanwhile keeps its objects
-                with reg.errors(f"removing object {short(obj.name)}"):
-                    reg.remove_object(obj.name)
-                result.removed.append(obj)
+        for start in range(0, len(result.unnamed), REMOVE_BATCH):
+            named = named_objects(reg, known)  # a manifest written meanwhile keeps its objects
+            batch = [o for o in result.unnamed[start : start + REMOVE_BATCH] if o.name not in named]
+            with reg.errors(f"removing {len(batch)} object(s)"):
+                reg.remove_objects([o.name for o in batch])
+            result.removed.extend(batch)
     return result

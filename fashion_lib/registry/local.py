@@ -13,7 +13,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -114,8 +114,9 @@ class LocalRegistry(Registry):
                 found.append(StoredObject(path.name, info.st_size, info.st_mtime))
         return sorted(found, key=lambda o: o.name)
 
-    def remove_object(self, name: str) -> None:
-        (self.root / OBJECTS / name).unlink(missing_ok=True)
+    def remove_objects(self, names: Sequence[str]) -> None:
+        for name in names:
+            (self.root / OBJECTS / name).unlink(missing_ok=True)
 
     @contextlib.contextmanager
     def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:

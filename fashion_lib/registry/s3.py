@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, quote, urlparse
 
 from .. import hashing
+from ..console import short
 from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 from . import manifest as mf
 from .base import OBJECTS, Registry, StoredObject
@@ -132,8 +133,23 @@ class S3Registry(Registry):
                     found.append(StoredObject(name, int(item["Size"]), item["LastModified"].timestamp()))
         return sorted(found, key=lambda o: o.name)
 
-    def remove_object(self, name: str) -> None:
-        self.client.delete_object(Bucket=self.bucket, Key=f"{OBJECTS}/{name}")
+    def remove_objects(self, names: Sequence[str]) -> None:
+        """One DeleteObjects request; a key it could not delete raises, naming the key and S3's code."""
+        if not names:
+            return
+        keys = [{"Key": f"{OBJECTS}/{name}"} for name in names]
+        answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+        failed = answer.get("Errors") or []
+        if failed:  # DeleteObjects answers 200 and lists the keys it could not delete
+            code, key = str(failed[0].get("Code", "")), str(failed[0].get("Key", "?"))
+            which = f"object {short(key.removeprefix(OBJECTS + '/'))}" + (
+                f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+            )
+            if code in DENIED:
+                raise RegistryAccessDenied(
+                    f"removing {which}: {self.describe()}: access denied ({code}); {ACCESS_HINT}"
+                )
+            raise RegistryError(f"removing {which}: {self.describe()}: S3 said {code}: {failed[0].get('Message', '')}")
 
     def _key(self, entry: mf.Entry) -> str:
         return f"{OBJECTS}/{entry.object_name}"
