@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -268,3 +269,52 @@ def test_s3_gc_as_a_reader_is_refused_in_one_line_and_removes_nothing(seaweed, s
         assert line.startswith("fashion: error: removing object ") and " and 1 more: " in line
         assert bucket in line and "access denied (AccessDenied)" in line
         assert {o.name for o in s3.list_objects()} == before
+
+
+def gc_refuses(reg: Path, reason: str) -> str:
+    """``gc --delete --grace 0`` on a damaged registry: exit 3, one line, the tree byte-identical."""
+    before = tree(reg)
+    done = cli("packages", "gc", "--registry", str(reg), "--delete", "--grace", "0")
+    assert done.returncode == IntegrityError.exit_code, done.stdout + done.stderr
+    line = one_line(done)
+    assert reason in line and "nothing was removed" in line, line
+    assert tree(reg) == before
+    return line
+
+
+@pytest.mark.parametrize("damage", ["missing", "a folder"])
+def test_a_version_whose_manifest_is_gone_keeps_its_objects(reg, sources, damage):
+    kept = registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    killed_push(reg, sources, age=2 * DAY)
+    (reg / PACKAGES / kept).unlink()
+    if damage == "a folder":
+        (reg / PACKAGES / kept).mkdir()
+    line = gc_refuses(reg, "its manifest is missing (or not a file)")
+    assert f"version {kept[:12]} of {NAME}" in line
+
+
+def test_a_quilt_folder_that_is_a_file_is_damage_not_an_empty_registry(reg, sources):
+    """Read as "no manifests", it would make every object garbage: the whole registry."""
+    registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    shutil.rmtree(reg / ".quilt")
+    (reg / ".quilt").write_text("")
+    before = tree(reg)
+    for command in (["gc", "--delete", "--grace", "0"], ["list"], ["verify"]):
+        done = cli("packages", *command, "--registry", str(reg))
+        assert done.returncode == IntegrityError.exit_code, (command, done.stdout)
+        assert ".quilt is a file, expected a folder" in one_line(done)
+    assert tree(reg) == before
+
+
+def test_objects_without_any_manifest_are_not_all_removed(reg, sources):
+    registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    shutil.rmtree(reg / ".quilt")  # the manifests lost, e.g. a copy of objects/ alone
+    gc_refuses(reg, "holds 1 object(s) but no manifest at all")
+
+
+def test_damaged_version_pointers_stop_gc(reg, sources):
+    registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    killed_push(reg, sources, age=2 * DAY)
+    for pointer in (reg / POINTERS / NAME).iterdir():
+        pointer.write_text("")  # emptied behind our back
+    gc_refuses(reg, "do not hold a top hash")

@@ -186,3 +186,42 @@ def test_dest_that_is_a_file_names_the_destination(reg, published, tmp_path):
     (tmp_path / "file").write_text("x")
     done = cli("data", "fetch", "--dest", str(tmp_path / "file"), "--registry", reg)
     assert done.returncode == 2 and "is a file" in done.stderr and str(tmp_path / "file") in done.stderr
+
+
+@pytest.mark.parametrize("where", ["a file", "/dev/null"])
+def test_a_registry_that_is_a_file_is_named_as_such(tmp_path, where):
+    path = tmp_path / "afile" if where == "a file" else Path(where)
+    if where == "a file":
+        path.write_text("")
+    for command in (["packages", "list"], ["packages", "verify"], ["packages", "gc"], ["data", "fetch"]):
+        extra = ["--dest", str(tmp_path / "out")] if command[0] == "data" else []
+        done = cli(*command, "--registry", str(path), *extra)
+        assert done.returncode == 2, (command, done.stdout)
+        assert done.stderr.strip() == (
+            f"fashion: error: local registry {path} is a file, not a folder; give a registry folder "
+            "(--registry or FASHION_REGISTRY), or an S3 bucket as s3://BUCKET"
+        )
+    assert not (tmp_path / "out").exists()
+
+
+def test_emptied_version_pointers_are_damage_not_a_missing_package(reg, published, tmp_path):
+    for pointer in (Path(reg) / ".quilt/named_packages" / NAME).iterdir():
+        pointer.write_text("")
+    with pytest.raises(IntegrityError, match=r"version pointer\(s\) .* do not hold a top hash"):
+        registry.fetch(NAME, tmp_path / "out", registry=reg)
+    listed = cli("packages", "list", "--registry", reg)
+    assert listed.returncode == IntegrityError.exit_code
+    assert f"{NAME:<24}" in listed.stdout and "DAMAGED" in listed.stdout
+    assert "do not hold a top hash" in listed.stderr and "is not in" not in listed.stderr
+
+
+def test_a_package_folder_that_is_a_file_is_damage(reg, published):
+    folder = Path(reg) / ".quilt/named_packages" / NAME
+    for pointer in folder.iterdir():
+        pointer.unlink()
+    folder.rmdir()
+    folder.write_text("")
+    for command in ("list", "verify"):
+        done = cli("packages", command, "--registry", reg)
+        assert done.returncode == IntegrityError.exit_code, done.stdout
+        assert f".quilt/named_packages/{NAME} is a file, expected a folder of version pointers" in done.stderr

@@ -38,8 +38,8 @@ REMOVE_BATCH = 1000  # S3 DeleteObjects takes at most 1,000 keys a request
 @dataclass(frozen=True)
 class PackageVersion:
     name: str
-    top_hash: str
-    created: datetime
+    top_hash: str  # "" for a package whose version pointers are damaged
+    created: datetime | None
     message: str | None
     damaged: str | None = None  # why this version cannot be used, or None
 
@@ -162,8 +162,25 @@ class Registry:
     # --- packages and versions --------------------------------------------------------
     def package_names(self) -> list[str]:
         with self.errors("listing packages"):
-            keys = self.list_keys(POINTERS)
-        return sorted({k.rsplit("/", 1)[0] for k in keys if k.count("/") == 2 and not k.startswith(".")})
+            keys = [k for k in self.list_keys(POINTERS) if not k.startswith(".")]
+        misplaced = [k for k in keys if k.count("/") < 2 and not k.rsplit("/", 1)[-1].startswith(".")]
+        if misplaced:  # a file where a package's folder of version pointers belongs
+            raise IntegrityError(
+                f"{self.describe()} is damaged: {POINTERS}/{misplaced[0]} is a file, expected a folder of "
+                "version pointers (user/package/<stamp>); restore the registry from a good copy"
+            )
+        return sorted({k.rsplit("/", 1)[0] for k in keys if k.count("/") == 2})
+
+    def bad_pointers(self, name: str) -> dict[str, str]:
+        """Pointer name -> content, for the pointers of ``name`` that do not hold a top hash."""
+        return {stamp: value for stamp, value in self.pointers(name).items() if not mf.TOP_HASH.fullmatch(value)}
+
+    def damaged_pointers(self, name: str, bad: dict[str, str]) -> IntegrityError:
+        shown = ", ".join(f"{stamp} ({value[:20]!r})" for stamp, value in sorted(bad.items())[:3])
+        return IntegrityError(
+            f"{name} in {self.describe()} is damaged: its version pointer(s) {shown} do not hold a top hash "
+            "(emptied or edited); restore them from a good copy ('fashion packages verify' lists them)"
+        )
 
     def pointers(self, name: str) -> dict[str, str]:
         """Pointer name -> its content, stripped (not yet checked)."""
@@ -207,7 +224,8 @@ class Registry:
                 return latest
             versions = self.versions(name)  # latest missing or being replaced: the newest pointer
             if not versions:
-                raise self.not_found(name)
+                bad = self.bad_pointers(name)
+                raise self.damaged_pointers(name, bad) if bad else self.not_found(name)
             return versions[0][1]
         prefix = top_hash.strip().lower()
         if not re.fullmatch(r"[0-9a-f]{1,64}", prefix):
@@ -215,6 +233,9 @@ class Registry:
         known = [h for _, h in self.versions(name)]
         if not known and not self.pointers(name):
             raise self.not_found(name)
+        bad = {} if known else self.bad_pointers(name)
+        if bad and not (len(prefix) == 64 and self.has_manifest(prefix)):
+            raise self.damaged_pointers(name, bad)
         matches = [h for h in known if h.startswith(prefix)]
         if len(matches) == 1:
             return matches[0]
@@ -255,10 +276,14 @@ class Registry:
         names = [name] if name else self.package_names()
         out = []
         for pkg in names:
+            bad = self.bad_pointers(pkg)
+            if bad:
+                out.append(PackageVersion(pkg, "", None, None, damaged=str(self.damaged_pointers(pkg, bad))))
             for stamp, top_hash in self.versions(pkg):
                 created = datetime.fromtimestamp(stamp, UTC)
                 try:
                     out.append(PackageVersion(pkg, top_hash, created, self.manifest(pkg, top_hash).message))
                 except IntegrityError as exc:
                     out.append(PackageVersion(pkg, top_hash, created, None, damaged=str(exc)))
-        return sorted(out, key=lambda v: (v.created, v.name), reverse=True)
+        epoch = datetime.fromtimestamp(0, UTC)
+        return sorted(out, key=lambda v: (v.created or epoch, v.name), reverse=True)

@@ -77,9 +77,17 @@ def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
 
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:
     result = Collection()
+    known = {} if known is None else known
     named = named_objects(reg, known)
+    _every_version_read(reg, known)
     with reg.errors("listing objects"):
         stored = reg.list_objects()
+    if stored and not known:
+        raise IntegrityError(
+            f"{reg.describe()} holds {len(stored)} object(s) but no manifest at all; nothing was removed, "
+            "since a registry whose manifests were lost would lose every file: restore its .quilt folder "
+            "from a good copy, or delete the registry to empty it"
+        )
     cutoff = time.time() - grace_hours * 3600
     for obj in stored:
         if obj.name in named:
@@ -89,6 +97,22 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
         else:
             result.young.append(obj)
     return result
+
+
+def _every_version_read(reg: Registry, known: dict[str, set[str]]) -> None:
+    """Stop if a version pointer holds no top hash, or names a manifest that was not read (missing,
+    or not a file): the objects of that version can't be told from garbage."""
+    for name in reg.package_names():
+        bad = reg.bad_pointers(name)
+        if bad:
+            raise IntegrityError(f"nothing was removed: {reg.damaged_pointers(name, bad)}")
+        for _, top_hash in reg.versions(name):
+            if top_hash not in known:
+                raise IntegrityError(
+                    f"version {short(top_hash)} of {name} in {reg.describe()} is damaged: its manifest is missing "
+                    "(or not a file); nothing was removed, since the objects it names can't be known: restore "
+                    "the manifest from a good copy ('fashion packages verify' lists the damage)"
+                )
 
 
 def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: bool = False) -> Collection:

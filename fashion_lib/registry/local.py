@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO
 
 from .. import hashing, settings
-from ..errors import FashionError, RegistryAccessDenied, RegistryError
+from ..errors import FashionError, IntegrityError, RegistryAccessDenied, RegistryError
 from ..fsutil import make_public
 from . import lock
 from . import manifest as mf
@@ -33,6 +33,11 @@ class LocalRegistry(Registry):
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.root = Path(folder).expanduser().absolute()
         self.location = str(self.root)
+        if self.root.exists() and not self.root.is_dir():
+            raise RegistryError(
+                f"{self.describe()} is a file, not a folder; give a registry folder "
+                "(--registry or FASHION_REGISTRY), or an S3 bucket as s3://BUCKET"
+            )
 
     def describe(self) -> str:
         return f"local registry {settings.display_path(self.root)}"
@@ -86,8 +91,23 @@ class LocalRegistry(Registry):
     def list_keys(self, prefix: str) -> list[str]:
         base = self.root / prefix
         if not base.is_dir():
+            self._no_file_in_the_way(base)
             return []
         return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file())
+
+    def _no_file_in_the_way(self, folder: Path) -> None:
+        """A registry folder (``.quilt``, ``.quilt/packages``, ...) that is missing is empty; one
+        that is a file is damage, not emptiness: a collection must never read it as "no manifests"."""
+        for path in (folder, *folder.parents):
+            if path == self.root:
+                return
+            if os.path.lexists(path):
+                if not path.is_dir():
+                    raise IntegrityError(
+                        f"{self.describe()} is damaged: {path.relative_to(self.root)} is a file, expected a "
+                        "folder; restore the registry from a good copy"
+                    )
+                return
 
     def _object_path(self, entry: mf.Entry) -> Path:
         return self.root / OBJECTS / entry.object_name
