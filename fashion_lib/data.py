@@ -25,7 +25,7 @@ SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t
 _STAMP = ".fashion-source.json"
 
 if TYPE_CHECKING:
-    from .registry import RegistryLike
+    from .registry import Registry, RegistryLike
 
 
 @dataclass(frozen=True)
@@ -154,8 +154,11 @@ def prepare_data(
 def ensure_data_package(*, registry: RegistryLike = None, name: str | None = None, log: Log = _stderr) -> str:
     """The latest top hash of the data package, preparing it first if the registry has none.
 
-    Only "no such package" leads to preparing: an unreachable, denied or damaged registry
-    is an error, never taken for an empty one.
+    Only "no such package" leads to preparing, and only under the configured name
+    (``$FASHION_DATA_PACKAGE``, else ``fashion-mnist/data``): any other name must already be
+    in the registry (:class:`PackageNotFound`, exit 4), so a mistyped ``--data-package`` never
+    publishes a package. An unreachable, denied or damaged registry is an error, never taken
+    for an empty one.
     """
     from . import registry as reg
 
@@ -164,8 +167,21 @@ def ensure_data_package(*, registry: RegistryLike = None, name: str | None = Non
     try:
         return registry.resolve(name)
     except PackageNotFound:
+        if name != settings.data_package():
+            raise not_prepared(registry, name) from None
         log(f"{name} is not in {registry.describe()} yet; preparing it ...")
         return prepare_data(registry=registry, name=name, log=log).top_hash
+
+
+def not_prepared(registry: Registry, name: str) -> PackageNotFound:
+    """The one line for a data package that is missing and is not the configured one."""
+    names = registry.package_names()
+    held = f"it holds {', '.join(names)}" if names else "it is empty"
+    return PackageNotFound(
+        f"package {name} is not in {registry.describe()} ({held}); only the configured data package "
+        f"({settings.data_package()}) is prepared when missing: check the name, or publish it with "
+        f"'fashion data prepare --name {name}'"
+    )
 
 
 def fetch_data(
