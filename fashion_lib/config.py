@@ -172,8 +172,8 @@ class TrainConfig:
         if unknown:
             raise ConfigError(f"unknown setting {unknown[0]!r} in config; known settings: {', '.join(sorted(known))}")
         values = dict(data)
-        if "stages" in values:
-            values["stages"] = [list(s) for s in values["stages"]]
+        if isinstance(values.get("stages"), (list, tuple)):  # anything else: validate() names it
+            values["stages"] = [list(s) if isinstance(s, (list, tuple)) else s for s in values["stages"]]
         return cls(**values).validate()
 
 

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .config import TrainConfig
 from .console import Log, short
 from .console import stderr as _stderr
+from .errors import ConfigError, ModelError
 from .model_package import read_lineage
 from .parameters import config_from_parameters
 from .run_steps import TrainingRun, train_evaluate_publish
@@ -31,7 +33,7 @@ def reproduce(
     """Retrain from a model package's recorded data version and config; returns the judged
     :class:`Reproduction` and the new run."""
     name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry, require=True)
-    config = config_from_parameters(recorded=lineage["training"]["config"])
+    config = recorded_config(name, resolved, lineage)
     data = lineage["data"]
     log(f"Reproducing {name}@{short(resolved)}: data {data['name']}@{short(data['top_hash'])}, recorded config")
     run = train_evaluate_publish(
@@ -45,6 +47,27 @@ def reproduce(
         log=log,
     )
     return judge(lineage["metrics"], run, lineage, tolerance=tolerance), run
+
+
+def recorded_config(name: str, top_hash: str, lineage: dict[str, Any]) -> TrainConfig:
+    """The config a model package version was trained with, as its lineage records it.
+
+    An empty or invalid recorded config is a :class:`ModelError` naming the version: retraining
+    from it would run some other recipe (the defaults for an empty one), not reproduce the model.
+    """
+    recorded = lineage["training"]["config"]  # a dict: read_lineage(require=True) checked it
+    where = f"{name}@{short(top_hash)}"
+    if not recorded:
+        raise ModelError(
+            f"{where} records an empty training config (training.config is {{}}), so it cannot be "
+            "reproduced: retraining would use the default recipe, not the one that made it"
+        )
+    try:
+        return config_from_parameters(recorded=recorded)
+    except ConfigError as error:
+        raise ModelError(
+            f"{where}: its recorded training config (training.config) is invalid: {error}; it cannot be reproduced"
+        ) from None
 
 
 # How far a reproduction's test accuracy may stray from the recorded one and still count as a

@@ -156,3 +156,50 @@ def test_describe_shows_the_data_quality_verdict() -> None:
         "quality   fail against official Fashion-MNIST; failed: leakage train/test; accepted: augmented on purpose"
     ) in text
     assert "quality   (no data-quality report recorded)" in lineage.describe("m", "f" * 64, {"data": {}})
+
+
+@pytest.mark.parametrize(
+    "config, why",
+    [
+        ({}, "records an empty training config (training.config is {})"),
+        (None, "has no usable lineage (training.config is missing)"),
+        (
+            {**TrainConfig.from_preset("quick").to_dict(), "epochs": "abc"},
+            "its recorded training config (training.config) is invalid: epochs='abc' is invalid; "
+            "expected an integer from 1 to 1000",
+        ),
+        (
+            {**TrainConfig.from_preset("quick").to_dict(), "bogus": 1},
+            "its recorded training config (training.config) is invalid: unknown setting 'bogus'",
+        ),
+        (
+            {**TrainConfig.from_preset("quick").to_dict(), "stages": 5},
+            "its recorded training config (training.config) is invalid: stages=5 is invalid; expected 1 to 3",
+        ),
+    ],
+)
+def test_reproduce_refuses_an_empty_or_invalid_recorded_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], config, why: str
+) -> None:
+    """Never the default recipe in its place, nor a line that reads as if the user had typed it."""
+    from fashion_lib import reproduce
+    from fashion_lib.cli import main
+
+    monkeypatch.setattr(reproduce, "train_evaluate_publish", lambda *a, **kw: pytest.fail("trained"))
+    model = tmp_path / "clf.keras"
+    model.write_bytes(b"weights")
+    training = {"started": "s", "finished": "f", "seconds": 1.0, "epochs_run": 1}
+    if config is not None:  # None: a lineage without training.config
+        training["config"] = config
+    record = {
+        "data": {"name": "fashion-mnist/data", "top_hash": "d" * 64, "registry": ""},
+        "code": CLEAN,
+        "training": training,
+        "metrics": {"test_accuracy": 0.9},
+    }
+    reg = str(tmp_path / "reg")
+    top = registry.push("fashion-mnist/model", {"clf.keras": model}, registry=reg, meta=record)
+    assert main(["reproduce", top[:10], "--registry", reg, "--output-dir", str(tmp_path / "out")]) == 2  # ModelError
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"fashion: error: fashion-mnist/model@{top[:12]}")
+    assert why in err and not (tmp_path / "out").exists()
