@@ -195,6 +195,7 @@ def test_an_s3_push_puts_back_an_object_gc_removed_under_it(seaweed, sources, tm
 
     with seaweedfs.use_identity(seaweed, "writer"):
         bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+        registry.push(KILLED, {"train.csv": sources["train.csv"]}, registry=bucket)  # gc needs a manifest to trust
         s3 = registry.open(bucket)
         reused = object_of(sources["new.csv"])
         s3.client.put_object(Bucket=s3.bucket, Key=f"objects/{reused}", Body=sources["new.csv"].read_bytes())
