@@ -13,7 +13,7 @@ from fashion_lib.cli import _config, build_parser
 from fashion_lib.config import TrainConfig
 from fashion_lib.errors import ConfigError
 from fashion_lib.quality.gate import META_KEY
-from fashion_lib.runfolder import CONFIG_FILE, METRICS_FILE, MODEL_FILE, RunFolder
+from fashion_lib.runfolder import CONFIG_FILE, METRICS_FILE, RunFolder
 
 
 def cli_config(*args: str) -> TrainConfig:
@@ -78,7 +78,9 @@ def test_model_push_builds_the_same_lineage_as_a_run(tmp_path: Path) -> None:
     )
     folder = RunFolder(tmp_path / "run")
     folder.path.mkdir()
-    (folder.path / MODEL_FILE).write_bytes(b"model")
+    from fashion_lib.model import build_model, save_model
+
+    save_model(build_model(TrainConfig(dense_units=8)), folder.model)  # a real model file (untrained)
     metrics = {
         "data_package": "fashion-mnist/data",
         "data_top_hash": data_top,
