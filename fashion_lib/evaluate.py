@@ -22,14 +22,38 @@ def predict_proba(model, images: np.ndarray, *, tta: bool = False, batch_size: i
     """``N x 10`` float32 class probabilities for uint8 ``N x 28 x 28`` images.
 
     ``batch_size=None``: Keras' default, i.e. exactly what a plain ``model.predict(images)`` gives.
+    A model whose outputs are not class probabilities is a :class:`ModelError` naming it.
     """
     images = np.asarray(images)
     if len(images) == 0:
         return np.zeros((0, NUM_CLASSES), np.float32)
-    probs = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+    probs = _run(model, images, batch_size)
     if tta:
-        mirrored = np.ascontiguousarray(images[:, :, ::-1])
-        probs = (probs + np.asarray(model.predict(mirrored, batch_size=batch_size, verbose=0), np.float32)) / 2
+        probs = (probs + _run(model, np.ascontiguousarray(images[:, :, ::-1]), batch_size)) / 2
+    return probs
+
+
+def _run(model, images: np.ndarray, batch_size: int | None) -> np.ndarray:
+    """``model.predict`` on ``images``, checked to be one row of 10 class probabilities per image."""
+    from .model import plain
+
+    source = getattr(model, "fashion_source", None) or f"model {getattr(model, 'name', type(model).__name__)}"
+    try:
+        probs = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), dtype=np.float32)
+    except (ValueError, TypeError) as exc:  # a model that cannot take N x 28 x 28 images
+        detail = plain(exc)[:200]
+        raise ModelError(f"{source}: cannot classify 28x28 images ({type(exc).__name__}: {detail})") from None
+    if probs.shape != (len(images), NUM_CLASSES):
+        raise ModelError(f"{source}: gives outputs of shape {probs.shape}; expected {NUM_CLASSES} class probabilities")
+    expected = f"expected a softmax over {NUM_CLASSES} classes, each row summing to 1"
+    if not np.isfinite(probs).all():
+        raise ModelError(f"{source}: outputs are not class probabilities (NaN or infinite values); {expected}")
+    sums = probs.sum(axis=1)
+    if probs.min() < -1e-4 or probs.max() > 1 + 1e-4 or np.abs(sums - 1).max() > 1e-3:
+        raise ModelError(
+            f"{source}: outputs are not class probabilities (values {probs.min():.4g} to {probs.max():.4g}, "
+            f"rows summing to {sums.min():.4g} to {sums.max():.4g}); {expected}"
+        )
     return probs
 
 

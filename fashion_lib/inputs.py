@@ -20,6 +20,7 @@ class Inputs(NamedTuple):
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SIDE = 28
+EXPECTED = "a 28x28 PNG or a CSV in the data layout"
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -30,7 +31,7 @@ def _png_size(path: Path) -> tuple[int, int]:
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror}); expected a 28x28 PNG") from None
     if head[:8] != PNG_SIGNATURE or head[12:16] != b"IHDR":
-        raise ConfigError(f"{path}: not a PNG file; expected a 28x28 PNG or a CSV in the data layout")
+        raise ConfigError(f"{path}: not a PNG file; expected {EXPECTED}")
     return int.from_bytes(head[16:20], "big"), int.from_bytes(head[20:24], "big")
 
 
@@ -45,7 +46,7 @@ def _png(path: Path) -> np.ndarray:
         )
     try:
         with Image.open(path) as img:
-            grey = np.asarray(img.convert("L"), dtype=np.uint8)
+            grey = _grey(img)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise ConfigError(f"{path}: cannot read as an image ({exc.__class__.__name__}); expected a 28x28 PNG") from None
     if grey.shape != (28, 28):
@@ -56,15 +57,23 @@ def _png(path: Path) -> np.ndarray:
     return grey
 
 
+def _grey(img) -> np.ndarray:
+    """8-bit greyscale pixels of an opened image; 16-bit greyscale is scaled (the high byte), not clipped.
+
+    (PIL's ``convert("L")`` clips 16-bit values, so every pixel above 255 would become white.)
+    """
+    if img.mode.startswith("I"):  # "I;16", "I;16B", "I": a 16-bit greyscale PNG
+        return (np.clip(np.asarray(img).astype(np.int64), 0, 65535) >> 8).astype(np.uint8)
+    return np.asarray(img.convert("L"), dtype=np.uint8)
+
+
 def load_images(paths: Sequence[str | Path]) -> Inputs:
     """All images from PNG files and data-layout CSVs, in order."""
-    from .csvio import load_csv
+    from .csvio import load_csv, regular_file
 
     images, sources = [], []
     for raw in paths:
-        path = Path(raw)
-        if not path.is_file():
-            raise ConfigError(f"{path}: no such file; expected a 28x28 PNG or a CSV in the data layout")
+        path = regular_file(Path(raw), EXPECTED, ConfigError)
         if path.suffix.lower() == ".csv":
             data = load_csv(path, all_classes=False)
             images.append(data.images)

@@ -8,6 +8,7 @@ are imported inside the functions: importing :mod:`fashion_lib` stays cheap.
 from __future__ import annotations
 
 import os
+import re
 import zipfile
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,6 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import keras
 
 MODEL_FORMATS = (".keras", ".h5")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Keras colours its messages
 
 
 def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = False) -> keras.Model:
@@ -182,10 +184,13 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
 
 
 def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
-    """Load a model saved by :func:`save_model`; a clear :class:`ModelError` if it can't be used."""
+    """Load a model saved by :func:`save_model` (safe mode) and check its shapes with
+    :func:`check_model_shapes`; a clear :class:`ModelError` naming the file if it can't be used."""
+    from .csvio import regular_file
+
     path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"{path}: model file not found; train one first (fashion train) or check the path")
+    expected = "a .keras or .h5 model file"
+    regular_file(path, expected, ModelError, missing="model file not found (train one first: fashion train)")
     suffix = path.suffix.lower()
     if suffix not in MODEL_FORMATS:
         raise ModelError(f"{path}: unknown model file type {path.suffix!r}; expected .keras or .h5")
@@ -203,12 +208,42 @@ def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
     import keras
 
     try:
-        return keras.models.load_model(path, compile=False)
+        model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for damaged files
-        detail = " ".join(str(exc).split())[:200]
         raise ModelError(
-            f"{path}: cannot load model ({type(exc).__name__}: {detail}); retrain or re-fetch it"
+            f"{path}: cannot load model ({type(exc).__name__}: {plain(exc)[:200]}); retrain or re-fetch it"
         ) from None
+    check_model_shapes(model, path)
+    model.fashion_source = str(path)  # errors about its outputs name the file (evaluate.predict_proba)
+    return model
+
+
+def plain(exc: BaseException) -> str:
+    """An exception's message on one line, without Keras' terminal colour codes."""
+    return " ".join(_ANSI.sub("", str(exc)).split())
+
+
+def _shape(tensors) -> tuple | None:
+    """The shape of a model's single input or output tensor; None if it has several (or none)."""
+    tensors = tensors if isinstance(tensors, (list, tuple)) else [tensors]
+    return tuple(tensors[0].shape) if len(tensors) == 1 else None
+
+
+def check_model_shapes(model: keras.Model, source: str | os.PathLike[str]) -> None:
+    """ModelError naming ``source`` unless ``model`` takes ``N x 28 x 28`` images and gives ``N x 10``."""
+    try:
+        inputs, outputs = _shape(model.inputs), _shape(model.outputs)
+    except (AttributeError, ValueError):  # never called: no shapes to read
+        raise ModelError(f"{source}: model has no defined input and output; expected a built Keras model") from None
+    if inputs is None or inputs[1:] != (28, 28):
+        what = f"input {inputs}" if inputs is not None else f"{len(model.inputs)} inputs"
+        raise ModelError(f"{source}: model takes {what}; expected 28x28 images (input shape (None, 28, 28))")
+    if outputs is None or outputs[1:] != (NUM_CLASSES,):
+        if outputs is None:
+            what = f"{len(model.outputs)} outputs"
+        else:
+            what = f"{outputs[1]} outputs" if len(outputs) == 2 else f"outputs of shape {outputs}"
+        raise ModelError(f"{source}: model gives {what}; expected {NUM_CLASSES} class probabilities")
 
 
 def network_of(shipped: keras.Model) -> keras.Model:

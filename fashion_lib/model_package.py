@@ -23,6 +23,7 @@ __all__ = [
     "HISTORY_CSV",
     "METRICS_FILE",
     "MODEL_FILE",
+    "check_run_folder",
     "publish_model",
     "fetch_model",
     "load_model",
@@ -102,10 +103,11 @@ def publish_model(
     name: str | None = None,
     message: str | None = None,
 ) -> str:
-    """Push ``folder``'s model, history, metrics and config with the lineage as metadata."""
+    """Push ``folder``'s model, history, metrics and config with the lineage as metadata,
+    once :func:`check_run_folder` has passed (nothing is published otherwise)."""
     from . import registry as reg
 
-    files = RunFolder(Path(folder)).published_files()
+    files = check_run_folder(folder)
     accuracy = lineage["metrics"]["test_accuracy"]
     return reg.push(
         name or settings.model_package(),
@@ -115,6 +117,46 @@ def publish_model(
         message=message or f"CNN, test accuracy {accuracy:.4f}, data {short(lineage['data']['top_hash'])}",
         readme=model_card(lineage),
     )
+
+
+def check_run_folder(folder: str | Path) -> dict[str, Path]:
+    """The files to publish from a run folder, checked: ``clf.keras`` a Keras model (loaded in safe
+    mode) taking 28x28 images and giving 10 outputs, ``config.json`` a valid training config and
+    ``metrics.json`` a JSON object. A ModelError or ConfigError names the file otherwise."""
+    from .config import TrainConfig
+    from .csvio import regular_file
+    from .errors import ConfigError, ModelError
+    from .model import load_model_file
+
+    run = RunFolder(Path(folder))
+    for name, error in ((MODEL_FILE, ModelError), (CONFIG_FILE, ConfigError), (METRICS_FILE, ConfigError)):
+        if not (run.path / name).exists():
+            raise error(f"{run.path}: {name} is missing; expected the files of a finished training run")
+        regular_file(run.path / name, f"the {name} of a finished training run", error)
+    if run.history_csv.exists():
+        regular_file(run.history_csv, f"the {HISTORY_CSV} of a training run", ConfigError)
+    _json_object(run.metrics)  # its fields are the lineage builder's business
+    try:
+        TrainConfig.from_dict(_json_object(run.config))
+    except ConfigError as exc:
+        raise ConfigError(f"{run.config}: {exc}") from None
+    except TypeError:  # e.g. "stages": 5
+        raise ConfigError(f"{run.config}: not a valid training config; expected the TrainConfig of the run") from None
+    load_model_file(run.model)  # ModelError naming the file: not a Keras model, or the wrong shapes
+    return run.published_files()
+
+
+def _json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``; ConfigError naming it otherwise."""
+    from .errors import ConfigError
+
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"{path}: cannot read as JSON ({exc.__class__.__name__}); expected a JSON object") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: holds a JSON {type(data).__name__}; expected a JSON object")
+    return data
 
 
 def fetch_model(

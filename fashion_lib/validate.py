@@ -13,8 +13,7 @@ import os
 from pathlib import Path
 
 from .csvformat import EXPECTED_ROWS, Report, check_values
-from .csvio import read_rows
-from .errors import DataValidationError
+from .csvio import read_rows, regular_file
 
 __all__ = ["EXPECTED_ROWS", "Report", "validate_csv"]
 
@@ -24,9 +23,7 @@ def validate_csv(path: str | os.PathLike[str], expected_rows: int | None = None)
 
     ``expected_rows`` defaults to the official count for the official file names.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataValidationError(f"{path}: no such file; expected a Fashion-MNIST CSV")
+    path = regular_file(Path(path), "a Fashion-MNIST CSV")
     if expected_rows is None:
         expected_rows = EXPECTED_ROWS.get(path.name)
     return check_values(path, read_rows(path), expected_rows)

@@ -28,7 +28,6 @@ import numpy as np
 from ..console import Log, short
 from ..console import stderr as _stderr
 from ..errors import (
-    DataValidationError,
     IntegrityError,
     PackageNotFound,
     QualityError,
@@ -104,14 +103,12 @@ def reference_profile(
 
 def load_candidate(csvs: dict[str, Path]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both CSVs loaded through the format circuit breaker: (datasets, format reports) by split."""
-    from ..csvio import load_csv
+    from ..csvio import load_csv, regular_file
     from ..validate import EXPECTED_ROWS, Report
 
     datasets, reports = {}, {}
     for split, path in csvs.items():
-        path = Path(path)
-        if not path.is_file():
-            raise DataValidationError(f"{path}: no such file; expected a Fashion-MNIST CSV")
+        path = regular_file(Path(path), "a Fashion-MNIST CSV")  # a folder or FIFO is named as such
         data = load_csv(path, expected_rows=EXPECTED_ROWS.get(path.name))
         datasets[split] = data
         reports[split] = Report(str(path), len(data), tuple(int(c) for c in np.bincount(data.labels, minlength=10)))
