@@ -21,10 +21,28 @@ def make_public(path: str | os.PathLike[str], *, directory: bool = False) -> Non
     os.chmod(path, (0o777 if directory else 0o666) & ~umask())
 
 
+def unusable(path: str | os.PathLike[str], *, folder: bool) -> str | None:
+    """Why ``path`` cannot be written as a folder (``folder``) or a file, in words; None if it can.
+
+    Nothing is made: a path that does not exist yet is judged by the nearest folder above it.
+    """
+    path = Path(path)
+    if path.exists():
+        if folder != path.is_dir():
+            return "is a file; expected a folder" if folder else "is a folder; expected a file path"
+        target = path if folder else path.absolute().parent
+        return None if os.access(target, os.W_OK | os.X_OK) else f"{'' if folder else 'its folder '}is not writable"
+    above = next(p for p in path.absolute().parents if p.exists() or p == p.parent)
+    if not above.is_dir():
+        return f"cannot be made: {above} is a file"
+    return None if os.access(above, os.W_OK | os.X_OK) else f"cannot be made: {above} is not writable"
+
+
 @contextmanager
 def atomic_path(path: Path, suffix: str = ".part") -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (ending in ``suffix``); rename it over ``path`` only on
-    success. An OSError that names no file (a failed ``write()``) is given ``path``'s name."""
+    success. An OSError that names no file (a failed ``write()``) or the temporary one is given
+    ``path``'s name: the user never chose the temporary name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)
@@ -34,6 +52,6 @@ def atomic_path(path: Path, suffix: str = ".part") -> Iterator[Path]:
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename is None:  # a failed write() names no file
-            exc.filename = str(path)
+        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a failed write() names no file
+            exc.filename, exc.filename2 = str(path), None
         raise

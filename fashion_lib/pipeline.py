@@ -33,6 +33,7 @@ from .run_steps import (
     test_metrics,
     train_evaluate_publish,
 )
+from .training.cluster import cluster_from_environment
 from .up_to_date import UpToDate, up_to_date_model
 
 if TYPE_CHECKING:
@@ -82,6 +83,7 @@ def run(
     first, and if the latest model came from exactly it, this config, environment and clean
     commit, nothing is trained: the answer is :class:`UpToDate`.
     """
+    cluster_from_environment()  # a bad TF_CONFIG is one line before anything is prepared
     if not force and not data_top_hash:
         data_top_hash = ensure_data_package(registry=registry, name=data_package, log=log)
         found = up_to_date_model(config, data_top_hash, registry=registry, name=model_package)

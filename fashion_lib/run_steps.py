@@ -23,6 +23,7 @@ from .lineage import lineage_from_metrics, now
 from .model_package import publish_model, write_json
 from .quality.gate import ensure_quality, quality_summary
 from .runfolder import RunFolder
+from .training.cluster import cluster_from_environment
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
@@ -124,10 +125,11 @@ def prepare_run(
 ) -> TrainingRun:
     """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
     config.validate()
+    cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
+    out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
+    RunFolder(out).check_writable()  # made by the first file the run writes: a failed run leaves none
     data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
     ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
-    out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
-    out.mkdir(parents=True, exist_ok=True)
     return TrainingRun(config=config, data=data, output_dir=out)
 
 

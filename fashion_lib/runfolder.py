@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import ConfigError
+from .errors import ConfigError, DestinationError
+from .fsutil import unusable
 
 MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
 HISTORY_CSV = "history.csv"  # one row per epoch: loss, accuracy, val_loss, val_accuracy, ...
@@ -51,6 +52,13 @@ class RunFolder:
     @property
     def metrics(self) -> Path:
         return self.path / METRICS_FILE
+
+    def check_writable(self) -> None:
+        """DestinationError naming the folder unless it is one we can write, or can make (it makes
+        nothing: the run creates it when it writes its first file, so a failed run leaves none)."""
+        why = unusable(self.path, folder=True)
+        if why:
+            raise DestinationError(f"run folder {self.path}: {why}")
 
     def published_files(self) -> dict[str, Path]:
         """The files a model package takes from this folder, those that exist."""

@@ -1,5 +1,7 @@
 """Paths and settings, resolved from the environment first, then defaults.
 
+An empty variable means unset; one holding only spaces is a ConfigError naming it.
+
 | setting             | environment variable     | default                                   |
 |---------------------|--------------------------|-------------------------------------------|
 | home                | ``FASHION_HOME``         | the project folder (else ``~/.fashion-mnist``) |
@@ -29,8 +31,27 @@ TRAIN_CSV = "fashion-mnist_train.csv"
 TEST_CSV = "fashion-mnist_test.csv"
 
 
+# What each variable should hold, for the one line that names a blank one.
+_EXPECTED = {
+    "FASHION_HOME": "a folder",
+    "FASHION_REGISTRY": "a registry folder or s3://BUCKET",
+    "FASHION_DATA_PACKAGE": "a package name such as fashion-mnist/data",
+    "FASHION_MODEL_PACKAGE": "a package name such as fashion-mnist/model",
+    "FASHION_MIRRORS": "comma-separated URLs",
+}
+
+
 def _env(name: str) -> str | None:
-    value = os.environ.get(name, "").strip()
+    """The variable, stripped; None when unset or empty (empty means unset). Only spaces is a
+    ConfigError naming it: a value was meant, and a default would hide that it was lost."""
+    raw = os.environ.get(name, "")
+    value = raw.strip()
+    if raw and not value:
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"{name} is only spaces; expected {_EXPECTED.get(name, 'a folder')}, or leave it empty or unset for the default"
+        )
     return value or None
 
 
@@ -82,7 +103,12 @@ def mirrors() -> tuple[str, ...]:
     env = _env("FASHION_MIRRORS")
     if not env:
         return DEFAULT_MIRRORS
-    return tuple(m.strip() if m.strip().endswith("/") else m.strip() + "/" for m in env.split(",") if m.strip())
+    found = tuple(m.strip() if m.strip().endswith("/") else m.strip() + "/" for m in env.split(",") if m.strip())
+    if not found:
+        from .errors import ConfigError
+
+        raise ConfigError(f"FASHION_MIRRORS is {env!r}; expected {_EXPECTED['FASHION_MIRRORS']}")
+    return found
 
 
 def display_path(path: str | os.PathLike[str]) -> str:

@@ -11,6 +11,7 @@ from cli_support import cli, one_line  # tests/ is on sys.path
 
 from fashion_lib import registry
 from fashion_lib.cli import INTERNAL_ERROR, main
+from fashion_lib.errors import ConfigError
 
 NAME = "fashion-mnist/model"
 
@@ -69,3 +70,116 @@ def test_unforeseen_errors_are_one_line_exit_70_and_debug_shows_the_trace(monkey
     monkeypatch.setenv("FASHION_DEBUG", "1")
     assert main(["packages", "list"]) == INTERNAL_ERROR
     assert "Traceback" in capsys.readouterr().err
+
+
+def _no_data(tmp_path: Path) -> dict[str, str]:
+    """An environment whose home is ``tmp_path`` and where no data can be found or downloaded."""
+    return {
+        "FASHION_HOME": str(tmp_path),
+        "FASHION_RAW_DIR": str(tmp_path / "no-raw-files"),
+        "FASHION_NO_APT": "1",
+        "FASHION_REGISTRY": "",
+        "FASHION_OUTPUT_DIR": "",
+    }
+
+
+@pytest.mark.parametrize(
+    "tf_config, fragment",
+    [
+        ("[]", "TF_CONFIG: got []; expected a JSON object"),
+        ('{"cluster": {"worker": "notalist"}, "task": {"type": "worker", "index": 0}}', '"worker" is "notalist"'),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": "x"}}', '"index" is "x"'),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "worker", "index": 5}}', '"index" is 5'),
+        ('{"cluster": {"worker": ["a:1"]}, "task": {"type": "ps", "index": 0}}', '"worker" and "chief"'),
+    ],
+)
+@pytest.mark.parametrize("command", ["train", "run"])
+def test_a_bad_tf_config_is_one_line_before_anything_is_made(tmp_path, command, tf_config, fragment):
+    done = cli(command, "--preset", "quick", TF_CONFIG=tf_config, **_no_data(tmp_path))
+    line = one_line(done)
+    assert done.returncode == 2 and line.startswith("fashion: error: TF_CONFIG: ") and fragment in line, line
+    assert list(tmp_path.iterdir()) == []  # no run folder, no data, no registry
+
+
+def test_a_training_that_fails_leaves_no_run_folder(tmp_path, monkeypatch, capsys):
+    import fashion_lib.run_steps as steps
+    import fashion_lib.train as train
+
+    class Data:
+        registry = str(tmp_path / "registry")
+
+        def describe(self) -> str:
+            return "some data"
+
+    def no_strategy():
+        raise ConfigError("no strategy today")
+
+    monkeypatch.setattr(steps, "load_data", lambda **kwargs: Data())
+    monkeypatch.setattr(steps, "ensure_quality", lambda data: None)
+    monkeypatch.setattr(train, "strategy_from_environment", no_strategy)
+    for name, value in _no_data(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    assert main(["train", "--preset", "quick"]) == 2
+    assert "no strategy today" in capsys.readouterr().err
+    assert not (tmp_path / "outputs").exists()
+
+
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["data", "fetch", "--dest", ""], "argument --dest: is empty; expected a folder"),
+        (["data", "fetch", "--dest", "  "], "argument --dest: is only spaces; expected a folder"),
+        (["model", "fetch", "--dest", ""], "argument --dest: is empty; expected a folder"),
+        (["data", "fetch", "--dest", "{file}"], "argument --dest: {file} is a file; expected a folder"),
+        (["data", "fetch", "--dest", "{file}/sub"], "argument --dest: {file}/sub cannot be made: {file} is a file"),
+        (["train", "--output-dir", ""], "argument --output-dir: is empty; expected a folder"),
+        (["train", "--output-dir", "{file}"], "argument --output-dir: {file} is a file; expected a folder"),
+        (["reproduce", "0", "--output-dir", " "], "argument --output-dir: is only spaces"),
+        (["data", "check", "--json", ""], "argument --json: is empty; expected a file path"),
+        (["data", "check", "--json", "{folder}"], "argument --json: {folder} is a folder; expected a file path"),
+        (
+            ["data", "check", "--json", "{file}/x.json"],
+            "argument --json: {file}/x.json cannot be made: {file} is a file",
+        ),
+        (["data", "validate", "x.csv", "--rows", "0"], "argument --rows: expected an integer >= 1; got '0'"),
+        (["data", "validate", "x.csv", "--rows", "-1"], "argument --rows: expected an integer >= 1; got '-1'"),
+        (["packages", "list", "--registry", ""], "argument --registry: is empty; expected a registry folder"),
+        (["packages", "list", "--registry", "  "], "argument --registry: is only spaces"),
+    ],
+)
+def test_empty_and_impossible_paths_are_usage_errors_naming_the_option(tmp_path, args, fragment):
+    (tmp_path / "file").write_text("a file where a folder should be")
+    (tmp_path / "folder").mkdir()
+    names = {"file": str(tmp_path / "file"), "folder": str(tmp_path / "folder")}
+    done = cli(*(arg.format(**names) for arg in args), **_no_data(tmp_path))
+    assert done.returncode == 2 and fragment.format(**names) in one_line(done)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder"]
+
+
+@pytest.mark.parametrize("variable", ["FASHION_HOME", "FASHION_REGISTRY", "FASHION_DATA_PACKAGE"])
+def test_a_variable_of_only_spaces_is_named(tmp_path, variable):
+    done = cli("data", "fetch", "--dest", str(tmp_path / "dest"), **{**_no_data(tmp_path), variable: "  "})
+    assert done.returncode == 2 and f"fashion: error: {variable} is only spaces; expected " in one_line(done)
+
+
+def test_an_empty_variable_means_unset(monkeypatch):
+    from fashion_lib import settings
+
+    monkeypatch.delenv("FASHION_HOME", raising=False)
+    default = settings.home()
+    monkeypatch.setenv("FASHION_HOME", "")
+    assert settings.home() == default and settings.registry() == str((default / "registry").resolve())
+    monkeypatch.setenv("FASHION_MIRRORS", " , ")
+    with pytest.raises(ConfigError, match="FASHION_MIRRORS is ','; expected comma-separated URLs"):
+        settings.mirrors()
+
+
+def test_a_file_written_over_a_folder_names_the_file_not_its_temporary_name(tmp_path):
+    from fashion_lib.cli.main import _os_error
+    from fashion_lib.fsutil import atomic_path
+
+    (tmp_path / "report.json").mkdir()
+    with pytest.raises(OSError) as caught, atomic_path(tmp_path / "report.json") as tmp:
+        tmp.write_text("{}")
+    assert _os_error(caught.value) == f"cannot use {tmp_path / 'report.json'}: it is a folder; expected a file"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]

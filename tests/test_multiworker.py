@@ -13,9 +13,63 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fashion_lib.errors import ConfigError
+from fashion_lib.training.cluster import cluster_from_environment, parse_tf_config
+
 RAW = Path("/usr/share/datasets/fashion-mnist")
 WORKER = Path(__file__).with_name("multiworker_worker.py")
 TIMEOUT_S = 300
+
+
+def _tf_config(cluster: object, task: object) -> str:
+    return json.dumps({"cluster": cluster, "task": task})
+
+
+@pytest.mark.parametrize(
+    "cluster, task, size, chief",
+    [
+        ({"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, {"type": "worker", "index": 0}, 2, True),  # the README's
+        ({"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, {"type": "worker", "index": 1}, 2, False),
+        ({"chief": ["10.0.0.1:1"], "worker": ["10.0.0.2:1"]}, {"type": "chief", "index": 0}, 2, True),
+        ({"chief": ["10.0.0.1:1"], "worker": ["10.0.0.2:1"]}, {"type": "worker", "index": 0}, 2, False),
+        ({"worker": ["localhost:2222"]}, {"type": "worker", "index": 0}, 1, True),  # one machine
+    ],
+)
+def test_tf_config_forms_multi_worker_mirrored_strategy_runs(cluster, task, size, chief):
+    found = parse_tf_config(_tf_config(cluster, task))
+    assert (found.size, found.chief, found.task_type) == (size, chief, task["type"])
+
+
+@pytest.mark.parametrize(
+    "text, fragment",
+    [
+        ("[]", 'TF_CONFIG: got []; expected a JSON object with "cluster"'),
+        ("{not json", "TF_CONFIG: not valid JSON"),
+        (_tf_config({"worker": "notalist"}, {"type": "worker", "index": 0}), '"worker" is "notalist"; expected a list'),
+        (_tf_config({"worker": ["nohost"]}, {"type": "worker", "index": 0}), '"host:port" addresses'),
+        (_tf_config({"worker": ["a:1"]}, {"type": "worker", "index": "x"}), '"index" is "x"; expected an integer'),
+        (
+            _tf_config({"worker": ["a:1"]}, {"type": "worker", "index": 5}),
+            '"index" is 5; expected an integer from 0 to 0',
+        ),
+        (_tf_config({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": -1}), "from 0 to 1"),
+        (_tf_config({"worker": ["a:1"]}, {"type": "ps", "index": 0}), 'only "worker" and "chief" tasks are supported'),
+        (_tf_config({"worker": ["a:1"], "evaluator": ["b:1"]}, {"type": "worker", "index": 0}), '"evaluator" entry'),
+        (_tf_config({"worker": ["a:1"]}, {"type": "chief", "index": 0}), '"cluster" has no "chief" entry'),
+        (_tf_config({"worker": ["a:1"]}, None), '"task" is missing'),
+        (_tf_config({"worker": ["a:1"], "chief": ["b:1", "c:1"]}, {"type": "chief"}), '"chief" names 2 machines'),
+    ],
+)
+def test_a_malformed_tf_config_is_one_line_naming_it(text, fragment):
+    with pytest.raises(ConfigError) as caught:
+        parse_tf_config(text)
+    line = str(caught.value)
+    assert line.startswith("TF_CONFIG: ") and fragment in line and "\n" not in line
+
+
+def test_an_empty_tf_config_means_one_machine(monkeypatch):
+    monkeypatch.setenv("TF_CONFIG", "  ")
+    assert cluster_from_environment() is None
 
 
 def _free_ports(n: int) -> list[int]:

@@ -24,9 +24,21 @@ MODEL_DEFAULT = "(default: $FASHION_MODEL_PACKAGE, else fashion-mnist/model)"
 def registry_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--registry",
+        type=registry_text,
         metavar="DIR|s3://BUCKET",
         help="registry (default: $FASHION_REGISTRY or the embedded local registry)",
     )
+
+
+def registry_text(text: str) -> str:
+    """An argparse ``type`` for ``--registry``: a folder or ``s3://BUCKET``, never blank (an empty
+    value given on purpose is a mistake, not a request for the default)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError(
+            f"is {'empty' if not text else 'only spaces'}; expected a registry folder or s3://BUCKET "
+            "(leave --registry out for the default)"
+        )
+    return text
 
 
 def add(
@@ -59,6 +71,41 @@ def number_in(low: float, high: float, error: Callable[[str], str]) -> Callable[
         return value
 
     return parse
+
+
+def positive_int(text: str) -> int:
+    """An argparse ``type``: an integer >= 1, else a usage error naming the value."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; got {text!r}")
+    return value
+
+
+def folder_path(text: str) -> str:
+    """An argparse ``type`` for a folder to write into (``--dest``, ``--output-dir``): not empty,
+    not a file, and makeable; else a usage error naming the value (nothing is made here)."""
+    return _writable(text, folder=True)
+
+
+def file_path(text: str) -> str:
+    """An argparse ``type`` for a file to write (``--json FILE``; ``-`` is stdout): not empty, not
+    a folder, in a folder that is or can be made; else a usage error naming the value."""
+    return text if text == "-" else _writable(text, folder=False)
+
+
+def _writable(text: str, *, folder: bool) -> str:
+    from ..fsutil import unusable
+
+    kind = "a folder" if folder else "a file path"
+    if not text.strip():
+        raise argparse.ArgumentTypeError(f"is {'empty' if not text else 'only spaces'}; expected {kind}")
+    why = unusable(text, folder=folder)
+    if why:
+        raise argparse.ArgumentTypeError(f"{text} {why}")
+    return text
 
 
 def json_option(parser: argparse.ArgumentParser) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import DATA_DEFAULT, add, group, print_fetched
+from .common import DATA_DEFAULT, add, file_path, folder_path, group, positive_int, print_fetched
 
 
 def cmd_data_prepare(args: argparse.Namespace) -> None:
@@ -106,6 +106,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         "--json",
         nargs="?",
         const="-",
+        type=file_path,
         metavar="FILE",
         help="the report as one JSON document on stdout "
         "instead of the table (for scripts); with FILE: the table, and the JSON written to FILE",
@@ -126,7 +127,12 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     _quality_options(p)
     p = add(sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files", registry=False)
     p.add_argument("files", nargs="+", metavar="FILE")
-    p.add_argument("--rows", type=int, help="expected row count (default: known for the official file names)")
+    p.add_argument(
+        "--rows",
+        type=positive_int,
+        metavar="N",
+        help="expected row count (default: known for the official file names)",
+    )
     p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
     p.add_argument("--train", required=True, metavar="CSV")
     p.add_argument("--test", required=True, metavar="CSV")
@@ -135,6 +141,6 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     _quality_options(p)
     _add_check(sub)
     p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
-    p.add_argument("--dest", required=True, metavar="DIR")
+    p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
     p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
     p.add_argument("--top-hash", help="version (a unique prefix will do; default: latest)")

@@ -62,7 +62,7 @@ def _os_error(exc: OSError) -> str:
 
     name = exc.filename or ""
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    why = "the disk is full" if full else (exc.strerror or str(exc))
+    why = "the disk is full" if full else _IN_WORDS.get(exc.errno, exc.strerror or str(exc))
     where = ""
     if name:
         try:
@@ -73,6 +73,14 @@ def _os_error(exc: OSError) -> str:
                 else "set FASHION_HOME to a writable folder"
             )
             where = f" (in the home folder {display_path(home())}; {remedy})"
-        except ValueError:
+        except (ValueError, FashionError):  # not in the home folder, or FASHION_HOME itself is wrong
             pass
     return f"cannot use {name or 'a file'}: {why}{where}"
+
+
+# The errors a path the user gave can cause, in the words of what was expected.
+_IN_WORDS = {
+    errno.EEXIST: "it is a file; expected a folder",
+    errno.ENOTDIR: "part of the path is a file, not a folder",
+    errno.EISDIR: "it is a folder; expected a file",
+}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import DATA_DEFAULT, MODEL_DEFAULT, add, group, json_option, print_fetched, print_json
+from .common import DATA_DEFAULT, MODEL_DEFAULT, add, folder_path, group, json_option, print_fetched, print_json
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -86,7 +86,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("output_dir", metavar="RUN_DIR")
     p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
     p = add(sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
-    p.add_argument("--dest", required=True, metavar="DIR")
+    p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
     p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--top-hash", help="version (default: latest)")
     p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from .common import DATA_DEFAULT, MODEL_DEFAULT, add, number_in
+from .common import DATA_DEFAULT, MODEL_DEFAULT, add, folder_path, number_in
 
 
 def _config(args: argparse.Namespace):
@@ -94,6 +94,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other config field")
     parser.add_argument(
         "--output-dir",
+        type=folder_path,
         help="where clf.keras, history and metrics go "
         "(default: run-TIME in $FASHION_OUTPUT_DIR, else in the home folder's outputs/)",
     )
@@ -121,7 +122,7 @@ def add_reproduce(top: argparse._SubParsersAction) -> None:
     p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
     p.add_argument("top_hash", metavar="TOPHASH")
     p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
-    p.add_argument("--output-dir")
+    p.add_argument("--output-dir", type=folder_path)
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     p.add_argument(
         "--tolerance",

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-import json
-import os
-
 from ..backend import load_tensorflow
-from ..errors import ConfigError
+from .cluster import cluster_from_environment
 
 
 def strategy_from_environment():
-    """``MultiWorkerMirroredStrategy`` if ``TF_CONFIG`` names a cluster, ``MirroredStrategy``
-    over several local GPUs, else the default (one device) strategy."""
+    """``MultiWorkerMirroredStrategy`` if ``TF_CONFIG`` names a cluster of several machines,
+    ``MirroredStrategy`` over several local GPUs, else the default (one device) strategy."""
+    cluster = cluster_from_environment()  # a bad TF_CONFIG is one line before TensorFlow loads
     load_tensorflow()
     import tensorflow as tf
 
-    tf_config = os.environ.get("TF_CONFIG", "").strip()
-    if tf_config:
-        try:
-            cluster = json.loads(tf_config).get("cluster", {})
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"TF_CONFIG is not valid JSON ({exc}); see the README for an example") from None
-        if sum(len(v) for v in cluster.values()) > 1:
-            return tf.distribute.MultiWorkerMirroredStrategy()
+    if cluster is not None and cluster.size > 1:
+        return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
