@@ -17,6 +17,7 @@ An empty variable means unset; one holding only spaces is a ConfigError naming i
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -75,9 +76,16 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
     """
     chosen = str(value) if value else _env("FASHION_REGISTRY")
     if chosen and chosen.startswith("s3://"):
-        return chosen.rstrip("/")
+        return "s3://" + chosen[len("s3://") :].rstrip("/")  # "s3://" stays itself: a bucket is missing
     if chosen and chosen.startswith("file://"):
         chosen = chosen[len("file://") :]
+    elif chosen and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", chosen):
+        from .errors import ConfigError
+
+        raise ConfigError(
+            f"registry {chosen!r}: {chosen.split('://', 1)[0]}:// is not a registry; "
+            "expected a folder, file://FOLDER or s3://BUCKET"
+        )
     path = Path(chosen).expanduser() if chosen else home() / "registry"
     return str(path.resolve())
 

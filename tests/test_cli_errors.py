@@ -145,6 +145,12 @@ def test_a_training_that_fails_leaves_no_run_folder(tmp_path, monkeypatch, capsy
         (["data", "validate", "x.csv", "--rows", "-1"], "argument --rows: expected an integer >= 1; got '-1'"),
         (["packages", "list", "--registry", ""], "argument --registry: is empty; expected a registry folder"),
         (["packages", "list", "--registry", "  "], "argument --registry: is only spaces"),
+        (["packages", "list", "--registry", "s3://"], "'s3://' names no bucket; an S3 registry is s3://BUCKET"),
+        (["packages", "list", "--registry", "s3:///"], "names no bucket; an S3 registry is s3://BUCKET"),
+        (
+            ["data", "fetch", "--registry", "http://example.com/r", "--dest", "{folder}/d"],
+            "registry 'http://example.com/r': http:// is not a registry; expected a folder, file://FOLDER or s3://BUCKET",
+        ),
     ],
 )
 def test_empty_and_impossible_paths_are_usage_errors_naming_the_option(tmp_path, args, fragment):

@@ -44,7 +44,9 @@ class S3Registry(Registry):
     def __init__(self, url: str) -> None:
         self.location = url.rstrip("/")
         self.bucket = self.location[len("s3://") :].split("/", 1)[0]
-        if not self.bucket or "/" in self.location[len("s3://") :]:
+        if not self.bucket:
+            raise RegistryError(f"{url!r} names no bucket; an S3 registry is s3://BUCKET")
+        if "/" in self.location[len("s3://") :]:
             raise RegistryError(f"{url!r}: an S3 registry is a bucket, s3://BUCKET, without a path")
 
     def describe(self) -> str:
