@@ -121,7 +121,9 @@ def test_a_16_bit_png_is_scaled_not_clipped(models: dict[str, Path], tmp_path: P
     loaded = load_images(paths).images
     assert (loaded == image).all()
     found = classify_files(paths, model_file=models["good"])
-    assert found[0][1] == found[1][1] == found[2][1]  # class and every probability
+    first = found[0][1]
+    for _, other in found[1:]:  # the same pixels; rows of one batch may differ in the last float bit
+        assert other.class_id == first.class_id and np.allclose(other.probabilities, first.probabilities, atol=1e-6)
 
 
 # --------------------------------------------------------------------------- model shapes
