@@ -26,13 +26,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .. import registry
 
             args.registry = registry.open(args.registry)  # resolved once, passed to everything
-        return int(handler(args) or 0)
+        code = int(handler(args) or 0)
+        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
+        return code
     except FashionError as exc:
         print(f"fashion: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("fashion: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # stdout closed by the reader (`| head`): stop quietly, as other tools do
+        _quiet_stdout()
+        return 141  # 128 + SIGPIPE
     except OSError as exc:  # a file or folder we were told to use, or the home folder
         _debug()
         print(f"fashion: error: {_os_error(exc)}", file=sys.stderr)
@@ -45,6 +50,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return INTERNAL_ERROR
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush doesn't fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _debug() -> None:
