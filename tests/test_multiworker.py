@@ -53,6 +53,11 @@ def test_tf_config_forms_multi_worker_mirrored_strategy_runs(cluster, task, size
             '"index" is 5; expected an integer from 0 to 0',
         ),
         (_tf_config({"worker": ["a:1", "b:1"]}, {"type": "worker", "index": -1}), "from 0 to 1"),
+        (
+            _tf_config({"worker": ["a:1", "b:99999"]}, {"type": "worker", "index": 0}),
+            '"worker" address "b:99999" has port 99999; expected a port from 1 to 65535',
+        ),
+        (_tf_config({"chief": ["a:0"], "worker": ["b:1"]}, {"type": "chief"}), '"a:0" has port 0; expected a port'),
         (_tf_config({"worker": ["a:1"]}, {"type": "ps", "index": 0}), 'only "worker" and "chief" tasks are supported'),
         (_tf_config({"worker": ["a:1"], "evaluator": ["b:1"]}, {"type": "worker", "index": 0}), '"evaluator" entry'),
         (_tf_config({"worker": ["a:1"]}, {"type": "chief", "index": 0}), '"cluster" has no "chief" entry'),
@@ -70,6 +75,20 @@ def test_a_malformed_tf_config_is_one_line_naming_it(text, fragment):
 def test_an_empty_tf_config_means_one_machine(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", "  ")
     assert cluster_from_environment() is None
+
+
+def test_a_worker_says_whom_it_waits_for_before_tensorflow_waits(monkeypatch, capsys):
+    """TensorFlow waits for the other workers in silence: one line on stderr says why."""
+    import tensorflow as tf
+
+    from fashion_lib.training.strategy import strategy_from_environment
+
+    said = []
+    monkeypatch.setattr(tf.distribute, "MultiWorkerMirroredStrategy", lambda: said.append(capsys.readouterr().err))
+    cluster = {"worker": ["127.0.0.1:23456", "127.0.0.1:23457", "127.0.0.1:23458"]}
+    monkeypatch.setenv("TF_CONFIG", _tf_config(cluster, {"type": "worker", "index": 1}))
+    strategy_from_environment()
+    assert said == ["waiting for the other 2 worker(s) of TF_CONFIG (127.0.0.1:23456, 127.0.0.1:23458) ...\n"]
 
 
 def _free_ports(n: int) -> list[int]:

@@ -20,7 +20,8 @@ ROLES = ("worker", "chief")  # the task types MultiWorkerMirroredStrategy trains
 EXPECTED = (
     'expected a JSON object with "cluster" {"worker": ["host:port", ...]} and "task" {"type": "worker", "index": N}'
 )
-_ADDRESS = re.compile(r"^\S+:\d{1,5}$")
+_ADDRESS = re.compile(r"^(\S+):(\d{1,5})$")
+PORTS = range(1, 65536)  # a TCP port; 0 and 65536.. never connect (a worker would wait for ever)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,13 @@ class Cluster:
     def size(self) -> int:
         """How many machines train together."""
         return sum(len(hosts) for hosts in self.addresses.values())
+
+    @property
+    def peers(self) -> list[str]:
+        """The addresses of the other machines, which this one waits for before training."""
+        own = self.addresses[self.task_type][self.task_index]
+        everyone = [address for role in ROLES for address in self.addresses.get(role, [])]
+        return [address for address in everyone if address != own]
 
     @property
     def chief(self) -> bool:
@@ -71,6 +79,12 @@ def _addresses(cluster: Any) -> dict[str, list[str]]:
             raise _unsupported(f'"cluster" has a "{role}" entry')
         if not isinstance(hosts, list) or not hosts or not all(isinstance(h, str) and _ADDRESS.match(h) for h in hosts):
             raise _error(f'"cluster" "{role}" is {_shown(hosts)}', 'expected a list of "host:port" addresses')
+        for host in hosts:
+            port = int(_ADDRESS.match(host).group(2))  # type: ignore[union-attr]  # matched above
+            if port not in PORTS:
+                raise _error(
+                    f'"cluster" "{role}" address {_shown(host)} has port {port}', "expected a port from 1 to 65535"
+                )
     if len(cluster.get("chief", [])) > 1:
         raise _error(f'"cluster" "chief" names {len(cluster["chief"])} machines', "expected one")
     return {role: list(hosts) for role, hosts in cluster.items()}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..backend import load_tensorflow
-from .cluster import cluster_from_environment
+from .cluster import Cluster, cluster_from_environment
 
 
 def strategy_from_environment():
@@ -14,11 +16,18 @@ def strategy_from_environment():
     import tensorflow as tf
 
     if cluster is not None and cluster.size > 1:
+        print(waiting_line(cluster), file=sys.stderr, flush=True)  # TensorFlow waits silently for the peers
         return tf.distribute.MultiWorkerMirroredStrategy()
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
     return tf.distribute.get_strategy()
+
+
+def waiting_line(cluster: Cluster) -> str:
+    """What a worker says while TensorFlow waits, silently, for the other workers to answer."""
+    peers = cluster.peers
+    return f"waiting for the other {len(peers)} worker(s) of TF_CONFIG ({', '.join(peers)}) ..."
 
 
 def is_multi_worker(strategy) -> bool:
