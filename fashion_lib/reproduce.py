@@ -12,6 +12,7 @@ from .config import TrainConfig
 from .console import Log, short
 from .console import stderr as _stderr
 from .errors import ConfigError, ModelError
+from .lineage import check_reproducible
 from .model_package import read_lineage
 from .parameters import config_from_parameters
 from .run_steps import TrainingRun, train_evaluate_publish
@@ -33,6 +34,7 @@ def reproduce(
     """Retrain from a model package's recorded data version and config; returns the judged
     :class:`Reproduction` and the new run."""
     name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry, require=True)
+    check_reproducible(name, resolved, lineage)  # every recorded value, before anything trains
     config = recorded_config(name, resolved, lineage)
     data = lineage["data"]
     log(f"Reproducing {name}@{short(resolved)}: data {data['name']}@{short(data['top_hash'])}, recorded config")
@@ -129,13 +131,17 @@ def run_differences(lineage: dict[str, Any]) -> list[str]:
     """What differs between a recorded lineage and the code and environment running now."""
     from .lineage import code_state, environment_state
 
+    def part(key: str) -> dict[str, Any]:  # a mangled part counts as unknown: everything in it differs
+        value = lineage.get(key)
+        return value if isinstance(value, dict) else {}
+
     out = []
-    recorded, code = lineage.get("code", {}), code_state()
+    recorded, code = part("code"), code_state()
     if recorded.get("commit") != code["commit"]:
         out.append(f"commit differs: recorded {recorded.get('commit') or 'unknown'}, now {code['commit'] or 'unknown'}")
     if code["dirty"]:
         out.append("the working tree has uncommitted changes")
-    env, now_env = lineage.get("environment", {}), environment_state()
+    env, now_env = part("environment"), environment_state()
     for key in ("requirements_sha256", "python", "tensorflow", "keras", "numpy", "platform", "cpu"):
         if env.get(key) != now_env.get(key):
             out.append(f"environment differs: {key} recorded {env.get(key)}, now {now_env.get(key)}")
