@@ -87,7 +87,13 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
             "expected a folder, file://FOLDER or s3://BUCKET"
         )
     path = Path(chosen).expanduser() if chosen else home() / "registry"
-    return str(path.resolve())
+    try:
+        return str(path.resolve())
+    except (RuntimeError, OSError):  # a symbolic link loop (RuntimeError before Python 3.13)
+        from .errors import ConfigError
+
+        named = "" if chosen else " (FASHION_HOME)"
+        raise ConfigError(f"registry {path}{named}: a loop of symbolic links; expected a folder") from None
 
 
 def data_dir() -> Path:

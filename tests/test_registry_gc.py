@@ -319,3 +319,13 @@ def test_damaged_version_pointers_stop_gc(reg, sources):
     for pointer in (reg / POINTERS / NAME).iterdir():
         pointer.write_text("")  # emptied behind our back
     gc_refuses(reg, "do not hold a top hash")
+
+
+def test_an_objects_folder_that_is_a_file_stops_gc(reg, sources):
+    registry.push(NAME, {"train.csv": sources["train.csv"]}, registry=str(reg))
+    shutil.rmtree(reg / registry.OBJECTS)
+    (reg / registry.OBJECTS).write_text("x")
+    before = tree(reg)
+    done = cli("packages", "gc", "--registry", str(reg), "--json")
+    assert done.returncode == IntegrityError.exit_code and "objects is a file, expected a folder" in one_line(done)
+    assert tree(reg) == before

@@ -225,3 +225,35 @@ def test_a_package_folder_that_is_a_file_is_damage(reg, published):
         done = cli("packages", command, "--registry", reg)
         assert done.returncode == IntegrityError.exit_code, done.stdout
         assert f".quilt/named_packages/{NAME} is a file, expected a folder of version pointers" in done.stderr
+
+
+def test_a_registry_below_a_file_or_in_a_symlink_loop_is_one_line(tmp_path):
+    (tmp_path / "afile").write_text("")
+    (tmp_path / "loop1").symlink_to(tmp_path / "loop2")
+    (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
+    below = cli("packages", "list", "--registry", str(tmp_path / "afile" / "registry"))
+    assert below.returncode == 2 and f"cannot be a folder: {tmp_path / 'afile'} is a file" in below.stderr
+    for env in ({"FASHION_REGISTRY": str(tmp_path / "loop1")}, {"FASHION_HOME": str(tmp_path / "loop1")}):
+        done = subprocess.run(
+            [sys.executable, "-m", "fashion_lib", "packages", "list"],
+            capture_output=True,
+            text=True,
+            env={**os.environ, **env},
+            timeout=120,
+        )
+        assert done.returncode == 2 and "a loop of symbolic links; expected a folder" in done.stderr, done.stderr
+        assert done.stderr.count("\n") == 1
+
+
+def test_a_latest_pointer_naming_no_manifest_is_damage_everywhere(reg, published, tmp_path):
+    """Not "no such version" in one command and "damaged" in another: exit 3 in all of them."""
+    ghost = "0123456789abcdef" * 4
+    (Path(reg) / ".quilt/named_packages" / NAME / "latest").write_text(ghost)
+    with pytest.raises(IntegrityError, match="manifest is missing"):
+        registry.fetch(NAME, tmp_path / "out", registry=reg)
+    with pytest.raises(IntegrityError, match="its latest pointer names it, but its manifest is missing"):
+        registry.open(reg).resolve(NAME, ghost)
+    for command in ("list", "verify", "gc"):
+        done = cli("packages", command, "--registry", reg)
+        assert done.returncode == IntegrityError.exit_code, (command, done.stdout, done.stderr)
+        assert ghost[:12] in done.stdout + done.stderr

@@ -171,9 +171,10 @@ class Registry:
             )
         return sorted({k.rsplit("/", 1)[0] for k in keys if k.count("/") == 2})
 
-    def bad_pointers(self, name: str) -> dict[str, str]:
+    def bad_pointers(self, name: str, pointers: dict[str, str] | None = None) -> dict[str, str]:
         """Pointer name -> content, for the pointers of ``name`` that do not hold a top hash."""
-        return {stamp: value for stamp, value in self.pointers(name).items() if not mf.TOP_HASH.fullmatch(value)}
+        pointers = self.pointers(name) if pointers is None else pointers
+        return {stamp: value for stamp, value in pointers.items() if not mf.TOP_HASH.fullmatch(value)}
 
     def damaged_pointers(self, name: str, bad: dict[str, str]) -> IntegrityError:
         shown = ", ".join(f"{stamp} ({value[:20]!r})" for stamp, value in sorted(bad.items())[:3])
@@ -195,13 +196,21 @@ class Registry:
                     out[stamp] = data.decode("utf-8", errors="replace").strip()
         return out
 
-    def versions(self, name: str) -> list[tuple[int, str]]:
+    def pointed_hashes(self, name: str, pointers: dict[str, str] | None = None) -> list[str]:
+        """Every top hash a pointer of ``name`` holds, ``latest`` included, newest first."""
+        pointers = self.pointers(name) if pointers is None else pointers
+        hashes = [h for _, h in self.versions(name, pointers)]
+        latest = pointers.get("latest", "")
+        return hashes + [latest] if mf.TOP_HASH.fullmatch(latest) and latest not in hashes else hashes
+
+    def versions(self, name: str, pointers: dict[str, str] | None = None) -> list[tuple[int, str]]:
         """(timestamp, top hash) of every version of ``name``, newest first, one per hash.
 
         Pointers whose content is not a top hash are left out (``packages verify`` names them).
+        ``pointers``: what :meth:`pointers` gave, if already read.
         """
         newest: dict[str, int] = {}
-        for stamp, value in self.pointers(name).items():
+        for stamp, value in (self.pointers(name) if pointers is None else pointers).items():
             if stamp.isdigit() and mf.TOP_HASH.fullmatch(value):
                 newest[value] = max(newest.get(value, 0), int(stamp))
         return sorted(((stamp, h) for h, stamp in newest.items()), reverse=True)
@@ -244,6 +253,11 @@ class Registry:
             raise RegistryError(f"{name}@{prefix} is ambiguous in {self.describe()} ({shown}); give more digits")
         if len(prefix) == 64 and self.has_manifest(prefix):
             return prefix  # a version without a pointer (e.g. made by other tools)
+        if len(prefix) == 64 and self.pointers(name).get("latest") == prefix:
+            raise IntegrityError(
+                f"{name}@{prefix[:SHORT]} is damaged: its latest pointer names it, but its manifest is missing "
+                f"from {self.describe()}; restore the registry from a good copy ('fashion packages verify' lists it)"
+            )
         shown = ", ".join(h[:SHORT] for h in known[:5]) + (", ..." if len(known) > 5 else "")
         raise PackageNotFound(f"{name} has no version {prefix} in {self.describe()}; known versions: {shown}")
 
@@ -276,11 +290,15 @@ class Registry:
         names = [name] if name else self.package_names()
         out = []
         for pkg in names:
-            bad = self.bad_pointers(pkg)
+            pointers = self.pointers(pkg)
+            bad = self.bad_pointers(pkg, pointers)
             if bad:
                 out.append(PackageVersion(pkg, "", None, None, damaged=str(self.damaged_pointers(pkg, bad))))
-            for stamp, top_hash in self.versions(pkg):
-                created = datetime.fromtimestamp(stamp, UTC)
+            dated = self.versions(pkg, pointers)
+            stamps: list[tuple[int | None, str]] = [*dated]
+            stamps += [(None, h) for h in self.pointed_hashes(pkg, pointers) if h not in {v for _, v in dated}]
+            for stamp, top_hash in stamps:
+                created = datetime.fromtimestamp(stamp, UTC) if stamp is not None else None
                 try:
                     out.append(PackageVersion(pkg, top_hash, created, self.manifest(pkg, top_hash).message))
                 except IntegrityError as exc:

@@ -101,10 +101,10 @@ def verify(
         raise reg.not_found(name)
     checked: dict[str, str | None] = {}  # object name -> problem, or None when good
     for pkg in names:
-        for stamp, value in reg.pointers(pkg).items():
-            if not mf.TOP_HASH.fullmatch(value):
-                report.problems.append(f"{pkg}: pointer {stamp} does not hold a top hash ({value[:20]!r})")
-        hashes = [reg.resolve(pkg, top_hash)] if top_hash else [h for _, h in reg.versions(pkg)]
+        pointers = reg.pointers(pkg)
+        for stamp, value in reg.bad_pointers(pkg, pointers).items():
+            report.problems.append(f"{pkg}: pointer {stamp} does not hold a top hash ({value[:20]!r})")
+        hashes = [reg.resolve(pkg, top_hash)] if top_hash else reg.pointed_hashes(pkg, pointers)
         for value in hashes:
             report.versions += 1
             if progress:

@@ -103,10 +103,11 @@ def _every_version_read(reg: Registry, known: dict[str, set[str]]) -> None:
     """Stop if a version pointer holds no top hash, or names a manifest that was not read (missing,
     or not a file): the objects of that version can't be told from garbage."""
     for name in reg.package_names():
-        bad = reg.bad_pointers(name)
+        pointers = reg.pointers(name)
+        bad = reg.bad_pointers(name, pointers)
         if bad:
             raise IntegrityError(f"nothing was removed: {reg.damaged_pointers(name, bad)}")
-        for _, top_hash in reg.versions(name):
+        for top_hash in reg.pointed_hashes(name, pointers):
             if top_hash not in known:
                 raise IntegrityError(
                     f"version {short(top_hash)} of {name} in {reg.describe()} is damaged: its manifest is missing "

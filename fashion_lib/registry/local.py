@@ -33,10 +33,11 @@ class LocalRegistry(Registry):
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.root = Path(folder).expanduser().absolute()
         self.location = str(self.root)
-        if self.root.exists() and not self.root.is_dir():
+        why = _not_a_folder(self.root)
+        if why:
             raise RegistryError(
-                f"{self.describe()} is a file, not a folder; give a registry folder "
-                "(--registry or FASHION_REGISTRY), or an S3 bucket as s3://BUCKET"
+                f"{self.describe()} {why}; give a registry folder (--registry or FASHION_REGISTRY), "
+                "or an S3 bucket as s3://BUCKET"
             )
 
     def describe(self) -> str:
@@ -126,6 +127,7 @@ class LocalRegistry(Registry):
         """Regular files named like an object; writers' temporaries (``objects/.*``) are not objects."""
         folder = self.root / OBJECTS
         if not folder.is_dir():
+            self._no_file_in_the_way(folder)
             return []
         found = []
         for path in folder.iterdir():
@@ -192,3 +194,17 @@ class LocalRegistry(Registry):
         for path in leftovers:
             path.unlink(missing_ok=True)
         return leftovers
+
+
+def _not_a_folder(root: Path) -> str | None:
+    """Why ``root`` can be neither a registry folder nor made into one; None if it can."""
+    if os.path.lexists(root) and not root.exists():
+        return f"is a broken symbolic link (to {os.readlink(root)})"
+    if root.exists():
+        return None if root.is_dir() else "is a file, not a folder"
+    for parent in root.parents:
+        if parent.exists():
+            return None if parent.is_dir() else f"cannot be a folder: {parent} is a file"
+        if os.path.lexists(parent):
+            return f"cannot be a folder: {parent} is a broken symbolic link"
+    return None
