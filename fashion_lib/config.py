@@ -154,6 +154,24 @@ class TrainConfig:
             need(isinstance(getattr(self, flag), bool), flag, "true or false")
         return self
 
+    def check_split(self, images: int | None = None) -> TrainConfig:
+        """ConfigError unless the validation split leaves images to train on: ``validation_size``
+        below ``limit`` and below ``images`` (the training images the data holds, where known).
+
+        Apart from :meth:`validate`, which a preset's ``validation_size`` must pass before a small
+        ``limit`` shrinks it (:func:`fashion_lib.parameters.config_from_parameters`).
+        """
+        sizes = {n: why for n, why in ((images, "training images"), (self.limit or None, f"limit={self.limit}")) if n}
+        if not sizes or not self.validation_size:
+            return self
+        available = min(sizes)
+        if self.validation_size >= available:
+            raise ConfigError(
+                f"validation_size={self.validation_size} leaves no training images out of {available} "
+                f"({sizes[available]}); use a smaller validation_size or a larger limit"
+            )
+        return self
+
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes).validate()
 

@@ -123,14 +123,21 @@ def prepare_run(
     data_top_hash: str | None = None,
     output_dir: str | Path | None = None,
 ) -> TrainingRun:
-    """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed)."""
-    config.validate()
+    """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed).
+
+    Writes nothing: the run folder is made by the run's first file, so a failed run leaves none,
+    and one that already holds a run's files is refused (a new run would overwrite them)."""
+    config.validate().check_split()
     cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
-    out = Path(output_dir) if output_dir else settings.output_dir() / time.strftime("run-%Y%m%d-%H%M%S")
-    RunFolder(out).check_writable()  # made by the first file the run writes: a failed run leaves none
+    if output_dir:
+        folder = RunFolder(Path(output_dir))
+    else:
+        folder = RunFolder.new(settings.output_dir(), time.strftime("run-%Y%m%d-%H%M%S"))
+    folder.check_new()
     data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
+    config.check_split(len(data.train))  # a data version with fewer images than the split
     ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
-    return TrainingRun(config=config, data=data, output_dir=out)
+    return TrainingRun(config=config, data=data, output_dir=folder.path)
 
 
 def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> TrainingRun:

@@ -22,6 +22,7 @@ TRAIN_RESULT_FILE = "train_result.json"  # the trainer's own summary (epochs run
 README_FILE = "README.md"  # the model card (in the model package, written by the publisher)
 
 PUBLISHED_FILES = (MODEL_FILE, HISTORY_CSV, METRICS_FILE, CONFIG_FILE)  # what a model package holds
+RUN_FILES = (*PUBLISHED_FILES, HISTORY_JSON, TRAIN_RESULT_FILE)  # what a run writes: a new run never overwrites them
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,32 @@ class RunFolder:
     def metrics(self) -> Path:
         return self.path / METRICS_FILE
 
+    @classmethod
+    def new(cls, parent: Path, stem: str) -> RunFolder:
+        """``parent/stem``, or ``parent/stem-2``, ``-3``... when a run of the same second took it."""
+        path, number = parent / stem, 1
+        while path.exists():
+            number += 1
+            path = parent / f"{stem}-{number}"
+        return cls(path)
+
     def check_writable(self) -> None:
         """DestinationError naming the folder unless it is one we can write, or can make (it makes
         nothing: the run creates it when it writes its first file, so a failed run leaves none)."""
         why = unusable(self.path, folder=True)
         if why:
             raise DestinationError(f"run folder {self.path}: {why}")
+
+    def check_new(self) -> None:
+        """:meth:`check_writable`, and DestinationError naming the folder if it already holds a
+        training run's files: a new run would overwrite them, leaving a folder whose files disagree."""
+        self.check_writable()
+        found = [name for name in RUN_FILES if (self.path / name).exists()]
+        if found:
+            raise DestinationError(
+                f"run folder {self.path}: already holds a training run ({', '.join(found)}); "
+                "choose an empty or new folder"
+            )
 
     def published_files(self) -> dict[str, Path]:
         """The files a model package takes from this folder, those that exist."""

@@ -170,11 +170,11 @@ def train(
     output_dir = Path(output_dir) if output_dir is not None else None
     strategy = strategy or strategy_from_environment()
     write = is_chief(strategy) and output_dir is not None
+    seed_everything(config)
+    inputs = _inputs(config, train, strategy)  # a split that leaves nothing to train on: before any file
     if write:
         output_dir.mkdir(parents=True, exist_ok=True)
         (output_dir / CONFIG_FILE).write_text(config.to_json())
-    seed_everything(config)
-    inputs = _inputs(config, train, strategy)
     model = _compiled_model(config, strategy, inputs.steps_per_epoch * config.epochs)
     t0 = [time.perf_counter()]
     cbs, record, early = standard_callbacks(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,44 @@ def test_validation_larger_than_subset_is_a_config_error(train_set):
 
     with pytest.raises(ConfigError, match="validation_size=1000 leaves no training images"):
         split_validation(train_set, TrainConfig(limit=1000, validation_size=1000))
+
+
+@pytest.mark.parametrize(
+    ("config", "images", "why"),
+    [
+        (
+            TrainConfig(limit=5, validation_size=1000),
+            None,
+            "validation_size=1000 leaves no training images out of 5 (limit=5)",
+        ),
+        (
+            TrainConfig(validation_size=1000),
+            800,
+            "validation_size=1000 leaves no training images out of 800 (training images)",
+        ),
+        (
+            TrainConfig(limit=900, validation_size=1000),
+            800,
+            "validation_size=1000 leaves no training images out of 800 (training images)",
+        ),
+    ],
+)
+def test_a_split_that_leaves_nothing_to_train_on_is_known_before_the_data(config, images, why):
+    """``limit`` against ``validation_size`` needs no data; the data's size, once loaded, no training."""
+    with pytest.raises(ConfigError, match=rf"^{re.escape(why)}; use a smaller validation_size or a larger limit$"):
+        config.check_split(images)
+    assert TrainConfig(limit=1001, validation_size=1000).check_split(5000).limit == 1001
+    assert TrainConfig(limit=5, validation_size=0).check_split(5) is not None  # no split at all
+
+
+def test_a_bad_split_writes_no_file(tmp_path):
+    """Nothing is written before the split is known to work: no half-written run folder."""
+    from fashion_lib.train import train
+
+    tiny = Dataset(np.zeros((50, 28, 28), np.uint8), np.arange(50) % 10)
+    with pytest.raises(ConfigError, match="validation_size=100 leaves no training images out of 50"):
+        train(TrainConfig(validation_size=100, epochs=1), tiny, output_dir=tmp_path / "run", verbose=0)
+    assert not (tmp_path / "run").exists()
 
 
 def test_flip_and_translate_are_vectorised_and_seeded(train_set):
@@ -204,3 +243,53 @@ def test_seeded_deterministic_runs_are_identical(train_set):
         np.testing.assert_array_equal(wa, wb)
     c = train(config.replace(seed=43), train_set, verbose=0).model.get_weights()
     assert not all(np.array_equal(wa, wc) for wa, wc in zip(a, c))
+
+
+# --------------------------------------------------------------------------- the run folder, through the CLI
+
+
+def _finished_run(folder: Path) -> dict[str, bytes]:
+    """A folder holding a finished run's files (their bytes do not matter here)."""
+    folder.mkdir(parents=True)
+    files = {"clf.keras": b"model", "config.json": b'{"epochs": 4}', "metrics.json": b'{"test_accuracy": 0.9}'}
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return files
+
+
+def test_a_default_run_folder_taken_in_the_same_second_gets_a_new_name(tmp_path):
+    from fashion_lib.runfolder import RunFolder
+
+    _finished_run(tmp_path / "run-1")
+    (tmp_path / "run-1-2").mkdir()
+    assert RunFolder.new(tmp_path, "run-1").path == tmp_path / "run-1-3"
+    assert RunFolder.new(tmp_path, "run-2").path == tmp_path / "run-2"
+
+
+@pytest.mark.parametrize(
+    ("settings", "expected"),
+    [
+        (
+            ["--set", "limit=5", "--set", "validation_size=1000"],
+            "fashion: error: validation_size=1000 leaves no training images out of 5 (limit=5); "
+            "use a smaller validation_size or a larger limit",
+        ),
+        (["--set", "limit=50"], "fashion: error: run folder {run}: already holds a training run"),
+    ],
+)
+def test_train_refuses_before_writing_and_never_overwrites_a_run(tmp_path, settings, expected):
+    """A bad split, or a folder that holds a run: one line, exit 2, the folder's files untouched.
+    (``--data-package`` names a package the registry lacks: were the run to go on, it would stop
+    there with exit 4, never preparing data.)"""
+    from cli_support import cli, one_line
+
+    run = tmp_path / "run"
+    files = _finished_run(run)
+    fresh = tmp_path / "fresh"
+    common = ["--preset", "quick", *settings, "--registry", str(tmp_path / "reg"), "--data-package", "no/data"]
+    done = cli("train", *common, "--output-dir", str(run))
+    assert done.returncode == 2 and one_line(done).startswith(expected.format(run=run)), done.stderr
+    assert {p.name: p.read_bytes() for p in run.iterdir()} == files
+    if "limit=5" in settings:  # and a new folder is never made
+        done = cli("train", *common, "--output-dir", str(fresh))
+        assert done.returncode == 2 and one_line(done) == expected and not fresh.exists()

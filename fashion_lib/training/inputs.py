@@ -23,15 +23,11 @@ def split_validation(data: Dataset, config: TrainConfig) -> tuple[Dataset, Datas
     images, labels = np.asarray(data.images), np.asarray(data.labels)
     if images.ndim != 3 or images.shape[1:] != (28, 28) or images.dtype != np.uint8:
         raise ConfigError(f"training images must be uint8 N x 28 x 28, got {images.dtype} {images.shape}")
+    config.check_split(len(labels))
     order = np.random.default_rng(config.seed).permutation(len(labels))
     if config.limit:
         order = order[: config.limit]
     n_val = config.validation_size
-    if n_val and n_val >= len(order):
-        raise ConfigError(
-            f"validation_size={n_val} leaves no training images out of {len(order)}; "
-            "use a smaller validation_size or a larger limit"
-        )
     val_idx, train_idx = np.sort(order[:n_val]), np.sort(order[n_val:])
     train = Dataset(images[train_idx], labels[train_idx], data.class_names)
     val = Dataset(images[val_idx], labels[val_idx], data.class_names) if n_val else None
