@@ -274,7 +274,7 @@ def test_model_push_of_a_finished_run(trained: dict[str, str], home: Path, tmp_p
 
 
 def test_a_small_limit_shrinks_the_validation_split() -> None:
-    """`-p limit 2000` (the README's papermill example) works with the default 5,000-image split."""
+    """`-p limit 2000` works with the default 5,000-image split (a fifth of a small subset is held out)."""
     from fashion_lib.pipeline import config_from_parameters
 
     assert config_from_parameters("default", limit=2000).validation_size == 400
