@@ -142,8 +142,18 @@ def check_run_folder(folder: str | Path) -> dict[str, Path]:
         raise ConfigError(f"{run.config}: {exc}") from None
     except TypeError:  # e.g. "stages": 5
         raise ConfigError(f"{run.config}: not a valid training config; expected the TrainConfig of the run") from None
-    load_model_file(run.model)  # ModelError naming the file: not a Keras model, or the wrong shapes
+    _check_outputs(load_model_file(run.model))  # ModelError naming the file: not a Keras model, or the wrong shapes
     return run.published_files()
+
+
+def _check_outputs(model: Any) -> None:
+    """ModelError naming the model file unless it gives class probabilities for two blank images:
+    what ``fashion predict`` and ``evaluate`` would refuse (NaN weights, say) is not published."""
+    import numpy as np
+
+    from .evaluate import predict_proba
+
+    predict_proba(model, np.zeros((2, 28, 28), np.uint8))
 
 
 def _json_object(path: Path) -> dict[str, Any]:

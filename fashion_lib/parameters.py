@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from .config import TrainConfig
-from .errors import ConfigError
+from .errors import ConfigError, FashionError
 
 
 def config_from_parameters(
@@ -59,3 +59,77 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
         except (ValueError, SyntaxError):
             parsed[key.strip()] = value
     return parsed
+
+
+# The notebooks' parameters that name something, and what each expects: checked as the CLI checks its options.
+_EXPECTED = {
+    "registry": "a registry folder or 's3://BUCKET'",
+    "data_package": "a package name such as 'fashion-mnist/data'",
+    "model_package": "a package name such as 'fashion-mnist/model'",
+    "output_dir": "a folder",
+    "top_hash": "a top hash or a unique prefix of one",
+}
+_FLAGS = {"publish": True}  # yes/no parameters and what None means
+_TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
+
+
+def notebook_parameters(**given: Any) -> tuple[Any, ...]:
+    """The values of a notebook's parameters (``registry=registry, publish=publish, ...``), checked
+    as the ``fashion`` command checks its options, in the order given: ``None`` means the default,
+    an empty or blank name is a ConfigError naming the parameter, and a yes/no parameter accepts
+    True/False or the strings true/false/yes/no/1/0 (papermill's ``-p publish false`` is a string).
+
+    Also makes IPython show a FashionError as its one line (see :func:`show_errors_in_one_line`).
+    """
+    show_errors_in_one_line()
+    return tuple(flag(name, value) if name in _FLAGS else text(name, value) for name, value in given.items())
+
+
+def text(name: str, value: Any) -> Any:
+    """``value`` of the parameter ``name`` if it is None or a non-blank string (or path); else ConfigError."""
+    import os
+
+    expected = _EXPECTED[name]
+    if value is None or (isinstance(value, os.PathLike) and str(value).strip()):
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{name}={value!r} is not a string; expected {expected}")
+    if not value.strip():
+        raise ConfigError(
+            f"{name}={value!r} is {'empty' if not value else 'only spaces'}; expected {expected} "
+            "(leave it None for the default)"
+        )
+    return value
+
+
+def flag(name: str, value: Any) -> bool:
+    """The yes/no parameter ``name`` as a bool (None: its default); else ConfigError naming it."""
+    if value is None:
+        return _FLAGS[name]
+    if isinstance(value, bool):
+        return value
+    word = str(value).strip().lower() if isinstance(value, (str, int)) else None
+    if word in _TRUE or word in _FALSE:
+        return word in _TRUE
+    raise ConfigError(f"{name}={value!r} is not yes or no; expected True or False (or 'true'/'false', 'yes'/'no', 1/0)")
+
+
+def show_errors_in_one_line() -> None:
+    """In IPython (JupyterLab, papermill) show a FashionError as its one line, not a traceback.
+
+    The cell still fails, so a batch run stops there and papermill exits non-zero."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((FashionError,), _one_line)
+
+
+def _one_line(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:
+    """IPython's custom exception handler: shows the error's class and its one line (IPython leaves
+    showing it to the handler; the kernel sends it as the cell's error output)."""
+    lines = [f"{etype.__name__}: {value}"]
+    shell._showtraceback(etype, value, lines)
+    return lines

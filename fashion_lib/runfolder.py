@@ -86,18 +86,25 @@ class RunFolder:
         return {name: self.path / name for name in PUBLISHED_FILES if (self.path / name).is_file()}
 
     def read_finished(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(metrics, config) of a finished run; ConfigError naming the folder if they are not there."""
-        try:
-            metrics = json.loads(self.metrics.read_text())
-            config = json.loads(self.config.read_text())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(
-                f"{self.path}: expected {METRICS_FILE} and {CONFIG_FILE} from a finished training "
-                f"run ({exc.__class__.__name__})"
-            ) from None
-        if not isinstance(metrics, dict) or not isinstance(config, dict):
-            raise ConfigError(f"{self.path}: {METRICS_FILE} and {CONFIG_FILE} should each hold a JSON object")
+        """(metrics, config) of a finished run; ConfigError naming the file that is not there or not JSON."""
+        metrics, config = (_read_json(path) for path in (self.metrics, self.config))
+        for path, data in ((self.metrics, metrics), (self.config, config)):
+            if not isinstance(data, dict):
+                raise ConfigError(f"{path}: holds a JSON {type(data).__name__}; expected a JSON object")
         for key in ("data_package", "data_top_hash", "test_accuracy"):
             if key not in metrics:
                 raise ConfigError(f"{self.metrics}: no {key!r}; expected the metrics of a finished, evaluated run")
         return metrics, config
+
+
+def _read_json(path: Path) -> Any:
+    """The JSON in ``path``, a file of a finished run; ConfigError naming it otherwise."""
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        why = {FileNotFoundError: "is missing", IsADirectoryError: "is a folder"}.get(
+            type(exc), "cannot be read as JSON"
+        )
+        raise ConfigError(
+            f"{path}: {why} ({exc.__class__.__name__}); expected the {path.name} of a finished training run"
+        ) from None

@@ -216,6 +216,23 @@ def _damage(folder: Path, what: str, models: dict[str, Path]) -> str:
     if what == "unknown setting":
         config.write_text(json.dumps({"epochz": 3}))
         return f"{config}: unknown setting 'epochz'"
+    if what == "NaN weights":  # loads and has the right shapes, but predict would refuse it
+        import keras
+
+        nan = keras.models.load_model(models["good"])
+        nan.set_weights([np.full_like(w, np.nan) for w in nan.get_weights()])
+        nan.save(model)
+        return f"{model}: outputs are not class probabilities (NaN or infinite values)"
+    if what == "no softmax":
+        model.write_bytes(models["no_softmax"].read_bytes())
+        return f"{model}: outputs are not class probabilities"
+    if what == "empty config":
+        config.write_text("")
+        return f"{config}: cannot be read as JSON (JSONDecodeError)"
+    if what == "metrics is a folder":
+        (folder / METRICS_FILE).unlink()
+        (folder / METRICS_FILE).mkdir()
+        return f"{folder / METRICS_FILE}: is a folder"
     config.write_text(json.dumps({"stages": [5]}))  # "stages of integers"
     return f"{config}: "
 
@@ -228,6 +245,10 @@ DAMAGE = [
     "bad epochs",
     "unknown setting",
     "bad stages",
+    "NaN weights",
+    "no softmax",
+    "empty config",
+    "metrics is a folder",
 ]
 
 

@@ -232,3 +232,28 @@ def test_train_notebook_summarises_the_shipped_model_after_training() -> None:
     fitted = next(k for k, src in enumerate(code) if "pipeline.fit(" in src)
     assert summary > fitted and "load_model_file(run.model_path)" in code[summary]
     assert "answer.training_answer(metrics" in code[-1]
+
+
+@pytest.mark.parametrize(
+    ("notebook", "parameter", "value", "said"),
+    [
+        ("train.ipynb", "epochs", -1, "ConfigError: epochs=-1 is invalid; expected an integer from 1 to 1000"),
+        ("train.ipynb", "publish", "false!", "ConfigError: publish='false!' is not yes or no"),
+        ("train.ipynb", "registry", "", "ConfigError: registry='' is empty; expected a registry folder"),
+        ("train.ipynb", "data_package", " ", "ConfigError: data_package=' ' is only spaces; expected a package name"),
+        ("explore.ipynb", "output_dir", "", "ConfigError: output_dir='' is empty; expected a folder"),
+    ],
+)
+def test_a_bad_parameter_is_the_cells_one_line_error(
+    home: Path, tmp_path: Path, notebook: str, parameter: str, value, said: str
+) -> None:
+    """What the README says: the run stops at the first cell, whose error is the ConfigError's one line
+    (no traceback through fashion_lib), and papermill fails."""
+    import papermill
+
+    out = tmp_path / "broken.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError):
+        _execute(notebook, out, tmp_path, **{parameter: value})
+    errors = _outputs(nbformat.read(out, as_version=4), "error")
+    assert len(errors) == 1 and errors[0].ename == "ConfigError"
+    assert len(errors[0].traceback) == 1 and errors[0].traceback[0].startswith(said), errors[0].traceback

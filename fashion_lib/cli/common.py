@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import unicodedata
 from collections.abc import Callable
 
 Handler = Callable[[argparse.Namespace], int | None]
@@ -33,12 +34,37 @@ def registry_option(parser: argparse.ArgumentParser) -> None:
 def registry_text(text: str) -> str:
     """An argparse ``type`` for ``--registry``: a folder or ``s3://BUCKET``, never blank (an empty
     value given on purpose is a mistake, not a request for the default)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError(
-            f"is {'empty' if not text else 'only spaces'}; expected a registry folder or s3://BUCKET "
-            "(leave --registry out for the default)"
-        )
-    return text
+    return not_blank("a registry folder or s3://BUCKET (leave --registry out for the default)")(text)
+
+
+def not_blank(expected: str, *, plain: bool = False) -> Callable[[str], str]:
+    """An argparse ``type``: any text but empty or only spaces (an empty value given on purpose is a
+    mistake, not a request for the default), else a usage error ``is empty; expected EXPECTED``.
+
+    ``plain``: also refuse what is not UTF-8 and control characters (text that is stored and
+    shown later, as a reason or a message); the value itself is never echoed."""
+
+    def parse(text: str) -> str:
+        if not text.strip():
+            raise argparse.ArgumentTypeError(f"is {'empty' if not text else 'only spaces'}; expected {expected}")
+        if any(0xDC80 <= ord(c) <= 0xDCFF for c in text):  # undecodable bytes, as Python keeps them in argv
+            raise argparse.ArgumentTypeError(f"is not valid UTF-8 text; expected {expected}")
+        if plain and any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
+            raise argparse.ArgumentTypeError(
+                "holds control characters (escape codes, tabs or line breaks); expected plain text on one line"
+            )
+        return text
+
+    return parse
+
+
+PACKAGE_NAME = not_blank("a package name such as fashion-mnist/data")
+MODEL_PACKAGE_NAME = not_blank("a package name such as fashion-mnist/model")
+TOP_HASH = not_blank("a top hash or a unique prefix of one")
+REASON = not_blank("a reason in words, e.g. --accept 'relabelled shirts on purpose'", plain=True)
+MESSAGE = not_blank("a version message in words (leave -m out for the default)", plain=True)
+CSV_FILE = not_blank("a CSV file")
+MODEL_FILE = not_blank("a .keras or .h5 model file (leave --model out for the model package)")
 
 
 def add(

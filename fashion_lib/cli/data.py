@@ -5,7 +5,21 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import DATA_DEFAULT, add, file_path, folder_path, group, positive_int, print_fetched
+from .common import (
+    CSV_FILE,
+    DATA_DEFAULT,
+    MESSAGE,
+    PACKAGE_NAME,
+    REASON,
+    TOP_HASH,
+    add,
+    file_path,
+    folder_path,
+    group,
+    not_blank,
+    positive_int,
+    print_fetched,
+)
 
 
 def cmd_data_prepare(args: argparse.Namespace) -> None:
@@ -73,12 +87,14 @@ def cmd_data_fetch(args: argparse.Namespace) -> None:
 def _quality_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--reference",
+        type=TOP_HASH,
         metavar="TOP_HASH",
         help="data version the quality check compares with "
         "(default: the latest that passed without --accept, else the official profile)",
     )
     parser.add_argument(
         "--accept",
+        type=REASON,
         metavar="REASON",
         help="publish even if data-quality checks fail; the reason and the report are stored with the version",
     )
@@ -92,12 +108,15 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
         "the data-quality circuit breaker: compare data with a reference "
         "version (leakage, duplicates, balance, drift, degenerate images, label sanity)",
     )
-    p.add_argument("--train", metavar="CSV", help="training CSV (with --test; default: a published version)")
-    p.add_argument("--test", metavar="CSV")
-    p.add_argument("--top-hash", help="check this published version (default: the latest)")
-    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
+    p.add_argument(
+        "--train", type=CSV_FILE, metavar="CSV", help="training CSV (with --test; default: a published version)"
+    )
+    p.add_argument("--test", type=CSV_FILE, metavar="CSV")
+    p.add_argument("--top-hash", type=TOP_HASH, help="check this published version (default: the latest)")
+    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
     p.add_argument(
         "--reference",
+        type=TOP_HASH,
         metavar="TOP_HASH",
         help="compare with this version (default: the latest that "
         "passed without --accept, else the official Fashion-MNIST profile)",
@@ -119,14 +138,15 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p = add(sub, "prepare", cmd_data_prepare, "get the raw files, write and validate the CSVs, publish them")
     p.add_argument(
         "--source",
+        type=not_blank("a folder with the four IDX files (leave --source out for the default)"),
         metavar="DIR",
         help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
         "a local copy, Debian's dataset-fashion-mnist, or a download)",
     )
-    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
     _quality_options(p)
     p = add(sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files", registry=False)
-    p.add_argument("files", nargs="+", metavar="FILE")
+    p.add_argument("files", nargs="+", type=CSV_FILE, metavar="FILE")
     p.add_argument(
         "--rows",
         type=positive_int,
@@ -134,13 +154,13 @@ def add_commands(top: argparse._SubParsersAction) -> None:
         help="expected row count (default: known for the official file names)",
     )
     p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
-    p.add_argument("--train", required=True, metavar="CSV")
-    p.add_argument("--test", required=True, metavar="CSV")
-    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
-    p.add_argument("--message", "-m", help="version message")
+    p.add_argument("--train", required=True, type=CSV_FILE, metavar="CSV")
+    p.add_argument("--test", required=True, type=CSV_FILE, metavar="CSV")
+    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--message", "-m", type=MESSAGE, help="version message")
     _quality_options(p)
     _add_check(sub)
     p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--name", help=f"package name {DATA_DEFAULT}")
-    p.add_argument("--top-hash", help="version (a unique prefix will do; default: latest)")
+    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--top-hash", type=TOP_HASH, help="version (a unique prefix will do; default: latest)")

@@ -4,7 +4,21 @@ from __future__ import annotations
 
 import argparse
 
-from .common import DATA_DEFAULT, MODEL_DEFAULT, add, folder_path, group, json_option, print_fetched, print_json
+from .common import (
+    DATA_DEFAULT,
+    MODEL_DEFAULT,
+    MODEL_FILE,
+    MODEL_PACKAGE_NAME,
+    PACKAGE_NAME,
+    TOP_HASH,
+    add,
+    folder_path,
+    group,
+    json_option,
+    not_blank,
+    print_fetched,
+    print_json,
+)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -60,16 +74,18 @@ def cmd_lineage(args: argparse.Namespace) -> None:
 
 
 def _model_source(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", metavar="FILE", help="a .keras/.h5 file (default: the model package)")
-    parser.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
-    parser.add_argument("--top-hash", help="model version (default: latest)")
+    parser.add_argument(
+        "--model", type=MODEL_FILE, metavar="FILE", help="a .keras/.h5 file (default: the model package)"
+    )
+    parser.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    parser.add_argument("--top-hash", type=TOP_HASH, help="model version (default: latest)")
 
 
 def _add_evaluate(top: argparse._SubParsersAction) -> None:
     p = add(top, "evaluate", cmd_evaluate, "evaluate a model on the test set of a data package")
     _model_source(p)
-    p.add_argument("--data-package", help=f"data package name {DATA_DEFAULT}")
-    p.add_argument("--data-top-hash", help="data version (default: latest)")
+    p.add_argument("--data-package", type=PACKAGE_NAME, help=f"data package name {DATA_DEFAULT}")
+    p.add_argument("--data-top-hash", type=TOP_HASH, help="data version (default: latest)")
     p.add_argument(
         "--tta",
         action="store_true",
@@ -83,16 +99,16 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     _add_evaluate(top)
     sub = group(top, "model", "publish and fetch model packages")
     p = add(sub, "push", cmd_model_push, "publish a finished training run's folder as a model package")
-    p.add_argument("output_dir", metavar="RUN_DIR")
-    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("output_dir", type=not_blank("the folder of a finished training run"), metavar="RUN_DIR")
+    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
     p = add(sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
-    p.add_argument("--top-hash", help="version (default: latest)")
+    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--top-hash", type=TOP_HASH, help="version (default: latest)")
     p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
-    p.add_argument("inputs", nargs="+", metavar="IMAGE.png|FILE.csv")
+    p.add_argument("inputs", nargs="+", type=not_blank("a PNG image or a CSV file"), metavar="IMAGE.png|FILE.csv")
     _model_source(p)
     p = add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
-    p.add_argument("top_hash", nargs="?", metavar="TOPHASH", help="model version (default: latest)")
+    p.add_argument("top_hash", nargs="?", type=TOP_HASH, metavar="TOPHASH", help="model version (default: latest)")
     json_option(p)
-    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")

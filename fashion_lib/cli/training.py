@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import argparse
 
-from .common import DATA_DEFAULT, MODEL_DEFAULT, add, folder_path, number_in
+from .common import (
+    DATA_DEFAULT,
+    MODEL_DEFAULT,
+    MODEL_PACKAGE_NAME,
+    PACKAGE_NAME,
+    TOP_HASH,
+    add,
+    folder_path,
+    not_blank,
+    number_in,
+)
 
 
 def _config(args: argparse.Namespace):
@@ -83,6 +93,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--preset",
         default="default",
+        type=not_blank("a preset: quick, default, v1 or accurate"),
         help="quick | default | v1 (the previous default) | accurate (94.3 %%+, 5.5x the default's time) "
         "(default: default)",
     )
@@ -98,9 +109,9 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
         help="where clf.keras, history and metrics go "
         "(default: run-TIME in $FASHION_OUTPUT_DIR, else in the home folder's outputs/)",
     )
-    parser.add_argument("--data-package", help=f"data package name {DATA_DEFAULT}")
-    parser.add_argument("--data-top-hash", help="data version (default: latest)")
-    parser.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    parser.add_argument("--data-package", type=PACKAGE_NAME, help=f"data package name {DATA_DEFAULT}")
+    parser.add_argument("--data-top-hash", type=TOP_HASH, help="data version (default: latest)")
+    parser.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
 
 
 def add_run_commands(top: argparse._SubParsersAction) -> None:
@@ -120,8 +131,8 @@ def add_run_commands(top: argparse._SubParsersAction) -> None:
 def add_reproduce(top: argparse._SubParsersAction) -> None:
     """``fashion reproduce TOPHASH``."""
     p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
-    p.add_argument("top_hash", metavar="TOPHASH")
-    p.add_argument("--model-package", help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("top_hash", type=TOP_HASH, metavar="TOPHASH")
+    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--output-dir", type=folder_path)
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     p.add_argument(
