@@ -76,3 +76,16 @@ def test_notebook_names_refuse_empty_and_blank_but_keep_none(name: str) -> None:
             parameters.notebook_parameters(**{name: value})
     with pytest.raises(ConfigError, match=rf"^{name}=5 is not a string; expected"):
         parameters.notebook_parameters(**{name: 5})
+
+
+def test_a_file_name_that_is_not_utf8_still_works(tmp_path):
+    """Only stored text (reasons, messages) must be UTF-8: a path may be any bytes."""
+    import os
+
+    name = os.fsdecode(b"odd-\xff.csv")
+    (tmp_path / name).write_text("label,pixel1\n1,0\n")
+    done = cli("data", "validate", str(tmp_path / name))
+    assert "not valid UTF-8" not in done.stderr
+    assert (
+        done.returncode == 1 and "odd-" in done.stderr
+    )  # validated (and refused as too narrow), not refused as a name

@@ -42,13 +42,14 @@ def not_blank(expected: str, *, plain: bool = False) -> Callable[[str], str]:
     mistake, not a request for the default), else a usage error ``is empty; expected EXPECTED``.
 
     ``plain``: also refuse what is not UTF-8 and control characters (text that is stored and
-    shown later, as a reason or a message); the value itself is never echoed."""
+    shown later, as a reason or a message); the value itself is never echoed. Paths are not
+    ``plain``: a file name may be any bytes but NUL."""
 
     def parse(text: str) -> str:
         if not text.strip():
             raise argparse.ArgumentTypeError(f"is {'empty' if not text else 'only spaces'}; expected {expected}")
-        if any(0xDC80 <= ord(c) <= 0xDCFF for c in text):  # undecodable bytes, as Python keeps them in argv
-            raise argparse.ArgumentTypeError(f"is not valid UTF-8 text; expected {expected}")
+        if plain and any(0xDC80 <= ord(c) <= 0xDCFF for c in text):  # undecodable bytes, as kept in argv
+            raise argparse.ArgumentTypeError(f"is not valid UTF-8 text; expected {expected}")  # paths may be so
         if plain and any(unicodedata.category(c) in ("Cc", "Cs") for c in text):
             raise argparse.ArgumentTypeError(
                 "holds control characters (escape codes, tabs or line breaks); expected plain text on one line"
