@@ -12,7 +12,7 @@ from .config import TrainConfig
 from .console import Log, short
 from .console import stderr as _stderr
 from .errors import ConfigError, ModelError
-from .lineage import check_reproducible
+from .lineage_values import check_reproducible
 from .model_package import read_lineage
 from .parameters import config_from_parameters
 from .run_steps import TrainingRun, train_evaluate_publish

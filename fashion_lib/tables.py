@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .config import TrainConfig
     from .quality.report import QualityReport
-    from .registry.base import PackageVersion
+    from .registry.records import PackageVersion
 
 HIGHLIGHT = "background-color: #fff3b0"  # the row a reader should look at
 FAIL = "background-color: #f8d0d0"

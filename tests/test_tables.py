@@ -11,7 +11,7 @@ import pytest
 from fashion_lib import tables
 from fashion_lib.classes import CLASS_NAMES
 from fashion_lib.config import TrainConfig
-from fashion_lib.registry.base import PackageVersion
+from fashion_lib.registry.records import PackageVersion
 
 PER_CLASS = {
     name: {"precision": 0.9, "recall": 0.95 - k / 100, "f1": 0.92 - k / 100, "support": 1000}

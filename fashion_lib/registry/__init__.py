@@ -38,10 +38,11 @@ from .. import settings
 from ..console import short
 from ..errors import ConfigError, PackageNotFound
 from . import manifest
-from .base import OBJECTS, Fetched, PackageVersion, Registry
+from .base import OBJECTS, Registry
 from .check import Report
 from .local import LocalRegistry
 from .quilt import _quilt_environment, quilt
+from .records import Fetched, PackageVersion
 
 RegistryLike = Union[Registry, str, "os.PathLike[str]", None]
 

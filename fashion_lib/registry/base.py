@@ -19,13 +19,13 @@ import contextlib
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
 from ..errors import IntegrityError, PackageNotFound, RegistryError
 from . import manifest as mf
+from .records import PackageVersion, StoredObject
 
 OBJECTS = "objects"
 PACKAGES = ".quilt/packages"
@@ -33,34 +33,6 @@ POINTERS = ".quilt/named_packages"
 SHORT = 7
 MAX_POINTER_BYTES = 1024
 REMOVE_BATCH = 1000  # S3 DeleteObjects takes at most 1,000 keys a request
-
-
-@dataclass(frozen=True)
-class PackageVersion:
-    name: str
-    top_hash: str  # "" for a package whose version pointers are damaged
-    created: datetime | None
-    message: str | None
-    damaged: str | None = None  # why this version cannot be used, or None
-
-
-@dataclass(frozen=True)
-class StoredObject:
-    """An object in a registry's store, whether or not a manifest names it."""
-
-    name: str  # the hex of its hash: objects/<name>
-    size: int
-    modified: float  # unix seconds (S3: the server's LastModified)
-
-
-@dataclass(frozen=True)
-class Fetched:
-    name: str
-    top_hash: str
-    meta: dict
-    message: str | None
-    files: dict[str, Path]  # logical key -> local path
-    dest: Path
 
 
 def check_name(name: str) -> None:

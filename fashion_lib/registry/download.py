@@ -19,8 +19,9 @@ from pathlib import Path
 from ..errors import DestinationError, IntegrityError
 from ..fsutil import make_public
 from . import manifest as mf
-from .base import Fetched, Registry
+from .base import Registry
 from .check import check_object
+from .records import Fetched
 
 
 def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None) -> Fetched:

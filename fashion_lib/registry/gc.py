@@ -24,7 +24,8 @@ from dataclasses import dataclass, field
 from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
-from .base import PACKAGES, REMOVE_BATCH, Registry, StoredObject
+from .base import PACKAGES, REMOVE_BATCH, Registry
+from .records import StoredObject
 
 DEFAULT_GRACE_HOURS = 24.0
 

@@ -22,7 +22,8 @@ from ..errors import FashionError, IntegrityError, RegistryAccessDenied, Registr
 from ..fsutil import make_public
 from . import lock
 from . import manifest as mf
-from .base import OBJECTS, Registry, StoredObject
+from .base import OBJECTS, Registry
+from .records import StoredObject
 
 LOCK = ".fashion.lock"
 TMP = ".fashion-tmp"

@@ -20,8 +20,9 @@ from .. import hashing
 from ..console import short
 from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 from . import manifest as mf
-from .base import OBJECTS, Registry, StoredObject
+from .base import OBJECTS, Registry
 from .quilt import quilt, s3_client
+from .records import StoredObject
 
 ACCESS_HINT = (
     "check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions"
