@@ -107,6 +107,7 @@ def test_a_training_that_fails_leaves_no_run_folder(tmp_path, monkeypatch, capsy
 
     class Data:
         registry = str(tmp_path / "registry")
+        train = range(60000)  # as many training images as Fashion-MNIST (the split is checked against it)
 
         def describe(self) -> str:
             return "some data"
