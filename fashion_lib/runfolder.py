@@ -102,9 +102,6 @@ def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        why = {FileNotFoundError: "is missing", IsADirectoryError: "is a folder"}.get(
-            type(exc), "cannot be read as JSON"
-        )
-        raise ConfigError(
-            f"{path}: {why} ({exc.__class__.__name__}); expected the {path.name} of a finished training run"
-        ) from None
+        why = {FileNotFoundError: "is missing", IsADirectoryError: "is a folder"}.get(type(exc))
+        why = why or f"cannot be read as JSON ({exc.__class__.__name__})"
+        raise ConfigError(f"{path}: {why}; expected the {path.name} of a finished training run") from None

@@ -270,7 +270,9 @@ def test_model_push_of_a_finished_run(trained: dict[str, str], home: Path, tmp_p
     _, meta, _ = registry.read_meta("fashion-mnist/model", registry=str(reg), top_hash=top)
     assert meta["data"]["top_hash"] == trained["data"] and meta["training"]["epochs_run"] == 3
     empty = fashion("model", "push", str(tmp_path), "--registry", str(reg), home=home)
-    assert empty.returncode == 2 and "expected metrics.json and config.json" in empty.stderr
+    assert (
+        empty.returncode == 2 and f"{tmp_path / 'metrics.json'}: is missing; expected the metrics.json" in empty.stderr
+    )
 
 
 def test_a_small_limit_shrinks_the_validation_split() -> None:

@@ -119,7 +119,9 @@ def test_model_push_of_an_unfinished_run_names_the_folder(tmp_path: Path) -> Non
     (tmp_path / CONFIG_FILE).write_text("{}")
     with pytest.raises(ConfigError, match=f"{METRICS_FILE}: no 'data_top_hash'"):
         pipeline.push_run_folder(tmp_path, registry=str(tmp_path / "registry"))
-    with pytest.raises(ConfigError, match=f"expected {METRICS_FILE} and {CONFIG_FILE}"):
+    with pytest.raises(
+        ConfigError, match=f"missing/{METRICS_FILE}: is missing; expected the {METRICS_FILE} of a finished"
+    ):
         pipeline.push_run_folder(tmp_path / "missing", registry=str(tmp_path / "registry"))
 
 
