@@ -9,7 +9,6 @@ and column. See ``benchmarks/csv_load_bench.py`` for how it compares with pandas
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,10 +19,9 @@ import numpy as np
 from . import csvformat
 from .classes import CLASS_NAMES
 from .csvformat import FIELDS, HEADER, PIXELS
-from .errors import DataValidationError, FashionError
-from .fsutil import atomic_path
+from .fsutil import atomic_path, regular_file
 
-__all__ = ["FIELDS", "HEADER", "PIXELS", "Dataset", "load_csv", "read_rows", "regular_file", "write_csv"]
+__all__ = ["FIELDS", "HEADER", "PIXELS", "Dataset", "load_csv", "read_rows", "write_csv"]
 _COMMA, _NEWLINE, _ZERO = 44, 10, 48
 _SLICE_BYTES = 8 << 20
 
@@ -37,35 +35,6 @@ class Dataset(NamedTuple):
 
     def __len__(self) -> int:
         return len(self.labels)
-
-
-_KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a device"),
-    (stat.S_ISBLK, "a device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def regular_file(
-    path: Path, expected: str, error: type[FashionError] = DataValidationError, missing: str = "no such file"
-) -> Path:
-    """``path`` if it is a regular file (links followed); else ``error``: ``PATH: is a directory; expected ...``.
-
-    Only ``stat``: a FIFO is never opened (reading one would block).
-    """
-    try:
-        mode = path.stat().st_mode
-    except (FileNotFoundError, NotADirectoryError):
-        raise error(f"{path}: {missing}; expected {expected}") from None
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__}); expected {expected}") from None
-    if stat.S_ISDIR(mode):
-        raise error(f"{path}: is a directory; expected {expected}")
-    if not stat.S_ISREG(mode):
-        kind = next((name for test, name in _KINDS if test(mode)), "special")
-        raise error(f"{path}: not a regular file ({kind}); expected {expected}")
-    return path
 
 
 def write_csv(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:

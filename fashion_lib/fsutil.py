@@ -1,12 +1,15 @@
-"""Files that are never half-written: write under a temporary name, then rename."""
+"""Files that are never half-written (a temporary name, then rename), and paths checked before use."""
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import DataValidationError, FashionError
 
 
 def umask() -> int:
@@ -55,3 +58,32 @@ def atomic_path(path: Path, suffix: str = ".part") -> Iterator[Path]:
         if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a failed write() names no file
             exc.filename, exc.filename2 = str(path), None
         raise
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def regular_file(
+    path: Path, expected: str, error: type[FashionError] = DataValidationError, missing: str = "no such file"
+) -> Path:
+    """``path`` if it is a regular file (links followed); else ``error``: ``PATH: is a directory; expected ...``.
+
+    Only ``stat``: a FIFO is never opened (reading one would block).
+    """
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        raise error(f"{path}: {missing}; expected {expected}") from None
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror or exc.__class__.__name__}); expected {expected}") from None
+    if stat.S_ISDIR(mode):
+        raise error(f"{path}: is a directory; expected {expected}")
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "special")
+        raise error(f"{path}: not a regular file ({kind}); expected {expected}")
+    return path

@@ -69,7 +69,8 @@ def _grey(img) -> np.ndarray:
 
 def load_images(paths: Sequence[str | Path]) -> Inputs:
     """All images from PNG files and data-layout CSVs, in order."""
-    from .csvio import load_csv, regular_file
+    from .csvio import load_csv
+    from .fsutil import regular_file
 
     images, sources = [], []
     for raw in paths:

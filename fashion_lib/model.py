@@ -186,7 +186,7 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
 def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
     """Load a model saved by :func:`save_model` (safe mode) and check its shapes with
     :func:`check_model_shapes`; a clear :class:`ModelError` naming the file if it can't be used."""
-    from .csvio import regular_file
+    from .fsutil import regular_file
 
     path = Path(path)
     expected = "a .keras or .h5 model file"

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .console import short
-from .runfolder import CONFIG_FILE, HISTORY_CSV, METRICS_FILE, MODEL_FILE, RunFolder
+from .runfolder import CONFIG_FILE, HISTORY_CSV, METRICS_FILE, MODEL_FILE, RunFolder, read_json_object
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
@@ -124,8 +124,8 @@ def check_run_folder(folder: str | Path) -> dict[str, Path]:
     mode) taking 28x28 images and giving 10 outputs, ``config.json`` a valid training config and
     ``metrics.json`` a JSON object. A ModelError or ConfigError names the file otherwise."""
     from .config import TrainConfig
-    from .csvio import regular_file
     from .errors import ConfigError, ModelError
+    from .fsutil import regular_file
     from .model import load_model_file
 
     run = RunFolder(Path(folder))
@@ -135,9 +135,9 @@ def check_run_folder(folder: str | Path) -> dict[str, Path]:
         regular_file(run.path / name, f"the {name} of a finished training run", error)
     if run.history_csv.exists():
         regular_file(run.history_csv, f"the {HISTORY_CSV} of a training run", ConfigError)
-    _json_object(run.metrics)  # its fields are the lineage builder's business
+    read_json_object(run.metrics)  # its fields are the lineage builder's business
     try:
-        TrainConfig.from_dict(_json_object(run.config))
+        TrainConfig.from_dict(read_json_object(run.config))
     except ConfigError as exc:
         raise ConfigError(f"{run.config}: {exc}") from None
     except TypeError:  # e.g. "stages": 5
@@ -154,19 +154,6 @@ def _check_outputs(model: Any) -> None:
     from .evaluate import predict_proba
 
     predict_proba(model, np.zeros((2, 28, 28), np.uint8))
-
-
-def _json_object(path: Path) -> dict[str, Any]:
-    """The JSON object in ``path``; ConfigError naming it otherwise."""
-    from .errors import ConfigError
-
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise ConfigError(f"{path}: cannot read as JSON ({exc.__class__.__name__}); expected a JSON object") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: holds a JSON {type(data).__name__}; expected a JSON object")
-    return data
 
 
 def fetch_model(

@@ -87,21 +87,21 @@ class RunFolder:
 
     def read_finished(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(metrics, config) of a finished run; ConfigError naming the file that is not there or not JSON."""
-        metrics, config = (_read_json(path) for path in (self.metrics, self.config))
-        for path, data in ((self.metrics, metrics), (self.config, config)):
-            if not isinstance(data, dict):
-                raise ConfigError(f"{path}: holds a JSON {type(data).__name__}; expected a JSON object")
+        metrics, config = (read_json_object(path) for path in (self.metrics, self.config))
         for key in ("data_package", "data_top_hash", "test_accuracy"):
             if key not in metrics:
                 raise ConfigError(f"{self.metrics}: no {key!r}; expected the metrics of a finished, evaluated run")
         return metrics, config
 
 
-def _read_json(path: Path) -> Any:
-    """The JSON in ``path``, a file of a finished run; ConfigError naming it otherwise."""
+def read_json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in ``path``, a file of a finished run; ConfigError naming it otherwise."""
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         why = {FileNotFoundError: "is missing", IsADirectoryError: "is a folder"}.get(type(exc))
         why = why or f"cannot be read as JSON ({exc.__class__.__name__})"
         raise ConfigError(f"{path}: {why}; expected the {path.name} of a finished training run") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: holds a JSON {type(data).__name__}; expected a JSON object")
+    return data

@@ -13,7 +13,8 @@ import os
 from pathlib import Path
 
 from .csvformat import EXPECTED_ROWS, Report, check_values
-from .csvio import read_rows, regular_file
+from .csvio import read_rows
+from .fsutil import regular_file
 
 __all__ = ["EXPECTED_ROWS", "Report", "validate_csv"]
 

@@ -126,9 +126,7 @@ def file_path(text: str) -> str:
 def _writable(text: str, *, folder: bool) -> str:
     from ..fsutil import unusable
 
-    kind = "a folder" if folder else "a file path"
-    if not text.strip():
-        raise argparse.ArgumentTypeError(f"is {'empty' if not text else 'only spaces'}; expected {kind}")
+    not_blank("a folder" if folder else "a file path")(text)
     why = unusable(text, folder=folder)
     if why:
         raise argparse.ArgumentTypeError(f"{text} {why}")

@@ -103,7 +103,8 @@ def reference_profile(
 
 def load_candidate(csvs: dict[str, Path]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Both CSVs loaded through the format circuit breaker: (datasets, format reports) by split."""
-    from ..csvio import load_csv, regular_file
+    from ..csvio import load_csv
+    from ..fsutil import regular_file
     from ..validate import EXPECTED_ROWS, Report
 
     datasets, reports = {}, {}
