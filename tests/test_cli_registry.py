@@ -36,6 +36,24 @@ def test_unknown_registry_package_is_one_line(tmp_path) -> None:
     assert done.stderr.startswith("fashion: error: ") and done.stderr.count("\n") == 1, done.stderr
 
 
+def test_a_registry_folder_that_does_not_exist_is_said_not_read_as_empty(tmp_path) -> None:
+    """A mistyped --registry (or a link to nowhere) must not look like an empty registry."""
+    (tmp_path / "reg").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "nowhere")
+    for typo in (tmp_path / "regg", tmp_path / "link"):
+        for command in (["packages", "list"], ["packages", "verify"], ["packages", "gc"]):
+            done = cli(*command, "--registry", str(typo))
+            assert done.returncode == 0, done.stderr
+            assert "(no such folder: nothing has been published there): 0 " in done.stdout, done.stdout
+        line = one_line(cli("model", "fetch", "--dest", str(tmp_path / "out"), "--registry", str(typo)))
+        assert line.endswith("publish it first, or point FASHION_REGISTRY at the registry that has it")
+        assert "(no such folder)" in line and "it is empty" not in line
+    assert not (tmp_path / "regg").exists() and not (tmp_path / "nowhere").exists()  # reading creates nothing
+    done = cli("packages", "list", "--registry", str(tmp_path / "reg"))  # there, and empty
+    assert "no such folder" not in done.stdout and done.stdout.startswith("local registry ")
+    assert "(it is empty)" in one_line(cli("lineage", "--registry", str(tmp_path / "reg")))
+
+
 @pytest.mark.slow  # boto3 gives up on a refused port only after its connect attempts (~50 s loaded)
 def test_unreachable_s3_registry_is_exit_5_and_prepares_nothing(tmp_path):
     import socket

@@ -22,6 +22,11 @@ def _version_document(v) -> dict:
     }
 
 
+def _heading(reg) -> str:
+    """The registry, and that its folder does not exist (a mistyped path must not read as an empty registry)."""
+    return reg.describe() + (" (no such folder: nothing has been published there)" if reg.missing() else "")
+
+
 def cmd_packages_list(args: argparse.Namespace) -> int:
     from ..errors import IntegrityError
 
@@ -31,7 +36,7 @@ def cmd_packages_list(args: argparse.Namespace) -> int:
         print_json({"registry": args.registry.describe(), "versions": [_version_document(v) for v in versions]})
         return IntegrityError.exit_code if damaged else 0
     print(
-        f"{args.registry.describe()}: {len(versions)} version(s)"
+        f"{_heading(args.registry)}: {len(versions)} version(s)"
         + (f", {len(damaged)} damaged ('fashion packages verify' for details)" if damaged else "")
     )
     for v in versions:
@@ -63,7 +68,7 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
         print(line)
     for line in report.problems:
         print(f"fashion: damaged: {line}", file=sys.stderr)
-    print(f"{args.registry.describe()}: {report.summary()}")
+    print(f"{_heading(args.registry)}: {report.summary()}")
     return IntegrityError.exit_code if report.problems else 0
 
 
@@ -96,7 +101,7 @@ def cmd_packages_gc(args: argparse.Namespace) -> int:
         )
         return 0
     print(
-        f"{args.registry.describe()}: {found.named} object(s) named by a manifest, {len(found.unnamed)} named by "
+        f"{_heading(args.registry)}: {found.named} object(s) named by a manifest, {len(found.unnamed)} named by "
         f"none and older than {args.grace:g} h ({found.unnamed_bytes:,} bytes)"
     )
     for obj in found.unnamed:

@@ -119,6 +119,10 @@ class Registry:
     def describe(self) -> str:
         return self.location
 
+    def missing(self) -> bool:
+        """Whether the registry is not there at all (a local folder not created yet, or mistyped)."""
+        return False
+
     def __str__(self) -> str:
         return self.location
 
@@ -189,7 +193,7 @@ class Registry:
 
     def not_found(self, name: str) -> PackageNotFound:
         names = self.package_names()
-        held = f"it holds {', '.join(names)}" if names else "it is empty"
+        held = f"it holds {', '.join(names)}" if names else "no such folder" if self.missing() else "it is empty"
         return PackageNotFound(
             f"package {name} is not in {self.describe()} ({held}); publish it first, "
             "or point FASHION_REGISTRY at the registry that has it"

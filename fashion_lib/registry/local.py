@@ -44,6 +44,9 @@ class LocalRegistry(Registry):
     def describe(self) -> str:
         return f"local registry {settings.display_path(self.root)}"
 
+    def missing(self) -> bool:
+        return not os.path.lexists(self.root)
+
     @contextlib.contextmanager
     def errors(self, doing: str) -> Iterator[None]:
         try:
