@@ -16,7 +16,7 @@ from .classes import CLASS_NAMES
 from .console import Log, short
 from .console import stderr as _stderr
 from .csvio import Dataset, load_csv, write_csv
-from .errors import ConfigError, DataValidationError, PackageNotFound
+from .errors import ConfigError, PackageNotFound
 from .idx import load_images, load_labels
 from .sources import RAW_FILES, get_raw_files
 from .validate import EXPECTED_ROWS, Report
@@ -246,13 +246,16 @@ def load_data(
     registry = reg.open(registry)
     if bootstrap and top_hash is None:
         top_hash = ensure_data_package(registry=registry, name=name)
-    fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
-    missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in fetched.files]
-    if missing:
-        raise DataValidationError(
-            f"{fetched.name}@{short(fetched.top_hash)} has no {' or '.join(missing)}; "
-            "is it a data package? (publish one with 'fashion data push')"
+    name = name or settings.data_package()
+    top_hash = registry.resolve(name, top_hash)
+    held = {entry.key for entry in registry.manifest(name, top_hash).entries}
+    missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in held]
+    if missing:  # said before a byte is fetched: a model package's name given as the data's
+        raise ConfigError(
+            f"{name}@{short(top_hash)} has no {' or '.join(missing)}; is it a data package? "
+            "(give a data package's name with --data-package or --name, or publish one with 'fashion data push')"
         )
+    fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (
         load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))

@@ -2,7 +2,8 @@
 
 `fashion run`, `train` and `evaluate` prepare the data package when the registry lacks it, but
 only under the configured name ($FASHION_DATA_PACKAGE, else fashion-mnist/data); a mistyped
-`--data-package` is exit 4 with one line, and nothing is written to the registry.
+`--data-package` is exit 4 with one line, and nothing is written to the registry. A package
+that holds no CSVs (a model package's name given as the data's) is exit 2, before a byte is fetched.
 """
 
 from __future__ import annotations
@@ -75,3 +76,18 @@ def test_the_configured_data_package_is_still_prepared_when_missing(
     assert data.ensure_data_package(registry=empty, log=lambda line: None) == "d" * 64
     assert data.ensure_data_package(registry=empty, name=configured or "fashion-mnist/data", log=print) == "d" * 64
     assert prepared == [configured or "fashion-mnist/data"] * 2
+
+
+@pytest.mark.parametrize("command", [["train", "--preset", "quick", "--data-package"], ["data", "check", "--name"]])
+def test_a_model_package_given_as_the_data_is_exit_2_before_fetching(
+    reg: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    from fashion_lib.cli import main
+
+    (tmp_path / "clf.keras").write_bytes(b"a model, not CSVs")
+    registry.push("team/model", {"clf.keras": tmp_path / "clf.keras"}, registry=str(reg))
+    assert main([*command, "team/model", "--registry", str(reg)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("fashion: error: team/model@"), err
+    assert "has no fashion-mnist_train.csv or fashion-mnist_test.csv; is it a data package?" in err
+    assert not (tmp_path / "home" / "data" / "packages").exists()  # nothing was fetched
