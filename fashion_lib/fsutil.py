@@ -45,7 +45,10 @@ def unusable(path: str | os.PathLike[str], *, folder: bool) -> str | None:
 def atomic_path(path: Path, suffix: str = ".part") -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (ending in ``suffix``); rename it over ``path`` only on
     success. An OSError that names no file (a failed ``write()``) or the temporary one is given
-    ``path``'s name: the user never chose the temporary name."""
+    ``path``'s name: the user never chose the temporary name. A symbolic link is written
+    through, as ``>`` would: its target is replaced, the link stays."""
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
     os.close(fd)

@@ -111,3 +111,20 @@ def test_data_check_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     )
     assert code == 1 and doc["verdict"] == "fail"
     assert {c["name"] for c in doc["checks"] if c["verdict"] == "fail"}
+
+
+def test_json_file_through_a_symbolic_link_keeps_the_link(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """``--json FILE`` where FILE links elsewhere writes the link's target, as ``>`` would."""
+    rng = np.random.default_rng(0)
+    labels = np.repeat(np.arange(10, dtype=np.uint8), 20)
+    train = write_csv(rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), labels, tmp_path / "train.csv")
+    test = write_csv(rng.integers(0, 256, (200, 28, 28), dtype=np.uint8), labels, tmp_path / "test.csv")
+    (tmp_path / "reports").mkdir()
+    (tmp_path / "reports" / "check.json").write_text("old report")
+    (tmp_path / "latest.json").symlink_to(tmp_path / "reports" / "check.json")
+    argv = ["data", "check", "--train", str(train), "--test", str(test), "--registry", str(tmp_path / "registry")]
+    main([*argv, "--json", str(tmp_path / "latest.json")])
+    capsys.readouterr()
+    assert (tmp_path / "latest.json").is_symlink()
+    assert json.loads((tmp_path / "reports" / "check.json").read_text())["verdict"] in ("pass", "fail")
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == ["check.json"]  # no temporary left
