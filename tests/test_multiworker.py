@@ -88,7 +88,50 @@ def test_a_worker_says_whom_it_waits_for_before_tensorflow_waits(monkeypatch, ca
     cluster = {"worker": ["127.0.0.1:23456", "127.0.0.1:23457", "127.0.0.1:23458"]}
     monkeypatch.setenv("TF_CONFIG", _tf_config(cluster, {"type": "worker", "index": 1}))
     strategy_from_environment()
-    assert said == ["waiting for the other 2 worker(s) of TF_CONFIG (127.0.0.1:23456, 127.0.0.1:23458) ...\n"]
+    assert said == [
+        "waiting for the other 2 worker(s) of TF_CONFIG (127.0.0.1:23456, 127.0.0.1:23458; Ctrl-C stops) ...\n"
+    ]
+
+
+@pytest.mark.slow  # loads TensorFlow in a subprocess
+def test_ctrl_c_while_waiting_for_the_other_workers_ends_the_worker(tmp_path):
+    """TensorFlow waits for the peers in C++, where Python never sees Ctrl-C: the worker was deaf to it."""
+    import signal
+
+    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]  # the second never comes
+    env = {
+        **os.environ,
+        "TF_CONFIG": _tf_config({"worker": workers}, {"type": "worker", "index": 0}),
+        "CUDA_VISIBLE_DEVICES": "",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    }
+    code = "from fashion_lib.training.strategy import strategy_from_environment as s; s(); print('trained')"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    try:
+        import threading
+
+        timer = threading.Timer(120, worker.kill)  # a worker that never says it waits is killed, and fails
+        timer.daemon = True
+        timer.start()
+        said = []
+        for line in worker.stderr:  # TensorFlow's own lines may come first
+            said.append(line)
+            if line.startswith("waiting for the other 1 worker(s) of TF_CONFIG"):
+                break
+        assert said and said[-1].startswith("waiting for"), said
+        time.sleep(5)  # well inside TensorFlow's wait
+        assert worker.poll() is None
+        worker.send_signal(signal.SIGINT)
+        out, err = worker.communicate(timeout=30)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == -signal.SIGINT, err  # ended by Ctrl-C: status 130 in a shell
+    assert "trained" not in out and "Traceback" not in err
 
 
 def _free_ports(n: int) -> list[int]:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from collections.abc import Callable
+from typing import Any
 
 from ..backend import load_tensorflow
 from .cluster import Cluster, cluster_from_environment
@@ -17,7 +21,7 @@ def strategy_from_environment():
 
     if cluster is not None and cluster.size > 1:
         print(waiting_line(cluster), file=sys.stderr, flush=True)  # TensorFlow waits silently for the peers
-        return tf.distribute.MultiWorkerMirroredStrategy()
+        return interruptible(tf.distribute.MultiWorkerMirroredStrategy)
     gpus = tf.config.list_logical_devices("GPU")
     if len(gpus) > 1:
         return tf.distribute.MirroredStrategy()
@@ -27,7 +31,27 @@ def strategy_from_environment():
 def waiting_line(cluster: Cluster) -> str:
     """What a worker says while TensorFlow waits, silently, for the other workers to answer."""
     peers = cluster.peers
-    return f"waiting for the other {len(peers)} worker(s) of TF_CONFIG ({', '.join(peers)}) ..."
+    return f"waiting for the other {len(peers)} worker(s) of TF_CONFIG ({', '.join(peers)}; Ctrl-C stops) ..."
+
+
+def interruptible(wait: Callable[[], Any]) -> Any:
+    """``wait()`` with Ctrl-C ending the process at once, even while TensorFlow waits for the peers.
+
+    TensorFlow waits for the other workers in C++ holding Python's interpreter lock, so neither
+    Ctrl-C's KeyboardInterrupt nor any Python thread runs until every worker has answered: the
+    worker was deaf to Ctrl-C. For that wait Ctrl-C gets the system's default action (the process
+    ends; a shell shows status 130). Nothing has been written yet. Left as it is off the main
+    thread or where SIGINT has another handler (a Jupyter kernel's).
+    """
+    if threading.current_thread() is not threading.main_thread() or (
+        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+    ):
+        return wait()
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    try:
+        return wait()
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def is_multi_worker(strategy) -> bool:
