@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import ConfigError
+from .errors import ConfigError, DataValidationError
 
 
 class Inputs(NamedTuple):
@@ -76,7 +76,10 @@ def load_images(paths: Sequence[str | Path]) -> Inputs:
     for raw in paths:
         path = regular_file(Path(raw), EXPECTED, ConfigError)
         if path.suffix.lower() == ".csv":
-            data = load_csv(path, all_classes=False)
+            try:
+                data = load_csv(path, all_classes=False)
+            except DataValidationError as exc:  # an input to classify: a usage mistake (exit 2), same line
+                raise ConfigError(str(exc)) from None
             images.append(data.images)
             sources += [f"{path}:{line}" for line in range(2, len(data) + 2)]
         else:

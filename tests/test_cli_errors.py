@@ -56,6 +56,17 @@ def test_huge_and_non_png_images_are_refused_from_their_header(tmp_path):
     assert done.returncode == 2 and "not a PNG file" in one_line(done)
 
 
+def test_a_malformed_csv_to_classify_is_an_input_mistake_exit_2(tmp_path):
+    """The same line as the circuit breaker's, but predict's input is the user's file: exit 2, not 1."""
+    (tmp_path / "few.csv").write_text("label,pixel1\n1,2\n")
+    done = cli("predict", str(tmp_path / "few.csv"), "--model", str(tmp_path / "none.keras"))
+    assert done.returncode == 2, done.stderr
+    line = one_line(done)
+    assert "few.csv: line 1 (header): 2 columns, expected 785" in line
+    validated = cli("data", "validate", str(tmp_path / "few.csv"))
+    assert validated.returncode == 1 and one_line(validated) == line  # the circuit breaker keeps exit 1
+
+
 def test_unforeseen_errors_are_one_line_exit_70_and_debug_shows_the_trace(monkeypatch, capsys):
     import fashion_lib.cli.packages as cli_module
 
