@@ -157,12 +157,19 @@ def _check_outputs(model: Any) -> None:
 
 
 def fetch_model(
-    *, name: str | None = None, top_hash: str | None = None, registry: RegistryLike = None, dest: Path | None = None
+    *,
+    name: str | None = None,
+    top_hash: str | None = None,
+    registry: RegistryLike = None,
+    dest: Path | None = None,
+    overwrite: bool = True,
 ):
-    """Fetch and verify a model package (default destination: a cache under the data folder)."""
+    """Fetch and verify a model package (default destination: a cache under the data folder);
+    ``overwrite=False`` refuses to replace a file in ``dest`` that differs."""
     from . import registry as reg
 
-    return reg.fetch_to_cache(name or settings.model_package(), registry=registry, top_hash=top_hash, dest=dest)
+    name = name or settings.model_package()
+    return reg.fetch_to_cache(name, registry=registry, top_hash=top_hash, dest=dest, overwrite=overwrite)
 
 
 def load_model(

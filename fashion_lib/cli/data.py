@@ -79,9 +79,22 @@ def cmd_data_check(args: argparse.Namespace) -> None:
 def cmd_data_fetch(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from ..data import fetch_data
+    from .. import registry, settings
 
-    print_fetched(fetch_data(registry=args.registry, name=args.name, top_hash=args.top_hash, dest=Path(args.dest)))
+    name = args.name or settings.data_package()
+    dest, overwrite = Path(args.dest), args.overwrite
+    print_fetched(
+        registry.fetch_to_cache(name, registry=args.registry, top_hash=args.top_hash, dest=dest, overwrite=overwrite)
+    )
+
+
+def overwrite_option(parser: argparse.ArgumentParser) -> None:
+    """``--overwrite`` for the fetch commands: without it, a file in --dest that differs is refused."""
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace files in --dest that differ from the version's (default: refuse, naming them)",
+    )
 
 
 def _quality_options(parser: argparse.ArgumentParser) -> None:
@@ -164,3 +177,4 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
     p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (a unique prefix will do; default: latest)")
+    overwrite_option(p)

@@ -19,6 +19,7 @@ from .common import (
     print_fetched,
     print_json,
 )
+from .data import overwrite_option
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -48,7 +49,13 @@ def cmd_model_fetch(args: argparse.Namespace) -> None:
     from ..model_package import fetch_model
 
     print_fetched(
-        fetch_model(name=args.model_package, top_hash=args.top_hash, registry=args.registry, dest=Path(args.dest))
+        fetch_model(
+            name=args.model_package,
+            top_hash=args.top_hash,
+            registry=args.registry,
+            dest=Path(args.dest),
+            overwrite=args.overwrite,
+        )
     )
 
 
@@ -105,6 +112,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
     p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (default: latest)")
+    overwrite_option(p)
     p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
     p.add_argument("inputs", nargs="+", type=not_blank("a PNG image or a CSV file"), metavar="IMAGE.png|FILE.csv")
     _model_source(p)

@@ -103,21 +103,30 @@ def push(
     return _push(open(registry), name, files, meta=meta, message=message, readme=readme)
 
 
-def fetch(name: str, dest: Path, *, registry: RegistryLike = None, top_hash: str | None = None) -> Fetched:
-    """Fetch a version into ``dest``: every file checked, all of them or nothing."""
+def fetch(
+    name: str, dest: Path, *, registry: RegistryLike = None, top_hash: str | None = None, overwrite: bool = True
+) -> Fetched:
+    """Fetch a version into ``dest``: every file checked, all of them or nothing. ``overwrite=False``
+    refuses to replace a file there whose content differs (``--overwrite`` not given)."""
     from .download import fetch as _fetch
 
-    return _fetch(open(registry), name, Path(dest), top_hash)
+    return _fetch(open(registry), name, Path(dest), top_hash, overwrite=overwrite)
 
 
 def fetch_to_cache(
-    name: str, *, registry: RegistryLike = None, top_hash: str | None = None, dest: Path | None = None
+    name: str,
+    *,
+    registry: RegistryLike = None,
+    top_hash: str | None = None,
+    dest: Path | None = None,
+    overwrite: bool = True,
 ) -> Fetched:
-    """Fetch a version into ``dest``, by default a folder of its own under the data folder."""
+    """Fetch a version into ``dest``, by default a folder of its own under the data folder (a cache:
+    it repairs its own copies, so ``overwrite`` matters only for a ``dest`` a person chose)."""
     reg = open(registry)
     resolved = reg.resolve(name, top_hash)
     dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / short(resolved)
-    return fetch(name, dest, registry=reg, top_hash=resolved)
+    return fetch(name, dest, registry=reg, top_hash=resolved, overwrite=overwrite)
 
 
 def resolve_top_hash(name: str, top_hash: str | None, *, registry: RegistryLike = None) -> str:

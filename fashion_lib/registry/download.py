@@ -18,26 +18,33 @@ from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
 from ..fsutil import make_public
+from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
 from .check import check_object
 from .records import Fetched
 
 
-def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None) -> Fetched:
-    """Download a version into ``dest`` after checking every file against the verified manifest."""
+def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None, *, overwrite: bool = True) -> Fetched:
+    """Download a version into ``dest`` after checking every file against the verified manifest.
+
+    ``overwrite=False``: refuse (DestinationError) if ``dest`` holds a file of the same name
+    with other bytes; files already identical are not fetched again."""
     resolved = reg.resolve(name, top_hash)
     found = reg.manifest(name, resolved)
     _check_located(reg, found)
     dest = Path(dest).expanduser().absolute()
     _check_dest(dest, found)
+    _check_outside(reg, dest, found)
+    same = set() if overwrite else _unchanged(dest, found)
+    wanted = [entry for entry in found.entries if entry.key not in same]
     with _dest_errors(dest):
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
         make_public(staging, directory=True)
         (staging / "new").mkdir()
     try:
-        for entry in found.entries:
+        for entry in wanted:
             target = staging / "new" / entry.key
             with _dest_errors(dest):
                 target.parent.mkdir(parents=True, exist_ok=True)
@@ -50,10 +57,10 @@ def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None) -> 
                 with contextlib.suppress(OSError):
                     fh.close()  # after a failure (already named): the staged copy is thrown away
             make_public(target)
-        files = _move_into_place(staging, dest, [e.key for e in found.entries])
+        _move_into_place(staging, dest, [e.key for e in wanted])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Fetched(name, resolved, found.meta, found.message, files, dest)
+    return Fetched(name, resolved, found.meta, found.message, {e.key: dest / e.key for e in found.entries}, dest)
 
 
 def _write(fh, block: bytes, dest: Path) -> None:
@@ -91,6 +98,48 @@ def _check_dest(dest: Path, found: mf.Manifest) -> None:
                 raise DestinationError(f"cannot fetch {entry.key} into {dest}: {parent} is a file, not a folder")
         if target.is_dir():
             raise DestinationError(f"cannot fetch {entry.key} into {dest}: {target} is a folder")
+
+
+def _check_outside(reg: Registry, dest: Path, found: mf.Manifest) -> None:
+    """Refuse a destination in a local registry's own folder (its store and manifests live there)."""
+    root = getattr(reg, "root", None)
+    if root is None:
+        return
+    real_root, real_dest = Path(os.path.realpath(root)), Path(os.path.realpath(dest))
+    if real_dest == real_root or real_root in real_dest.parents:
+        raise DestinationError(
+            f"cannot fetch {found.label} into {dest}: it is inside the registry folder {root}; "
+            "choose a destination outside it"
+        )
+
+
+def _unchanged(dest: Path, found: mf.Manifest) -> set[str]:
+    """The keys whose file in ``dest`` already holds the version's bytes; DestinationError naming
+    the files there that differ (nothing is replaced without ``overwrite``)."""
+    same, differ = set(), []
+    for entry in found.entries:
+        target = dest / entry.key
+        if not os.path.lexists(target):
+            continue
+        try:
+            identical = (
+                target.is_file()
+                and target.stat().st_size == entry.size
+                and file_hash(target, entry.hash_type) == entry.hash_value
+            )
+        except (OSError, ValueError):  # unreadable, or a hash type we cannot compute: not known to match
+            identical = False
+        if identical:
+            same.add(entry.key)
+        else:
+            differ.append(entry.key)
+    if differ:
+        them = "it" if len(differ) == 1 else "them"
+        raise DestinationError(
+            f"cannot fetch {found.label} into {dest}: it already holds {', '.join(differ)} with other content; "
+            f"pass --overwrite to replace {them}, or choose another --dest"
+        )
+    return same
 
 
 class _dest_errors:

@@ -1,0 +1,94 @@
+"""``fashion model fetch`` and ``fashion data fetch`` never lose a file of the user's: a file in
+--dest that differs from the version's is refused unless --overwrite is given, identical ones are
+left alone, and a --dest inside the registry's own folder is refused. Real registries on disk."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from cli_support import cli, one_line
+
+from fashion_lib import registry
+from fashion_lib.errors import DestinationError
+
+MODEL, DATA = "t/model", "t/data"
+COMMANDS = {
+    "model": ["model", "fetch", "--model-package", MODEL],
+    "data": ["data", "fetch", "--name", DATA],
+}
+
+
+@pytest.fixture
+def reg(tmp_path: Path) -> str:
+    """A registry holding a (pretend) model package and a data package."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "clf.keras").write_bytes(b"published model bytes")
+    (src / "metrics.json").write_text('{"test_accuracy": 0.9}')
+    (src / "train.csv").write_text("label,pixel1\n1,0\n")
+    folder = str(tmp_path / "registry")
+    registry.push(MODEL, {"clf.keras": src / "clf.keras", "metrics.json": src / "metrics.json"}, registry=folder)
+    registry.push(DATA, {"clf.keras": src / "clf.keras", "train.csv": src / "train.csv"}, registry=folder)
+    return folder
+
+
+@pytest.mark.parametrize("kind", ["model", "data"])
+def test_a_different_file_in_dest_is_refused_until_overwrite(reg: str, tmp_path: Path, kind: str) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "clf.keras").write_text("mine")
+    done = cli(*COMMANDS[kind], "--dest", str(dest), "--registry", reg)
+    line = one_line(done)
+    assert done.returncode == 2 and done.stdout == ""
+    assert str(dest) in line and "clf.keras" in line and "--overwrite" in line and "Traceback" not in line
+    assert sorted(p.name for p in dest.iterdir()) == ["clf.keras"] and (dest / "clf.keras").read_text() == "mine"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".dest")] == []
+    done = cli(*COMMANDS[kind], "--dest", str(dest), "--registry", reg, "--overwrite")
+    assert done.returncode == 0, done.stderr
+    assert (dest / "clf.keras").read_bytes() == b"published model bytes"
+
+
+def test_identical_files_are_kept_as_they_are_and_the_rest_fetched(reg: str, tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "clf.keras").write_bytes(b"published model bytes")
+    os.utime(dest / "clf.keras", (1_000_000_000, 1_000_000_000))
+    inode = (dest / "clf.keras").stat().st_ino
+    done = cli(*COMMANDS["model"], "--dest", str(dest), "--registry", reg)
+    assert done.returncode == 0, done.stderr
+    assert str(dest / "clf.keras") in done.stdout and str(dest / "metrics.json") in done.stdout
+    kept = (dest / "clf.keras").stat()
+    assert (kept.st_ino, kept.st_mtime) == (inode, 1_000_000_000)
+    assert (dest / "metrics.json").read_text() == '{"test_accuracy": 0.9}'
+
+
+@pytest.mark.parametrize("inside", [".quilt/packages", "", "objects", "sub/folder"])
+def test_a_dest_inside_the_registry_folder_is_refused_before_anything_is_written(
+    reg: str, tmp_path: Path, inside: str
+) -> None:
+    def snapshot() -> list[str]:
+        return sorted(str(p.relative_to(reg)) for p in Path(reg).rglob("*"))
+
+    before = snapshot()
+    dest = Path(reg) / inside
+    for kind in COMMANDS:
+        done = cli(*COMMANDS[kind], "--dest", str(dest), "--registry", reg, "--overwrite")
+        line = one_line(done)
+        assert done.returncode == 2 and "inside the registry folder" in line and str(dest) in line
+    assert snapshot() == before
+
+
+def test_the_library_replaces_by_default_and_refuses_when_asked(reg: str, tmp_path: Path) -> None:
+    """Library callers keep all-or-nothing replacement; the cache repairs its own damaged copy."""
+    cached = registry.fetch_to_cache(MODEL, registry=reg)
+    cached.files["clf.keras"].write_text("damaged")
+    assert registry.fetch_to_cache(MODEL, registry=reg).files["clf.keras"].read_bytes() == b"published model bytes"
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "clf.keras").write_text("mine")
+    with pytest.raises(DestinationError, match="already holds clf.keras with other content"):
+        registry.fetch(MODEL, tmp_path / "out", registry=reg, overwrite=False)
+    assert (tmp_path / "out" / "clf.keras").read_text() == "mine"
+    registry.fetch(MODEL, tmp_path / "out", registry=reg)
+    assert (tmp_path / "out" / "clf.keras").read_bytes() == b"published model bytes"
