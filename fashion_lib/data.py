@@ -253,7 +253,7 @@ def load_data(
     if missing:  # said before a byte is fetched: a model package's name given as the data's
         raise ConfigError(
             f"{name}@{short(top_hash)} has no {' or '.join(missing)}; is it a data package? "
-            "(give a data package's name with --data-package or --name, or publish one with 'fashion data push')"
+            "(name a data package instead, or publish one with 'fashion data push')"
         )
     fetched = fetch_data(registry=registry, name=name, top_hash=top_hash)
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
