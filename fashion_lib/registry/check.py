@@ -99,6 +99,11 @@ def verify(
     names = [name] if name else reg.package_names()
     if name and not reg.pointers(name):
         raise reg.not_found(name)
+    if name is None:
+        from .gc import check_manifests_kept
+
+        lost = check_manifests_kept(reg, "no version of it can be checked")
+        report.problems += [str(lost)] if lost else []
     checked: dict[str, str | None] = {}  # object name -> problem, or None when good
     for pkg in names:
         pointers = reg.pointers(pkg)

@@ -76,6 +76,39 @@ def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
     )
 
 
+def lost_manifests(reg: Registry, count: int, outcome: str) -> IntegrityError:
+    """The one answer (gc, verify, push) for a registry that holds ``count`` objects but no manifest.
+
+    Its ``.quilt`` folder was lost (``cp -r REG/*`` leaves it out): a version pushed into it would
+    be its only manifest, and gc would then take every file of the lost versions. ``outcome`` says
+    what the caller did not do.
+    """
+    return IntegrityError(
+        f"{reg.describe()} holds {count} object(s) but no manifest at all, so its hidden .quilt folder "
+        f"(manifests and version pointers) is missing; {outcome}: restore .quilt from the original "
+        "(copy a registry with 'cp -a REG COPY' or 'cp -r REG/. COPY/'; 'cp -r REG/*' leaves it out), "
+        "or, if this registry never held a version (a first push killed while storing its files), "
+        "remove its objects folder"
+    )
+
+
+def check_manifests_kept(reg: Registry, outcome: str, *, in_flight: bool = False) -> IntegrityError | None:
+    """:func:`lost_manifests` if the registry holds objects but no manifest, else None.
+
+    Cheap where manifests exist (one listing). ``in_flight``: pass over objects younger than the
+    grace period where no lock serialises writers (S3): a first push may be storing them now.
+    """
+    with reg.errors("listing manifests"):
+        if any(mf.TOP_HASH.fullmatch(k) for k in reg.list_keys(PACKAGES)):
+            return None
+    with reg.errors("listing objects"):
+        stored = reg.list_objects()
+    if in_flight and reg.pointers_need_checking:
+        cutoff = time.time() - DEFAULT_GRACE_HOURS * 3600
+        stored = [o for o in stored if o.modified <= cutoff]
+    return lost_manifests(reg, len(stored), outcome) if stored else None
+
+
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:
     result = Collection()
     known = {} if known is None else known
@@ -84,11 +117,7 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
     with reg.errors("listing objects"):
         stored = reg.list_objects()
     if stored and not known:
-        raise IntegrityError(
-            f"{reg.describe()} holds {len(stored)} object(s) but no manifest at all; nothing was removed, "
-            "since a registry whose manifests were lost would lose every file: restore its .quilt folder "
-            "from a good copy, or delete the registry to empty it"
-        )
+        raise lost_manifests(reg, len(stored), "nothing was removed")
     cutoff = time.time() - grace_hours * 3600
     for obj in stored:
         if obj.name in named:

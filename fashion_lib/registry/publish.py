@@ -24,6 +24,7 @@ from ..errors import IntegrityError, RegistryError
 from . import base
 from . import manifest as mf
 from .base import PACKAGES, POINTERS, Registry, check_name
+from .gc import check_manifests_kept
 from .quilt import quilt
 
 HASH_TYPE = hashing.SHA256_CHUNKED
@@ -54,6 +55,9 @@ def push(
         with reg.errors(f"publishing {name}"):
             planned = mf.parse(*_manifest_bytes(reg, entries, meta, message, name))
         with reg.errors(f"publishing {name}"), reg.writing():
+            lost = check_manifests_kept(reg, "nothing was published", in_flight=True)
+            if lost:  # a version pushed here would be its only manifest: gc would take the rest
+                raise lost
             created: list[mf.Entry] = []  # objects this push added: taken back if it fails
             try:
                 for entry in planned.entries:
