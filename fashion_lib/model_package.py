@@ -165,11 +165,20 @@ def fetch_model(
     overwrite: bool = True,
 ):
     """Fetch and verify a model package (default destination: a cache under the data folder);
-    ``overwrite=False`` refuses to replace a file in ``dest`` that differs."""
+    ``overwrite=False`` refuses to replace a file in ``dest`` that differs. A version without
+    ``clf.keras`` (a data package's name given as the model's) is a ModelError before a byte is fetched."""
     from . import registry as reg
+    from .errors import ModelError
 
+    store = reg.open(registry)
     name = name or settings.model_package()
-    return reg.fetch_to_cache(name, registry=registry, top_hash=top_hash, dest=dest, overwrite=overwrite)
+    resolved = store.resolve(name, top_hash)
+    if MODEL_FILE not in {entry.key for entry in store.manifest(name, resolved).entries}:
+        raise ModelError(
+            f"{name}@{short(resolved)} has no {MODEL_FILE}; is it a model package? (give a model package's "
+            "name with --model-package, or publish one with 'fashion model push' or 'fashion train --push')"
+        )
+    return reg.fetch_to_cache(name, registry=store, top_hash=resolved, dest=dest, overwrite=overwrite)
 
 
 def load_model(
@@ -180,14 +189,11 @@ def load_model(
     model_file: str | Path | None = None,
 ):
     """Fetch (verified) and load a model from a model package; or, given ``model_file``, that file."""
-    from .errors import ModelError
     from .model import load_model_file
 
     if model_file:
         return load_model_file(model_file)
-    fetched = fetch_model(name=name, top_hash=top_hash, registry=registry)
-    if MODEL_FILE not in fetched.files:
-        raise ModelError(f"{fetched.name}@{short(fetched.top_hash)} has no {MODEL_FILE}; is it a model package?")
+    fetched = fetch_model(name=name, top_hash=top_hash, registry=registry)  # refuses a version without clf.keras
     return load_model_file(fetched.files[MODEL_FILE])
 
 
