@@ -175,8 +175,8 @@ def fetch_model(
     resolved = store.resolve(name, top_hash)
     if MODEL_FILE not in {entry.key for entry in store.manifest(name, resolved).entries}:
         raise ModelError(
-            f"{name}@{short(resolved)} has no {MODEL_FILE}; is it a model package? (give a model package's "
-            "name with --model-package, or publish one with 'fashion model push' or 'fashion train --push')"
+            f"{name}@{short(resolved)} has no {MODEL_FILE}; is it a model package? "
+            "(name a model package instead, or publish one with 'fashion model push')"
         )
     return reg.fetch_to_cache(name, registry=store, top_hash=resolved, dest=dest, overwrite=overwrite)
 
