@@ -20,7 +20,7 @@ from .console import Log
 from .console import stderr as _stderr
 from .data import DataVersion, load_data
 from .lineage import lineage_from_metrics, now
-from .model_package import publish_model, write_json
+from .model_package import check_run_folder, publish_model, write_json
 from .quality.gate import ensure_quality, quality_summary
 from .runfolder import RunFolder
 from .training.cluster import cluster_from_environment
@@ -181,12 +181,24 @@ def assess(run: TrainingRun) -> TrainingRun:
 
 
 def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None = None) -> str | None:
-    """Publish the model package with its lineage; ``metrics.json`` gets the top hash (chief only)."""
+    """Publish the model package with its lineage; ``metrics.json`` gets the top hash (chief only).
+
+    Publishing an unchanged run again gives the same top hash: the package's ``metrics.json``
+    never holds it (a version cannot name itself)."""
     if not run.chief:
         return None
-    run.model_top_hash = publish_model(run.output_dir, run.lineage(), registry=registry or run.data.registry, name=name)
+    run.model_top_hash = _publish_folder(run.folder, run.lineage(), registry=registry or run.data.registry, name=name)
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
+
+
+def _publish_folder(folder: RunFolder, lineage: dict[str, Any], *, registry: RegistryLike, name: str | None) -> str:
+    """Publish a run folder as a model package; ``metrics.json``'s record of a version published
+    before stays out of it (:meth:`RunFolder.as_published`), so an unchanged run gives the same version."""
+    with folder.as_published() as source:
+        if source != folder.path:
+            check_run_folder(folder.path)  # a mistake is named in the user's folder, not in the scratch copy
+        return publish_model(source, lineage, registry=registry, name=name)
 
 
 def train_evaluate_publish(
@@ -227,7 +239,7 @@ def push_run_folder(folder: str | Path, *, registry: RegistryLike = None, name: 
     run_folder = RunFolder(Path(folder))
     metrics, config = run_folder.read_finished()
     lineage = lineage_from_metrics(metrics, config, quality=_data_quality(metrics, registry))
-    return publish_model(run_folder.path, lineage, registry=registry, name=name)
+    return _publish_folder(run_folder, lineage, registry=registry, name=name)
 
 
 def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:

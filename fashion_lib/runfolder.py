@@ -6,6 +6,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,6 +27,8 @@ README_FILE = "README.md"  # the model card (in the model package, written by th
 
 PUBLISHED_FILES = (MODEL_FILE, HISTORY_CSV, METRICS_FILE, CONFIG_FILE)  # what a model package holds
 RUN_FILES = (*PUBLISHED_FILES, HISTORY_JSON, TRAIN_RESULT_FILE)  # what a run writes: a new run never overwrites them
+# metrics.json's record of the version published from the folder: not part of that version (see as_published)
+PUBLISHED_VERSION_KEY = "model_top_hash"
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,25 @@ class RunFolder:
     def published_files(self) -> dict[str, Path]:
         """The files a model package takes from this folder, those that exist."""
         return {name: self.path / name for name in PUBLISHED_FILES if (self.path / name).is_file()}
+
+    @contextmanager
+    def as_published(self) -> Iterator[Path]:
+        """The folder to publish from: this one, or, once ``metrics.json`` records a published version,
+        a scratch copy of the published files whose ``metrics.json`` records none (``null``).
+
+        A version cannot name itself, so the record stays out of every package: publishing an
+        unchanged run again gives the same top hash, and no package's ``metrics.json`` names another
+        version. The scratch copy is removed on leaving."""
+        metrics = read_json_object(self.metrics)
+        if metrics.get(PUBLISHED_VERSION_KEY) is None:
+            yield self.path
+            return
+        with tempfile.TemporaryDirectory(prefix="fashion-publish-") as scratch:
+            for name, path in self.published_files().items():
+                shutil.copyfile(path, Path(scratch) / name)
+            metrics[PUBLISHED_VERSION_KEY] = None  # as the run's first publish had it
+            (Path(scratch) / METRICS_FILE).write_text(json.dumps(metrics, indent=2, sort_keys=True, default=str))
+            yield Path(scratch)
 
     def read_finished(self) -> tuple[dict[str, Any], dict[str, Any]]:
         """(metrics, config) of a finished run; ConfigError naming the file that is not there or not JSON."""
