@@ -16,7 +16,7 @@ import pytest
 from cli_support import cli, one_line
 
 from fashion_lib import registry
-from fashion_lib.errors import IntegrityError
+from fashion_lib.errors import IntegrityError, RegistryError
 
 NAME = "fashion-mnist/data"
 WAY_OUT = "restore .quilt from the original (copy a registry with 'cp -a REG COPY'"
@@ -87,3 +87,19 @@ def test_a_first_push_killed_after_storing_objects_has_a_way_out(reg, sources, t
     shutil.rmtree(killed / "objects")  # the way out the line gives
     registry.push(NAME, sources, registry=str(killed))
     assert cli("packages", "verify", "--registry", str(killed)).returncode == 0
+
+
+@pytest.mark.parametrize("inside", [".quilt", "objects", ".quilt/named_packages/fashion-mnist"])
+def test_the_inside_of_a_registry_is_refused_naming_the_registry(reg, sources, inside):
+    """Pointed at by mistake, it read as an empty registry ("0 version(s)", exit 0)."""
+    before = tree(reg)
+    for command in (["list"], ["verify"], ["gc"]):
+        done = cli("packages", *command, "--registry", str(reg / inside))
+        assert done.returncode == 2, (command, done.stdout)
+        line = one_line(done)
+        assert f"{inside} is inside a registry" in line and f"give the registry folder itself, {reg}," in line
+    by_env = cli("packages", "list", FASHION_REGISTRY=str(reg / inside))
+    assert by_env.returncode == 2 and "FASHION_REGISTRY" in one_line(by_env)
+    with pytest.raises(RegistryError, match="is inside a registry"):
+        registry.push(NAME, sources, registry=str(reg / inside))
+    assert tree(reg) == before

@@ -35,6 +35,13 @@ class LocalRegistry(Registry):
         self.root = Path(folder).expanduser().absolute()
         self.location = str(self.root)
         why = _not_a_folder(self.root)
+        outer = _registry_around(self.root)
+        if outer is not None:
+            raise RegistryError(
+                f"{self.describe()} is inside a registry, not one (its {self.root.relative_to(outer)} folder); "
+                f"give the registry folder itself, {settings.display_path(outer)}, instead "
+                "(--registry or FASHION_REGISTRY)"
+            )
         if why:
             raise RegistryError(
                 f"{self.describe()} {why}; give a registry folder (--registry or FASHION_REGISTRY), "
@@ -211,4 +218,14 @@ def _not_a_folder(root: Path) -> str | None:
             return None if parent.is_dir() else f"cannot be a folder: {parent} is a file"
         if os.path.lexists(parent):
             return f"cannot be a folder: {parent} is a broken symbolic link"
+    return None
+
+
+def _registry_around(root: Path) -> Path | None:
+    """The registry folder ``root`` lies inside (its ``.quilt`` or ``objects`` folder, or below), if any."""
+    for folder in (root, *root.parents):
+        if folder.name == ".quilt" and any((folder / sub).is_dir() for sub in ("packages", "named_packages")):
+            return folder.parent
+        if folder.name == OBJECTS and folder == root and (folder.parent / ".quilt").is_dir():
+            return folder.parent
     return None
