@@ -77,8 +77,8 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
     chosen = str(value) if value else _env("FASHION_REGISTRY")
     if chosen and chosen.startswith("s3://"):
         return "s3://" + chosen[len("s3://") :].rstrip("/")  # "s3://" stays itself: a bucket is missing
-    if chosen and chosen.startswith("file://"):
-        chosen = chosen[len("file://") :]
+    if chosen and re.match(r"(?i)file:", chosen):
+        chosen = _file_url_path(chosen)
     elif chosen and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", chosen):
         from .errors import ConfigError
 
@@ -94,6 +94,34 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
 
         named = "" if chosen else " (FASHION_HOME)"
         raise ConfigError(f"registry {path}{named}: a loop of symbolic links; expected a folder") from None
+
+
+def _file_url_path(url: str) -> str:
+    """The absolute path a ``file:`` URL names (RFC 8089): ``file:///p``, ``file://localhost/p`` or
+    ``file:/p``, percent-decoded. Another host, a relative path, ``?`` or ``#`` is a ConfigError."""
+    from urllib.parse import unquote
+
+    from .errors import ConfigError
+
+    rest, host = url[len("file:") :], ""  # split by hand: urlsplit would drop tabs and line breaks
+    if rest.startswith("//"):
+        host, slash, tail = rest[2:].partition("/")
+        rest = slash + tail
+    path = unquote(rest, errors="surrogateescape")
+    if host.lower() not in ("", "localhost"):
+        why = (
+            f"names the host {host!r}, and a registry on another machine is not supported "
+            "(mount it and give its folder)"
+        )
+    elif "?" in url or "#" in url:
+        why = "holds '?' or '#' (in a file URL, write them %3F and %23)"
+    elif not path.startswith("/"):
+        why = "names no absolute folder"
+    elif "\0" in path:
+        why = "holds %00, which no path can"
+    else:
+        return path
+    raise ConfigError(f"registry {url!r}: {why}; expected file:///ABSOLUTE/PATH or a plain folder")
 
 
 def data_dir() -> Path:
