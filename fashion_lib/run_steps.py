@@ -19,6 +19,7 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import DataVersion, load_data
+from .errors import DestinationError
 from .lineage import lineage_from_metrics, now
 from .model_package import check_run_folder, publish_model, write_json
 from .quality.gate import ensure_quality, quality_summary
@@ -142,12 +143,15 @@ def prepare_run(
 
 def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> TrainingRun:
     """Train on the run's data; ``clf.keras`` in the output folder is the model as shipped: the
-    trained network wrapped with its test-time views (:func:`fashion_lib.model.export_model`)."""
+    trained network wrapped with its test-time views (:func:`fashion_lib.model.export_model`).
+
+    A run is fitted once: fitting a trained run again is a DestinationError (start a new run)."""
     from .model import export_model, save_model
     from .train import is_chief, strategy_from_environment, train
 
     strategy = strategy or strategy_from_environment()
     run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
+    _check_not_fitted(run)
     run.result = train(
         run.config, run.data.train, output_dir=run.output_dir if run.chief else None, strategy=strategy, verbose=verbose
     )
@@ -155,6 +159,18 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
     if run.chief:
         save_model(export_model(run.model, run.config), run.model_path)
     return run
+
+
+def _check_not_fitted(run: TrainingRun) -> None:
+    """DestinationError unless the run is still to be trained: a run is fitted once, so its folder's
+    files (and a version published from them) never disagree; a new try is a new run."""
+    if run.result is not None or (run.chief and run.folder.model.exists()):
+        raise DestinationError(
+            f"run folder {run.output_dir}: this run is already trained ({run.folder.model.name}); start a new run "
+            "with pipeline.prepare_run (in a notebook: run its cell again, output_dir None or a new folder)"
+        )
+    if run.chief:
+        run.folder.check_new()  # another process wrote there since prepare_run
 
 
 def assess(run: TrainingRun) -> TrainingRun:

@@ -16,6 +16,7 @@ from fashion_lib import pipeline, registry, run_steps
 from fashion_lib.config import TrainConfig
 from fashion_lib.csvio import Dataset
 from fashion_lib.data import DataVersion
+from fashion_lib.errors import DestinationError
 from fashion_lib.runfolder import METRICS_FILE
 
 MODEL = "tiny/model"
@@ -76,3 +77,19 @@ def test_model_push_of_a_published_run_names_no_other_version(tiny: TrainConfig,
     assert _versions(other) == [pushed]
     assert _published_metrics(other, pushed, tmp_path / "fetched")["model_top_hash"] is None
     assert json.loads(run.folder.metrics.read_text())["model_top_hash"] == first  # the folder's record is kept
+
+
+def test_fitting_a_trained_run_again_is_refused_and_changes_nothing(tiny: TrainConfig, tmp_path: Path) -> None:
+    """The notebook's training cell run again after publishing: one line, the folder as it was."""
+    run = pipeline.assess(pipeline.fit(pipeline.prepare_run(tiny, output_dir=tmp_path / "run"), verbose=0))
+    pipeline.publish(run, name=MODEL)
+    before = {path.name: path.read_bytes() for path in run.output_dir.iterdir()}
+    with pytest.raises(DestinationError) as refused:
+        pipeline.fit(run, verbose=0)
+    assert str(refused.value) == (
+        f"run folder {run.output_dir}: this run is already trained (clf.keras); start a new run with "
+        "pipeline.prepare_run (in a notebook: run its cell again, output_dir None or a new folder)"
+    )
+    assert {path.name: path.read_bytes() for path in run.output_dir.iterdir()} == before
+    with pytest.raises(DestinationError, match="already trained"):  # the same folder, in a new kernel
+        pipeline.fit(run_steps.TrainingRun(config=run.config, data=run.data, output_dir=run.output_dir), verbose=0)
