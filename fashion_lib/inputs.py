@@ -58,12 +58,22 @@ def _png(path: Path) -> np.ndarray:
 
 
 def _grey(img) -> np.ndarray:
-    """8-bit greyscale pixels of an opened image; 16-bit greyscale is scaled (the high byte), not clipped.
+    """8-bit greyscale pixels of an opened image; 16-bit greyscale is scaled (the high byte), not clipped;
+    transparency (an alpha channel, or a transparent palette entry or colour) is composited over black,
+    the Fashion-MNIST background, so a transparent pixel is black whatever colour it holds.
 
-    (PIL's ``convert("L")`` clips 16-bit values, so every pixel above 255 would become white.)
+    (PIL's ``convert("L")`` clips 16-bit values, so every pixel above 255 would become white, and
+    drops alpha, so a fully transparent image would be read as opaque.)
     """
+    from PIL import Image
+
     if img.mode.startswith("I"):  # "I;16", "I;16B", "I": a 16-bit greyscale PNG
-        return (np.clip(np.asarray(img).astype(np.int64), 0, 65535) >> 8).astype(np.uint8)
+        grey = (np.clip(np.asarray(img).astype(np.int64), 0, 65535) >> 8).astype(np.uint8)
+        clear = img.info.get("transparency")  # tRNS: the one 16-bit value that is transparent
+        return np.where(np.asarray(img) == clear, 0, grey).astype(np.uint8) if isinstance(clear, int) else grey
+    if img.mode in ("LA", "RGBA", "PA") or "transparency" in img.info:
+        rgba = img.convert("RGBA")
+        return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba).convert("L"))
     return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
