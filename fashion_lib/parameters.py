@@ -76,13 +76,41 @@ _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     """The values of a notebook's parameters (``registry=registry, publish=publish, ...``), checked
     as the ``fashion`` command checks its options, in the order given: ``None`` means the default,
-    an empty or blank name is a ConfigError naming the parameter, and a yes/no parameter accepts
-    True/False or the strings true/false/yes/no/1/0 (papermill's ``-p publish false`` is a string).
+    an empty or blank name is a ConfigError naming the parameter, so is a ``model_package`` to publish
+    to that is not ``owner/name`` (or, left None, ``FASHION_MODEL_PACKAGE``), and a yes/no parameter
+    accepts True/False or the strings true/false/yes/no/1/0 (papermill's ``-p publish false`` is a string).
 
     Also makes IPython show a FashionError as its one line (see :func:`show_errors_in_one_line`).
     """
     show_errors_in_one_line()
-    return tuple(flag(name, value) if name in _FLAGS else text(name, value) for name, value in given.items())
+    values = tuple(flag(name, value) if name in _FLAGS else text(name, value) for name, value in given.items())
+    checked = dict(zip(given, values))
+    if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
+        model_package_name(checked["model_package"])  # one line now, not after training
+    return values
+
+
+def package_name(name: str, value: str) -> str:
+    """``value`` if it is a package name (``owner/name``), else ConfigError naming ``name``, the
+    parameter, option or variable it came from (the registry's own check, said up front)."""
+    from .errors import RegistryError
+    from .registry.base import check_name
+
+    try:
+        check_name(value)
+    except RegistryError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+    return value
+
+
+def model_package_name(given: str | None) -> str:
+    """The model package a run publishes to (``given``, else ``FASHION_MODEL_PACKAGE``, else the
+    default), checked before anything is loaded or trained: a bad name is not found after training."""
+    from . import settings
+
+    if given is not None:
+        return package_name("model_package", given)
+    return package_name("FASHION_MODEL_PACKAGE", settings.model_package())
 
 
 def text(name: str, value: Any) -> Any:

@@ -19,7 +19,7 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import ensure_data_package
-from .parameters import config_from_parameters, parse_assignments
+from .parameters import config_from_parameters, model_package_name, parse_assignments
 from .reproduce import REPRODUCTION_TOLERANCE, Reproduction, compare, judge, reproduce, run_differences
 from .run_steps import (
     TrainingRun,
@@ -84,6 +84,8 @@ def run(
     commit, nothing is trained: the answer is :class:`UpToDate`.
     """
     cluster_from_environment()  # a bad TF_CONFIG is one line before anything is prepared
+    if push:
+        model_package_name(model_package)  # a bad name is one line before the data is made sure of
     if not force and not data_top_hash:
         data_top_hash = ensure_data_package(registry=registry, name=data_package, log=log)
         found = up_to_date_model(config, data_top_hash, registry=registry, name=model_package)

@@ -22,6 +22,7 @@ from .data import DataVersion, load_data
 from .errors import DestinationError
 from .lineage import lineage_from_metrics, now
 from .model_package import check_run_folder, publish_model, write_json
+from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
 from .runfolder import RunFolder
 from .training.cluster import cluster_from_environment
@@ -229,7 +230,9 @@ def train_evaluate_publish(
     strategy: Any = None,
     log: Log = _stderr,
 ) -> TrainingRun:
-    """The whole job, in a row."""
+    """The whole job, in a row; a bad model package name is refused before anything is loaded."""
+    if push:
+        model_package_name(model_package)
     run = prepare_run(
         config, registry=registry, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
     )

@@ -52,3 +52,20 @@ def test_no_command_prints_help_and_exits_2(capsys: pytest.CaptureFixture[str]) 
 def test_version() -> None:
     done = _run("--version")
     assert done.returncode == 0 and done.stdout.startswith("fashion 0.")
+
+
+@pytest.mark.parametrize("command", [["train", "--push"], ["run"], ["reproduce", "0"]])
+def test_a_bad_model_package_is_a_usage_error_before_any_data(
+    command: list[str], tmp_path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from fashion_lib import pipeline, run_steps
+
+    monkeypatch.setenv("FASHION_HOME", str(tmp_path))
+    for module, name in ((pipeline, "ensure_data_package"), (run_steps, "load_data")):
+        monkeypatch.setattr(module, name, lambda **kwargs: pytest.fail("data loaded before the name was checked"))
+    with pytest.raises(SystemExit) as exited:
+        main([*command, "--model-package", "bad name!"])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1, err
+    assert "argument --model-package: invalid package name 'bad name!'; expected 'owner/name'" in err
+    assert list(tmp_path.iterdir()) == []

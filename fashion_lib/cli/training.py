@@ -17,6 +17,18 @@ from .common import (
 )
 
 
+def model_package_option(text: str) -> str:
+    """An argparse ``type`` for ``--model-package``: not blank, and a package name (``owner/name``),
+    so a bad one is a usage error before any data is loaded or model trained."""
+    from ..errors import ConfigError
+    from ..parameters import package_name
+
+    try:
+        return package_name("--model-package", MODEL_PACKAGE_NAME(text))
+    except ConfigError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--model-package: ")) from None
+
+
 def _config(args: argparse.Namespace):
     from ..pipeline import config_from_parameters
 
@@ -111,7 +123,7 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--data-package", type=PACKAGE_NAME, help=f"data package name {DATA_DEFAULT}")
     parser.add_argument("--data-top-hash", type=TOP_HASH, help="data version (default: latest)")
-    parser.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    parser.add_argument("--model-package", type=model_package_option, help=f"model package name {MODEL_DEFAULT}")
 
 
 def add_run_commands(top: argparse._SubParsersAction) -> None:
@@ -132,7 +144,7 @@ def add_reproduce(top: argparse._SubParsersAction) -> None:
     """``fashion reproduce TOPHASH``."""
     p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
     p.add_argument("top_hash", type=TOP_HASH, metavar="TOPHASH")
-    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=model_package_option, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--output-dir", type=folder_path)
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     p.add_argument(

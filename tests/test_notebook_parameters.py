@@ -1,0 +1,93 @@
+"""Notebook parameters and config sources checked up front: one line naming the parameter, before
+any data is loaded, model trained or file written (the library, the CLI, and papermill)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from fashion_lib import parameters, pipeline, run_steps
+from fashion_lib.config import TrainConfig
+from fashion_lib.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+BAD_NAME = "invalid package name 'bad name!'; expected 'owner/name' (letters, digits, _ and -)"
+
+
+@pytest.fixture
+def no_data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A FASHION_HOME of its own where no data can be found or downloaded (a kernel inherits it)."""
+    (tmp_path / "raw").mkdir()
+    home = tmp_path / "home"
+    for name, value in {
+        "FASHION_HOME": str(home),
+        "FASHION_RAW_DIR": str(tmp_path / "raw"),
+        "FASHION_MIRRORS": "http://127.0.0.1:9/",
+        "FASHION_NO_APT": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    for name in ("FASHION_REGISTRY", "FASHION_OUTPUT_DIR", "FASHION_DATA_PACKAGE", "FASHION_MODEL_PACKAGE"):
+        monkeypatch.delenv(name, raising=False)
+    return home
+
+
+def _papermill_error(notebook: str, tmp_path: Path, **given) -> tuple[str, list[str]]:
+    """(error name, traceback lines) of the one failed cell when papermill runs ``notebook``."""
+    import papermill
+
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError):
+        papermill.execute_notebook(
+            str(ROOT / notebook), str(out), parameters=given, kernel_name="fashion-mnist", cwd=str(tmp_path),
+            progress_bar=False,
+        )  # fmt: skip
+    nb = nbformat.read(out, as_version=4)
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []) if o.output_type == "error"]
+    assert len(errors) == 1, errors
+    return errors[0].ename, errors[0].traceback
+
+
+# --------------------------------------------------------------------------- model package names
+
+
+def test_a_bad_model_package_is_the_train_notebooks_first_error(no_data: Path, tmp_path: Path) -> None:
+    name, traceback = _papermill_error("train.ipynb", tmp_path, model_package="bad name!", preset="quick")
+    assert (name, traceback) == ("ConfigError", [f"ConfigError: model_package: {BAD_NAME}"])
+    assert not no_data.exists()  # no data loaded, no run folder
+
+
+@pytest.mark.parametrize(
+    ("given", "variables", "said"),
+    [
+        ({"model_package": "bad name!"}, {}, f"model_package: {BAD_NAME}"),
+        ({"model_package": "bad name!", "publish": "yes"}, {}, f"model_package: {BAD_NAME}"),
+        ({"model_package": None}, {"FASHION_MODEL_PACKAGE": "bad name!"}, f"FASHION_MODEL_PACKAGE: {BAD_NAME}"),
+    ],
+)
+def test_notebook_parameters_check_package_names(
+    no_data: Path, monkeypatch: pytest.MonkeyPatch, given: dict, variables: dict, said: str
+) -> None:
+    for variable, value in variables.items():
+        monkeypatch.setenv(variable, value)
+    with pytest.raises(ConfigError) as refused:
+        parameters.notebook_parameters(**given)
+    assert str(refused.value) == said
+    unused = {**given, "publish": False}  # a name nothing is published to is not checked
+    assert parameters.notebook_parameters(**unused) == (*list(unused.values())[:-1], False)
+
+
+@pytest.mark.parametrize("call", ["run", "train_evaluate_publish"])
+def test_the_library_checks_the_model_package_before_loading_data(
+    no_data: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    for module, name in ((pipeline, "ensure_data_package"), (run_steps, "load_data")):
+        monkeypatch.setattr(module, name, lambda **kwargs: pytest.fail("data loaded before the name was checked"))
+    with pytest.raises(ConfigError, match=re.escape(f"model_package: {BAD_NAME}")):
+        getattr(pipeline, call)(TrainConfig.from_preset("quick"), model_package="bad name!")
+    monkeypatch.setenv("FASHION_MODEL_PACKAGE", "bad name!")
+    with pytest.raises(ConfigError, match=re.escape(f"FASHION_MODEL_PACKAGE: {BAD_NAME}")):
+        getattr(pipeline, call)(TrainConfig.from_preset("quick"))
+    assert not no_data.exists()
