@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
+import numpy as np
 import pytest
 from cli_support import cli, one_line
 
-from fashion_lib import registry
+from fashion_lib import data, hashing, registry
 from fashion_lib.errors import IntegrityError, RegistryError
+from fashion_lib.registry import manifest
 
 NAME = "fashion-mnist/data"
 WAY_OUT = "restore .quilt from the original (copy a registry with 'cp -a REG COPY'"
@@ -103,3 +106,90 @@ def test_the_inside_of_a_registry_is_refused_naming_the_registry(reg, sources, i
     with pytest.raises(RegistryError, match="is inside a registry"):
         registry.push(NAME, sources, registry=str(reg / inside))
     assert tree(reg) == before
+
+
+# --- republishing repairs: `fashion data push` of data that is already a version --------------
+
+
+@pytest.fixture
+def small_csvs(tmp_path: Path) -> dict[str, Path]:
+    """Two small CSVs in the Fashion-MNIST format (every class), published with --accept."""
+    rng = np.random.default_rng(7)
+    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
+    out = {}
+    for split, rows in (("train", 40), ("test", 20)):
+        labels = np.arange(rows) % 10
+        pixels = rng.integers(0, 256, size=(rows, 784))
+        lines = [header] + [f"{label}," + ",".join(map(str, row)) for label, row in zip(labels, pixels, strict=True)]
+        out[split] = tmp_path / f"small_{split}.csv"
+        out[split].write_text("\n".join(lines) + "\n")
+    return out
+
+
+def data_push(reg: Path, csvs: dict[str, Path]) -> tuple[str, str]:
+    """What ``fashion data push --accept`` does (in this process: quilt3 is imported once): (top hash, its log)."""
+    said: list[str] = []
+    done = data.publish_csvs(csvs, registry=str(reg), accept="small test data", log=said.append)
+    return done.top_hash, "\n".join(said)
+
+
+def object_path(reg: Path, source: Path) -> Path:
+    return reg / "objects" / manifest.object_name(hashing.SHA256_CHUNKED, hashing.sha256_chunked(source))
+
+
+def test_pushing_data_that_is_a_damaged_version_writes_its_files_again(small_csvs, tmp_path):
+    reg = tmp_path / "data-registry"
+    first, _ = data_push(reg, small_csvs)
+    test_object, train_object = (object_path(reg, small_csvs[s]) for s in ("test", "train"))
+    with open(test_object, "r+b") as fh:
+        fh.truncate(1000)  # damaged: `fashion evaluate` says "republish the package"
+    with open(train_object, "r+b") as fh:
+        fh.seek(100)
+        fh.write(b"9" if fh.read(1) != b"9" else b"8")  # same size, other bytes: hashes, not sizes
+    assert cli("packages", "verify", "--registry", str(reg)).returncode == IntegrityError.exit_code
+
+    again, said = data_push(reg, small_csvs)
+    assert again == first  # the same version, whole again
+    assert "it was damaged in the registry: its files were written again" in said
+    assert "fashion-mnist_test.csv" in said and "fashion-mnist_train.csv" in said
+    verified = cli("packages", "verify", "--registry", str(reg))
+    assert verified.returncode == 0 and "1 version(s)" in verified.stdout and "no problems" in verified.stdout
+
+    before = tree(reg)
+    third, said = data_push(reg, small_csvs)  # intact: nothing written
+    assert third == first and "nothing to publish" in said and "damaged" not in said
+    assert tree(reg) == before
+
+
+def test_a_damaged_file_the_csvs_cannot_restore_is_published_again(small_csvs, tmp_path):
+    reg = tmp_path / "data-registry"
+    first, _ = data_push(reg, small_csvs)
+    [quality] = [e for e in registry.open(str(reg)).manifest(NAME, first).entries if e.key == "quality.json"]
+    (reg / "objects" / quality.object_name).write_text("{}")
+    again, said = data_push(reg, small_csvs)
+    assert "quality.json in" in said and "checking it and publishing it again" in said
+    assert again == first  # the same report (the same reference): the version is whole again
+    verified = cli("packages", "verify", "--registry", str(reg))
+    assert verified.returncode == 0 and "1 version(s)" in verified.stdout and "no problems" in verified.stdout
+
+
+@pytest.mark.slow  # a real SeaweedFS server
+def test_on_s3_an_intact_version_is_told_by_etags_and_only_a_damaged_object_goes_up(seaweed, sources, tmp_path):
+    import seaweedfs  # tests/ is on sys.path
+
+    from fashion_lib.registry.publish import repair
+
+    with seaweedfs.use_identity(seaweed, "writer"):
+        bucket = seaweed.create_bucket(f"repair-{uuid.uuid4().hex[:12]}", versioned=False)
+        top_hash = registry.push(NAME, sources, registry=bucket)
+        reg = registry.open(bucket)
+        with seaweedfs.count_requests() as requests:
+            assert repair(reg, NAME, top_hash, list(sources.values())) == []
+        assert requests.uploads() == (0, 0)
+        assert [r for r in requests.seen if r[0] == "GET" and "/objects/" in r[1]] == []  # ETags, no download
+        key = f"objects/{object_path(Path('.'), sources['train.csv']).name}"
+        seaweed.client("writer").put_object(Bucket=bucket[5:], Key=key, Body=b"label,pixel1\n1,0\n2,254\n")
+        with seaweedfs.count_requests() as requests:
+            assert repair(reg, NAME, top_hash, list(sources.values())) == ["train.csv"]
+        assert requests.uploads()[0] == 1
+        assert registry.verify(registry=bucket).problems == []

@@ -27,12 +27,7 @@ import numpy as np
 
 from ..console import Log, short
 from ..console import stderr as _stderr
-from ..errors import (
-    IntegrityError,
-    PackageNotFound,
-    QualityError,
-    RegistryError,
-)
+from ..errors import IntegrityError, PackageNotFound, QualityError, RegistryError
 from .checks import run_checks
 from .measure import data_sha256, measure
 from .profile import Profile, official
@@ -161,6 +156,22 @@ class Gate:
     meta: dict[str, Any] = field(default_factory=dict)  # extra package metadata
 
 
+def _whole(name: str, registry: Any, existing: str, csvs: dict[str, Path], log: Log) -> bool:
+    """Whether this data's version is whole now (damaged files written again from ``csvs``); False: publish anew."""
+    from ..registry import open as open_registry
+    from ..registry.publish import repair
+
+    said = f"This data is already {name}@{short(existing)}"
+    try:
+        again = repair(open_registry(registry), name, existing, [Path(p) for p in csvs.values()])
+    except IntegrityError as exc:
+        log(f"{said}, but {exc}: checking it and publishing it again")
+        return False
+    done = f"it was damaged in the registry: its files were written again ({', '.join(again)})"
+    log(f"{said} (its stored quality report stands); {done if again else 'nothing to publish'}")
+    return True
+
+
 @contextlib.contextmanager
 def gate_csvs(
     csvs: dict[str, Path],
@@ -181,8 +192,7 @@ def gate_csvs(
     for r in reports.values():
         log(r.summary())
     existing = find_published(name, registry, fingerprint(datasets))
-    if existing:
-        log(f"This data is already {name}@{short(existing)} (its stored quality report stands); nothing to publish")
+    if existing and _whole(name, registry, existing, csvs, log):
         yield Gate(reports, existing=existing)
         return
     report = check_data(

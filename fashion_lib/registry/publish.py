@@ -15,7 +15,7 @@ import io
 import random
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import hashing
@@ -75,6 +75,45 @@ def push(
             if reg.pointers_need_checking:
                 _put_back_removed(reg, planned, entries)
     return top_hash
+
+
+def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> list[str]:
+    """Store again, from ``sources``, the objects of ``name@top_hash`` that are missing or damaged;
+    returns their keys (none: the version is intact and nothing was written).
+
+    Sizes first, then hashes (where the store can tell without reading the object back, S3's
+    ETag, against the source with the entry's bytes). A source counts only if its bytes hash to
+    the entry's hash. IntegrityError, nothing written, if a damaged object's bytes are in no source.
+    """
+    found = reg.manifest(name, top_hash)
+    hashes: dict[Path, str] = {}
+
+    def source_of(entry: mf.Entry) -> Path | None:
+        for path in sources:
+            if path.stat().st_size == entry.size:
+                hashes.setdefault(path, hashing.file_hash(path, entry.hash_type))
+                if hashes[path] == entry.hash_value:
+                    return path
+        return None
+
+    damaged: dict[str, tuple[mf.Entry, Path]] = {}
+    with reg.errors(f"checking {found.label}"):
+        for entry in found.entries:
+            if reg.object_size(entry) == entry.size:
+                source = source_of(entry) if type(reg).same_bytes is not Registry.same_bytes else None
+                if (source and reg.same_bytes(entry, source)) or _object_matches(reg, entry):
+                    continue
+            source = source_of(entry)
+            if source is None:
+                raise IntegrityError(
+                    f"{entry.key} in {found.label} is damaged in {reg.describe()}, and no file given holds its bytes"
+                )
+            damaged[entry.key] = (entry, source)
+    if damaged:
+        with reg.errors(f"repairing {found.label}"), reg.writing():
+            for entry, source in damaged.values():
+                _store(reg, entry, source, [])  # a manifest names it: never taken back
+    return sorted(damaged)
 
 
 def _put_back_removed(reg: Registry, planned: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> None:
