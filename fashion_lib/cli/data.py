@@ -22,14 +22,38 @@ from .common import (
 )
 
 
+def _pointers(registry: str | None, name: str | None) -> dict[str, str] | None:
+    """The package's version pointers now; None if they can't be read (the command names why)."""
+    from .. import registry as reg
+    from .. import settings
+    from ..errors import FashionError
+
+    try:
+        return reg.open(registry).pointers(name or settings.data_package())
+    except FashionError:
+        return None
+
+
+def _print_published(done, before: dict[str, str] | None) -> None:
+    """``Published`` only when the push added a version pointer; else the data already was that version."""
+    from ..console import short
+
+    label = f"{done.name}@{short(done.top_hash)}"
+    if before is not None and _pointers(done.registry, done.name) == before:
+        print(f"Already published: {label} in {done.registry}")
+    else:
+        print(f"Published {label} to {done.registry}")
+    print(f"top hash: {done.top_hash}")
+
+
 def cmd_data_prepare(args: argparse.Namespace) -> None:
     from ..data import prepare_data
 
+    before = _pointers(args.registry, args.name)
     done = prepare_data(
         registry=args.registry, name=args.name, source_dir=args.source, accept=args.accept, reference=args.reference
     )
-    print(f"Published {done.name} to {done.registry}")
-    print(f"top hash: {done.top_hash}")
+    _print_published(done, before)
 
 
 def cmd_data_validate(args: argparse.Namespace) -> int:
@@ -51,6 +75,7 @@ def cmd_data_push(args: argparse.Namespace) -> None:
 
     from ..data import publish_csvs
 
+    before = _pointers(args.registry, args.name)
     done = publish_csvs(
         {"train": Path(args.train), "test": Path(args.test)},
         registry=args.registry,
@@ -59,7 +84,7 @@ def cmd_data_push(args: argparse.Namespace) -> None:
         accept=args.accept,
         reference=args.reference,
     )
-    print(f"top hash: {done.top_hash}")
+    _print_published(done, before)
 
 
 def cmd_data_check(args: argparse.Namespace) -> None:
