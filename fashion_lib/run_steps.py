@@ -10,6 +10,7 @@ and ``metrics.json``.
 from __future__ import annotations
 
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -146,19 +147,25 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
     """Train on the run's data; ``clf.keras`` in the output folder is the model as shipped: the
     trained network wrapped with its test-time views (:func:`fashion_lib.model.export_model`).
 
-    A run is fitted once: fitting a trained run again is a DestinationError (start a new run)."""
+    A run is fitted once: fitting a trained run again is a DestinationError (start a new run). A
+    fit that fails or is interrupted removes the files it wrote (and the folder, if it made it)."""
     from .model import export_model, save_model
     from .train import is_chief, strategy_from_environment, train
 
     strategy = strategy or strategy_from_environment()
     run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
     _check_not_fitted(run)
-    run.result = train(
-        run.config, run.data.train, output_dir=run.output_dir if run.chief else None, strategy=strategy, verbose=verbose
-    )
-    run.model = run.result.model
-    if run.chief:
-        save_model(export_model(run.model, run.config), run.model_path)
+    with run.folder.removed_if_unfinished() if run.chief else nullcontext():
+        result = train(
+            run.config,
+            run.data.train,
+            output_dir=run.output_dir if run.chief else None,
+            strategy=strategy,
+            verbose=verbose,
+        )
+        if run.chief:
+            save_model(export_model(result.model, run.config), run.model_path)
+    run.result, run.model = result, result.model
     return run
 
 
@@ -237,11 +244,17 @@ def train_evaluate_publish(
         config, registry=registry, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
     )
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
-    fit(run, strategy=strategy)
-    if not run.chief:
+    from .train import is_chief, strategy_from_environment
+
+    strategy = strategy or strategy_from_environment()
+    if not is_chief(strategy):  # the other workers write nothing
+        fit(run, strategy=strategy)
         log("Training done on this worker; the chief evaluates and publishes.")
         return run
-    assess(run)
+    run.folder.check_new()  # still no run there, now that the data is loaded: what fails next is ours to remove
+    with run.folder.removed_if_unfinished():  # a trained model without its metrics is no finished run
+        fit(run, strategy=strategy)
+        assess(run)
     log(report(run.evaluation))
     if push:
         publish(run, registry=registry, name=model_package)

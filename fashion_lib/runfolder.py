@@ -6,8 +6,11 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -81,11 +84,48 @@ class RunFolder:
         training run's files: a new run would overwrite them, leaving a folder whose files disagree."""
         self.check_writable()
         found = [name for name in RUN_FILES if (self.path / name).exists()]
+        if found and MODEL_FILE not in found:  # one stopped by SIGKILL, or by a kernel that died
+            raise DestinationError(
+                f"run folder {self.path}: holds an unfinished run ({', '.join(found)}; no {MODEL_FILE}): "
+                "remove it or choose another output_dir"
+            )
         if found:
             raise DestinationError(
                 f"run folder {self.path}: already holds a training run ({', '.join(found)}); "
                 "choose an empty or new folder"
             )
+
+    @contextmanager
+    def removed_if_unfinished(self) -> Iterator[None]:
+        """Run the block that writes the run's files; if it fails or is interrupted (Ctrl-C, or
+        SIGTERM, which is delivered again afterwards), the run files it wrote are removed, and the
+        folders it made: nothing half-written is left, and the same output_dir can be used again."""
+        chain = [self.path.absolute(), *self.path.absolute().parents]
+        made = chain[: next(i for i, folder in enumerate(chain) if folder.exists())]  # deepest first
+        before = {name for name in RUN_FILES if (self.path / name).exists()}
+        try:
+            with _sigterm_raises() as installed:
+                yield
+        except BaseException as exc:
+            self._remove(set(RUN_FILES) - before, made)
+            if isinstance(exc, _Terminated) and installed:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)  # ends the process as SIGTERM would have
+            raise
+
+    def _remove(self, names: set[str], folders: list[Path]) -> None:
+        """Remove the run files ``names`` (and their temporary copies), then ``folders`` if empty."""
+        for name in names:
+            for path in (self.path / name, *self.path.glob(f".{name}.*part")):
+                try:
+                    path.unlink(missing_ok=True)
+                except OSError:
+                    pass
+        for folder in folders:  # deepest first; one holding anything else stays
+            try:
+                folder.rmdir()
+            except OSError:
+                break
 
     def published_files(self) -> dict[str, Path]:
         """The files a model package takes from this folder, those that exist."""
@@ -130,3 +170,25 @@ def read_json_object(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: holds a JSON {type(data).__name__}; expected a JSON object")
     return data
+
+
+class _Terminated(BaseException):
+    """SIGTERM arrived while a run was writing its files (see :meth:`RunFolder.removed_if_unfinished`)."""
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[bool]:
+    """SIGTERM raises :class:`_Terminated` inside the block, where it would end the process anyway
+    (the default action, in the main thread); yields whether that handler was installed here."""
+    if threading.current_thread() is not threading.main_thread() or signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+        yield False
+        return
+
+    def terminated(signum: int, frame: Any) -> None:
+        raise _Terminated
+
+    signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield True
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
