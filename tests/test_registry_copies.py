@@ -193,3 +193,31 @@ def test_on_s3_an_intact_version_is_told_by_etags_and_only_a_damaged_object_goes
             assert repair(reg, NAME, top_hash, list(sources.values())) == ["train.csv"]
         assert requests.uploads()[0] == 1
         assert registry.verify(registry=bucket).problems == []
+
+
+# --- manifests no version pointer names -------------------------------------------------------
+
+
+def test_a_registry_that_lost_its_version_pointers_is_damage(reg, sources):
+    second = registry.push(NAME, {"test.csv": sources["test.csv"]}, registry=str(reg))
+    shutil.rmtree(reg / ".quilt" / "named_packages")  # list showed 0 versions, verify "no problems"
+    done = cli("packages", "verify", "--registry", str(reg))
+    assert done.returncode == IntegrityError.exit_code, done.stdout
+    manifests = sorted(registry.open(str(reg)).list_keys(".quilt/packages"))
+    assert len(manifests) == 2 and second in manifests
+    for top_hash, line in zip(manifests, sorted(done.stderr.splitlines()), strict=True):  # one line each
+        assert f"manifest {top_hash} in local registry" in line and "lost its version pointers" in line, line
+
+
+def test_a_manifest_a_killed_push_left_without_its_pointer_is_a_note(reg, sources):
+    pointers = reg / ".quilt" / "named_packages" / NAME
+    kept = {p.name: p.read_bytes() for p in pointers.iterdir()}
+    unnamed = registry.push(NAME, {"test.csv": sources["test.csv"]}, registry=str(reg))
+    for path in pointers.iterdir():  # killed after its manifest, before its pointers
+        path.unlink()
+    for stamp, value in kept.items():
+        (pointers / stamp).write_bytes(value)
+    done = cli("packages", "verify", "--registry", str(reg))
+    assert done.returncode == 0, done.stderr
+    assert f"note: manifest {unnamed} is named by no version pointer" in done.stdout
+    assert "1 version(s)" in done.stdout and "no problems" in done.stdout

@@ -14,7 +14,7 @@ from .. import hashing
 from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
-from .base import Registry
+from .base import PACKAGES, POINTERS, Registry
 
 BLOCK = 1 << 20
 
@@ -71,6 +71,7 @@ class Report:
     repaired: list[str] = field(default_factory=list)
     unnamed_objects: int = 0  # objects no manifest names (counted on a whole, undamaged registry)
     unnamed_bytes: int = 0
+    unnamed_manifests: list[str] = field(default_factory=list)  # top hashes no version pointer names
 
     def summary(self) -> str:
         unnamed = (
@@ -79,8 +80,16 @@ class Report:
             if self.unnamed_objects
             else ""
         )
-        return f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: " + (
-            f"{len(self.problems)} problem(s)" if self.problems else f"no problems{unnamed}"
+        notes = "".join(
+            f"\nnote: manifest {h} is named by no version pointer (a push killed before writing its pointer "
+            "leaves one; gc keeps the objects it names)"
+            for h in self.unnamed_manifests
+            if not any(h in p for p in self.problems)
+        )
+        return (
+            f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: "
+            + (f"{len(self.problems)} problem(s)" if self.problems else f"no problems{unnamed}")
+            + notes
         )
 
 
@@ -105,8 +114,10 @@ def verify(
         lost = check_manifests_kept(reg, "no version of it can be checked")
         report.problems += [str(lost)] if lost else []
     checked: dict[str, str | None] = {}  # object name -> problem, or None when good
+    pointed: set[str] = set()  # every top hash a version pointer names
     for pkg in names:
         pointers = reg.pointers(pkg)
+        pointed.update(pointers.values())
         for stamp, value in reg.bad_pointers(pkg, pointers).items():
             report.problems.append(f"{pkg}: pointer {stamp} does not hold a top hash ({value[:20]!r})")
         hashes = [reg.resolve(pkg, top_hash)] if top_hash else reg.pointed_hashes(pkg, pointers)
@@ -115,9 +126,23 @@ def verify(
             if progress:
                 progress(f"{pkg}@{short(value)}")
             _check_version(reg, pkg, value, checked, report)
+    if name is None:
+        _unnamed_manifests(reg, report, pointed)
     if name is None and not report.problems:
         _count_unnamed(reg, report)
     return report
+
+
+def _unnamed_manifests(reg: Registry, report: Report, pointed: set[str]) -> None:
+    """Manifests no version pointer names: a note each, or damage when no pointer is left at all."""
+    with reg.errors("listing manifests"):
+        report.unnamed_manifests = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k) and k not in pointed]
+    if report.unnamed_manifests and not pointed:
+        report.problems += [
+            f"manifest {h} in {reg.describe()} is named by no version pointer: the registry lost its version "
+            f"pointers ({POINTERS}); restore them from the original (a copy made with 'cp -a')"
+            for h in report.unnamed_manifests
+        ]
 
 
 def _count_unnamed(reg: Registry, report: Report) -> None:
