@@ -80,14 +80,59 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     to that is not ``owner/name`` (or, left None, ``FASHION_MODEL_PACKAGE``), and a yes/no parameter
     accepts True/False or the strings true/false/yes/no/1/0 (papermill's ``-p publish false`` is a string).
 
+    ``output_dir`` (or, left None, the outputs folder) must be a folder that can be written or made
+    (DestinationError), and ``seed``, given or defined by the notebook's parameters cell, an integer
+    from 0 to 2**31-1 (ConfigError, the training config's own check).
+
     Also makes IPython show a FashionError as its one line (see :func:`show_errors_in_one_line`).
     """
     show_errors_in_one_line()
-    values = tuple(flag(name, value) if name in _FLAGS else text(name, value) for name, value in given.items())
+    values = tuple(_checked(name, value) for name, value in given.items())
     checked = dict(zip(given, values))
     if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
         model_package_name(checked["model_package"])  # one line now, not after training
+    if "output_dir" in checked:
+        output_folder(checked["output_dir"])
+    namespace = _notebook_namespace()
+    if "seed" not in given and "seed" in namespace:  # explore.ipynb's seed goes to plots, not a config
+        seed(namespace["seed"])
     return values
+
+
+def _checked(name: str, value: Any) -> Any:
+    if name in _FLAGS:
+        return flag(name, value)
+    return seed(value) if name == "seed" else text(name, value)
+
+
+def seed(value: Any) -> Any:
+    """``value`` if it is None (the default) or a seed a training config takes; else that config's ConfigError."""
+    if value is not None:
+        TrainConfig(seed=value).validate()  # the same line as train.ipynb's seed gives
+    return value
+
+
+def output_folder(value: Any) -> None:
+    """DestinationError naming the parameter (or ``FASHION_OUTPUT_DIR``, or the default outputs folder)
+    unless the folder outputs go to can be written or made; nothing is made."""
+    import os
+
+    from . import settings
+    from .errors import DestinationError
+    from .fsutil import unusable
+
+    if value is not None:
+        where = f"output_dir={str(value)!r}"
+    else:
+        value = settings.output_dir()
+        where = (
+            f"FASHION_OUTPUT_DIR={str(value)!r}"
+            if os.environ.get("FASHION_OUTPUT_DIR", "").strip()
+            else f"the outputs folder {value}"
+        )
+    why = unusable(value, folder=True)
+    if why:
+        raise DestinationError(f"{where} {why}")
 
 
 def package_name(name: str, value: str) -> str:
@@ -146,13 +191,24 @@ def show_errors_in_one_line() -> None:
     """In IPython (JupyterLab, papermill) show a FashionError as its one line, not a traceback.
 
     The cell still fails, so a batch run stops there and papermill exits non-zero."""
+    shell = _ipython()
+    if shell is not None:
+        shell.set_custom_exc((FashionError,), _one_line)
+
+
+def _ipython() -> Any:
+    """The IPython shell running this code, or None."""
     try:
         from IPython import get_ipython
     except ImportError:
-        return
-    shell = get_ipython()
-    if shell is not None:
-        shell.set_custom_exc((FashionError,), _one_line)
+        return None
+    return get_ipython()
+
+
+def _notebook_namespace() -> dict[str, Any]:
+    """The running notebook's variables (its parameters among them); empty outside IPython."""
+    shell = _ipython()
+    return shell.user_ns if shell is not None else {}
 
 
 def _one_line(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: int | None = None) -> list[str]:

@@ -11,7 +11,7 @@ import pytest
 
 from fashion_lib import parameters, pipeline, run_steps
 from fashion_lib.config import TrainConfig
-from fashion_lib.errors import ConfigError
+from fashion_lib.errors import ConfigError, DestinationError
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD_NAME = "invalid package name 'bad name!'; expected 'owner/name' (letters, digits, _ and -)"
@@ -91,3 +91,82 @@ def test_the_library_checks_the_model_package_before_loading_data(
     with pytest.raises(ConfigError, match=re.escape(f"FASHION_MODEL_PACKAGE: {BAD_NAME}")):
         getattr(pipeline, call)(TrainConfig.from_preset("quick"))
     assert not no_data.exists()
+
+
+# --------------------------------------------------------------------------- seed and output_dir
+
+SEED = "is invalid; expected an integer from 0 to 2**31-1"
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"seed": "abc"}, ("ConfigError", f"seed='abc' {SEED}")),
+        ({"output_dir": "{file}"}, ("DestinationError", "output_dir='{file}' is a file; expected a folder")),
+    ],
+)
+def test_explore_checks_seed_and_output_dir_at_its_parameter_cell(
+    no_data: Path, tmp_path: Path, given: dict, said: tuple[str, str]
+) -> None:
+    """As train.ipynb does: one line at the first cell, before any data is loaded."""
+    file = tmp_path / "afile"
+    file.write_text("x")
+    given = {name: value.format(file=file) for name, value in given.items()}
+    name, traceback = _papermill_error("explore.ipynb", tmp_path, **given)
+    assert (name, traceback) == (said[0], [f"{said[0]}: {said[1].format(file=file)}"])
+    assert not no_data.exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "said"),
+    [
+        ("abc", f"seed='abc' {SEED}"),
+        (-1, f"seed=-1 {SEED}"),
+        (2**31, f"seed=2147483648 {SEED}"),
+        (1.5, f"seed=1.5 {SEED}"),
+        (True, f"seed=True {SEED}"),
+    ],
+)
+def test_a_bad_seed_is_the_config_line_given_or_from_the_notebook(
+    monkeypatch: pytest.MonkeyPatch, value, said: str
+) -> None:
+    with pytest.raises(ConfigError) as refused:
+        parameters.notebook_parameters(seed=value)
+    assert str(refused.value) == said
+    with pytest.raises(ConfigError):  # the parameters cell defines it: explore.ipynb does not pass it
+        pipeline.config_from_parameters("quick", seed=value)
+    monkeypatch.setattr(parameters, "_notebook_namespace", lambda: {"seed": value})
+    with pytest.raises(ConfigError) as refused:
+        parameters.notebook_parameters(registry=None)
+    assert str(refused.value) == said
+
+
+def test_good_seeds_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert parameters.notebook_parameters(seed=0, registry=None) == (0, None)
+    monkeypatch.setattr(parameters, "_notebook_namespace", lambda: {"seed": None})
+    assert parameters.notebook_parameters(seed=2**31 - 1) == (2**31 - 1,)
+
+
+@pytest.mark.parametrize(
+    ("output_dir", "variable", "said"),
+    [
+        ("{file}", None, "output_dir='{file}' is a file; expected a folder"),
+        ("{file}/sub", None, "output_dir='{file}/sub' cannot be made: {file} is a file"),
+        (None, "{file}", "FASHION_OUTPUT_DIR='{file}' is a file; expected a folder"),
+        (None, "{file}/outputs", "FASHION_OUTPUT_DIR='{file}/outputs' cannot be made: {file} is a file"),
+    ],
+)
+def test_an_output_dir_that_cannot_be_a_folder_is_one_line(
+    no_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, output_dir, variable, said: str
+) -> None:
+    file = tmp_path / "afile"
+    file.write_text("x")
+    if variable:
+        monkeypatch.setenv("FASHION_OUTPUT_DIR", variable.format(file=file))
+    given = output_dir.format(file=file) if output_dir else None
+    with pytest.raises(DestinationError) as refused:
+        parameters.notebook_parameters(output_dir=given)
+    assert str(refused.value) == said.format(file=file)
+    assert file.read_text() == "x" and not no_data.exists()  # nothing made
+    good = str(tmp_path / "new" / "folder")  # a folder that can be made is taken, and is not made
+    assert parameters.notebook_parameters(output_dir=good) == (good,) and not (tmp_path / "new").exists()
