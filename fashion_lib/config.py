@@ -93,7 +93,7 @@ class TrainConfig:
 
     @classmethod
     def from_preset(cls, name: str, **overrides: Any) -> TrainConfig:
-        if name not in PRESETS:
+        if not isinstance(name, str) or name not in PRESETS:  # a list or dict (YAML) is no name either
             raise ConfigError(f"unknown preset {name!r}; choose one of: {', '.join(PRESETS)}")
         values = {**PRESETS[name], **overrides}
         unknown = sorted(set(values) - {f.name for f in dataclasses.fields(cls)})

@@ -49,9 +49,13 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
     """``["dropout=0.3", "optimizer=adam"]`` -> ``{"dropout": 0.3, "optimizer": "adam"}``."""
     import ast
 
+    if isinstance(items, (str, bytes)):  # iterating it would read each character as an assignment
+        raise ConfigError(
+            f"assignments={items!r} is one string; expected a list of KEY=VALUE strings, e.g. ['dropout=0.3']"
+        )
     parsed: dict[str, Any] = {}
     for item in items or ():
-        key, sep, value = item.partition("=")
+        key, sep, value = item.partition("=") if isinstance(item, str) else ("", "", "")
         if not sep or not key.strip():
             raise ConfigError(f"--set {item!r}: expected KEY=VALUE, e.g. --set dropout=0.3")
         try:

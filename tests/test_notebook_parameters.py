@@ -170,3 +170,28 @@ def test_an_output_dir_that_cannot_be_a_folder_is_one_line(
     assert file.read_text() == "x" and not no_data.exists()  # nothing made
     good = str(tmp_path / "new" / "folder")  # a folder that can be made is taken, and is not made
     assert parameters.notebook_parameters(output_dir=good) == (good,) and not (tmp_path / "new").exists()
+
+
+# --------------------------------------------------------------------------- presets and assignments
+
+UNKNOWN = "; choose one of: default, quick, v1, accurate"
+
+
+@pytest.mark.parametrize("preset", [["quick"], {"a": 1}])
+def test_a_preset_that_is_no_name_is_an_unknown_preset(preset) -> None:
+    """papermill's ``-y "preset: [quick]"`` gives a list, ``-y "preset: {a: 1}"`` a dict."""
+    for build in (pipeline.config_from_parameters, TrainConfig.from_preset):
+        with pytest.raises(ConfigError) as refused:
+            build(preset)
+        assert str(refused.value) == f"unknown preset {preset!r}{UNKNOWN}"
+
+
+def test_assignments_given_as_one_string_are_refused() -> None:
+    with pytest.raises(ConfigError) as refused:
+        pipeline.config_from_parameters("quick", assignments="dropout=0.3")
+    assert str(refused.value) == (
+        "assignments='dropout=0.3' is one string; expected a list of KEY=VALUE strings, e.g. ['dropout=0.3']"
+    )
+    with pytest.raises(ConfigError, match=r"^--set 5: expected KEY=VALUE"):
+        pipeline.config_from_parameters("quick", assignments=[5])
+    assert pipeline.config_from_parameters("quick", assignments=["dropout=0.3"]).dropout == 0.3
