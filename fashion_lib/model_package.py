@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import settings
-from .console import short
+from .console import Log, short
+from .console import stderr as _stderr
 from .runfolder import CONFIG_FILE, HISTORY_CSV, METRICS_FILE, MODEL_FILE, RunFolder, read_json_object
 
 if TYPE_CHECKING:
@@ -204,15 +205,20 @@ def classify_files(
     name: str | None = None,
     top_hash: str | None = None,
     registry: RegistryLike = None,
+    log: Log = _stderr,
 ) -> list[tuple[str, Any]]:
     """``(source, Prediction)`` for every image in PNG files and data-layout CSVs (``fashion predict``),
-    by a model file or a model package version; bad images are named before any model is loaded."""
-    from .inputs import load_images
+    by a model file or a model package version; bad images are named before any model is loaded, and
+    an inverted one (a bright frame) gets a warning through ``log``, then is classified all the same."""
+    from .inputs import inverted_warnings, load_images
     from .predict import predict
 
     images = load_images(paths)
     model = load_model(name, top_hash, registry=registry, model_file=model_file)
-    return list(zip(images.sources, predict(model, images.images)))
+    found = list(zip(images.sources, predict(model, images.images)))
+    for warning in inverted_warnings(images):  # once classified: a failed run stays one line
+        log(warning)
+    return found
 
 
 def read_lineage(

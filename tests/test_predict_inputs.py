@@ -80,3 +80,22 @@ def test_predict_reads_a_transparent_png_as_black(model: Path, tmp_path: Path) -
     assert done.returncode == 0, done.stderr
     rows = [line.split("\t")[1:] for line in done.stdout.splitlines()]
     assert len(rows) == 2 and rows[0] == rows[1]
+
+
+def test_an_inverted_image_is_classified_with_one_warning_line(model: Path, tmp_path: Path) -> None:
+    from fashion_lib.csvio import write_csv
+
+    inverted = _save(tmp_path / "inv.png", 255 - GARMENT, "L")
+    normal = _save(tmp_path / "bag.png", GARMENT, "L")
+    rows = write_csv(np.stack([GARMENT, 255 - GARMENT]), np.array([8, 8], np.uint8), tmp_path / "rows.csv")
+    done = cli("predict", str(inverted), str(normal), str(rows), "--model", str(model))
+    assert done.returncode == 0, done.stderr
+    assert [line.split("\t")[0] for line in done.stdout.splitlines()] == [
+        str(inverted),
+        str(normal),
+        f"{rows}:2",
+        f"{rows}:3",
+    ]
+    said = "looks inverted (bright background); Fashion-MNIST garments are light on black: invert it first"
+    warnings = [line for line in done.stderr.splitlines() if "inverted" in line]
+    assert warnings == [f"warning: {inverted} {said}", f"warning: {rows}:3 {said}"]
