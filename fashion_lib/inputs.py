@@ -77,26 +77,6 @@ def _grey(img) -> np.ndarray:
     return np.asarray(img.convert("L"), dtype=np.uint8)
 
 
-def looks_inverted(images: np.ndarray) -> np.ndarray:
-    """Per image of ``N x 28 x 28``: a bright frame, the data-quality check's rule (the median of the
-    outermost pixels at least ``INVERTED_FRAME``): a dark garment on a light background, unlike
-    Fashion-MNIST, whose frames are nearly black."""
-    from .quality.thresholds import INVERTED_FRAME
-
-    frame = np.concatenate([images[:, 0, :], images[:, -1, :], images[:, 1:-1, 0], images[:, 1:-1, -1]], axis=1)
-    return np.median(frame, axis=1) >= INVERTED_FRAME
-
-
-def inverted_warnings(inputs: Inputs) -> list[str]:
-    """One warning line per image that :func:`looks_inverted` (it is still classified)."""
-    return [
-        f"warning: {source} looks inverted (bright background); "
-        "Fashion-MNIST garments are light on black: invert it first"
-        for source, inverted in zip(inputs.sources, looks_inverted(inputs.images))
-        if inverted
-    ]
-
-
 def load_images(paths: Sequence[str | Path]) -> Inputs:
     """All images from PNG files and data-layout CSVs, in order."""
     from .csvio import load_csv

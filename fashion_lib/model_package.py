@@ -210,8 +210,8 @@ def classify_files(
     """``(source, Prediction)`` for every image in PNG files and data-layout CSVs (``fashion predict``),
     by a model file or a model package version; bad images are named before any model is loaded, and
     an inverted one (a bright frame) gets a warning through ``log``, then is classified all the same."""
-    from .inputs import inverted_warnings, load_images
-    from .predict import predict
+    from .inputs import load_images
+    from .predict import inverted_warnings, predict
 
     images = load_images(paths)
     model = load_model(name, top_hash, registry=registry, model_file=model_file)

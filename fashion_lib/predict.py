@@ -8,6 +8,8 @@ import numpy as np
 
 from .classes import CLASS_NAMES
 from .errors import ModelError
+from .inputs import Inputs
+from .quality.thresholds import INVERTED_FRAME
 
 
 class Prediction(NamedTuple):
@@ -42,3 +44,21 @@ def predict(model, images, *, tta: bool = False, batch_size: int | None = None) 
     array = check_images(images)
     probs = predict_proba(model, array, tta=tta, batch_size=batch_size)
     return [Prediction(int(p.argmax()), CLASS_NAMES[int(p.argmax())], tuple(float(v) for v in p)) for p in probs]
+
+
+def looks_inverted(images: np.ndarray) -> np.ndarray:
+    """Per image of ``N x 28 x 28``: a bright frame, the data-quality check's rule (the median of the
+    outermost pixels at least ``INVERTED_FRAME``): a dark garment on a light background, unlike
+    Fashion-MNIST, whose frames are nearly black."""
+    frame = np.concatenate([images[:, 0, :], images[:, -1, :], images[:, 1:-1, 0], images[:, 1:-1, -1]], axis=1)
+    return np.median(frame, axis=1) >= INVERTED_FRAME
+
+
+def inverted_warnings(inputs: Inputs) -> list[str]:
+    """One warning line per image that :func:`looks_inverted` (it is still classified)."""
+    return [
+        f"warning: {source} looks inverted (bright background); "
+        "Fashion-MNIST garments are light on black: invert it first"
+        for source, inverted in zip(inputs.sources, looks_inverted(inputs.images))
+        if inverted
+    ]
