@@ -6,14 +6,21 @@ leaves nothing half-written in the registry. Fetching verifies every file's hash
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import settings
 from .console import Log, short
 from .console import stderr as _stderr
-from .runfolder import CONFIG_FILE, HISTORY_CSV, METRICS_FILE, MODEL_FILE, RunFolder, read_json_object
+from .runfolder import (
+    CONFIG_FILE,
+    HISTORY_CSV,
+    METRICS_FILE,
+    MODEL_FILE,
+    RunFolder,
+    read_json_object,
+    write_json,
+)
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
@@ -259,15 +266,6 @@ def check_lineage(name: str, top_hash: str, meta: dict[str, Any]) -> None:
                 f"{'missing' if value is None else 'not a ' + kind.__name__}); it was not published "
                 "by 'fashion run' or 'fashion train --push', so it cannot be reproduced"
             )
-
-
-def write_json(path: Path, data: Any) -> Path:
-    """Write JSON atomically."""
-    from .fsutil import atomic_path
-
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
-    return path
 
 
 def history_frame(source: str | Path | Any):

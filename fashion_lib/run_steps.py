@@ -22,10 +22,10 @@ from .console import stderr as _stderr
 from .data import DataVersion, load_data
 from .errors import DestinationError
 from .lineage import lineage_from_metrics, now
-from .model_package import check_run_folder, publish_model, write_json
+from .model_package import check_run_folder, publish_model
 from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
-from .runfolder import RunFolder
+from .runfolder import RunFolder, write_json
 from .training.cluster import cluster_from_environment
 
 if TYPE_CHECKING:

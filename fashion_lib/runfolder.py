@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, DestinationError
-from .fsutil import unusable
+from .fsutil import atomic_path, unusable
 
 MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
 HISTORY_CSV = "history.csv"  # one row per epoch: loss, accuracy, val_loss, val_accuracy, ...
@@ -147,7 +147,7 @@ class RunFolder:
             for name, path in self.published_files().items():
                 shutil.copyfile(path, Path(scratch) / name)
             metrics[PUBLISHED_VERSION_KEY] = None  # as the run's first publish had it
-            (Path(scratch) / METRICS_FILE).write_text(json.dumps(metrics, indent=2, sort_keys=True, default=str))
+            write_json(Path(scratch) / METRICS_FILE, metrics)  # written as the run wrote it
             yield Path(scratch)
 
     def read_finished(self) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -192,3 +192,10 @@ def _sigterm_raises() -> Iterator[bool]:
         yield True
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def write_json(path: Path, data: Any) -> Path:
+    """Write JSON atomically, in the one layout of a run's JSON files (a republished run's bytes match)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+    return path
