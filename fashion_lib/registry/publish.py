@@ -101,7 +101,7 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
         for entry in found.entries:
             if reg.object_size(entry) == entry.size:
                 source = source_of(entry) if type(reg).same_bytes is not Registry.same_bytes else None
-                if (source and reg.same_bytes(entry, source)) or _object_matches(reg, entry):
+                if _holds(reg, entry, source):
                     continue
             source = source_of(entry)
             if source is None:
@@ -164,7 +164,7 @@ def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]
     """Copy ``source`` in unless the store has an object with this hash (hashes compared, not sizes);
     an object that was not there at all is added to ``created``."""
     size = reg.object_size(entry)
-    if size == entry.size and (reg.same_bytes(entry, source) or _object_matches(reg, entry)):
+    if size == entry.size and _holds(reg, entry, source):
         return
     before = source.stat()
     stored_ok = reg.store_object(entry, source)  # True: the bytes stored were hashed on the way in
@@ -172,8 +172,14 @@ def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]
         created.append(entry)
     after = source.stat()
     changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
-    if changed or not (stored_ok or reg.same_bytes(entry, source) or _object_matches(reg, entry)):
+    if changed or not (stored_ok or _holds(reg, entry, source)):
         raise RegistryError(f"{source} changed while it was being published as {entry.key!r}; publish again")
+
+
+def _holds(reg: Registry, entry: mf.Entry, source: Path | None) -> bool:
+    """The store's object for ``entry`` holds its bytes: told by S3's ETag against ``source`` where it
+    can, else read back and hashed."""
+    return (source is not None and reg.same_bytes(entry, source)) or _object_matches(reg, entry)
 
 
 def _object_matches(reg: Registry, entry: mf.Entry) -> bool:
