@@ -82,3 +82,13 @@ def small_disk(tmp_path: Path) -> Iterator[Callable[[str, int], Path]]:
     yield make
     for folder in mounted:
         subprocess.run(["umount", "--lazy", str(folder)], check=False)
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> dict[str, Path]:
+    """Two tiny CSVs to publish (the registry tests; a module may define its own)."""
+    folder = tmp_path / "src"
+    folder.mkdir()
+    (folder / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
+    (folder / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
+    return {"train.csv": folder / "train.csv", "test.csv": folder / "test.csv"}

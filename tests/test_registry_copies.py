@@ -26,15 +26,6 @@ WAY_OUT = "restore .quilt from the original (copy a registry with 'cp -a REG COP
 
 
 @pytest.fixture
-def sources(tmp_path: Path) -> dict[str, Path]:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    (folder / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
-    (folder / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
-    return {"train.csv": folder / "train.csv", "test.csv": folder / "test.csv"}
-
-
-@pytest.fixture
 def reg(tmp_path: Path, sources: dict[str, Path]) -> Path:
     """A registry holding one version."""
     folder = tmp_path / "registry"

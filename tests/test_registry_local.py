@@ -21,15 +21,6 @@ def reg(tmp_path: Path) -> str:
     return str(tmp_path / "registry")
 
 
-@pytest.fixture
-def sources(tmp_path: Path) -> dict[str, Path]:
-    folder = tmp_path / "src"
-    folder.mkdir()
-    (folder / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
-    (folder / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
-    return {"train.csv": folder / "train.csv", "test.csv": folder / "test.csv"}
-
-
 def objects_in(reg: str) -> list[Path]:
     return sorted((Path(reg) / registry.OBJECTS).iterdir())
 
