@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "base",
         ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend", "config"),
     ),
-    ("formats", ("csvformat", "idx", "csvio", "validate", "sources", "inputs")),
+    ("formats", ("csvformat", "idx", "csvio", "conversion", "validate", "sources", "inputs")),
     ("registry", ("registry", "seaweedfs", "seaweedfs_identities")),
     ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
     ("packages", ("data", "lineage", "lineage_values", "model_package", "quality.gate", "tables", "answer")),
