@@ -21,7 +21,7 @@ from .sources import RAW_FILES, get_raw_files
 from .validate import EXPECTED_ROWS, Report
 
 if TYPE_CHECKING:
-    from .registry import Registry, RegistryLike
+    from .registry import Fetched, Registry, RegistryLike
 
 
 @dataclass(frozen=True)
@@ -159,12 +159,22 @@ def not_prepared(registry: Registry, name: str) -> PackageNotFound:
 
 
 def fetch_data(
-    *, registry: RegistryLike = None, name: str | None = None, top_hash: str | None = None, dest: Path | None = None
-):
-    """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder)."""
+    *,
+    registry: RegistryLike = None,
+    name: str | None = None,
+    top_hash: str | None = None,
+    dest: Path | None = None,
+    overwrite: bool = True,
+) -> Fetched:
+    """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder).
+
+    ``overwrite=False`` (``fashion data fetch`` without ``--overwrite``) refuses, naming them, files
+    in ``dest`` whose content differs from the version's; files already identical are left as they are.
+    """
     from . import registry as reg
 
-    return reg.fetch_to_cache(name or settings.data_package(), registry=registry, top_hash=top_hash, dest=dest)
+    name = name or settings.data_package()
+    return reg.fetch_to_cache(name, registry=registry, top_hash=top_hash, dest=dest, overwrite=overwrite)
 
 
 @dataclass(frozen=True)

@@ -104,13 +104,12 @@ def cmd_data_check(args: argparse.Namespace) -> None:
 def cmd_data_fetch(args: argparse.Namespace) -> None:
     from pathlib import Path
 
-    from .. import registry, settings
+    from ..data import fetch_data
 
-    name = args.name or settings.data_package()
-    dest, overwrite = Path(args.dest), args.overwrite
-    print_fetched(
-        registry.fetch_to_cache(name, registry=args.registry, top_hash=args.top_hash, dest=dest, overwrite=overwrite)
+    fetched = fetch_data(
+        registry=args.registry, name=args.name, top_hash=args.top_hash, dest=Path(args.dest), overwrite=args.overwrite
     )
+    print_fetched(fetched)
 
 
 def overwrite_option(parser: argparse.ArgumentParser) -> None:
