@@ -21,7 +21,10 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("formats", ("csvformat", "idx", "csvio", "conversion", "validate", "sources", "inputs")),
     ("registry", ("registry", "seaweedfs", "seaweedfs_identities")),
     ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
-    ("packages", ("data", "lineage", "lineage_values", "model_package", "quality.gate", "tables", "answer")),
+    (
+        "packages",
+        ("data", "lineage", "lineage_values", "model_package", "quality.gate", "quality.reference", "tables", "answer"),
+    ),
     ("pipeline", ("pipeline", "parameters", "run_steps", "up_to_date", "reproduce")),
     ("top", ("cli", "__main__", "registry_server")),
 ]
