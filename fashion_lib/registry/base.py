@@ -119,6 +119,10 @@ class Registry:
     def describe(self) -> str:
         return self.location
 
+    def where(self, key: str) -> str:
+        """``key`` as a person finds it (``REG/key``)."""
+        return f"{self.location}/{key}"
+
     def missing(self) -> bool:
         """Whether the registry is not there at all (a local folder not created yet, or mistyped)."""
         return False

@@ -14,6 +14,7 @@ from .. import hashing
 from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
+from . import stamps
 from .base import PACKAGES, POINTERS, Registry
 
 BLOCK = 1 << 20
@@ -72,6 +73,7 @@ class Report:
     unnamed_objects: int = 0  # objects no manifest names (counted on a whole, undamaged registry)
     unnamed_bytes: int = 0
     unnamed_manifests: list[str] = field(default_factory=list)  # top hashes no version pointer names
+    future_pointers: list[str] = field(default_factory=list)  # version pointers dated after the clock
 
     def summary(self) -> str:
         unnamed = (
@@ -85,6 +87,10 @@ class Report:
             "leaves one; gc keeps the objects it names)"
             for h in self.unnamed_manifests
             if not any(h in p for p in self.problems)
+        ) + "".join(
+            f"\nnote: {p} is dated {stamps.date(int(p.rsplit('/', 1)[1]))}, in the future (edited by hand, or "
+            "pushed from a machine whose clock runs ahead); every later version is stamped after it"
+            for p in self.future_pointers
         )
         return (
             f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: "
@@ -118,6 +124,7 @@ def verify(
     for pkg in names:
         pointers = reg.pointers(pkg)
         pointed.update(pointers.values())
+        report.future_pointers += stamps.ahead(reg, pkg, pointers)
         for stamp, value in reg.bad_pointers(pkg, pointers).items():
             report.problems.append(f"{pkg}: pointer {stamp} does not hold a top hash ({value[:20]!r})")
         hashes = [reg.resolve(pkg, top_hash)] if top_hash else reg.pointed_hashes(pkg, pointers)

@@ -51,6 +51,9 @@ class LocalRegistry(Registry):
     def describe(self) -> str:
         return f"local registry {settings.display_path(self.root)}"
 
+    def where(self, key: str) -> str:
+        return settings.display_path(self.root / key)
+
     def missing(self) -> bool:
         return not os.path.lexists(self.root)
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from .. import hashing
 from ..console import short
 from ..errors import IntegrityError, RegistryError
-from . import base
 from . import manifest as mf
 from .base import PACKAGES, POINTERS, Registry, check_name
 from .gc import check_manifests_kept
 from .quilt import quilt
+from .stamps import next_stamp
 
 HASH_TYPE = hashing.SHA256_CHUNKED
 POINTER_ATTEMPTS = 20
@@ -202,8 +202,7 @@ def _point(reg: Registry, name: str, top_hash: str) -> None:
     second if it was lost, until two checks in a row find it (a bounded number of times).
     """
     taken = reg.pointers(name)
-    newest = max((int(k) for k in taken if k.isdigit()), default=0)
-    stamp = max(base.now(), newest + 1)
+    stamp = next_stamp(reg, name, taken)
     reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
     confirmed = 0
     for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
