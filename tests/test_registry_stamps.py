@@ -63,3 +63,17 @@ def test_verify_notes_a_future_pointer_and_still_finds_no_problem(reg):
     assert f"note: {display_path(future)} is dated 2031-01-01 00:00:00 UTC, in the future" in done.stdout
     as_json = json.loads(cli("packages", "verify", "--registry", str(reg), "--json").stdout)
     assert as_json["ok"] and as_json["future_pointers"] == [display_path(future)]
+
+
+def test_a_pointer_dated_past_the_year_9999_is_listed_noted_and_pushed_after(reg, sources, capsys):
+    far = pointers(reg) / "99999999999999"
+    far.write_text((pointers(reg) / "latest").read_text())
+    listed = cli("packages", "list", "--registry", str(reg))
+    assert listed.returncode == 0, listed.stderr
+    capsys.readouterr()
+    registry.push(NAME, {"test.csv": sources["test.csv"]}, registry=str(reg))
+    assert capsys.readouterr().err.splitlines() == [
+        warning(reg, 99999999999999, "after the year 9999 (second 99999999999999)")
+    ]
+    summary = registry.verify(registry=str(reg)).summary()
+    assert f"note: {display_path(far)} is dated after the year 9999 (second 99999999999999), in the future" in summary

@@ -45,6 +45,14 @@ def now() -> int:
     return int(time.time())
 
 
+def stamp_time(stamp: int) -> datetime | None:
+    """The time a pointer's stamp names; None past the year 9999 (a pointer made by hand)."""
+    try:
+        return datetime.fromtimestamp(stamp, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
 class Registry:
     """A registry of quilt3 packages; open one with :func:`fashion_lib.registry.open`."""
 
@@ -278,7 +286,7 @@ class Registry:
             stamps: list[tuple[int | None, str]] = [*dated]
             stamps += [(None, h) for h in self.pointed_hashes(pkg, pointers) if h not in {v for _, v in dated}]
             for stamp, top_hash in stamps:
-                created = datetime.fromtimestamp(stamp, UTC) if stamp is not None else None
+                created = stamp_time(stamp) if stamp is not None else None
                 try:
                     out.append(PackageVersion(pkg, top_hash, created, self.manifest(pkg, top_hash).message))
                 except IntegrityError as exc:

@@ -9,7 +9,6 @@ version's stamp after it. A push says so in one line, and ``fashion packages ver
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 
 from ..console import Log, stderr
 from . import base
@@ -37,7 +36,8 @@ def ahead(reg: Registry, name: str, pointers: Mapping[str, str]) -> list[str]:
 
 def date(stamp: int) -> str:
     """A pointer's stamp in words (UTC)."""
-    return datetime.fromtimestamp(stamp, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    when = base.stamp_time(stamp)
+    return when.strftime("%Y-%m-%d %H:%M:%S UTC") if when else f"after the year 9999 (second {stamp})"
 
 
 def _dated(pointers: Mapping[str, str]) -> list[tuple[int, str]]:
