@@ -4,7 +4,9 @@ Every object is located by its hash in the registry's own store (refused before 
 is read if one is missing or of the wrong size), copied into a staging folder beside the
 destination while it is hashed, and only when every file matches are the files moved
 into place. Into an existing folder, files being replaced are set aside first and put
-back if any move fails, so the folder never holds a mix of old and new.
+back if any move fails, so the folder never holds a mix of old and new. Files the folder
+already holds with the version's bytes (hashed) stay as they are: a complete copy is only read,
+so a read-only cache serves as well as a writable one.
 """
 
 from __future__ import annotations
@@ -28,16 +30,20 @@ from .records import Fetched
 def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None, *, overwrite: bool = True) -> Fetched:
     """Download a version into ``dest`` after checking every file against the verified manifest.
 
-    ``overwrite=False``: refuse (DestinationError) if ``dest`` holds a file of the same name
-    with other bytes; files already identical are not fetched again."""
+    Files already in ``dest`` with the version's bytes (hashed) are not fetched again, so a
+    complete ``dest`` is not written to at all (it may be read-only). ``overwrite=False``: refuse
+    (DestinationError) if ``dest`` holds a file of the same name with other bytes."""
     resolved = reg.resolve(name, top_hash)
     found = reg.manifest(name, resolved)
     _check_located(reg, found)
     dest = Path(dest).expanduser().absolute()
     _check_dest(dest, found)
     _check_outside(reg, dest, found)
-    same = set() if overwrite else _unchanged(dest, found)
+    same = _unchanged(dest, found, refuse=not overwrite)
     wanted = [entry for entry in found.entries if entry.key not in same]
+    fetched = Fetched(name, resolved, found.meta, found.message, {e.key: dest / e.key for e in found.entries}, dest)
+    if not wanted:
+        return fetched
     with _dest_errors(dest):
         dest.parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
@@ -60,7 +66,7 @@ def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None, *, 
         _move_into_place(staging, dest, [e.key for e in wanted])
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return Fetched(name, resolved, found.meta, found.message, {e.key: dest / e.key for e in found.entries}, dest)
+    return fetched
 
 
 def _write(fh, block: bytes, dest: Path) -> None:
@@ -113,9 +119,9 @@ def _check_outside(reg: Registry, dest: Path, found: mf.Manifest) -> None:
         )
 
 
-def _unchanged(dest: Path, found: mf.Manifest) -> set[str]:
-    """The keys whose file in ``dest`` already holds the version's bytes; DestinationError naming
-    the files there that differ (nothing is replaced without ``overwrite``)."""
+def _unchanged(dest: Path, found: mf.Manifest, *, refuse: bool) -> set[str]:
+    """The keys whose file in ``dest`` already holds the version's bytes; with ``refuse``, DestinationError
+    naming the files there that differ (nothing is replaced without ``overwrite``)."""
     same, differ = set(), []
     for entry in found.entries:
         target = dest / entry.key
@@ -133,7 +139,7 @@ def _unchanged(dest: Path, found: mf.Manifest) -> set[str]:
             same.add(entry.key)
         else:
             differ.append(entry.key)
-    if differ:
+    if differ and refuse:
         them = "it" if len(differ) == 1 else "them"
         raise DestinationError(
             f"cannot fetch {found.label} into {dest}: it already holds {', '.join(differ)} with other content; "
@@ -154,7 +160,9 @@ class _dest_errors:
     def __exit__(self, kind, exc, tb) -> bool:
         if isinstance(exc, OSError):
             why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
-            file = f" ({exc.filename})" if exc.filename and Path(exc.filename) != self.dest else ""
+            named = Path(exc.filename) if exc.filename else self.dest
+            staged = named.parent == self.dest.parent and named.name.startswith(f".{self.dest.name}.")
+            file = "" if named == self.dest or staged else f" ({named})"  # our staging folder means nothing to a reader
             raise DestinationError(f"cannot write into {self.dest}: {why}{file}; nothing was changed there") from None
         return False
 
