@@ -102,6 +102,25 @@ class Evaluation:
         }
 
 
+def test_metrics(evaluation: Evaluation) -> dict[str, Any]:
+    """Test-set numbers under the names the notebooks, README and lineage use."""
+    scores = evaluation.to_dict(max_misclassified=0)
+    scores.pop("misclassified")
+    return {"test_accuracy": scores.pop("accuracy"), "test_loss": scores.pop("loss"), **scores}
+
+
+def report(evaluation: Evaluation) -> str:
+    """A short text report of an evaluation."""
+    lines = [
+        f"test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}"
+        f"{' (flip TTA)' if evaluation.tta else ''}, {len(evaluation.misclassified)} mistakes",
+        f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6}",
+    ]
+    for name, p, r, f in zip(evaluation.class_names, evaluation.precision, evaluation.recall, evaluation.f1):
+        lines.append(f"{name:<12} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
+    return "\n".join(lines)
+
+
 def metrics_from_probabilities(
     probs: np.ndarray, labels: np.ndarray, *, tta: bool = False, class_names: tuple[str, ...] = CLASS_NAMES
 ) -> Evaluation:

@@ -21,6 +21,7 @@ from .console import Log
 from .console import stderr as _stderr
 from .data import DataVersion, load_data
 from .errors import DestinationError
+from .evaluate import report, test_metrics
 from .lineage import lineage_from_metrics, now
 from .model_package import check_run_folder, publish_model
 from .parameters import model_package_name
@@ -78,25 +79,6 @@ class TrainingRun:
     def lineage(self) -> dict[str, Any]:
         """The model package's lineage (the data version's stored quality verdict included)."""
         return lineage_from_metrics(self.metrics(), self.config.to_dict(), quality=quality_summary(self.data.meta))
-
-
-def test_metrics(evaluation: Any) -> dict[str, Any]:
-    """Test-set numbers under the names the notebooks, README and lineage use."""
-    scores = evaluation.to_dict(max_misclassified=0)
-    scores.pop("misclassified")
-    return {"test_accuracy": scores.pop("accuracy"), "test_loss": scores.pop("loss"), **scores}
-
-
-def report(evaluation: Any) -> str:
-    """A short text report of an evaluation."""
-    lines = [
-        f"test accuracy {evaluation.accuracy:.4f}, loss {evaluation.loss:.4f}"
-        f"{' (flip TTA)' if evaluation.tta else ''}, {len(evaluation.misclassified)} mistakes",
-        f"{'class':<12} {'precision':>9} {'recall':>7} {'f1':>6}",
-    ]
-    for name, p, r, f in zip(evaluation.class_names, evaluation.precision, evaluation.recall, evaluation.f1):
-        lines.append(f"{name:<12} {p:>9.3f} {r:>7.3f} {f:>6.3f}")
-    return "\n".join(lines)
 
 
 def evaluate_model(
