@@ -27,6 +27,7 @@ from typing import Any
 
 from . import __version__, settings
 from .console import short
+from .runfolder import RunFolder
 
 
 def now() -> str:
@@ -170,8 +171,8 @@ def lineage_from_metrics(
 ) -> dict[str, Any]:
     """The lineage of a finished run from its ``metrics.json`` and ``config.json`` contents.
 
-    The one builder behind both ``TrainingRun.lineage`` and ``fashion model push``; ``quality``
-    is the data version's stored verdict (``quality.gate.quality_summary``), when known.
+    The one builder behind ``TrainingRun.lineage`` and :func:`run_lineage` (what is published);
+    ``quality`` is the data version's stored verdict (``quality.gate.quality_summary``), when known.
     """
     scores = {k: v for k, v in metrics.items() if k not in RUN_KEYS}
     record = build_lineage(
@@ -188,6 +189,14 @@ def lineage_from_metrics(
     if quality is not None:
         record["data"]["quality"] = quality
     return record
+
+
+def run_lineage(folder: str | Path, *, quality: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The lineage a finished run folder is published with, from its ``metrics.json`` and ``config.json``
+    as written: the one builder behind ``pipeline.publish`` and ``fashion model push``, so a run gives
+    one top hash whichever path publishes it (numbers a process still holds may differ in key order)."""
+    metrics, config = RunFolder(Path(folder)).read_finished()
+    return lineage_from_metrics(metrics, config, quality=quality)
 
 
 def lineage_frame(meta: dict[str, Any]):

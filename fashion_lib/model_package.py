@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import settings
+from .classes import CLASS_NAMES
 from .console import Log, short
 from .console import stderr as _stderr
 from .runfolder import (
@@ -53,8 +54,10 @@ def model_card(lineage: dict[str, Any]) -> str:
     single_line = (
         f"\nThe trained network alone, on the unaltered image, scores {single:.4f}." if single is not None else ""
     )
+    order = {name: rank for rank, name in enumerate(CLASS_NAMES)}  # label order, whatever the mapping's order
     rows = "\n".join(
-        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |" for name, s in per_class.items()
+        f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |"
+        for name, s in sorted(per_class.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
     )
     return f"""# Fashion-MNIST CNN (`{MODEL_FILE}`)
 

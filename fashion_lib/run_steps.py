@@ -9,6 +9,7 @@ and ``metrics.json``.
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -20,9 +21,9 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import DataVersion, load_data
-from .errors import DestinationError
+from .errors import DestinationError, expect
 from .evaluate import report, test_metrics
-from .lineage import lineage_from_metrics, now
+from .lineage import lineage_from_metrics, now, run_lineage
 from .model_package import check_run_folder, publish_model
 from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
@@ -31,6 +32,8 @@ from .training.cluster import cluster_from_environment
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
+
+A_RUN = "the TrainingRun that pipeline.prepare_run returns"
 
 
 @dataclass
@@ -112,6 +115,8 @@ def prepare_run(
 
     Writes nothing: the run folder is made by the run's first file, so a failed run leaves none,
     and one that already holds a run's files is refused (a new run would overwrite them)."""
+    expect(config, TrainConfig, "pipeline.prepare_run: config", "a TrainConfig: pipeline.config_from_parameters(...)")
+    expect(output_dir, (str, os.PathLike, type(None)), "pipeline.prepare_run: output_dir", "a folder path, or None")
     config.validate().check_split()
     cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
     if output_dir:
@@ -131,6 +136,7 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
 
     A run is fitted once: fitting a trained run again is a DestinationError (start a new run). A
     fit that fails or is interrupted removes the files it wrote (and the folder, if it made it)."""
+    expect(run, TrainingRun, "pipeline.fit: run", A_RUN)
     from .model import export_model, save_model
     from .train import is_chief, strategy_from_environment, train
 
@@ -171,6 +177,7 @@ def assess(run: TrainingRun) -> TrainingRun:
     default batch size, argmax. The trained network alone, on the unaltered images, is kept
     as ``test_accuracy_single_view``.
     """
+    expect(run, TrainingRun, "pipeline.assess: run", A_RUN)
     from .evaluate import evaluate
     from .model import load_model_file, network_of
 
@@ -191,16 +198,22 @@ def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None
 
     Publishing an unchanged run again gives the same top hash: the package's ``metrics.json``
     never holds it (a version cannot name itself)."""
+    expect(run, TrainingRun, "pipeline.publish: run", A_RUN)
     if not run.chief:
         return None
-    run.model_top_hash = _publish_folder(run.folder, run.lineage(), registry=registry or run.data.registry, name=name)
+    quality = quality_summary(run.data.meta)
+    run.model_top_hash = _publish_folder(run.folder, quality, registry=registry or run.data.registry, name=name)
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
 
 
-def _publish_folder(folder: RunFolder, lineage: dict[str, Any], *, registry: RegistryLike, name: str | None) -> str:
-    """Publish a run folder as a model package; ``metrics.json``'s record of a version published
-    before stays out of it (:meth:`RunFolder.as_published`), so an unchanged run gives the same version."""
+def _publish_folder(
+    folder: RunFolder, quality: dict[str, Any] | None, *, registry: RegistryLike, name: str | None
+) -> str:
+    """Publish a run folder as a model package, its lineage built from the folder's files (:func:`run_lineage`,
+    whichever path publishes it); ``metrics.json``'s record of a version published before stays out of it
+    (:meth:`RunFolder.as_published`), so an unchanged run gives the same version."""
+    lineage = run_lineage(folder.path, quality=quality)
     with folder.as_published() as source:
         if source != folder.path:
             check_run_folder(folder.path)  # a mistake is named in the user's folder, not in the scratch copy
@@ -251,9 +264,8 @@ def push_run_folder(folder: str | Path, *, registry: RegistryLike = None, name: 
     registry can be read.
     """
     run_folder = RunFolder(Path(folder))
-    metrics, config = run_folder.read_finished()
-    lineage = lineage_from_metrics(metrics, config, quality=_data_quality(metrics, registry))
-    return _publish_folder(run_folder, lineage, registry=registry, name=name)
+    metrics, _ = run_folder.read_finished()
+    return _publish_folder(run_folder, _data_quality(metrics, registry), registry=registry, name=name)
 
 
 def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:
