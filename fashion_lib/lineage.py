@@ -241,6 +241,19 @@ def _quality(quality: dict[str, Any] | None) -> str:
     return f"{quality.get('verdict')} against {quality.get('reference')}{failed}{accepted}"
 
 
+def recorded_registry(where: Any) -> str:
+    """The data's registry as the lineage recorded it on the publishing machine (a path there, or a
+    URL), never made relative to this machine's folders; a local folder that is not here says so."""
+    if not where or not isinstance(where, str):
+        return "(none recorded)"
+    said = f"as recorded on the publishing machine: {where}"
+    if "://" in where:
+        return said
+    if not os.path.isabs(where):
+        return f"{said} (a relative path: from the folder it was published in)"
+    return said if os.path.isdir(where) else f"{said} (no such folder on this machine)"
+
+
 def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     """A few readable lines saying where a model came from."""
 
@@ -257,7 +270,8 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     loss = loss if isinstance(loss, (int, float)) else float("nan")
     lines = [
         f"model     {name}@{short(top_hash)}",
-        f"data      {data.get('name')}@{short(data.get('top_hash'))} in {settings.display_path(data.get('registry') or '?')}",
+        f"data      {data.get('name')}@{short(data.get('top_hash'))}",
+        f"registry  {recorded_registry(data.get('registry'))}",
         f"quality   {_quality(data.get('quality'))}",
         f"code      commit {code.get('commit') or 'unknown'}{dirty}, fashion_lib {code.get('version')}",
         f"env       requirements.txt sha256 {short(env.get('requirements_sha256'))}, python {env.get('python')}, "
