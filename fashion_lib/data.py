@@ -26,13 +26,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PreparedData:
-    """What ``prepare_data`` published."""
+    """What ``prepare_data`` published: ``added``, a new latest version; else the data already was
+    ``top_hash``, and ``repaired`` of its files (missing or damaged in the registry) were written again."""
 
     name: str
     top_hash: str
     registry: str
     csvs: dict[str, Path]
     reports: dict[str, Report] = field(default_factory=dict)
+    added: bool = True
+    repaired: int = 0
 
 
 def package_readme(reports: dict[str, Report]) -> str:
@@ -87,25 +90,31 @@ def publish_csvs(
     ``csvs`` maps ``train`` and ``test`` to files of any name; the package stores them
     under the standard names, with ``quality.json``. The official row counts are expected
     only of files that carry the official names. Data that is already a version of the
-    package is not published again (its top hash comes back). ``accept`` (a reason)
+    package is not published again (its top hash comes back, ``added`` False; files of it damaged
+    in the registry are written again, counted in ``repaired``). ``accept`` (a reason)
     publishes despite failed quality checks; ``reference`` picks the version to compare with.
     """
     from . import registry as reg
     from .quality.gate import gate_csvs
+    from .registry.publish import Published, publish
 
     registry = reg.open(registry)
     name = name or settings.data_package()
     with gate_csvs(csvs, name=name, registry=registry, reference=reference, accept=accept, log=log) as gate:
         reports = gate.reports
-        top_hash = gate.existing or reg.push(
-            name,
-            {**{SPLITS[split][0]: path for split, path in csvs.items()}, **gate.files},
-            registry=registry,
-            meta={**package_meta(reports), **gate.meta},
-            message=message or "Fashion-MNIST CSVs",
-            readme=package_readme(reports),
-        )
-    return PreparedData(name, top_hash, registry.location, csvs, reports)
+        if gate.existing:  # its damaged files, if any, were written again from the CSVs
+            done = Published(gate.existing, added=False, written=len(gate.repaired))
+        else:
+            done = publish(
+                registry,
+                name,
+                {**{SPLITS[split][0]: path for split, path in csvs.items()}, **gate.files},
+                meta={**package_meta(reports), **gate.meta},
+                message=message or "Fashion-MNIST CSVs",
+                readme=package_readme(reports),
+            )
+    repaired = 0 if done.added else done.written
+    return PreparedData(name, done.top_hash, registry.location, csvs, reports, done.added, repaired)
 
 
 def prepare_data(

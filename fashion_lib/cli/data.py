@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from .common import (
     CSV_FILE,
@@ -21,39 +22,33 @@ from .common import (
     print_fetched,
 )
 
-
-def _pointers(registry: str | None, name: str | None) -> dict[str, str] | None:
-    """The package's version pointers now; None if they can't be read (the command names why)."""
-    from .. import registry as reg
-    from .. import settings
-    from ..errors import FashionError
-
-    try:
-        return reg.open(registry).pointers(name or settings.data_package())
-    except FashionError:
-        return None
+if TYPE_CHECKING:
+    from ..data import PreparedData
 
 
-def _print_published(done, before: dict[str, str] | None) -> None:
-    """``Published`` only when the push added a version pointer; else the data already was that version."""
+def _print_published(done: PreparedData) -> None:
+    """``Published`` when the push added a version; else the data already was that version, repaired
+    (damaged files written again) or already whole."""
     from ..console import short
 
     label = f"{done.name}@{short(done.top_hash)}"
-    if before is not None and _pointers(done.registry, done.name) == before:
-        print(f"Already published: {label} in {done.registry}")
-    else:
+    if done.added:
         print(f"Published {label} to {done.registry}")
+    elif done.repaired:
+        files = "file" if done.repaired == 1 else "files"
+        print(f"Repaired {label}: {done.repaired} {files} written again in {done.registry}")
+    else:
+        print(f"Already published: {label} in {done.registry}")
     print(f"top hash: {done.top_hash}")
 
 
 def cmd_data_prepare(args: argparse.Namespace) -> None:
     from ..data import prepare_data
 
-    before = _pointers(args.registry, args.name)
     done = prepare_data(
         registry=args.registry, name=args.name, source_dir=args.source, accept=args.accept, reference=args.reference
     )
-    _print_published(done, before)
+    _print_published(done)
 
 
 def cmd_data_validate(args: argparse.Namespace) -> int:
@@ -75,7 +70,6 @@ def cmd_data_push(args: argparse.Namespace) -> None:
 
     from ..data import publish_csvs
 
-    before = _pointers(args.registry, args.name)
     done = publish_csvs(
         {"train": Path(args.train), "test": Path(args.test)},
         registry=args.registry,
@@ -84,7 +78,7 @@ def cmd_data_push(args: argparse.Namespace) -> None:
         accept=args.accept,
         reference=args.reference,
     )
-    _print_published(done, before)
+    _print_published(done)
 
 
 def cmd_data_check(args: argparse.Namespace) -> None:

@@ -83,13 +83,15 @@ class Gate:
 
     reports: dict[str, Any]  # format reports, by split
     existing: str | None = None  # already published as this version: publish nothing
+    repaired: tuple[str, ...] = ()  # with existing: its files that were damaged in the registry, written again
     report: QualityReport | None = None
     files: dict[str, Path] = field(default_factory=dict)  # extra package files (quality.json)
     meta: dict[str, Any] = field(default_factory=dict)  # extra package metadata
 
 
-def _whole(name: str, registry: Any, existing: str, csvs: dict[str, Path], log: Log) -> bool:
-    """Whether this data's version is whole now (damaged files written again from ``csvs``); False: publish anew."""
+def _whole(name: str, registry: Any, existing: str, csvs: dict[str, Path], log: Log) -> list[str] | None:
+    """Make this data's version whole (damaged files written again from ``csvs``): the files written
+    again; None if ``csvs`` cannot (publish anew)."""
     from ..registry import open as open_registry
     from ..registry.publish import repair
 
@@ -98,10 +100,10 @@ def _whole(name: str, registry: Any, existing: str, csvs: dict[str, Path], log: 
         again = repair(open_registry(registry), name, existing, [Path(p) for p in csvs.values()])
     except IntegrityError as exc:
         log(f"{said}, but {exc}: checking it and publishing it again")
-        return False
+        return None
     done = f"it was damaged in the registry: its files were written again ({', '.join(again)})"
     log(f"{said} (its stored quality report stands); {done if again else 'nothing to publish'}")
-    return True
+    return again
 
 
 @contextlib.contextmanager
@@ -124,8 +126,9 @@ def gate_csvs(
     for r in reports.values():
         log(r.summary())
     existing = find_published(name, registry, fingerprint(datasets))
-    if existing and _whole(name, registry, existing, csvs, log):
-        yield Gate(reports, existing=existing)
+    repaired = _whole(name, registry, existing, csvs, log) if existing else None
+    if repaired is not None:
+        yield Gate(reports, existing=existing, repaired=tuple(repaired))
         return
     report = check_data(
         datasets["train"],

@@ -16,6 +16,7 @@ import random
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hashing
@@ -31,6 +32,17 @@ HASH_TYPE = hashing.SHA256_CHUNKED
 POINTER_ATTEMPTS = 20
 
 
+@dataclass(frozen=True)
+class Published:
+    """What a push did. ``added``: a version pointer, so ``top_hash`` is the latest version now (new,
+    or an older one again); else it already was. ``written``: files stored (objects, the manifest);
+    for a version already there, those that were missing or damaged in the store, written again."""
+
+    top_hash: str
+    added: bool
+    written: int
+
+
 def push(
     reg: Registry,
     name: str,
@@ -40,7 +52,21 @@ def push(
     message: str | None = None,
     readme: str | None = None,
 ) -> str:
-    """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash.
+    """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash
+    (:func:`publish` says what it wrote, too)."""
+    return publish(reg, name, files, meta=meta, message=message, readme=readme).top_hash
+
+
+def publish(
+    reg: Registry,
+    name: str,
+    files: Mapping[str, Path],
+    *,
+    meta: dict | None = None,
+    message: str | None = None,
+    readme: str | None = None,
+) -> Published:
+    """Publish ``files`` (logical key -> path) as a new version of ``name``.
 
     ``readme`` becomes ``README.md``. An unchanged re-push copies nothing, adds no version
     and returns the same top hash; it repairs objects whose bytes no longer match their hash.
@@ -60,21 +86,22 @@ def push(
                 raise lost
             created: list[mf.Entry] = []  # objects this push added: taken back if it fails
             try:
-                for entry in planned.entries:
-                    _store(reg, entry, entries[entry.key][0], created)
+                written = sum(_store(reg, entry, entries[entry.key][0], created) for entry in planned.entries)
                 data = _manifest_bytes(reg, entries, meta, message, name)[0]  # physical keys of what is stored now
                 top_hash = mf.parse(data, name, planned.top_hash).top_hash  # what readers will check
                 if not _has_good_manifest(reg, name, top_hash):
                     reg.write(f"{PACKAGES}/{top_hash}", data)
+                    written += 1
             except BaseException:  # a full disk, Ctrl-C: no manifest names them, so nothing is left
                 for entry in created:
                     reg.discard_object(entry)
                 raise
-            if reg.pointers(name).get("latest") != top_hash:
+            added = reg.pointers(name).get("latest") != top_hash
+            if added:
                 _point(reg, name, top_hash)
             if reg.pointers_need_checking:
-                _put_back_removed(reg, planned, entries)
-    return top_hash
+                written += _put_back_removed(reg, planned, entries)
+    return Published(top_hash, added, written)
 
 
 def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> list[str]:
@@ -116,12 +143,11 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
     return sorted(damaged)
 
 
-def _put_back_removed(reg: Registry, planned: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> None:
+def _put_back_removed(reg: Registry, planned: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> int:
     """Store again any object that is gone now: on S3 a push may reuse an old object that no
-    manifest named yet, which ``fashion packages gc --delete`` running at that moment removes."""
-    for entry in planned.entries:
-        if reg.object_size(entry) is None:
-            _store(reg, entry, entries[entry.key][0], [])
+    manifest named yet, which ``fashion packages gc --delete`` running at that moment removes; how many."""
+    gone = [entry for entry in planned.entries if reg.object_size(entry) is None]
+    return sum(_store(reg, entry, entries[entry.key][0], []) for entry in gone)
 
 
 def _entries(files: Mapping[str, Path]) -> dict[str, tuple[Path, int, str]]:
@@ -160,12 +186,12 @@ def _manifest_bytes(
     return out.getvalue().encode("utf-8"), name, pkg.top_hash
 
 
-def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]) -> None:
+def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]) -> bool:
     """Copy ``source`` in unless the store has an object with this hash (hashes compared, not sizes);
-    an object that was not there at all is added to ``created``."""
+    whether it was copied. An object that was not there at all is added to ``created``."""
     size = reg.object_size(entry)
     if size == entry.size and _holds(reg, entry, source):
-        return
+        return False
     before = source.stat()
     stored_ok = reg.store_object(entry, source)  # True: the bytes stored were hashed on the way in
     if size is None:
@@ -174,6 +200,7 @@ def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]
     changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
     if changed or not (stored_ok or _holds(reg, entry, source)):
         raise RegistryError(f"{source} changed while it was being published as {entry.key!r}; publish again")
+    return True
 
 
 def _holds(reg: Registry, entry: mf.Entry, source: Path | None) -> bool:
