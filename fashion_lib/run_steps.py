@@ -9,6 +9,7 @@ and ``metrics.json``.
 
 from __future__ import annotations
 
+import os
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import DataVersion, load_data
-from .errors import DestinationError
+from .errors import DestinationError, expect
 from .evaluate import report, test_metrics
 from .lineage import lineage_from_metrics, now, run_lineage
 from .model_package import check_run_folder, publish_model
@@ -31,6 +32,8 @@ from .training.cluster import cluster_from_environment
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
+
+A_RUN = "the TrainingRun that pipeline.prepare_run returns"
 
 
 @dataclass
@@ -112,6 +115,8 @@ def prepare_run(
 
     Writes nothing: the run folder is made by the run's first file, so a failed run leaves none,
     and one that already holds a run's files is refused (a new run would overwrite them)."""
+    expect(config, TrainConfig, "pipeline.prepare_run: config", "a TrainConfig: pipeline.config_from_parameters(...)")
+    expect(output_dir, (str, os.PathLike, type(None)), "pipeline.prepare_run: output_dir", "a folder path, or None")
     config.validate().check_split()
     cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
     if output_dir:
@@ -131,6 +136,7 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
 
     A run is fitted once: fitting a trained run again is a DestinationError (start a new run). A
     fit that fails or is interrupted removes the files it wrote (and the folder, if it made it)."""
+    expect(run, TrainingRun, "pipeline.fit: run", A_RUN)
     from .model import export_model, save_model
     from .train import is_chief, strategy_from_environment, train
 
@@ -171,6 +177,7 @@ def assess(run: TrainingRun) -> TrainingRun:
     default batch size, argmax. The trained network alone, on the unaltered images, is kept
     as ``test_accuracy_single_view``.
     """
+    expect(run, TrainingRun, "pipeline.assess: run", A_RUN)
     from .evaluate import evaluate
     from .model import load_model_file, network_of
 
@@ -191,6 +198,7 @@ def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None
 
     Publishing an unchanged run again gives the same top hash: the package's ``metrics.json``
     never holds it (a version cannot name itself)."""
+    expect(run, TrainingRun, "pipeline.publish: run", A_RUN)
     if not run.chief:
         return None
     quality = quality_summary(run.data.meta)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
 from ..classes import CLASS_NAMES, NUM_CLASSES
-from .base import _off, _plt
+from ..errors import wrong
+from .base import _classes, _enough, _images, _labels, _off, _plt
 
 
 def sample_grid(images: np.ndarray, labels: np.ndarray, *, per_class: int = 10, seed: int = 0):
     """Random images, one class per row, labelled (the article's first figure)."""
+    images = _images(images, "plots.sample_grid")
+    labels = _labels(labels, "plots.sample_grid", len(images))
+    _enough(labels, range(NUM_CLASSES), per_class, "plots.sample_grid")
     plt = _plt()
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(NUM_CLASSES, per_class, figsize=(per_class * 0.75, NUM_CLASSES * 0.8))
@@ -29,6 +33,9 @@ def sample_grid(images: np.ndarray, labels: np.ndarray, *, per_class: int = 10, 
 
 def class_balance(splits: dict[str, np.ndarray]):
     """Images per class in each split (e.g. ``{"train": labels, "test": labels}``)."""
+    if not isinstance(splits, Mapping) or not splits:
+        raise wrong("plots.class_balance: splits", splits, "a dict of labels by split, such as {'train': train.labels}")
+    splits = {name: _labels(v, "plots.class_balance", name=f"splits[{name!r}]") for name, v in splits.items()}
     plt = _plt()
     fig, ax = plt.subplots(figsize=(8, 3))
     width = 0.8 / len(splits)
@@ -46,6 +53,8 @@ def class_balance(splits: dict[str, np.ndarray]):
 
 def mean_images(images: np.ndarray, labels: np.ndarray):
     """The mean image of each class."""
+    images = _images(images, "plots.mean_images")
+    labels = _labels(labels, "plots.mean_images", len(images))
     plt = _plt()
     fig, axes = plt.subplots(1, NUM_CLASSES, figsize=(NUM_CLASSES * 1.1, 1.6))
     for c, ax in enumerate(axes):
@@ -59,8 +68,10 @@ def mean_images(images: np.ndarray, labels: np.ndarray):
 
 def pixel_histogram(images: np.ndarray):
     """Distribution of pixel intensities (log scale: most pixels are background)."""
+    images = _images(images, "plots.pixel_histogram")
     plt = _plt()
-    counts = np.bincount(images.ravel(), minlength=256)
+    pixels = images if images.dtype == np.uint8 else np.rint(images).astype(np.uint8)
+    counts = np.bincount(pixels.ravel(), minlength=256)
     fig, ax = plt.subplots(figsize=(7, 2.6))
     ax.bar(np.arange(256), counts, width=1.0)
     ax.set_yscale("log")
@@ -85,6 +96,8 @@ def pca_2d(images: np.ndarray, *, sample: int = 3000, seed: int = 0) -> tuple[np
 
 def embedding(images: np.ndarray, labels: np.ndarray, *, sample: int = 3000, seed: int = 0):
     """A 2-D PCA embedding of a sample, coloured by class."""
+    images = _images(images, "plots.embedding")
+    labels = _labels(labels, "plots.embedding", len(images))
     plt = _plt()
     idx, xy, explained = pca_2d(images, sample=sample, seed=seed)
     fig, ax = plt.subplots(figsize=(8.2, 5.5))
@@ -120,6 +133,8 @@ def distinguishing_features(images: np.ndarray, labels: np.ndarray):
     soles (mass in a wide band along the bottom, little at the top), bags are squarish
     (wide boxes, width about equal to height).
     """
+    images = _images(images, "plots.distinguishing_features")
+    labels = _labels(labels, "plots.distinguishing_features", len(images))
     plt = _plt()
     fig, axes = plt.subplots(2, 3, figsize=(10, 6))
     trouser, sneaker, boot, bag = 1, 7, 9, 8
@@ -159,6 +174,10 @@ def lookalikes(
     images: np.ndarray, labels: np.ndarray, classes: Sequence[int] = (0, 2, 4, 6), *, per_class: int = 8, seed: int = 1
 ):
     """Classes that look alike, side by side (default: T-shirt, pullover, coat, shirt)."""
+    images = _images(images, "plots.lookalikes")
+    labels = _labels(labels, "plots.lookalikes", len(images))
+    classes = _classes(classes, "plots.lookalikes")
+    _enough(labels, classes, per_class, "plots.lookalikes")
     plt = _plt()
     rng = np.random.default_rng(seed)
     fig, axes = plt.subplots(len(classes), per_class, figsize=(per_class * 0.9, len(classes) * 1.0))
@@ -181,6 +200,12 @@ def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float 
     ``drift`` is a quality report's ``drift`` (file -> class -> statistic -> distance);
     the colour scale ends at ``fail_at`` (the default fail threshold), so a red cell fails.
     """
+    if not isinstance(drift, Mapping) or not drift or not all(_per_class(panel) for panel in drift.values()):
+        raise wrong(
+            "plots.quality_drift: drift",
+            drift,
+            "per-class drift by panel title, such as {'test': quality.drift['test']}",
+        )
     plt = _plt()
     panels = list(drift)
     fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.4, 4.2), squeeze=False)
@@ -200,3 +225,8 @@ def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float 
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=f"distance (fails above {fail_at:g})")
     fig.suptitle("Drift per class against the reference (KS distance; L1 for profiles)", fontsize=11)
     return fig
+
+
+def _per_class(panel: object) -> bool:
+    """Whether ``panel`` is one file's drift: class name -> statistic -> distance."""
+    return isinstance(panel, Mapping) and any(isinstance(panel.get(name), Mapping) for name in CLASS_NAMES)

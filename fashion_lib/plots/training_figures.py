@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
 from ..classes import CLASS_NAMES, NUM_CLASSES
-from .base import _off, _plt
+from ..errors import wrong
+from .base import _array, _images, _off, _plt
+
+SCORES = ("precision", "recall", "f1")
+MISTAKE = ("index", "true", "predicted", "confidence")
 
 
 def training_history(history: dict[str, Sequence[float]]):
-    """Loss and accuracy per epoch, train vs validation, in one figure."""
+    """Loss and accuracy per epoch, train vs validation, in one figure (a dict, or history.csv's DataFrame)."""
+    if not (isinstance(history, Mapping) or type(history).__name__ == "DataFrame") or not all(
+        key in history for key in ("loss", "accuracy")
+    ):
+        raise wrong(
+            "plots.training_history: history", history, "per-epoch 'loss' and 'accuracy', such as run.result.history"
+        )
     plt = _plt()
     from matplotlib.ticker import MaxNLocator
 
@@ -33,8 +43,12 @@ def training_history(history: dict[str, Sequence[float]]):
 
 def confusion_matrix(matrix: np.ndarray | list[list[int]]):
     """Heatmap of the confusion matrix with class names; rows are true classes."""
+    m = _array(matrix)
+    if m is None or m.shape != (NUM_CLASSES, NUM_CLASSES):
+        raise wrong(
+            "plots.confusion_matrix: matrix", matrix, "a 10x10 matrix of counts, such as run.evaluation.confusion"
+        )
     plt = _plt()
-    m = np.asarray(matrix)
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     im = ax.imshow(m, cmap="Blues")
     ax.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
@@ -66,8 +80,22 @@ def misclassified(images: np.ndarray, errors: Sequence[dict[str, Any]], *, count
     ``errors`` are dicts with ``index``, ``true``, ``predicted`` and ``confidence``,
     most confident mistakes first.
     """
+    images = _images(images, "plots.misclassified")
+    if isinstance(errors, (str, Mapping)) or not isinstance(errors, (Sequence, np.ndarray)):
+        shown = None
+    else:
+        shown = list(errors)[:count]
+    if shown is None or not all(isinstance(e, Mapping) and all(k in e for k in MISTAKE) for e in shown):
+        expected = "dicts of index, true, predicted and confidence, such as run.evaluation.to_dict()['misclassified']"
+        raise wrong("plots.misclassified: errors", errors, expected)
+    beyond = [e["index"] for e in shown if not 0 <= e["index"] < len(images)]
+    if beyond:
+        raise wrong(
+            "plots.misclassified: images",
+            images,
+            f"the images evaluated (run.data.test.images): errors name image {beyond[0]}",
+        )
     plt = _plt()
-    shown = list(errors)[:count]
     rows = max(1, -(-len(shown) // columns))
     fig, axes = plt.subplots(rows, columns, figsize=(columns * 1.35, rows * 1.9 + 0.4), squeeze=False)
     for ax in axes.ravel():
@@ -84,14 +112,22 @@ def misclassified(images: np.ndarray, errors: Sequence[dict[str, Any]], *, count
 
 def per_class_scores(per_class: dict[str, dict[str, float]]):
     """Precision, recall and F1 per class as grouped bars."""
+    if (
+        not isinstance(per_class, Mapping)
+        or not per_class
+        or not all(isinstance(s, Mapping) and all(k in s for k in SCORES) for s in per_class.values())
+    ):
+        raise wrong(
+            "plots.per_class_scores: per_class", per_class, "scores by class name, such as run.metrics()['per_class']"
+        )
     plt = _plt()
     names = list(per_class)
     x = np.arange(len(names))
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    for k, metric in enumerate(("precision", "recall", "f1")):
+    for k, metric in enumerate(SCORES):
         ax.bar(x + (k - 1) * 0.27, [per_class[n][metric] for n in names], 0.27, label=metric)
     ax.set_xticks(x, names, rotation=30, ha="right")
-    low = min(min(per_class[n][m] for m in ("precision", "recall", "f1")) for n in names)
+    low = min(min(per_class[n][m] for m in SCORES) for n in names)
     ax.set_ylim(max(0.0, low - 0.05), 1.0)
     ax.set_title("Per-class scores (test set)")
     ax.legend(ncol=3, fontsize=8)
