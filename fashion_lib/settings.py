@@ -74,6 +74,10 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
 
     Returns ``s3://bucket`` unchanged, otherwise an absolute local path.
     """
+    if value is not None and not isinstance(value, (str, os.PathLike)):  # registry=5 is no folder "./5"
+        from .errors import expect
+
+        expect(value, (str, os.PathLike), "registry", "a folder, file://FOLDER or s3://BUCKET (a str or Path)")
     chosen = str(value) if value else _env("FASHION_REGISTRY")
     if chosen and chosen.startswith("s3://"):
         return "s3://" + chosen[len("s3://") :].rstrip("/")  # "s3://" stays itself: a bucket is missing

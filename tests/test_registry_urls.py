@@ -64,3 +64,13 @@ def test_a_file_url_that_names_no_local_folder_is_one_line(tmp_path: Path, url: 
     done = cli("packages", "list", FASHION_REGISTRY=url, FASHION_HOME=str(tmp_path))
     assert done.returncode == 2 and why in one_line(done)
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("value", [5, {"path": "reg"}, ["reg"], 1.5])
+def test_a_registry_that_is_no_text_or_path_is_one_line_not_a_folder_named_after_it(
+    value: object, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=r"^registry is .*; expected a folder, file://FOLDER or s3://BUCKET"):
+        registry.open(value)  # type: ignore[arg-type]
+    assert list(tmp_path.iterdir()) == []  # no folder "./5" made or named
