@@ -23,7 +23,17 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
     (
         "packages",
-        ("data", "lineage", "lineage_values", "model_package", "quality.gate", "quality.reference", "tables", "answer"),
+        (
+            "data",
+            "lineage",
+            "lineage_values",
+            "provenance",
+            "model_package",
+            "quality.gate",
+            "quality.reference",
+            "tables",
+            "answer",
+        ),
     ),
     ("pipeline", ("pipeline", "parameters", "run_steps", "up_to_date", "reproduce")),
     ("top", ("cli", "__main__", "registry_server")),

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from fashion_lib import lineage, pipeline, registry
+from fashion_lib import lineage, pipeline, provenance, registry
 from fashion_lib.config import TrainConfig
 
 CLEAN = {"commit": "a" * 40, "dirty": False, "version": "0.1.0"}
@@ -81,7 +81,7 @@ def test_lineage_names_the_tensorflow_distribution(monkeypatch: pytest.MonkeyPat
             return "2.21.0"
         raise metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(lineage.metadata, "version", only_cpu)
+    monkeypatch.setattr(provenance.metadata, "version", only_cpu)
     env = lineage.environment_state()
     assert (env["tensorflow_distribution"], env["tensorflow"]) == ("tensorflow-cpu", "2.21.0")
     assert "tensorflow-cpu 2.21.0" in lineage.describe("m", "e" * 64, {"environment": env})
@@ -98,7 +98,7 @@ def _installed(name: str) -> bool:
 
 
 def test_code_state_without_git_uses_the_build_argument(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(lineage.settings, "project_root", lambda: None)
+    monkeypatch.setattr(provenance.settings, "project_root", lambda: None)
     monkeypatch.setenv("FASHION_GIT_COMMIT", "b" * 40)
     assert lineage.code_state()["commit"] == "b" * 40
 
