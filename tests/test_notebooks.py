@@ -120,7 +120,9 @@ def test_explore_runs_under_papermill(home: Path, tmp_path: Path) -> None:
 @pytest.mark.slow
 @needs_data
 def test_train_runs_under_papermill_and_publishes(home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Parameters left at None follow the environment, as the CLI does (and /data in the image)."""
+    """Parameters left at None follow the environment, as the CLI does (and /data in the image).
+    Not the README's papermill run (test_readme_commands): that one runs verbatim in a fresh copy
+    with no FASHION_* variable set, so it cannot show the variables being followed."""
     reg = str(home / "registry")
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("FASHION_OUTPUT_DIR", str(outputs))

@@ -160,6 +160,9 @@ def test_pipeline_yields_uint8_batches_and_one_hot_labels(train_set):
 
 @pytest.fixture(scope="module")
 def quick_run(train_set, tmp_path_factory):
+    """train() in process on the whole quick preset (15,000 images, 4 epochs): the tests read its
+    TrainResult and hold the preset to > 0.80. Not shared with test_pipeline's ``trained``, which is
+    another training (the CLI in a subprocess, data from the registry, 5,000 images, 3 epochs)."""
     from fashion_lib.train import train
 
     out = tmp_path_factory.mktemp("quick")
