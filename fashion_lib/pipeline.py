@@ -21,6 +21,7 @@ from .console import stderr as _stderr
 from .data import ensure_data_package
 from .parameters import config_from_parameters, model_package_name, parse_assignments
 from .reproduce import REPRODUCTION_TOLERANCE, Reproduction, compare, judge, reproduce, run_differences
+from .run_publish import push_run_folder
 from .run_steps import (
     TrainingRun,
     assess,
@@ -28,7 +29,6 @@ from .run_steps import (
     fit,
     prepare_run,
     publish,
-    push_run_folder,
     report,
     test_metrics,
     train_evaluate_publish,

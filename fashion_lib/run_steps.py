@@ -1,8 +1,8 @@
 """The main job's steps: prepare (data) -> fit -> assess -> publish, and the whole job in a row.
 
 ``train.ipynb`` calls the steps one at a time, with a picture after each; :func:`fashion_lib.pipeline.run`
-calls :func:`train_evaluate_publish` when training is needed. :func:`push_run_folder` publishes a
-finished run with the same lineage a run builds. Outputs land in ``output_dir``, named by
+calls :func:`train_evaluate_publish` when training is needed; :mod:`fashion_lib.run_publish`
+publishes a run's folder. Outputs land in ``output_dir``, named by
 :mod:`fashion_lib.runfolder`: ``clf.keras``, ``history.csv``/``history.json``, ``config.json``
 and ``metrics.json``.
 """
@@ -23,10 +23,10 @@ from .console import stderr as _stderr
 from .data import DataVersion, load_data
 from .errors import DestinationError, expect
 from .evaluate import report, test_metrics
-from .lineage import lineage_from_metrics, now, run_lineage
-from .model_package import check_run_folder, publish_model
+from .lineage import lineage_from_metrics, now
 from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
+from .run_publish import publish_folder
 from .runfolder import RunFolder, write_json
 from .training.cluster import cluster_from_environment
 
@@ -202,22 +202,9 @@ def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None
     if not run.chief:
         return None
     quality = quality_summary(run.data.meta)
-    run.model_top_hash = _publish_folder(run.folder, quality, registry=registry or run.data.registry, name=name)
+    run.model_top_hash = publish_folder(run.folder, quality, registry=registry or run.data.registry, name=name)
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
-
-
-def _publish_folder(
-    folder: RunFolder, quality: dict[str, Any] | None, *, registry: RegistryLike, name: str | None
-) -> str:
-    """Publish a run folder as a model package, its lineage built from the folder's files (:func:`run_lineage`,
-    whichever path publishes it); ``metrics.json``'s record of a version published before stays out of it
-    (:meth:`RunFolder.as_published`), so an unchanged run gives the same version."""
-    lineage = run_lineage(folder.path, quality=quality)
-    with folder.as_published() as source:
-        if source != folder.path:
-            check_run_folder(folder.path)  # a mistake is named in the user's folder, not in the scratch copy
-        return publish_model(source, lineage, registry=registry, name=name)
 
 
 def train_evaluate_publish(
@@ -254,29 +241,3 @@ def train_evaluate_publish(
     if push:
         publish(run, registry=registry, name=model_package)
     return run
-
-
-def push_run_folder(folder: str | Path, *, registry: RegistryLike = None, name: str | None = None) -> str:
-    """Publish a finished run's folder as a model package (``fashion model push``); its top hash.
-
-    The lineage comes from the folder's ``metrics.json`` and ``config.json`` through the same
-    builder a training run uses, with the data version's stored quality verdict when its
-    registry can be read.
-    """
-    run_folder = RunFolder(Path(folder))
-    metrics, _ = run_folder.read_finished()
-    return _publish_folder(run_folder, _data_quality(metrics, registry), registry=registry, name=name)
-
-
-def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:
-    """The stored quality verdict of the run's data version, or None where it cannot be read."""
-    from . import registry as reg
-    from .errors import FashionError
-
-    for where in dict.fromkeys(filter(None, (metrics.get("data_registry"), registry))):
-        try:
-            _, meta, _ = reg.read_meta(metrics["data_package"], registry=where, top_hash=metrics["data_top_hash"])
-        except FashionError:
-            continue
-        return quality_summary(meta)
-    return None
