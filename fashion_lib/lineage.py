@@ -12,6 +12,9 @@ The model package's metadata holds one ``lineage`` record under documented keys:
 | ``training.config`` | the full :class:`~fashion_lib.config.TrainConfig` |
 | ``training.started`` / ``.finished`` / ``.seconds`` / ``.epochs_run`` | when and how long |
 | ``metrics`` | test accuracy, loss and per-class scores |
+
+``code``, ``environment`` and ``data.quality`` are what the run recorded when its training started
+(the run folder's ``provenance.json``), whichever machine, checkout or commit publishes it.
 """
 
 from __future__ import annotations
@@ -46,12 +49,15 @@ def build_lineage(
     finished: str,
     seconds: float,
     epochs_run: int,
+    code: dict[str, Any] | None = None,
+    environment: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The lineage record stored in a model package's metadata."""
+    """The lineage record stored in a model package's metadata; ``code`` and ``environment`` are
+    what the run recorded when it trained (default: this machine's now)."""
     return {
         "data": {"name": data_name, "top_hash": data_top_hash, "registry": registry},
-        "code": code_state(),
-        "environment": environment_state(),
+        "code": code if code is not None else code_state(),
+        "environment": environment if environment is not None else environment_state(),
         "training": {
             "config": config,
             "started": started,
@@ -77,13 +83,22 @@ RUN_KEYS = (
 
 
 def lineage_from_metrics(
-    metrics: dict[str, Any], config: dict[str, Any], *, quality: dict[str, Any] | None = None
+    metrics: dict[str, Any],
+    config: dict[str, Any],
+    *,
+    quality: dict[str, Any] | None = None,
+    provenance: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The lineage of a finished run from its ``metrics.json`` and ``config.json`` contents.
 
-    The one builder behind ``TrainingRun.lineage`` and :func:`run_lineage` (what is published);
-    ``quality`` is the data version's stored verdict (``quality.gate.quality_summary``), when known.
+    The one builder behind ``TrainingRun.lineage`` and :func:`run_lineage` (what is published).
+    ``provenance`` is what the run recorded when it trained (``provenance.json``): its code,
+    environment and data-quality verdict are the lineage's. Without it (a run trained before runs
+    recorded it) they are this machine's now, and ``quality`` the data version's stored verdict
+    (``quality.gate.quality_summary``), when known.
     """
+    if provenance is not None:
+        quality = provenance.get("data_quality")
     scores = {k: v for k, v in metrics.items() if k not in RUN_KEYS}
     record = build_lineage(
         data_name=metrics["data_package"],
@@ -95,6 +110,8 @@ def lineage_from_metrics(
         finished=metrics.get("finished") or now(),
         seconds=metrics.get("train_seconds") or 0.0,
         epochs_run=metrics.get("epochs_run") or 0,
+        code=provenance["code"] if provenance is not None else None,
+        environment=provenance["environment"] if provenance is not None else None,
     )
     if quality is not None:
         record["data"]["quality"] = quality
@@ -102,11 +119,13 @@ def lineage_from_metrics(
 
 
 def run_lineage(folder: str | Path, *, quality: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The lineage a finished run folder is published with, from its ``metrics.json`` and ``config.json``
-    as written: the one builder behind ``pipeline.publish`` and ``fashion model push``, so a run gives
-    one top hash whichever path publishes it (numbers a process still holds may differ in key order)."""
-    metrics, config = RunFolder(Path(folder)).read_finished()
-    return lineage_from_metrics(metrics, config, quality=quality)
+    """The lineage a finished run folder is published with, from its ``metrics.json``, ``config.json``
+    and ``provenance.json`` as written: the one builder behind ``pipeline.publish`` and ``fashion model
+    push``, so a run gives one top hash whichever path, machine or commit publishes it (numbers a process
+    still holds may differ in key order). ``quality`` serves only a folder without ``provenance.json``."""
+    run = RunFolder(Path(folder))
+    metrics, config = run.read_finished()
+    return lineage_from_metrics(metrics, config, quality=quality, provenance=run.read_provenance())
 
 
 def lineage_frame(meta: dict[str, Any]):

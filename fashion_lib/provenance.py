@@ -106,3 +106,29 @@ def cpu_description() -> str:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     settings = [f"{key}={os.environ[key]}" for key in KERNEL_SETTINGS if os.environ.get(key)]
     return ", ".join([model, f"{cores} cores", *settings])
+
+
+def record(quality: dict[str, Any] | None) -> dict[str, Any]:
+    """What a run records when its training starts (``provenance.json``): the code, the environment and
+    machine, and the data version's quality verdict (``quality.gate.quality_summary``, None if it has none).
+    Publishing reads these back, so the lineage says how the model was made, wherever it is published."""
+    return {"code": code_state(), "environment": environment_state(), "data_quality": quality}
+
+
+def differences(recorded: dict[str, Any]) -> list[str]:
+    """The recorded code and environment fields that differ on this machine now, each as
+    ``code.commit: trained 1a2b3c4d5e6f, here 9f8e7d6c5b4a`` (commits and hashes shortened)."""
+    here = {"code": code_state(), "environment": environment_state()}
+    found = []
+    for part, values in here.items():
+        then = recorded.get(part) if isinstance(recorded.get(part), dict) else {}
+        for key in sorted(set(values) | set(then)):
+            if then.get(key) != values.get(key):
+                found.append(f"{part}.{key}: trained {_shown(then.get(key))}, here {_shown(values.get(key))}")
+    return found
+
+
+def _shown(value: Any) -> str:
+    """A recorded value in a note: hex digests (commits, hashes) shortened to 12 characters."""
+    text = "unknown" if value is None else str(value)
+    return text[:12] if len(text) >= 40 and all(c in "0123456789abcdef" for c in text) else text

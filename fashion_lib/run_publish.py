@@ -1,43 +1,77 @@
 """Publishing a finished run's folder as a model package: the one path behind ``pipeline.publish``
-(``fashion run``, train.ipynb) and ``fashion model push``, so a run gives one top hash either way."""
+(``fashion run``, train.ipynb) and ``fashion model push``, so a run gives one top hash either way.
+
+The lineage's code, environment and data-quality verdict are those the run recorded when it trained
+(``provenance.json``), not the publishing machine's: pushing after new commits, from another checkout
+or another machine, records how the model was made, and says what differs here in one note.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .console import Log
+from .console import stderr as _stderr
 from .lineage import run_lineage
 from .model_package import check_run_folder, publish_model
+from .provenance import differences
 from .quality.gate import quality_summary
-from .runfolder import RunFolder
+from .runfolder import PROVENANCE_FILE, RunFolder
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
 
+Quality = Callable[[], "dict[str, Any] | None"]
+
 
 def publish_folder(
-    folder: RunFolder, quality: dict[str, Any] | None, *, registry: RegistryLike, name: str | None
+    folder: RunFolder, quality: Quality, *, registry: RegistryLike, name: str | None, log: Log = _stderr
 ) -> str:
     """Publish a run folder as a model package, its lineage built from the folder's files (:func:`run_lineage`,
     whichever path publishes it); ``metrics.json``'s record of a version published before stays out of it
-    (:meth:`RunFolder.as_published`), so an unchanged run gives the same version."""
-    lineage = run_lineage(folder.path, quality=quality)
+    (:meth:`RunFolder.as_published`), so an unchanged run gives the same version.
+
+    A folder trained before runs recorded their provenance gets this machine's code and environment, and
+    ``quality()``'s verdict, with a note saying so; one whose recorded code or environment differs from
+    this machine's keeps the recorded ones, with a note naming what differs (logged once published)."""
+    recorded = folder.read_provenance()
+    if recorded is None:
+        lineage = run_lineage(folder.path, quality=quality())
+        note = (
+            f"note: {folder.path} has no recorded provenance (trained before runs wrote {PROVENANCE_FILE}); "
+            "recording this machine's code and environment"
+        )
+    else:
+        lineage, differ = run_lineage(folder.path), differences(recorded)
+        note = (
+            f"note: this machine's code or environment differs from the one {folder.path} was trained with "
+            f"({'; '.join(differ)}); the lineage records the training's"
+            if differ
+            else ""
+        )
     with folder.as_published() as source:
         if source != folder.path:
             check_run_folder(folder.path)  # a mistake is named in the user's folder, not in the scratch copy
-        return publish_model(source, lineage, registry=registry, name=name)
+        top_hash = publish_model(source, lineage, registry=registry, name=name)
+    if note:  # once published: a folder refused stays one line
+        log(note)
+    return top_hash
 
 
-def push_run_folder(folder: str | Path, *, registry: RegistryLike = None, name: str | None = None) -> str:
+def push_run_folder(
+    folder: str | Path, *, registry: RegistryLike = None, name: str | None = None, log: Log = _stderr
+) -> str:
     """Publish a finished run's folder as a model package (``fashion model push``); its top hash.
 
-    The lineage comes from the folder's ``metrics.json`` and ``config.json`` through the same
-    builder a training run uses, with the data version's stored quality verdict when its
-    registry can be read.
+    The lineage comes from the folder's ``metrics.json``, ``config.json`` and ``provenance.json``
+    through the same builder a training run uses; a folder without ``provenance.json`` (trained
+    before runs wrote it) gets the data version's stored quality verdict when its registry can be read.
     """
     run_folder = RunFolder(Path(folder))
     metrics, _ = run_folder.read_finished()
-    return publish_folder(run_folder, _data_quality(metrics, registry), registry=registry, name=name)
+    return publish_folder(run_folder, lambda: _data_quality(metrics, registry), registry=registry, name=name, log=log)
 
 
 def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from . import settings
+from . import provenance, settings
 from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
@@ -52,6 +52,7 @@ class TrainingRun:
     single_view_accuracy: float | None = None  # the trained network alone, without test-time views
     chief: bool = True  # False on the other workers of a multi-worker run: they write nothing
     distributed: bool = False  # trained over several replicas
+    provenance: dict[str, Any] | None = None  # code, environment, data verdict when fit started (provenance.json)
 
     @property
     def folder(self) -> RunFolder:
@@ -80,8 +81,10 @@ class TrainingRun:
         return metrics
 
     def lineage(self) -> dict[str, Any]:
-        """The model package's lineage (the data version's stored quality verdict included)."""
-        return lineage_from_metrics(self.metrics(), self.config.to_dict(), quality=quality_summary(self.data.meta))
+        """The model package's lineage: the code, environment and data-quality verdict recorded when the run
+        was fitted (before that, this machine's now and the data version's stored verdict)."""
+        quality = quality_summary(self.data.meta)
+        return lineage_from_metrics(self.metrics(), self.config.to_dict(), quality=quality, provenance=self.provenance)
 
 
 def evaluate_model(
@@ -135,7 +138,9 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
     trained network wrapped with its test-time views (:func:`fashion_lib.model.export_model`).
 
     A run is fitted once: fitting a trained run again is a DestinationError (start a new run). A
-    fit that fails or is interrupted removes the files it wrote (and the folder, if it made it)."""
+    fit that fails or is interrupted removes the files it wrote (and the folder, if it made it).
+    Before training, ``provenance.json`` records the code, environment, machine and the data's quality
+    verdict: what the model package's lineage says, wherever and whenever the run is published."""
     expect(run, TrainingRun, "pipeline.fit: run", A_RUN)
     from .model import export_model, save_model
     from .train import is_chief, strategy_from_environment, train
@@ -143,7 +148,10 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
     strategy = strategy or strategy_from_environment()
     run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
     _check_not_fitted(run)
+    run.provenance = provenance.record(quality_summary(run.data.meta))
     with run.folder.removed_if_unfinished() if run.chief else nullcontext():
+        if run.chief:
+            write_json(run.folder.provenance, run.provenance)
         result = train(
             run.config,
             run.data.train,
@@ -193,7 +201,9 @@ def assess(run: TrainingRun) -> TrainingRun:
     return run
 
 
-def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None = None) -> str | None:
+def publish(
+    run: TrainingRun, *, registry: RegistryLike = None, name: str | None = None, log: Log = _stderr
+) -> str | None:
     """Publish the model package with its lineage; ``metrics.json`` gets the top hash (chief only).
 
     Publishing an unchanged run again gives the same top hash: the package's ``metrics.json``
@@ -201,8 +211,8 @@ def publish(run: TrainingRun, *, registry: RegistryLike = None, name: str | None
     expect(run, TrainingRun, "pipeline.publish: run", A_RUN)
     if not run.chief:
         return None
-    quality = quality_summary(run.data.meta)
-    run.model_top_hash = publish_folder(run.folder, quality, registry=registry or run.data.registry, name=name)
+    quality = lambda: quality_summary(run.data.meta)  # noqa: E731 read only for a folder without provenance.json
+    run.model_top_hash = publish_folder(run.folder, quality, registry=registry or run.data.registry, name=name, log=log)
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
 
@@ -239,5 +249,5 @@ def train_evaluate_publish(
         assess(run)
     log(report(run.evaluation))
     if push:
-        publish(run, registry=registry, name=model_package)
+        publish(run, registry=registry, name=model_package, log=log)
     return run

@@ -27,9 +27,12 @@ CONFIG_FILE = "config.json"  # the TrainConfig the run used
 METRICS_FILE = "metrics.json"  # test metrics and the run's data version, times, model top hash
 TRAIN_RESULT_FILE = "train_result.json"  # the trainer's own summary (epochs run, best epoch, seconds)
 README_FILE = "README.md"  # the model card (in the model package, written by the publisher)
+# the code, environment, machine and data-quality verdict the run trained with (the lineage's, not a package file)
+PROVENANCE_FILE = "provenance.json"
 
 PUBLISHED_FILES = (MODEL_FILE, HISTORY_CSV, METRICS_FILE, CONFIG_FILE)  # what a model package holds
-RUN_FILES = (*PUBLISHED_FILES, HISTORY_JSON, TRAIN_RESULT_FILE)  # what a run writes: a new run never overwrites them
+# what a run writes: a new run never overwrites them
+RUN_FILES = (*PUBLISHED_FILES, HISTORY_JSON, TRAIN_RESULT_FILE, PROVENANCE_FILE)
 # metrics.json's record of the version published from the folder: not part of that version (see as_published)
 PUBLISHED_VERSION_KEY = "model_top_hash"
 
@@ -62,6 +65,10 @@ class RunFolder:
     @property
     def metrics(self) -> Path:
         return self.path / METRICS_FILE
+
+    @property
+    def provenance(self) -> Path:
+        return self.path / PROVENANCE_FILE
 
     @classmethod
     def new(cls, parent: Path, stem: str) -> RunFolder:
@@ -157,6 +164,22 @@ class RunFolder:
             if key not in metrics:
                 raise ConfigError(f"{self.metrics}: no {key!r}; expected the metrics of a finished, evaluated run")
         return metrics, config
+
+    def read_provenance(self) -> dict[str, Any] | None:
+        """What the run recorded when it trained (``provenance.json``: ``code``, ``environment``,
+        ``data_quality``), or None for a run trained before runs recorded it; ConfigError naming the
+        file if it is not such a record."""
+        if not self.provenance.exists():
+            return None
+        recorded = read_json_object(self.provenance)
+        for key in ("code", "environment"):
+            if not isinstance(recorded.get(key), dict):
+                raise ConfigError(
+                    f"{self.provenance}: no {key!r} record; expected what the run recorded when it trained"
+                )
+        if not isinstance(recorded.get("data_quality", {}), (dict, type(None))):
+            raise ConfigError(f"{self.provenance}: 'data_quality' is not a verdict; expected a JSON object or null")
+        return recorded
 
 
 def read_json_object(path: Path) -> dict[str, Any]:
