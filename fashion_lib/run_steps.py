@@ -21,7 +21,7 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import DataVersion, load_data
-from .errors import DestinationError, expect
+from .errors import DestinationError, ModelError, expect
 from .evaluate import report, test_metrics
 from .lineage import lineage_from_metrics, now
 from .parameters import model_package_name
@@ -120,6 +120,12 @@ def prepare_run(
     and one that already holds a run's files is refused (a new run would overwrite them)."""
     expect(config, TrainConfig, "pipeline.prepare_run: config", "a TrainConfig: pipeline.config_from_parameters(...)")
     expect(output_dir, (str, os.PathLike, type(None)), "pipeline.prepare_run: output_dir", "a folder path, or None")
+    expect(
+        data_top_hash,
+        (str, type(None)),
+        "pipeline.prepare_run: data_top_hash",
+        "a top hash or a unique prefix of one (hex digits), or None",
+    )
     config.validate().check_split()
     cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
     if output_dir:
@@ -191,6 +197,10 @@ def assess(run: TrainingRun) -> TrainingRun:
 
     if not run.chief:
         return run
+    if not run.model_path.exists():
+        raise ModelError(
+            f"run folder {run.output_dir}: no {run.model_path.name} to assess; train the run first: pipeline.fit(run)"
+        )
     # Score the shipped file in this process alone (no replicas, so no collectives with workers
     # that have finished), and its network without the views it averages, from the same file.
     shipped = load_model_file(run.model_path)

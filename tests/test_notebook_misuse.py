@@ -127,6 +127,9 @@ def test_misused_pipeline_steps_are_one_line_before_anything_is_loaded(config, t
         "pipeline.prepare_run: output_dir is 5; expected a folder path, or None": lambda: pipeline.prepare_run(
             config, output_dir=5
         ),
+        "pipeline.prepare_run: data_top_hash is 123; expected a top hash": lambda: pipeline.prepare_run(
+            config, data_top_hash=123, output_dir=tmp_path / "run"
+        ),
         "pipeline.fit: run is a TrainConfig; expected the TrainingRun that pipeline.prepare_run returns": lambda: (
             pipeline.fit(config)
         ),
@@ -138,3 +141,17 @@ def test_misused_pipeline_steps_are_one_line_before_anything_is_loaded(config, t
             call()
         assert expected in str(info.value), str(info.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_assess_before_fit_names_the_library_call(config, tmp_path: Path) -> None:
+    """Not the CLI's 'train one first: fashion train': in a notebook the step that comes first is pipeline.fit."""
+    from fashion_lib.errors import ModelError
+    from fashion_lib.run_steps import TrainingRun
+
+    run = TrainingRun(config=config, data=None, output_dir=tmp_path / "run")  # as prepare_run returns it, unfitted
+    with pytest.raises(ModelError) as info:
+        pipeline.assess(run)
+    assert (
+        str(info.value)
+        == f"run folder {tmp_path / 'run'}: no clf.keras to assess; train the run first: pipeline.fit(run)"
+    )
