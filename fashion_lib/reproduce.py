@@ -129,7 +129,7 @@ class Reproduction:
 
 def run_differences(lineage: dict[str, Any]) -> list[str]:
     """What differs between a recorded lineage and the code and environment running now."""
-    from .lineage import code_state, environment_state
+    from .provenance import code_state, environment_state
 
     def part(key: str) -> dict[str, Any]:  # a mangled part counts as unknown: everything in it differs
         value = lineage.get(key)

@@ -32,7 +32,7 @@ def up_to_date_model(
     environment and (clean) commit: then training again would add nothing. Else None."""
     from . import registry as reg
     from .errors import PackageNotFound
-    from .lineage import code_state, environment_state
+    from .provenance import code_state, environment_state
 
     try:  # only "no model yet" means train; an unreachable or damaged registry is an error
         top_hash, meta, _ = reg.read_meta(name or settings.model_package(), registry=registry)
