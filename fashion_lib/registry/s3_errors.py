@@ -1,0 +1,64 @@
+"""What an S3 registry's failures mean, in one line each, with the exit code the README's table gives."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
+from .quilt import quilt
+
+ACCESS_HINT = (
+    "check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions"
+)
+DENIED = {
+    "AccessDenied",
+    "403",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "AllAccessDisabled",
+    "AccountProblem",
+}
+MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+
+
+@contextlib.contextmanager
+def s3_errors(doing: str, where: str) -> Iterator[None]:
+    """Turn what boto3 and quilt3 raise inside the block into one-line registry errors about ``where``."""
+    import botocore.exceptions as bx
+
+    try:
+        yield
+    except FashionError:
+        raise
+    except bx.ClientError as exc:
+        error = exc.response.get("Error", {})
+        code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
+        if code == "NoSuchBucket":
+            raise BucketNotFound(
+                f"{doing}: {where}: the bucket does not exist; create it or set FASHION_REGISTRY to another registry"
+            ) from None
+        if code in DENIED:
+            raise RegistryAccessDenied(f"{doing}: {where}: access denied ({code}); {ACCESS_HINT}") from None
+        raise RegistryError(f"{doing}: {where}: S3 said {code}: {text}") from None
+    except bx.NoCredentialsError:
+        raise RegistryAccessDenied(
+            f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        ) from None
+    except (
+        bx.EndpointConnectionError,
+        bx.ConnectTimeoutError,
+        bx.ReadTimeoutError,
+        bx.ConnectionClosedError,
+    ) as exc:
+        raise RegistryUnreachable(
+            f"{doing}: cannot reach {where} ({exc}); check AWS_ENDPOINT_URL, "
+            "the network, or choose another registry with FASHION_REGISTRY"
+        ) from None
+    except bx.BotoCoreError as exc:
+        raise RegistryError(f"{doing}: {where}: {exc}") from None
+    except quilt().data_transfer.S3NoValidClientError:  # quilt3's word for a 403, signed and unsigned
+        raise RegistryAccessDenied(f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}") from None
+    except OSError as exc:
+        raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}") from None
