@@ -1,35 +1,29 @@
 """Publish files as a new version: objects first, then the manifest, then the pointers.
 
 A reader therefore never sees a pointer to a manifest that is not there, nor a manifest
-whose objects are not there. Local writers are serialised by an OS lock. On S3, where no
-lock reaches, each pointer is read back after a short random pause and moved to a free
-earlier second if another writer took the same one (a bounded number of times), so every
-version a push printed stays listed, and the push then checks that its objects are still
-there (``fashion packages gc`` may remove an old object the push reused before its manifest
-named it) and stores any that is gone again.
+whose objects are not there. Local writers are serialised by an OS lock; on S3, where no
+lock reaches, each pointer is read back (:mod:`.pointing`), and the push then checks that its
+objects are still there (``fashion packages gc`` may remove an old object the push reused
+before its manifest named it) and stores any that is gone again.
 """
 
 from __future__ import annotations
 
 import io
-import random
 import tempfile
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hashing
-from ..console import short
 from ..errors import IntegrityError, RegistryError
 from . import manifest as mf
-from .base import PACKAGES, POINTERS, Registry, check_name
+from .base import PACKAGES, Registry, check_name
 from .gc import check_manifests_kept
+from .pointing import point
 from .quilt import quilt
-from .stamps import next_stamp
 
 HASH_TYPE = hashing.SHA256_CHUNKED
-POINTER_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -98,7 +92,7 @@ def publish(
                 raise
             added = reg.pointers(name).get("latest") != top_hash
             if added:
-                _point(reg, name, top_hash)
+                point(reg, name, top_hash)
             if reg.pointers_need_checking:
                 written += _put_back_removed(reg, planned, entries)
     return Published(top_hash, added, written)
@@ -217,41 +211,3 @@ def _object_matches(reg: Registry, entry: mf.Entry) -> bool:
         return True
     except IntegrityError:
         return False
-
-
-def _point(reg: Registry, name: str, top_hash: str) -> None:
-    """Point a new second at ``top_hash``, then ``latest``: this second, or one after every version
-    already listed, so a burst of pushes within one second keeps its order (their stamps run a few
-    seconds ahead of the clock instead).
-
-    Where writers are not serialised (S3), two of them may pick the same second: the writer checks
-    after a short random pause that its version is still listed, re-pointing it to a free earlier
-    second if it was lost, until two checks in a row find it (a bounded number of times).
-    """
-    taken = reg.pointers(name)
-    stamp = next_stamp(reg, name, taken)
-    reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
-    confirmed = 0
-    for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
-        time.sleep(random.uniform(0.05, 0.3))  # let writers racing for the same second land
-        taken = reg.pointers(name)
-        listed = top_hash in {v for k, v in taken.items() if k.isdigit()}
-        confirmed = confirmed + 1 if listed else 0
-        if confirmed == 2:
-            break
-        if not listed:
-            reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", top_hash.encode())
-    else:
-        if reg.pointers_need_checking:
-            raise RegistryError(
-                f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
-                f"pointer in {reg.describe()}; publish again"
-            )
-    reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
-
-
-def _free_before(taken: Mapping[str, str], stamp: int) -> int:
-    earlier = stamp - 1
-    while str(earlier) in taken:
-        earlier -= 1
-    return earlier
