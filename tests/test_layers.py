@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "packages",
         (
             "data",
+            "data_card",
             "lineage",
             "lineage_values",
             "provenance",
