@@ -6,46 +6,18 @@ tiny real Keras model on disk; the folder made read-only for real (``chmod``, or
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 from cli_support import cli, one_line
+from readonly_support import read_only
 
 from fashion_lib import registry
 from fashion_lib.model_package import fetch_model
 
 MODEL = "fashion-mnist/model"
-
-
-@contextlib.contextmanager
-def read_only(folder: Path) -> Iterator[None]:
-    """``folder`` and everything in it read-only for the ``with`` block; skips where that can't be done."""
-    if os.geteuid() == 0:
-        bound = subprocess.run(["mount", "--bind", str(folder), str(folder)], capture_output=True, text=True)
-        if bound.returncode:
-            pytest.skip(f"running as root, and a read-only bind mount is not possible here ({bound.stderr.strip()})")
-        made = subprocess.run(["mount", "-o", "remount,bind,ro", str(folder)], capture_output=True, text=True)
-        try:
-            if made.returncode:
-                pytest.skip(f"cannot remount {folder} read-only ({made.stderr.strip()})")
-            yield
-        finally:
-            subprocess.run(["umount", str(folder)], check=False)
-        return
-    folders = [folder, *(p for p in folder.rglob("*") if p.is_dir())]
-    for path in folders:
-        path.chmod(0o555)
-    try:
-        yield
-    finally:
-        for path in folders:
-            path.chmod(0o755)
 
 
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:

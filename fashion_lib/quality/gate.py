@@ -122,6 +122,9 @@ def gate_csvs(
     accepted). Yields a :class:`Gate`: either ``existing`` (this data is already a version:
     nothing to check or upload) or the report, with ``quality.json`` to add to the package.
     """
+    from ..registry import open as open_registry
+    from ..registry import refuse_unwritable
+
     datasets, reports = load_candidate(csvs)
     for r in reports.values():
         log(r.summary())
@@ -130,6 +133,7 @@ def gate_csvs(
     if repaired is not None:
         yield Gate(reports, existing=existing, repaired=tuple(repaired))
         return
+    refuse_unwritable(open_registry(registry), name)  # new data: a registry it can't go to is said before the check
     report = check_data(
         datasets["train"],
         datasets["test"],

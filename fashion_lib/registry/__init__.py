@@ -63,6 +63,7 @@ __all__ = [
     "push",
     "quilt",
     "read_meta",
+    "refuse_unwritable",
     "resolve_top_hash",
     "verify",
     "versions_frame",
@@ -81,6 +82,18 @@ def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.op
 
         return S3Registry(where)
     return LocalRegistry(where)
+
+
+def refuse_unwritable(reg: Registry, name: str, *, unless_published: bool = False) -> None:
+    """Raise now, before any work, the access-denied error a push of ``name`` to ``reg`` would end in: a
+    local folder is probed (:meth:`LocalRegistry.write_problem`); an S3 bucket can't be asked without
+    writing. ``unless_published``: not while ``reg`` holds a version of ``name``, which the data may be
+    (publishing it again writes nothing)."""
+    if not isinstance(reg, LocalRegistry):
+        return
+    problem = reg.write_problem(f"publishing {name}", name)
+    if problem and not (unless_published and reg.versions(name)):
+        raise problem
 
 
 def describe(registry: RegistryLike = None) -> str:

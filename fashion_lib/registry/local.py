@@ -22,12 +22,13 @@ from ..errors import FashionError, IntegrityError, RegistryAccessDenied, Registr
 from ..fsutil import make_public
 from . import lock
 from . import manifest as mf
-from .base import OBJECTS, Registry
+from .base import OBJECTS, PACKAGES, POINTERS, Registry
 from .records import StoredObject
 
 LOCK = ".fashion.lock"
 TMP = ".fashion-tmp"
 COPY_BLOCK = 1 << 20
+DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 class LocalRegistry(Registry):
@@ -66,18 +67,29 @@ class LocalRegistry(Registry):
         except OSError as exc:
             where = f"{doing}: {self.describe()}"
             file = f" ({exc.filename})" if exc.filename else ""  # a failed write() names no file
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-                raise RegistryAccessDenied(
-                    f"{where} is not writable or readable by you "
-                    f"({exc.strerror}{f': {exc.filename}' if exc.filename else ''}); check its permissions, "
-                    "or choose another registry with --registry"
-                ) from None
+            if exc.errno in DENIED:
+                raise _denied(where, exc) from None
             if exc.errno in (errno.ENOSPC, errno.EDQUOT):
                 raise RegistryError(
                     f"{where}: the disk holding it is full{file}; free some "
                     "space and publish again (nothing was half-written)"
                 ) from None
             raise RegistryError(f"{where}: {exc.strerror or exc}{file}") from None
+
+    def write_problem(self, doing: str, name: str) -> RegistryError | None:
+        """The access-denied error a push of ``name`` would end in, found by making and removing at once a folder
+        where it would write first: the registry folder and those of its objects, manifests and ``name``'s
+        pointers, or the nearest folder above each that exists. None where every one can be written."""
+        for key in ("", OBJECTS, PACKAGES, f"{POINTERS}/{name}", TMP):
+            target = self.root / key
+            here = next(p for p in (target, *target.parents) if os.path.lexists(p))
+            try:
+                os.rmdir(tempfile.mkdtemp(prefix=".fashion-probe-", dir=here))
+            except OSError as exc:
+                if exc.errno in DENIED:  # named as the push names it: the first folder it cannot make or write in
+                    made = target if here == target else here / target.relative_to(here).parts[0]
+                    return _denied(f"{doing}: {self.describe()}", OSError(exc.errno, exc.strerror, str(made)))
+        return None
 
     # --- primitives -------------------------------------------------------------------
     def read(self, key: str, limit: int) -> bytes | None:
@@ -208,6 +220,14 @@ class LocalRegistry(Registry):
         for path in leftovers:
             path.unlink(missing_ok=True)
         return leftovers
+
+
+def _denied(where: str, exc: OSError) -> RegistryAccessDenied:
+    return RegistryAccessDenied(
+        f"{where} is not writable or readable by you "
+        f"({exc.strerror}{f': {exc.filename}' if exc.filename else ''}); check its permissions, "
+        "or choose another registry with --registry"
+    )
 
 
 def _not_a_folder(root: Path) -> str | None:
