@@ -72,6 +72,25 @@ def find_in(folder: Path) -> dict[str, Path] | None:
     return None if None in found.values() else found  # type: ignore[return-value]
 
 
+def _in_named_folder(folder: Path, named: str) -> dict[str, Path]:
+    """The four files in the folder a person named (``named``: how, the path or the variable), else a
+    SourceError naming it; no fallback to another source."""
+    expected = "expected a folder with the four upstream Fashion-MNIST IDX files"
+    if not folder.is_dir():
+        if folder.is_file():
+            why = "is a file, not a folder"
+        elif folder.exists():
+            why = "is not a folder"
+        else:
+            why = "is a broken symbolic link" if os.path.lexists(folder) else "does not exist"
+        raise SourceError(f"{named} {why}; {expected}")
+    found = find_in(folder)
+    if found is None:
+        missing = [n for n in RAW_FILES if _locate(folder, n) is None]
+        raise SourceError(f"{named}: missing {', '.join(missing)} (plain or .gz); {expected}")
+    return found
+
+
 def _verified(found: dict[str, Path]) -> dict[str, Path]:
     for name, path in found.items():
         verify(path, name)
@@ -130,14 +149,8 @@ def get_raw_files(
     """Find, download or install the four upstream files and verify each one."""
     chosen = Path(source_dir) if source_dir else settings.raw_dir()
     if chosen is not None:
-        found = find_in(chosen)
-        if found is None:
-            missing = [n for n in RAW_FILES if _locate(chosen, n) is None]
-            raise SourceError(
-                f"{chosen}: missing {', '.join(missing)} (plain or .gz); "
-                "expected the four upstream Fashion-MNIST IDX files"
-            )
-        return RawFiles(_verified(found), f"folder {chosen}")
+        named = str(chosen) if source_dir else f"FASHION_RAW_DIR={str(chosen)!r}"
+        return RawFiles(_verified(_in_named_folder(chosen, named)), f"folder {chosen}")
 
     cache = cache_dir or settings.data_dir() / "raw"
     for folder, origin in (

@@ -101,6 +101,27 @@ def test_user_folder_must_hold_all_files(tmp_path: Path) -> None:
         sources.get_raw_files(tmp_path)
 
 
+def test_raw_dir_naming_a_file_says_so_naming_the_variable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """FASHION_RAW_DIR set to a file (the IDX file itself, say) is one line naming the variable and the
+    path; before, it said the folder was 'missing train-images-idx3-ubyte, ...'."""
+    idx_file = tmp_path / "train-images-idx3-ubyte.gz"
+    idx_file.write_bytes(b"")
+    expected = "expected a folder with the four upstream Fashion-MNIST IDX files"
+    (tmp_path / "gone").symlink_to(tmp_path / "nowhere")
+    for path, why in (
+        (idx_file, "is a file, not a folder"),
+        (tmp_path / "nowhere", "does not exist"),
+        (tmp_path / "gone", "is a broken symbolic link"),
+    ):
+        monkeypatch.setenv("FASHION_RAW_DIR", str(path))
+        with pytest.raises(SourceError) as info:
+            sources.get_raw_files(allow_apt=False, log=lambda m: None)
+        assert str(info.value) == f"FASHION_RAW_DIR={str(path)!r} {why}; {expected}"
+    with pytest.raises(SourceError) as info:  # the folder given as an argument (--source) is named as it is
+        sources.get_raw_files(idx_file, allow_apt=False)
+    assert str(info.value) == f"{idx_file} is a file, not a folder; {expected}"
+
+
 def test_user_folder_with_wrong_bytes_is_rejected(tmp_path: Path) -> None:
     for name in sources.RAW_FILES:
         (tmp_path / name).write_bytes(b"not fashion")
