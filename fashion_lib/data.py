@@ -17,6 +17,7 @@ from .conversion import SPLITS, convert
 from .csvio import Dataset, load_csv
 from .data_card import package_meta, package_readme
 from .errors import ConfigError, PackageNotFound
+from .registry.names import check_name
 from .sources import get_raw_files
 from .validate import EXPECTED_ROWS, Report
 
@@ -63,7 +64,8 @@ def publish_csvs(
 
     registry = reg.open(registry)
     name = name or settings.data_package()
-    reg.refuse_unwritable(registry, name, unless_published=True)  # before the CSVs are validated and checked
+    check_name(name)  # a name a push would refuse, and a registry it can't write, are said before any work
+    reg.refuse_unwritable(registry, name, unless_published=True)
     with gate_csvs(csvs, name=name, registry=registry, reference=reference, accept=accept, log=log) as gate:
         reports = gate.reports
         if gate.existing:  # its damaged files, if any, were written again from the CSVs
@@ -91,12 +93,14 @@ def prepare_data(
     reference: str | None = None,
     log: Log = _stderr,
 ) -> PreparedData:
-    """Get, convert, validate and publish the data package; returns its top hash and more. A registry that
-    can't be written (and holds no version of the package the data may already be) is refused first."""
+    """Get, convert, validate and publish the data package; returns its top hash and more. A name that can't
+    be published under, or a registry that can't be written (and holds no version of the package the data
+    may already be), is refused first."""
     from . import registry as reg
 
-    registry = reg.open(registry)
-    reg.refuse_unwritable(registry, name or settings.data_package(), unless_published=True)
+    registry, name = reg.open(registry), name or settings.data_package()
+    check_name(name)
+    reg.refuse_unwritable(registry, name, unless_published=True)
     raw = get_raw_files(source_dir, progress=progress, log=log)
     log(f"Raw files: {raw.origin} (SHA-256 verified)")
     csvs = convert(raw.paths, settings.data_dir(), log=log)

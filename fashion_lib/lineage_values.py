@@ -21,8 +21,8 @@ def check_reproducible(name: str, top_hash: str, meta: dict[str, Any]) -> None:
     :class:`~fashion_lib.errors.ModelError` names the version and the field, never the user's input.
     """
     from .errors import ModelError, RegistryError
-    from .registry.base import check_name
     from .registry.manifest import TOP_HASH
+    from .registry.names import check_stored_name
 
     def refuse(field: str, value: Any, expected: str) -> ModelError:
         shown = "missing" if value is None else repr(value)
@@ -32,7 +32,7 @@ def check_reproducible(name: str, top_hash: str, meta: dict[str, Any]) -> None:
 
     data, metrics = meta["data"], meta["metrics"]
     try:
-        check_name(data["name"])
+        check_stored_name(data["name"])  # as a registry reads names: one published before stays usable
     except RegistryError:
         raise refuse("data.name", data["name"], "a package name 'owner/name' (letters, digits, _ and -)") from None
     if not TOP_HASH.fullmatch(data["top_hash"]):

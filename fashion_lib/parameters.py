@@ -143,7 +143,7 @@ def package_name(name: str, value: str) -> str:
     """``value`` if it is a package name (``owner/name``), else ConfigError naming ``name``, the
     parameter, option or variable it came from (the registry's own check, said up front)."""
     from .errors import RegistryError
-    from .registry.base import check_name
+    from .registry.names import check_name
 
     try:
         check_name(value)

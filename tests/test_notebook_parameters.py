@@ -14,7 +14,7 @@ from fashion_lib.config import TrainConfig
 from fashion_lib.errors import ConfigError, DestinationError
 
 ROOT = Path(__file__).resolve().parent.parent
-BAD_NAME = "invalid package name 'bad name!'; expected 'owner/name' (letters, digits, _ and -)"
+BAD_NAME = "invalid package name 'bad name!'; expected 'owner/name' (ASCII letters, digits, _ and -)"
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from .common import (
     CSV_FILE,
     DATA_DEFAULT,
     MESSAGE,
-    PACKAGE_NAME,
     REASON,
     TOP_HASH,
     add,
@@ -21,6 +20,7 @@ from .common import (
     positive_int,
     print_fetched,
 )
+from .names import DATA_PACKAGE
 
 if TYPE_CHECKING:
     from ..data import PreparedData
@@ -144,7 +144,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--test", type=CSV_FILE, metavar="CSV")
     p.add_argument("--top-hash", type=TOP_HASH, help="check this published version (default: the latest)")
-    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
     p.add_argument(
         "--reference",
         type=TOP_HASH,
@@ -174,7 +174,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
         help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
         "a local copy, Debian's dataset-fashion-mnist, or a download)",
     )
-    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
     _quality_options(p)
     p = add(sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files", registry=False)
     p.add_argument("files", nargs="+", type=CSV_FILE, metavar="FILE")
@@ -187,12 +187,12 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
     p.add_argument("--train", required=True, type=CSV_FILE, metavar="CSV")
     p.add_argument("--test", required=True, type=CSV_FILE, metavar="CSV")
-    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
     p.add_argument("--message", "-m", type=MESSAGE, help="version message")
     _quality_options(p)
     _add_check(sub)
     p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--name", type=PACKAGE_NAME, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (a unique prefix will do; default: latest)")
     overwrite_option(p)

@@ -8,8 +8,6 @@ from .common import (
     DATA_DEFAULT,
     MODEL_DEFAULT,
     MODEL_FILE,
-    MODEL_PACKAGE_NAME,
-    PACKAGE_NAME,
     TOP_HASH,
     add,
     folder_path,
@@ -20,6 +18,7 @@ from .common import (
     print_json,
 )
 from .data import overwrite_option
+from .names import DATA_PACKAGE, MODEL_PACKAGE
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -84,14 +83,14 @@ def _model_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", type=MODEL_FILE, metavar="FILE", help="a .keras/.h5 file (default: the model package)"
     )
-    parser.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    parser.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
     parser.add_argument("--top-hash", type=TOP_HASH, help="model version (default: latest)")
 
 
 def _add_evaluate(top: argparse._SubParsersAction) -> None:
     p = add(top, "evaluate", cmd_evaluate, "evaluate a model on the test set of a data package")
     _model_source(p)
-    p.add_argument("--data-package", type=PACKAGE_NAME, help=f"data package name {DATA_DEFAULT}")
+    p.add_argument("--data-package", type=DATA_PACKAGE, help=f"data package name {DATA_DEFAULT}")
     p.add_argument("--data-top-hash", type=TOP_HASH, help="data version (default: latest)")
     p.add_argument(
         "--tta",
@@ -107,10 +106,10 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     sub = group(top, "model", "publish and fetch model packages")
     p = add(sub, "push", cmd_model_push, "publish a finished training run's folder as a model package")
     p.add_argument("output_dir", type=not_blank("the folder of a finished training run"), metavar="RUN_DIR")
-    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
     p = add(sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (default: latest)")
     overwrite_option(p)
     p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
@@ -119,4 +118,4 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p = add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
     p.add_argument("top_hash", nargs="?", type=TOP_HASH, metavar="TOPHASH", help="model version (default: latest)")
     json_option(p)
-    p.add_argument("--model-package", type=MODEL_PACKAGE_NAME, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")

@@ -7,9 +7,8 @@ import math
 import sys
 
 from ..console import short
-from .common import TOP_HASH, add, group, json_option, not_blank, number_in, print_json
-
-ONLY_NAME = not_blank("a package name such as fashion-mnist/data (leave --name out for every package)")
+from .common import TOP_HASH, add, group, json_option, number_in, print_json
+from .names import ONE_PACKAGE
 
 
 def _version_document(v) -> dict:
@@ -127,7 +126,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
 
     sub = group(top, "packages", "list packages in a registry")
     p = add(sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
-    p.add_argument("--name", type=ONLY_NAME, help="only this package")
+    p.add_argument("--name", type=ONE_PACKAGE, help="only this package")
     json_option(p)
     p = add(
         sub,
@@ -135,7 +134,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
         cmd_packages_verify,
         "re-hash every object and check every manifest against its top hash (exit 3 if damaged)",
     )
-    p.add_argument("--name", type=ONLY_NAME, help="only this package")
+    p.add_argument("--name", type=ONE_PACKAGE, help="only this package")
     p.add_argument("--top-hash", type=TOP_HASH, help="only this version (needs --name; a unique prefix will do)")
     p.add_argument("--repair", action="store_true", help="also remove temporary files left by interrupted writers")
     json_option(p)

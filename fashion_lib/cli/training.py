@@ -7,26 +7,13 @@ import argparse
 from .common import (
     DATA_DEFAULT,
     MODEL_DEFAULT,
-    MODEL_PACKAGE_NAME,
-    PACKAGE_NAME,
     TOP_HASH,
     add,
     folder_path,
     not_blank,
     number_in,
 )
-
-
-def model_package_option(text: str) -> str:
-    """An argparse ``type`` for ``--model-package``: not blank, and a package name (``owner/name``),
-    so a bad one is a usage error before any data is loaded or model trained."""
-    from ..errors import ConfigError
-    from ..parameters import package_name
-
-    try:
-        return package_name("--model-package", MODEL_PACKAGE_NAME(text))
-    except ConfigError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--model-package: ")) from None
+from .names import DATA_PACKAGE, MODEL_PACKAGE
 
 
 def _config(args: argparse.Namespace):
@@ -121,9 +108,9 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
         help="where clf.keras, history and metrics go "
         "(default: run-TIME in $FASHION_OUTPUT_DIR, else in the home folder's outputs/)",
     )
-    parser.add_argument("--data-package", type=PACKAGE_NAME, help=f"data package name {DATA_DEFAULT}")
+    parser.add_argument("--data-package", type=DATA_PACKAGE, help=f"data package name {DATA_DEFAULT}")
     parser.add_argument("--data-top-hash", type=TOP_HASH, help="data version (default: latest)")
-    parser.add_argument("--model-package", type=model_package_option, help=f"model package name {MODEL_DEFAULT}")
+    parser.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
 
 
 def add_run_commands(top: argparse._SubParsersAction) -> None:
@@ -144,7 +131,7 @@ def add_reproduce(top: argparse._SubParsersAction) -> None:
     """``fashion reproduce TOPHASH``."""
     p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
     p.add_argument("top_hash", type=TOP_HASH, metavar="TOPHASH")
-    p.add_argument("--model-package", type=model_package_option, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--output-dir", type=folder_path)
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     p.add_argument(

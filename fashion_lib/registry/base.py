@@ -25,6 +25,8 @@ from typing import IO
 
 from ..errors import IntegrityError, PackageNotFound, RegistryError
 from . import manifest as mf
+from .names import check_name as check_name  # re-exported: publish.py takes it from here
+from .names import check_stored_name
 from .records import PackageVersion, StoredObject
 
 OBJECTS = "objects"
@@ -33,11 +35,6 @@ POINTERS = ".quilt/named_packages"
 SHORT = 7
 MAX_POINTER_BYTES = 1024
 REMOVE_BATCH = 1000  # S3 DeleteObjects takes at most 1,000 keys a request
-
-
-def check_name(name: str) -> None:
-    if not isinstance(name, str) or not re.fullmatch(r"[\w-]+/[\w-]+", name):
-        raise RegistryError(f"invalid package name {name!r}; expected 'owner/name' (letters, digits, _ and -)")
 
 
 def now() -> int:
@@ -173,7 +170,7 @@ class Registry:
 
     def pointers(self, name: str) -> dict[str, str]:
         """Pointer name -> its content, stripped (not yet checked)."""
-        check_name(name)
+        check_stored_name(name)
         out = {}
         with self.errors(f"reading versions of {name}"):
             for stamp in self.list_keys(f"{POINTERS}/{name}"):
@@ -213,7 +210,7 @@ class Registry:
 
     def resolve(self, name: str, top_hash: str | None = None) -> str:
         """The full top hash: the latest version, or the one version a (prefix of a) hash names."""
-        check_name(name)
+        check_stored_name(name)
         if top_hash is None:
             pointers = self.pointers(name)
             latest = pointers.get("latest", "")

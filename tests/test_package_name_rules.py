@@ -1,0 +1,81 @@
+"""Package names: every option that takes one (``--name``, ``--data-package``, ``--model-package``) refuses
+a name that is not ``owner/name`` of ASCII letters, digits, ``_`` and ``-`` alike, a usage error (exit 2)
+naming the option before the registry is touched; before, ``packages verify --name 'ünï/cødé'`` looked it up
+(exit 4) while the precomposed and decomposed spellings of the same name were one valid and one invalid. A
+package published under a Unicode name before (quilt3's own rule takes one) stays listed, verified and
+fetched. Real registry folders on disk, the command as a user runs it."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from fashion_lib import data, registry
+from fashion_lib.cli import main
+from fashion_lib.errors import RegistryError
+
+UNICODE = "ünï/cødé"
+RULE = "expected 'owner/name' (ASCII letters, digits, _ and -)"
+COMMANDS = [
+    ["packages", "verify", "--name"],
+    ["packages", "list", "--name"],
+    ["data", "fetch", "--dest", "DEST", "--name"],
+    ["data", "check", "--name"],
+    ["data", "prepare", "--name"],
+    ["data", "push", "--train", "a.csv", "--test", "b.csv", "--name"],
+    ["model", "fetch", "--dest", "DEST", "--model-package"],
+    ["model", "push", "RUN", "--model-package"],
+    ["evaluate", "--data-package"],
+    ["evaluate", "--model-package"],
+    ["lineage", "--model-package"],
+    ["predict", "x.png", "--model-package"],
+    ["train", "--data-package"],
+    ["run", "--model-package"],
+    ["reproduce", "0", "--model-package"],
+]
+
+
+@pytest.mark.parametrize("name", [UNICODE, unicodedata.normalize("NFD", UNICODE), "a b/c", "no-owner"])
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+def test_every_package_name_option_refuses_a_bad_name_alike(
+    command: list[str], name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reg = tmp_path / "registry"
+    argv = [str(tmp_path / a) if a in ("DEST", "RUN") else a for a in command]
+    with pytest.raises(SystemExit) as exited:
+        main([*argv, name, "--registry", str(reg)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1, err
+    assert f"error: argument {command[-1]}: invalid package name {name!r}; {RULE}" in err
+    assert list(tmp_path.iterdir()) == []  # no registry, destination or run folder touched
+
+
+def test_a_new_package_is_never_published_under_a_unicode_name(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "x.csv").write_text("x\n")
+    with pytest.raises(RegistryError, match=re.escape(f"invalid package name '{UNICODE}'; {RULE}")):
+        registry.push(UNICODE, {"x.csv": tmp_path / "x.csv"}, registry=str(tmp_path / "registry"))
+    monkeypatch.setenv("FASHION_HOME", str(tmp_path / "home"))  # the setting, not an option: refused before any work
+    monkeypatch.setenv("FASHION_DATA_PACKAGE", UNICODE)
+    with pytest.raises(RegistryError, match=f"invalid package name '{UNICODE}'") as info:
+        data.prepare_data(registry=str(tmp_path / "registry"), log=lambda line: pytest.fail(line))
+    assert info.value.exit_code == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["x.csv"]
+
+
+def test_a_package_published_under_a_unicode_name_before_stays_readable(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    reg = tmp_path / "registry"
+    (tmp_path / "x.csv").write_text("x\n")
+    top_hash = registry.push("t/data", {"x.csv": tmp_path / "x.csv"}, registry=str(reg))
+    pointers = reg / ".quilt" / "named_packages"
+    (pointers / "t").rename(pointers / "ünï")  # as a push of 'ünï/cødé' wrote it before
+    (pointers / "ünï" / "data").rename(pointers / "ünï" / "cødé")
+    assert main(["packages", "list", "--registry", str(reg)]) == 0
+    assert f"{UNICODE:<24} {top_hash[:12]}" in capsys.readouterr().out
+    assert main(["packages", "verify", "--registry", str(reg)]) == 0
+    fetched = registry.fetch(UNICODE, tmp_path / "out", registry=str(reg))
+    assert fetched.top_hash == top_hash and (tmp_path / "out" / "x.csv").read_text() == "x\n"
