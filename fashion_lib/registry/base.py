@@ -102,6 +102,9 @@ class Registry:
         back (S3: its ETag); False means "read it back and hash it"."""
         return False
 
+    def object_version(self, entry: mf.Entry) -> str | None:
+        """The version of its object ``entry`` pins, where the store keeps versions (S3), else None."""
+
     def physical_key(self, name: str) -> str:
         """The physical key written into manifests for object ``name`` (for stock quilt3)."""
         raise NotImplementedError

@@ -20,23 +20,33 @@ from .base import PACKAGES, POINTERS, Registry
 BLOCK = 1 << 20
 
 
-def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
-    """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch.
+class DamagedObject(IntegrityError):
+    """The store's object for an entry is missing or does not hold its bytes; ``why`` says how, alone."""
 
-    ``sink`` gets every block (a fetch writes them to its staging file in the same pass).
-    """
-    where = f" in {label}" if label else ""
-
-    def bad(why: str) -> IntegrityError:
-        return IntegrityError(
+    def __init__(self, reg: Registry, entry: mf.Entry, label: str, why: str) -> None:
+        self.why = why  # "does not match its hash": completes "<key> in <version> ..."
+        where = f" in {label}" if label else ""
+        super().__init__(
             f"{entry.key}{where} {why} in {reg.describe()}: the registry's copy is missing, "
             "corrupted or was overwritten after publishing; republish the package or fetch "
             "another version"
         )
 
+
+def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
+    """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch (:class:`DamagedObject`).
+
+    ``sink`` gets every block (a fetch writes them to its staging file in the same pass).
+    """
+
+    def bad(why: str) -> DamagedObject:
+        return DamagedObject(reg, entry, label, why)
+
+    where = f" in {label}" if label else ""
     size = reg.object_size(entry)
     if size is None:
-        raise bad(f"has no object {short(entry.object_name)}")
+        version = reg.object_version(entry)
+        raise bad(f"has no object {short(entry.object_name)}" + (f" version {version}" if version else ""))
     if size != entry.size:
         raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
     hasher = hashing.StreamHasher(entry.hash_type, entry.size)
@@ -119,7 +129,7 @@ def verify(
 
         lost = check_manifests_kept(reg, "no version of it can be checked")
         report.problems += [str(lost)] if lost else []
-    checked: dict[str, str | None] = {}  # object name -> problem, or None when good
+    checked: dict[tuple[str, str | None], str | None] = {}  # (object, version pinned) -> problem, None: good
     pointed: set[str] = set()  # every top hash a version pointer names
     for pkg in names:
         pointers = reg.pointers(pkg)
@@ -165,24 +175,27 @@ def _count_unnamed(reg: Registry, report: Report) -> None:
     report.unnamed_objects, report.unnamed_bytes = len(unnamed), sum(o.size for o in unnamed)
 
 
-def _check_version(reg: Registry, name: str, top_hash: str, checked: dict[str, str | None], report: Report) -> None:
+def _check_version(
+    reg: Registry, name: str, top_hash: str, checked: dict[tuple[str, str | None], str | None], report: Report
+) -> None:
     try:
         found = reg.manifest(name, top_hash)
     except IntegrityError as exc:
         report.problems.append(str(exc))
         return
     for entry in found.entries:
-        if entry.object_name not in checked:
+        where = (entry.object_name, reg.object_version(entry))  # versions may pin other versions of one object
+        if where not in checked:
             try:
                 check_object(reg, entry, found.label)
-                checked[entry.object_name] = None
+                checked[where] = None
                 report.objects += 1
                 report.bytes += entry.size
-            except IntegrityError as exc:
-                checked[entry.object_name] = str(exc)
-        problem = checked[entry.object_name]
-        if problem is not None:
-            report.problems.append(problem if found.label in problem else f"{entry.key} in {found.label}: {problem}")
+            except DamagedObject as exc:
+                checked[where] = exc.why
+        why = checked[where]
+        if why is not None:
+            report.problems.append(str(DamagedObject(reg, entry, found.label, why)))
 
 
 def _repair(reg: Registry) -> list[str]:

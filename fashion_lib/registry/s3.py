@@ -114,6 +114,9 @@ class S3Registry(Registry):
                 return {"VersionId": version}
         return {}
 
+    def object_version(self, entry: mf.Entry) -> str | None:
+        return self._version(entry).get("VersionId")
+
     def _head(self, entry: mf.Entry) -> dict | None:
         import botocore.exceptions as bx
 
