@@ -12,12 +12,16 @@ left behind at it again.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
 
 from fashion_lib import registry
+from fashion_lib.registry.publish import Published, publish, repair
 
 pytestmark = pytest.mark.slow  # a real SeaweedFS server, CLI processes
 
@@ -78,3 +82,99 @@ def test_verify_checks_every_pinned_object_version_and_names_each_version(bucket
         (line,) = [p for p in report.problems if f"{NAME}@{top_hash[:12]}" in p]
         assert f"@{other[:12]}" not in line and made["version"] in line and line.startswith("test.csv in ")
     assert registry.verify(registry=bucket, name=NAME, top_hash=v3).problems == []
+
+
+def test_republishing_pins_the_object_version_stored_now(bucket, client, tmp_path):
+    made, (v1, v2, v3) = three_versions_sharing_a_deleted_pin(bucket, client, tmp_path)
+    reg = registry.open(bucket)
+    # v3 stored test.csv again: the manifest is written again, pinning that version (v2 the latest again)
+    assert publish(reg, NAME, made["files"][1]) == Published(v2, added=True, written=1)
+    assert pinned(bucket, v2, "test.csv")[1] not in (made["version"], "")
+    assert registry.verify(registry=bucket, name=NAME, top_hash=v2).problems == []
+    fetched = registry.fetch(NAME, tmp_path / "out2", registry=bucket, top_hash=v2)
+    assert fetched.files["test.csv"].read_bytes() == made["files"][1]["test.csv"].read_bytes()
+
+    # what data prepare / data push of data that is already a version call: the same, from the CSVs
+    assert repair(reg, NAME, v1, list(made["files"][0].values())) == ["test.csv"]
+    assert registry.verify(registry=bucket).problems == []
+    assert repair(reg, NAME, v1, list(made["files"][0].values())) == []
+    again = publish(reg, NAME, made["files"][1])
+    assert (again.top_hash, again.written) == (v2, 0)
+
+
+def test_republishing_over_other_bytes_and_a_deleted_pin_repairs(bucket, client, tmp_path, capsys):
+    files = small(tmp_path / "src", train=b"label,p\n1,0\n2,255\n", test=b"label,p\n3,7\n")
+    top_hash = registry.push(NAME, files, registry=bucket)
+    key, version = pinned(bucket, top_hash, "train.csv")
+    name = bucket.removeprefix("s3://")
+    client.put_object(Bucket=name, Key=key, Body=b"label,p\n1,0\n2,254\n")  # a new current version, other bytes
+    assert registry.push(NAME, files, registry=bucket) == top_hash  # before: "... changed while it was being published"
+    assert registry.verify(registry=bucket).problems == []
+    client.delete_object(Bucket=name, Key=key, VersionId=version)
+    client.put_object(Bucket=name, Key=key, Body=b"label,p\n1,0\n2,254\n")
+    assert registry.verify(registry=bucket).problems  # the pinned version is gone
+    capsys.readouterr()
+    assert registry.push(NAME, files, registry=bucket) == top_hash  # before: its manifest still pinned it
+    assert f"Repaired {NAME}@{top_hash[:12]}: 2 files written again in {bucket}" in capsys.readouterr().err
+    assert registry.verify(registry=bucket).problems == []
+    fetched = registry.fetch(NAME, tmp_path / "out", registry=bucket)
+    assert fetched.files["train.csv"].read_bytes() == files["train.csv"].read_bytes()
+
+
+def fashion_csvs(folder: Path, seed: int) -> dict[str, Path]:
+    """Two small CSVs in the Fashion-MNIST layout (every class), published with --accept."""
+    rng = np.random.default_rng(seed)
+    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
+    folder.mkdir(parents=True, exist_ok=True)
+    out = {}
+    for split, rows in (("train", 40), ("test", 20)):
+        lines = [header] + [f"{i % 10}," + ",".join(map(str, rng.integers(0, 256, 784))) for i in range(rows)]
+        out[split] = folder / f"{split}.csv"
+        out[split].write_text("\n".join(lines) + "\n")
+    return out
+
+
+def fashion(*args: str, env: dict[str, str] | None = None, code: str | None = None) -> subprocess.CompletedProcess:
+    """The ``fashion`` command in a fresh process (``code`` runs first, in the same interpreter)."""
+    run = f"{code or ''}\nimport sys\nfrom fashion_lib.cli.main import main\nsys.exit(main({list(args)!r}))"
+    done = subprocess.run(
+        [sys.executable, "-c", run],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=ROOT,
+        env=seaweedfs.subprocess_env({**(env or {}), "PYTHONPATH": str(ROOT)}),
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+def push_args(reg: str, csvs: dict[str, Path]) -> list[str]:
+    return ["data", "push", "--name", NAME, "--registry", reg, "--accept", "small test data"] + [
+        "--train",
+        str(csvs["train"]),
+        "--test",
+        str(csvs["test"]),
+    ]
+
+
+def test_data_push_repairs_a_deleted_object_version(bucket, client, seaweed, tmp_path):
+    env = seaweedfs.client_env(seaweed, "writer")
+    csvs = fashion_csvs(tmp_path / "csvs", 11)
+    first = fashion(*push_args(bucket, csvs), env=env)
+    assert first.returncode == 0, first.stderr
+    top_hash = registry.resolve_top_hash(NAME, None, registry=bucket)
+    key, version = pinned(bucket, top_hash, TEST_CSV)
+    client.delete_object(Bucket=bucket.removeprefix("s3://"), Key=key, VersionId=version)
+    assert fashion("packages", "verify", "--registry", bucket, env=env).returncode == 3
+
+    again = fashion(*push_args(bucket, csvs), env=env)  # before: exit 2, "... changed while it was being published"
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0] == f"Repaired {NAME}@{top_hash[:12]}: 1 file written again in {bucket}"
+    verified = fashion("packages", "verify", "--registry", bucket, env=env)
+    assert verified.returncode == 0 and "no problems" in verified.stdout, verified.stderr
+    fetched = fashion("data", "fetch", "--name", NAME, "--registry", bucket, "--dest", str(tmp_path / "out"), env=env)
+    assert fetched.returncode == 0, fetched.stderr
+    assert (tmp_path / "out" / TEST_CSV).read_bytes() == csvs["test"].read_bytes()
+    whole = fashion(*push_args(bucket, csvs), env=env)
+    assert whole.stdout.splitlines()[0] == f"Already published: {NAME}@{top_hash[:12]} in {bucket}", whole.stderr

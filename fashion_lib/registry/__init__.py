@@ -110,10 +110,19 @@ def push(
     message: str | None = None,
     readme: str | None = None,
 ) -> str:
-    """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash."""
-    from .publish import push as _push
+    """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash.
 
-    return _push(open(registry), name, files, meta=meta, message=message, readme=readme)
+    A version that already was the latest, whose files (or pointers) were damaged in the registry and
+    written again, says so on stderr: ``Repaired NAME@HASH: N files written again in REGISTRY``."""
+    from ..console import stderr
+    from .publish import publish
+
+    reg = open(registry)
+    done = publish(reg, name, files, meta=meta, message=message, readme=readme)
+    if done.written and not done.added:
+        noun = "file" if done.written == 1 else "files"
+        stderr(f"Repaired {name}@{short(done.top_hash)}: {done.written} {noun} written again in {reg.describe()}")
+    return done.top_hash
 
 
 def fetch(

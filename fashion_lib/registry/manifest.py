@@ -17,7 +17,7 @@ import binascii
 import hashlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ MAX_MANIFEST_BYTES = 256 << 20
 TOP_HASH = re.compile(r"[0-9a-f]{64}")
 OBJECT_NAME = re.compile(r"[0-9a-f]{32,}")  # what object_name() gives: the hash in lowercase hex
 _ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+_QUILT_ENCODE = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode  # a manifest line as quilt3 writes it
 
 
 class DamagedManifest(IntegrityError):
@@ -98,6 +99,20 @@ def object_name(hash_type: str, value: str) -> str:
     if len(raw) < 16:
         raise ValueError(f"not a usable {hash_type} hash: {value!r}")
     return raw.hex()
+
+
+def with_physical_keys(data: bytes, keys: Mapping[str, str]) -> bytes:
+    """A manifest's bytes with these entries' physical keys (logical key -> URL), every other line as it was.
+
+    Its top hash is the same: physical keys are not hashed.
+    """
+    lines = data.decode("utf-8").splitlines(keepends=True)
+    for number, line in enumerate(lines):
+        record = json.loads(line) if line.strip() else None
+        if isinstance(record, dict) and record.get("logical_key") in keys:
+            record["physical_keys"] = [keys[record["logical_key"]]]
+            lines[number] = _QUILT_ENCODE(record) + "\n"
+    return "".join(lines).encode("utf-8")
 
 
 def top_hash_of(header: dict, entries: Iterable[Entry]) -> str:

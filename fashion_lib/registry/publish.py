@@ -9,10 +9,10 @@ before its manifest named it) and stores any that is gone again.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .. import hashing
@@ -26,7 +26,7 @@ from .quilt import quilt
 HASH_TYPE = hashing.SHA256_CHUNKED
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Published:
     """What a push did. ``added``: a version pointer, so ``top_hash`` is the latest version now (new,
     or an older one again); else it already was. ``written``: files stored (objects, the manifest);
@@ -82,8 +82,9 @@ def publish(
             try:
                 written = sum(_store(reg, entry, entries[entry.key][0], created) for entry in planned.entries)
                 data = _manifest_bytes(reg, entries, meta, message, name)[0]  # physical keys of what is stored now
-                top_hash = mf.parse(data, name, planned.top_hash).top_hash  # what readers will check
-                if not _has_good_manifest(reg, name, top_hash):
+                stored = mf.parse(data, name, planned.top_hash)  # what readers will check
+                top_hash = stored.top_hash
+                if not _has_good_manifest(reg, stored, entries):
                     reg.write(f"{PACKAGES}/{top_hash}", data)
                     written += 1
             except BaseException:  # a full disk, Ctrl-C: no manifest names them, so nothing is left
@@ -94,7 +95,7 @@ def publish(
             if added:
                 point(reg, name, top_hash)
             if reg.pointers_need_checking:
-                written += _put_back_removed(reg, planned, entries)
+                written += _put_back_removed(reg, stored, entries)
     return Published(top_hash, added, written)
 
 
@@ -105,6 +106,10 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
     Sizes first, then hashes (where the store can tell without reading the object back, S3's
     ETag, against the source with the entry's bytes). A source counts only if its bytes hash to
     the entry's hash. IntegrityError, nothing written, if a damaged object's bytes are in no source.
+
+    On a versioned bucket a manifest pins object versions: one deleted since (or never uploaded whole) is
+    stored again, or found stored again by a later push, and the manifest rewritten to pin that one (same
+    top hash: physical keys are not hashed).
     """
     found = reg.manifest(name, top_hash)
     hashes: dict[Path, str] = {}
@@ -130,17 +135,34 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
                     f"{entry.key} in {found.label} is damaged in {reg.describe()}, and no file given holds its bytes"
                 )
             damaged[entry.key] = (entry, source)
-    if damaged:
-        with reg.errors(f"repairing {found.label}"), reg.writing():
-            for entry, source in damaged.values():
-                _store(reg, entry, source, [])  # a manifest names it: never taken back
+    if not damaged:
+        return []
+    with reg.errors(f"repairing {found.label}"), reg.writing():
+        for entry, source in damaged.values():
+            _store(reg, _current(reg, entry), source, [])  # a manifest names it: never taken back
+        moved = {
+            entry.key: now.physical_key
+            for entry, _ in damaged.values()
+            if reg.object_version(now := _current(reg, entry)) != reg.object_version(entry) and now.physical_key
+        }
+        if moved:
+            _repin(reg, found, moved)
     return sorted(damaged)
 
 
-def _put_back_removed(reg: Registry, planned: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> int:
+def _repin(reg: Registry, found: mf.Manifest, keys: Mapping[str, str]) -> None:
+    """Write ``found``'s manifest again with these entries' physical keys (logical key -> URL), every other line
+    as it was: the same top hash (checked), pinning the object versions stored now."""
+    where = f"{PACKAGES}/{found.top_hash}"
+    data = mf.with_physical_keys(reg.read(where, mf.MAX_MANIFEST_BYTES + 1) or b"", keys)
+    mf.parse(data, found.name, found.top_hash)
+    reg.write(where, data)
+
+
+def _put_back_removed(reg: Registry, stored: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> int:
     """Store again any object that is gone now: on S3 a push may reuse an old object that no
     manifest named yet, which ``fashion packages gc --delete`` running at that moment removes; how many."""
-    gone = [entry for entry in planned.entries if reg.object_size(entry) is None]
+    gone = [entry for entry in stored.entries if reg.object_size(entry) is None]
     return sum(_store(reg, entry, entries[entry.key][0], []) for entry in gone)
 
 
@@ -155,12 +177,20 @@ def _entries(files: Mapping[str, Path]) -> dict[str, tuple[Path, int, str]]:
     return entries
 
 
-def _has_good_manifest(reg: Registry, name: str, top_hash: str) -> bool:
+def _has_good_manifest(reg: Registry, stored: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> bool:
+    """The registry has ``stored``'s version, and every object version its manifest pins holds the entry's
+    bytes: one pinning versions that are gone (deleted on a versioned bucket) is written again, pinning
+    those stored now (the same top hash: physical keys are not hashed)."""
     try:
-        reg.manifest(name, top_hash)
-        return True
+        found = reg.manifest(stored.name, stored.top_hash)
     except IntegrityError:
         return False  # missing or damaged: written (again)
+    now = {entry.key: reg.object_version(entry) for entry in stored.entries}
+    return all(
+        reg.object_version(entry) == now.get(entry.key)  # the one _store checked
+        or (reg.object_size(entry) == entry.size and _holds(reg, entry, entries[entry.key][0]))
+        for entry in found.entries
+    )
 
 
 def _manifest_bytes(
@@ -192,9 +222,15 @@ def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]
         created.append(entry)
     after = source.stat()
     changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
-    if changed or not (stored_ok or _holds(reg, entry, source)):
+    if changed or not (stored_ok or _holds(reg, _current(reg, entry), source)):  # the version just stored
         raise RegistryError(f"{source} changed while it was being published as {entry.key!r}; publish again")
     return True
+
+
+def _current(reg: Registry, entry: mf.Entry) -> mf.Entry:
+    """``entry`` pinning the version of its object stored now (where the store keeps versions), not one a
+    manifest pinned before."""
+    return dataclasses.replace(entry, physical_key=reg.physical_key(entry.object_name))
 
 
 def _holds(reg: Registry, entry: mf.Entry, source: Path | None) -> bool:
