@@ -121,6 +121,38 @@ def report(evaluation: Evaluation) -> str:
     return "\n".join(lines)
 
 
+CHANCE_FACTOR = 1.5  # a test accuracy at most this many times always guessing one class's is chance level
+
+
+def chance_warning(confusion: Any, class_names: tuple[str, ...] = CLASS_NAMES) -> str | None:
+    """One warning line when a model scored at chance level on a test set, else None.
+
+    ``confusion``: rows true class, columns predicted (an Evaluation's, or ``metrics.json``'s
+    ``confusion_matrix``). Chance level: every image given one class, or an accuracy at most
+    ``CHANCE_FACTOR`` times what always guessing the commonest class scores (10 % on the balanced
+    official test set, so 15 %). Anything that is not a 10 x 10 matrix of counts is no verdict (None).
+    """
+    try:
+        counts = np.asarray(confusion, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    total = counts.sum() if counts.shape == (NUM_CLASSES, NUM_CLASSES) else 0.0
+    if not (np.isfinite(total) and total > 0 and counts.min() >= 0):
+        return None
+    accuracy, guessing = np.trace(counts) / total, counts.sum(axis=1).max() / total
+    predicted = np.flatnonzero(counts.sum(axis=0))
+    if len(predicted) == 1:
+        why = f"every image predicted as {class_names[predicted[0]]}"
+    elif accuracy <= CHANCE_FACTOR * guessing:
+        why = f"always guessing one class scores {guessing * 100:.1f} %"
+    else:
+        return None
+    return (
+        f"warning: test accuracy {accuracy * 100:.1f} % is chance level ({why}); "
+        "this model has learned nothing: train longer or on more data"
+    )
+
+
 def metrics_from_probabilities(
     probs: np.ndarray, labels: np.ndarray, *, tta: bool = False, class_names: tuple[str, ...] = CLASS_NAMES
 ) -> Evaluation:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .console import Log
 from .console import stderr as _stderr
+from .evaluate import chance_warning
 from .lineage import run_lineage
 from .model_package import check_run_folder, publish_model
 from .provenance import differences
@@ -68,10 +69,17 @@ def push_run_folder(
     The lineage comes from the folder's ``metrics.json``, ``config.json`` and ``provenance.json``
     through the same builder a training run uses; a folder without ``provenance.json`` (trained
     before runs wrote it) gets the data version's stored quality verdict when its registry can be read.
+    A run whose test accuracy is at chance level is published all the same, with one warning line.
     """
     run_folder = RunFolder(Path(folder))
     metrics, _ = run_folder.read_finished()
-    return publish_folder(run_folder, lambda: _data_quality(metrics, registry), registry=registry, name=name, log=log)
+    top_hash = publish_folder(
+        run_folder, lambda: _data_quality(metrics, registry), registry=registry, name=name, log=log
+    )
+    warning = chance_warning(metrics.get("confusion_matrix"))
+    if warning:  # once published, as the notes are: a folder refused stays one line
+        log(warning)
+    return top_hash
 
 
 def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:

@@ -22,7 +22,7 @@ from .console import Log
 from .console import stderr as _stderr
 from .data import DataVersion, load_data
 from .errors import DestinationError, ModelError, expect
-from .evaluate import report, test_metrics
+from .evaluate import chance_warning, report, test_metrics
 from .lineage import lineage_from_metrics, now
 from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
@@ -183,8 +183,9 @@ def _check_not_fitted(run: TrainingRun) -> None:
         run.folder.check_new()  # another process wrote there since prepare_run
 
 
-def assess(run: TrainingRun) -> TrainingRun:
-    """Score the shipped file on the official test set; write ``metrics.json`` (chief only).
+def assess(run: TrainingRun, *, log: Log = _stderr) -> TrainingRun:
+    """Score the shipped file on the official test set; write ``metrics.json`` (chief only). A score at
+    chance level (:func:`~fashion_lib.evaluate.chance_warning`) is said in one warning line through ``log``.
 
     The recorded accuracy is what plain Keras gives on ``clf.keras`` as saved: the file is
     loaded back (``keras.models.load_model``, safe mode) and run with ``model.predict`` at the
@@ -208,6 +209,9 @@ def assess(run: TrainingRun) -> TrainingRun:
     run.single_view_accuracy = evaluate(network_of(shipped), run.data.test).accuracy
     run.finished = now()
     write_json(run.folder.metrics, run.metrics())
+    warning = chance_warning(run.evaluation.confusion, run.evaluation.class_names)
+    if warning:  # the run is kept, and published if asked: only said
+        log(warning)
     return run
 
 
@@ -254,10 +258,12 @@ def train_evaluate_publish(
         log("Training done on this worker; the chief evaluates and publishes.")
         return run
     run.folder.check_new()  # still no run there, now that the data is loaded: what fails next is ours to remove
+    warnings: list[str] = []
     with run.folder.removed_if_unfinished():  # a trained model without its metrics is no finished run
         fit(run, strategy=strategy)
-        assess(run)
-    log(report(run.evaluation))
+        assess(run, log=warnings.append)
+    for line in [report(run.evaluation), *warnings]:  # a chance-level warning after the scores, before publishing
+        log(line)
     if push:
         publish(run, registry=registry, name=model_package, log=log)
     return run

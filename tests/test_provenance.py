@@ -160,10 +160,11 @@ def test_a_run_trained_before_provenance_was_recorded_publishes_with_a_note(tiny
     (run.output_dir / PROVENANCE_FILE).unlink()  # as a run folder from before this record
     lines: list[str] = []
     top_hash = pipeline.push_run_folder(run.output_dir, registry=str(tmp_path / "b"), name=MODEL, log=lines.append)
-    assert lines == [
+    assert lines[0] == (
         f"note: {run.output_dir} has no recorded provenance (trained before runs wrote {PROVENANCE_FILE}); "
         "recording this machine's code and environment"
-    ]
+    )
+    assert all(line.startswith("warning: test accuracy") for line in lines[1:])  # random images: chance level
     lineage = _lineage(tmp_path / "b", top_hash)
     assert lineage["code"] == provenance.code_state() and "quality" not in lineage["data"]  # its registry: unread
 

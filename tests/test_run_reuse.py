@@ -142,7 +142,7 @@ def test_a_run_interrupted_while_assessing_leaves_nothing(
 ) -> None:
     """The whole job (fashion train): a trained model without its metrics is no finished run."""
 
-    def interrupted(run):
+    def interrupted(run, **kwargs):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(run_steps, "assess", interrupted)
