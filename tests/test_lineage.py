@@ -129,7 +129,7 @@ def test_up_to_date_model_only_for_identical_inputs(
     config = TrainConfig.from_preset("quick")
     reg, top = _publish(tmp_path, config, "d" * 64, change.get("recorded", CLEAN))
     now = {**CLEAN, "dirty": change.get("dirty_now", False)}
-    monkeypatch.setattr(lineage, "code_state", lambda: now)
+    monkeypatch.setattr(provenance, "code_state", lambda: now)  # where up_to_date reads it
     asked = config.replace(**change.get("config", {}))
     found = pipeline.up_to_date_model(asked, change.get("data", "d" * 64), registry=reg)
     assert (found is not None and found[0] == top) == expected

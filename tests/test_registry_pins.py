@@ -12,6 +12,8 @@ left behind at it again.
 
 from __future__ import annotations
 
+import json
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +23,9 @@ import pytest
 import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
 
 from fashion_lib import registry
+from fashion_lib.registry.base import POINTERS
 from fashion_lib.registry.publish import Published, publish, repair
+from fashion_lib.registry.s3 import S3Registry
 
 pytestmark = pytest.mark.slow  # a real SeaweedFS server, CLI processes
 
@@ -178,3 +182,78 @@ def test_data_push_repairs_a_deleted_object_version(bucket, client, seaweed, tmp
     assert (tmp_path / "out" / TEST_CSV).read_bytes() == csvs["test"].read_bytes()
     whole = fashion(*push_args(bucket, csvs), env=env)
     assert whole.stdout.splitlines()[0] == f"Already published: {NAME}@{top_hash[:12]} in {bucket}", whole.stderr
+
+
+# --- Ctrl-C between the version pointer and latest; a latest left behind -------------------------
+
+
+def ctrl_c_after_the_version_pointer(monkeypatch, store: type) -> None:
+    """The push gets SIGINT (a real one, to this process) just after writing its dated version pointer."""
+    original = store.write
+
+    def write(self, key: str, data: bytes) -> None:
+        original(self, key, data)
+        if key.startswith(f"{POINTERS}/{NAME}/") and key.rsplit("/", 1)[1].isdigit():
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(store, "write", write)
+
+
+def test_ctrl_c_after_the_version_pointer_on_s3_waits_for_latest(bucket, tmp_path, monkeypatch):
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    first = registry.push(NAME, small(tmp_path / "a", train=b"1", test=b"2"), registry=bucket)
+    ctrl_c_after_the_version_pointer(monkeypatch, S3Registry)
+    reg = registry.open(bucket)
+    with pytest.raises(KeyboardInterrupt) as info:
+        publish(reg, NAME, small(tmp_path / "b", train=b"3", test=b"2"))
+    second = reg.versions(NAME)[0][1]
+    assert second != first and f"{NAME}@{second} was published" in str(info.value)
+    assert reg.pointers(NAME)["latest"] == second  # before: still the first
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_ctrl_c_during_a_local_push_waits_for_latest(tmp_path):
+    reg = str(tmp_path / "registry")
+    assert fashion(*push_args(reg, fashion_csvs(tmp_path / "one", 1))).returncode == 0
+    code = f"""
+import os, signal
+from fashion_lib.registry.local import LocalRegistry
+original = LocalRegistry.write
+def write(self, key, data):
+    original(self, key, data)
+    if key.startswith("{POINTERS}/{NAME}/") and key.rsplit("/", 1)[1].isdigit():
+        os.kill(os.getpid(), signal.SIGINT)
+LocalRegistry.write = write
+"""
+    stopped = fashion(*push_args(reg, fashion_csvs(tmp_path / "two", 2)), code=code)
+    newest = registry.open(reg).versions(NAME)[0][1]
+    assert stopped.returncode == 130, stopped.stderr
+    assert registry.open(reg).pointers(NAME)["latest"] == newest  # before: the first version
+
+
+def test_a_latest_left_behind_is_noted_and_pointed_again_by_pushing_the_newest(tmp_path):
+    reg = str(tmp_path / "registry")
+    csvs = [fashion_csvs(tmp_path / "one", 1), fashion_csvs(tmp_path / "two", 2)]
+    for one in csvs:
+        assert fashion(*push_args(reg, one)).returncode == 0
+    store = registry.open(reg)
+    (_, newest), (_, old) = store.versions(NAME)
+    store.write(f"{POINTERS}/{NAME}/latest", old.encode())  # as a push stopped between the two left it
+
+    noted = fashion("packages", "verify", "--registry", reg, "--json")
+    assert noted.returncode == 0, noted.stderr
+    assert json.loads(noted.stdout)["stale_latest"] == [{"name": NAME, "latest": old, "newest": newest}]
+    said = fashion("packages", "verify", "--registry", reg)
+    assert f"{NAME}'s latest pointer names {old[:12]}, not its newest version {newest[:12]}" in said.stdout
+
+    again = fashion(*push_args(reg, csvs[1]))  # before: "Already published", latest left as it was
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.splitlines()[0] == f"Repaired {NAME}@{newest[:12]}: 1 file written again in {reg}"
+    assert store.pointers(NAME)["latest"] == newest and len(store.versions(NAME)) == 2
+    assert "latest pointer" not in fashion("packages", "verify", "--registry", reg).stdout
+
+    files = {"a.csv": csvs[1]["train"]}
+    made = publish(store, "t/other", files)
+    store.write(f"{POINTERS}/t/other/latest", ("0" * 64).encode())  # names no version at all: not the newest
+    assert publish(store, "t/other", files) == Published(made.top_hash, added=False, written=1)
+    assert store.pointers("t/other")["latest"] == made.top_hash and len(store.versions("t/other")) == 1

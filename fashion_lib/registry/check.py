@@ -84,6 +84,7 @@ class Report:
     unnamed_bytes: int = 0
     unnamed_manifests: list[str] = field(default_factory=list)  # top hashes no version pointer names
     future_pointers: list[str] = field(default_factory=list)  # version pointers dated after the clock
+    stale_latest: list[dict[str, str]] = field(default_factory=list)  # name, latest, newest: latest is not the newest
 
     def summary(self) -> str:
         unnamed = (
@@ -92,20 +93,26 @@ class Report:
             if self.unnamed_objects
             else ""
         )
-        notes = "".join(
-            f"\nnote: manifest {h} is named by no version pointer (a push killed before writing its pointer "
+        notes = [
+            f"manifest {h} is named by no version pointer (a push killed before writing its pointer "
             "leaves one; gc keeps the objects it names)"
             for h in self.unnamed_manifests
             if not any(h in p for p in self.problems)
-        ) + "".join(
-            f"\nnote: {p} is dated {stamps.date(int(p.rsplit('/', 1)[1]))}, in the future (edited by hand, or "
+        ]
+        notes += [
+            f"{p} is dated {stamps.date(int(p.rsplit('/', 1)[1]))}, in the future (edited by hand, or "
             "pushed from a machine whose clock runs ahead); every later version is stamped after it"
             for p in self.future_pointers
-        )
+        ]
+        notes += [
+            f"{s['name']}'s latest pointer names {short(s['latest'])}, not its newest version {short(s['newest'])} "
+            f"(a push stopped before it wrote latest leaves this; publishing {short(s['newest'])} again repairs it)"
+            for s in self.stale_latest
+        ]
         return (
             f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: "
             + (f"{len(self.problems)} problem(s)" if self.problems else f"no problems{unnamed}")
-            + notes
+            + "".join(f"\nnote: {line}" for line in notes)
         )
 
 
@@ -135,6 +142,9 @@ def verify(
         pointers = reg.pointers(pkg)
         pointed.update(pointers.values())
         report.future_pointers += stamps.ahead(reg, pkg, pointers)
+        newest, latest = ([h for _, h in reg.versions(pkg, pointers)] or [""])[0], pointers.get("latest", "")
+        if newest and mf.TOP_HASH.fullmatch(latest) and latest != newest:
+            report.stale_latest.append({"name": pkg, "latest": latest, "newest": newest})
         for stamp, value in reg.bad_pointers(pkg, pointers).items():
             report.problems.append(f"{pkg}: pointer {stamp} does not hold a top hash ({value[:20]!r})")
         hashes = [reg.resolve(pkg, top_hash)] if top_hash else reg.pointed_hashes(pkg, pointers)

@@ -3,13 +3,22 @@
 Local writers are serialised by an OS lock. On S3, where no lock reaches, each pointer is read
 back after a short random pause and moved to a free earlier second if another writer took the
 same one (a bounded number of times), so every version a push printed stays listed.
+
+Ctrl-C while the two are written waits until both are (:class:`Interrupted` then names the version
+published), so ``latest`` never stays behind the newest version; one that does (writers racing on S3,
+or a push killed between the two) is pointed at it again by the next push of that version.
 """
 
 from __future__ import annotations
 
+import contextlib
 import random
+import signal
+import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from types import FrameType
+from typing import Any
 
 from ..console import short
 from ..errors import RegistryError
@@ -17,6 +26,30 @@ from .base import POINTERS, Registry
 from .stamps import next_stamp
 
 POINTER_ATTEMPTS = 20
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C after a push wrote its version pointers: the version is published, and the message says which."""
+
+
+def interrupted_after(name: str, top_hash: str) -> Interrupted:
+    return Interrupted(f"{name}@{top_hash} was published before the push stopped (it is the latest version)")
+
+
+def latest_behind(reg: Registry, name: str, top_hash: str, pointers: Mapping[str, str]) -> bool:
+    """``top_hash`` is the newest version of ``name``, but ``latest`` names another (a push stopped between
+    the two, or writers racing on S3)."""
+    versions = reg.versions(name, dict(pointers))
+    return bool(versions) and versions[0][1] == top_hash and pointers.get("latest") != top_hash
+
+
+def fix_latest(reg: Registry, name: str, top_hash: str, pointers: Mapping[str, str]) -> bool:
+    """Point ``latest`` at ``top_hash`` where it is the newest version of ``name`` (:func:`latest_behind`);
+    whether it did."""
+    if not latest_behind(reg, name, top_hash, pointers):
+        return False
+    reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
+    return True
 
 
 def point(reg: Registry, name: str, top_hash: str) -> None:
@@ -27,27 +60,60 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
     Where writers are not serialised (S3), two of them may pick the same second: the writer checks
     after a short random pause that its version is still listed, re-pointing it to a free earlier
     second if it was lost, until two checks in a row find it (a bounded number of times).
+
+    Ctrl-C waits until both are written, then raises :class:`Interrupted`, naming the version published.
     """
-    taken = reg.pointers(name)
-    stamp = next_stamp(reg, name, taken)
-    reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
-    confirmed = 0
-    for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
-        time.sleep(random.uniform(0.05, 0.3))  # let writers racing for the same second land
+    with _interrupts_held() as held:
         taken = reg.pointers(name)
-        listed = top_hash in {v for k, v in taken.items() if k.isdigit()}
-        confirmed = confirmed + 1 if listed else 0
-        if confirmed == 2:
-            break
-        if not listed:
-            reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", top_hash.encode())
-    else:
-        if reg.pointers_need_checking:
-            raise RegistryError(
-                f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
-                f"pointer in {reg.describe()}; publish again"
-            )
-    reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
+        stamp = next_stamp(reg, name, taken)
+        reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
+        confirmed = 0
+        for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
+            time.sleep(random.uniform(0.05, 0.3))  # let writers racing for the same second land
+            taken = reg.pointers(name)
+            listed = top_hash in {v for k, v in taken.items() if k.isdigit()}
+            confirmed = confirmed + 1 if listed else 0
+            if confirmed == 2:
+                break
+            if not listed:
+                reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", top_hash.encode())
+        else:
+            if reg.pointers_need_checking:
+                raise RegistryError(
+                    f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
+                    f"pointer in {reg.describe()}; publish again"
+                )
+        reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
+    try:
+        held.deliver()
+    except KeyboardInterrupt:
+        raise interrupted_after(name, top_hash) from None
+
+
+class _Held:
+    """Ctrl-C (SIGINT) held back while a block runs, then delivered to the handler it was meant for."""
+
+    def __init__(self) -> None:
+        self.caught: list[FrameType | None] = []
+        self.handler: Any = None
+
+    def deliver(self) -> None:
+        if self.caught and callable(self.handler):
+            self.handler(signal.SIGINT, self.caught[0])  # Python's own raises KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def _interrupts_held() -> Iterator[_Held]:
+    """Ctrl-C inside the block is held until :meth:`_Held.deliver`. Only where a Python handler is in
+    place, in the main thread (elsewhere, as in a thread or where SIGINT is ignored, nothing changes)."""
+    held = _Held()
+    if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
+        held.handler = signal.signal(signal.SIGINT, lambda signum, frame: held.caught.append(frame))
+    try:
+        yield held
+    finally:
+        if held.handler is not None:
+            signal.signal(signal.SIGINT, held.handler)
 
 
 def _free_before(taken: Mapping[str, str], stamp: int) -> int:

@@ -18,9 +18,9 @@ from pathlib import Path
 from .. import hashing
 from ..errors import IntegrityError, RegistryError
 from . import manifest as mf
-from .base import PACKAGES, Registry, check_name
+from .base import PACKAGES, POINTERS, Registry, check_name
 from .gc import check_manifests_kept
-from .pointing import point
+from .pointing import fix_latest, interrupted_after, latest_behind, point
 from .quilt import quilt
 
 HASH_TYPE = hashing.SHA256_CHUNKED
@@ -91,11 +91,17 @@ def publish(
                 for entry in created:
                     reg.discard_object(entry)
                 raise
-            added = reg.pointers(name).get("latest") != top_hash
+            pointers = reg.pointers(name)
+            fixed = fix_latest(reg, name, top_hash, pointers)  # the newest version already; latest named another
+            added = not fixed and pointers.get("latest") != top_hash
             if added:
-                point(reg, name, top_hash)
-            if reg.pointers_need_checking:
-                written += _put_back_removed(reg, stored, entries)
+                point(reg, name, top_hash)  # Ctrl-C in there waits for both pointers
+            try:
+                written += fixed + (_put_back_removed(reg, stored, entries) if reg.pointers_need_checking else 0)
+            except KeyboardInterrupt:
+                if added:
+                    raise interrupted_after(name, top_hash) from None
+                raise
     return Published(top_hash, added, written)
 
 
@@ -109,7 +115,8 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
 
     On a versioned bucket a manifest pins object versions: one deleted since (or never uploaded whole) is
     stored again, or found stored again by a later push, and the manifest rewritten to pin that one (same
-    top hash: physical keys are not hashed).
+    top hash: physical keys are not hashed). ``latest`` naming another version while this one is the newest
+    (a push stopped between the two) is pointed at it, its key returned with the files'.
     """
     found = reg.manifest(name, top_hash)
     hashes: dict[Path, str] = {}
@@ -135,8 +142,10 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
                     f"{entry.key} in {found.label} is damaged in {reg.describe()}, and no file given holds its bytes"
                 )
             damaged[entry.key] = (entry, source)
-    if not damaged:
+        behind = latest_behind(reg, name, top_hash, reg.pointers(name))
+    if not damaged and not behind:
         return []
+    written = sorted(damaged)
     with reg.errors(f"repairing {found.label}"), reg.writing():
         for entry, source in damaged.values():
             _store(reg, _current(reg, entry), source, [])  # a manifest names it: never taken back
@@ -147,7 +156,9 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
         }
         if moved:
             _repin(reg, found, moved)
-    return sorted(damaged)
+        if fix_latest(reg, name, top_hash, reg.pointers(name)):
+            written.append(f"{POINTERS}/{name}/latest")
+    return written
 
 
 def _repin(reg: Registry, found: mf.Manifest, keys: Mapping[str, str]) -> None:
