@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import tempfile
@@ -28,17 +29,51 @@ def unusable(path: str | os.PathLike[str], *, folder: bool) -> str | None:
     """Why ``path`` cannot be written as a folder (``folder``) or a file, in words; None if it can.
 
     Nothing is made: a path that does not exist yet is judged by the nearest folder above it.
+    Never raises: a path that cannot even be looked up (a name too long, a loop of symbolic
+    links) is a reason too.
     """
     path = Path(path)
-    if path.exists():
-        if folder != path.is_dir():
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):  # not there yet, or a file on the way: judged below
+        mode = None
+    except OSError as exc:
+        return looked_up(exc)
+    if mode is not None:
+        if folder != stat.S_ISDIR(mode):
             return "is a file; expected a folder" if folder else "is a folder; expected a file path"
         target = path if folder else path.absolute().parent
         return None if os.access(target, os.W_OK | os.X_OK) else f"{'' if folder else 'its folder '}is not writable"
-    above = next(p for p in path.absolute().parents if p.exists() or p == p.parent)
+    if folder and os.path.islink(path):  # a folder cannot be renamed over it
+        return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+    above = next(p for p in path.absolute().parents if _exists(p) or p == p.parent)
     if not above.is_dir():
         return f"cannot be made: {above} is a file"
     return None if os.access(above, os.W_OK | os.X_OK) else f"cannot be made: {above} is not writable"
+
+
+def _exists(path: Path) -> bool:
+    try:
+        path.stat()
+    except OSError:
+        return False
+    return True
+
+
+def looked_up(exc: OSError) -> str:
+    """Why a path could not be looked up (``exc`` from ``stat``), in words that follow the path."""
+    if exc.errno == errno.ELOOP:
+        return "goes through a loop of symbolic links"
+    if exc.errno == errno.ENAMETOOLONG:
+        parts = Path(os.fsdecode(exc.filename or "")).parts
+        longest = max((len(os.fsencode(part)) for part in parts), default=0)
+        if longest > NAME_MAX:
+            return f"holds a name of {longest} bytes; a file or folder name may have at most {NAME_MAX}"
+        return "is too long for the file system"
+    return f"cannot be looked up ({exc.strerror or exc.__class__.__name__})"
+
+
+NAME_MAX = 255  # bytes in one file or folder name, on Linux's file systems and macOS's
 
 
 @contextmanager

@@ -16,6 +16,16 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
+    def _get_value(self, action: argparse.Action, arg_string: str):  # type: ignore[override]
+        """A value's ``type`` that meets an OSError (a path too long to look up) is a usage error
+        naming the value, like any other bad value; argparse itself would let it escape."""
+        try:
+            return super()._get_value(action, arg_string)
+        except OSError as exc:
+            from ..fsutil import looked_up
+
+            raise argparse.ArgumentError(action, f"{arg_string} {looked_up(exc)}") from None
+
 
 # Defaults that come from the environment are named, not computed: --help stays true wherever it runs.
 DATA_DEFAULT = "(default: $FASHION_DATA_PACKAGE, else fashion-mnist/data)"

@@ -10,62 +10,85 @@ from collections.abc import Sequence
 from ..errors import FashionError
 from .common import Handler
 from .parser import build_parser
+from .streams import STDOUT, Sigint, named_stdout, quiet_stdout, standard_streams
 
+INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for Ctrl-C
 INTERNAL_ERROR = 70  # EX_SOFTWARE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    handler: Handler | None = getattr(args, "handler", None)
-    if handler is None:
-        parser.print_help()
-        return 2
-    try:
-        if hasattr(args, "registry"):
-            from .. import registry
+    standard_streams()
+    with Sigint() as sigint, named_stdout():
+        try:
+            parser = build_parser()
+            args = parser.parse_args(argv)  # inside the try: nothing it raises escapes as a traceback
+            handler: Handler | None = getattr(args, "handler", None)
+            if handler is None:
+                parser.print_help()
+                return 2
+            if hasattr(args, "registry"):
+                from .. import registry
 
-            args.registry = registry.open(args.registry)  # resolved once, passed to everything
-        code = int(handler(args) or 0)
-        sys.stdout.flush()  # a closed pipe shows here, not in the interpreter's flush at exit
-        return code
-    except FashionError as exc:
+                args.registry = registry.open(args.registry)  # resolved once, passed to everything
+            code = int(handler(args) or 0)
+            sys.stdout.flush()  # a closed pipe or a full disk shows here, not in the interpreter's flush at exit
+            return code
+        except KeyboardInterrupt as exc:
+            return _interrupted(exc)
+        except Exception as exc:  # noqa: BLE001 - every error is one line, never a traceback
+            return _report(exc, interrupted=sigint.seen)
+
+
+def _interrupted(exc: BaseException | None = None) -> int:
+    """``fashion: interrupted``, and what the interrupt says, if anything (the version a push published)."""
+    said = " ".join(str(exc).split()) if isinstance(exc, KeyboardInterrupt) else ""
+    print(f"fashion: interrupted{f': {said}' if said else ''}", file=sys.stderr)
+    return INTERRUPTED
+
+
+def _report(exc: Exception, *, interrupted: bool) -> int:
+    """Print ``exc`` as one line on stderr; the exit code the README's table gives it."""
+    if interrupted or _caused_by_interrupt(exc):  # Ctrl-C that surfaced as another error (awscrt's AwsCrtError)
+        _debug(exc)
+        return _interrupted()
+    if isinstance(exc, FashionError):
         print(f"fashion: error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("fashion: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:  # stdout closed by the reader (`| head`): stop quietly, as other tools do
-        _quiet_stdout()
+    if isinstance(exc, BrokenPipeError):  # stdout closed by the reader (`| head`): stop quietly, as other tools do
+        quiet_stdout()
         return 141  # 128 + SIGPIPE
-    except OSError as exc:  # a file or folder we were told to use, or the home folder
-        _debug()
+    if isinstance(exc, OSError):  # a file or folder we were told to use, the home folder, or stdout
+        _debug(exc)
+        if exc.filename == STDOUT:
+            quiet_stdout()  # what could not be written must not fail again at exit
         print(f"fashion: error: {_os_error(exc)}", file=sys.stderr)
         return 2
-    except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
-        _debug()
-        text = " ".join(str(exc).split())[:300]
-        print(
-            f"fashion: internal error: {exc.__class__.__name__}: {text} (a bug; FASHION_DEBUG=1 shows the traceback)",
-            file=sys.stderr,
-        )
-        return INTERNAL_ERROR
+    _debug(exc)
+    text = " ".join(str(exc).split())[:300]
+    print(
+        f"fashion: internal error: {exc.__class__.__name__}: {text} (a bug; FASHION_DEBUG=1 shows the traceback)",
+        file=sys.stderr,
+    )
+    return INTERNAL_ERROR
 
 
-def _quiet_stdout() -> None:
-    """Point stdout at /dev/null, so the interpreter's final flush doesn't fail again at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    """Whether a KeyboardInterrupt is among the exceptions that led to ``exc``."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, KeyboardInterrupt):
+            return True
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
+    return False
 
 
-def _debug() -> None:
+def _debug(exc: BaseException) -> None:
     if os.environ.get("FASHION_DEBUG", "").strip() not in ("", "0"):
         import traceback
 
-        traceback.print_exc()
+        traceback.print_exception(exc)
 
 
 def _os_error(exc: OSError) -> str:
@@ -77,6 +100,8 @@ def _os_error(exc: OSError) -> str:
     name = exc.filename or ""
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
     why = "the disk is full" if full else _IN_WORDS.get(exc.errno, exc.strerror or str(exc))
+    if name == STDOUT:
+        return f"cannot write to standard output: {why}"
     where = ""
     if name:
         try:
@@ -97,4 +122,6 @@ _IN_WORDS = {
     errno.EEXIST: "it is a file; expected a folder",
     errno.ENOTDIR: "part of the path is a file, not a folder",
     errno.EISDIR: "it is a folder; expected a file",
+    errno.ELOOP: "the path goes through a loop of symbolic links",
+    errno.ENAMETOOLONG: "a name in the path is too long",
 }

@@ -28,18 +28,28 @@ def quilt() -> ModuleType:
     global _quilt3
     if _quilt3 is None:
         _quilt_environment()
-        import quilt3
-        import quilt3.backends
-        import quilt3.data_transfer
-        import quilt3.hooks
-        import quilt3.telemetry
-
+        try:
+            import quilt3
+            import quilt3.backends
+            import quilt3.data_transfer
+            import quilt3.hooks
+            import quilt3.telemetry
+        except BaseException:  # Ctrl-C during the import (it takes seconds): keep no half of it
+            _forget_quilt3()
+            raise
         if os.environ["QUILT_DISABLE_USAGE_METRICS"].lower() not in ("false", "no", "0"):
             quilt3.telemetry.ApiTelemetry.telemetry_disabled = True  # even if quilt3 was imported before us
         previous = quilt3.hooks.get_build_s3_client_hook()
         quilt3.hooks.set_build_s3_client_hook(_client_hook(previous))
         _quilt3 = quilt3
     return _quilt3
+
+
+def _forget_quilt3() -> None:
+    """Drop every quilt3 module from ``sys.modules``, so the next import starts afresh, not from what an
+    interrupted one left (a package without the submodules it binds: "no attribute 'telemetry'")."""
+    for name in [name for name in sys.modules if name == "quilt3" or name.startswith("quilt3.")]:
+        del sys.modules[name]
 
 
 def _quilt_environment() -> None:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 
 from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
-from .quilt import quilt
 
 ACCESS_HINT = (
     "check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions"
@@ -25,12 +25,15 @@ MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 
 @contextlib.contextmanager
 def s3_errors(doing: str, where: str) -> Iterator[None]:
-    """Turn what boto3 and quilt3 raise inside the block into one-line registry errors about ``where``."""
+    """Turn what boto3 and quilt3 raise inside the block into one-line registry errors about ``where``.
+
+    No ``except`` clause imports anything: an interrupt that lands in quilt3's import must stay an
+    interrupt, not meet a half-imported quilt3 here."""
     import botocore.exceptions as bx
 
     try:
         yield
-    except FashionError:
+    except (FashionError, KeyboardInterrupt):
         raise
     except bx.ClientError as exc:
         error = exc.response.get("Error", {})
@@ -58,7 +61,13 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         ) from None
     except bx.BotoCoreError as exc:
         raise RegistryError(f"{doing}: {where}: {exc}") from None
-    except quilt().data_transfer.S3NoValidClientError:  # quilt3's word for a 403, signed and unsigned
+    except _no_valid_client():  # quilt3's word for a 403, signed and unsigned
         raise RegistryAccessDenied(f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}") from None
     except OSError as exc:
         raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}") from None
+
+
+def _no_valid_client() -> type[BaseException] | tuple[()]:
+    """quilt3's S3NoValidClientError if quilt3 is imported (only then can it be raised); never imports it."""
+    module = sys.modules.get("quilt3.data_transfer")
+    return getattr(module, "S3NoValidClientError", ())

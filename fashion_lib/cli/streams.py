@@ -1,0 +1,141 @@
+"""The command's own streams and Ctrl-C: a closed or full stdout is named, an interrupt is remembered.
+
+* :func:`standard_streams`: a standard stream the shell closed (``>&-``) becomes ``/dev/null``, as
+  Python's own ``print`` treats it (output dropped), and no file the command opens takes its number.
+* :func:`named_stdout`: an error writing the results (``> /dev/full``) names the standard output.
+* :class:`Sigint`: remembers a Ctrl-C, so an error it turned into on its way out (awscrt's
+  ``AwsCrtError``) is still reported as an interrupt; and keeps the traceback a library prints for
+  a KeyboardInterrupt inside its callback (awscrt does) off stderr.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+STDOUT = "<standard output>"  # the file name an OSError writing the results carries
+
+
+def standard_streams() -> None:
+    """Put ``/dev/null`` where the shell closed stdout or stderr (Python then has ``None`` there)."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - the process's stream
+
+
+def quiet_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush doesn't fail again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+class _NamedStdout:
+    """stdout, whose write errors (other than a reader gone: BrokenPipeError) name it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        with _named():
+            return self._stream.write(text)
+
+    def flush(self) -> None:
+        with _named():
+            self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _named() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        if not exc.filename:
+            exc.filename = STDOUT
+        raise
+
+
+@contextlib.contextmanager
+def named_stdout() -> Iterator[None]:
+    """Within the block, ``sys.stdout`` names itself in its write errors."""
+    stream = sys.stdout
+    sys.stdout = _NamedStdout(stream)  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if isinstance(sys.stdout, _NamedStdout):
+            sys.stdout = stream
+
+
+_DEFER_S = 0.05  # an interrupt that lands in awscrt's callback is raised again this much later ...
+_DEFER_AT_MOST = 40  # ... up to this many times (2 s), then where it lands
+
+
+def _in_awscrt(frame: Any) -> bool:
+    """Whether the code running (or what called it) is awscrt's: a callback from its C code."""
+    while frame is not None:
+        if f"{os.sep}awscrt{os.sep}" in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+class Sigint:
+    """Within the block, ``seen`` says whether Ctrl-C (SIGINT) came; it still raises KeyboardInterrupt.
+
+    Only where SIGINT has Python's default handler (not in a thread, nor where it is ignored).
+    """
+
+    def __init__(self) -> None:
+        self.seen = False
+        self._previous: Any = None
+        self._hook: Any = None
+        self._deferred = 0
+        self._again: threading.Timer | None = None
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        # the stack running now (``frame`` is the one a signal landed in, or one kept by whoever held it back)
+        if self._deferred < _DEFER_AT_MOST and _in_awscrt(sys._getframe(1)):
+            # Raised inside awscrt's callback (it reads upload bodies to sign them), KeyboardInterrupt would
+            # be printed with a traceback and come out as AwsCrtError: ask again once the callback is done.
+            self._deferred += 1
+            self._again = threading.Timer(_DEFER_S, os.kill, (os.getpid(), signal.SIGINT))
+            self._again.daemon = True
+            self._again.start()
+            return
+        raise KeyboardInterrupt
+
+    def _excepthook(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        debugging = os.environ.get("FASHION_DEBUG", "").strip() not in ("", "0")
+        if issubclass(kind, KeyboardInterrupt) and not debugging:
+            return  # printed by a library that caught it in a callback (awscrt); we say "interrupted" once
+        self._hook(kind, value, tb)
+
+    def __enter__(self) -> Sigint:
+        with contextlib.suppress(ValueError):  # ValueError: not the main thread
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                self._previous = signal.signal(signal.SIGINT, self._handler)
+        self._hook, sys.excepthook = sys.excepthook, self._excepthook
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._again is not None:
+            self._again.cancel()
+        if sys.excepthook == self._excepthook:
+            sys.excepthook = self._hook
+        if self._previous is not None:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGINT, self._previous)
