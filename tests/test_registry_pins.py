@@ -212,7 +212,7 @@ def test_ctrl_c_after_the_version_pointer_on_s3_waits_for_latest(bucket, tmp_pat
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
-def test_ctrl_c_during_a_local_push_waits_for_latest(tmp_path):
+def test_ctrl_c_during_a_local_push_says_what_was_published(tmp_path):
     reg = str(tmp_path / "registry")
     assert fashion(*push_args(reg, fashion_csvs(tmp_path / "one", 1))).returncode == 0
     code = f"""
@@ -228,6 +228,9 @@ LocalRegistry.write = write
     stopped = fashion(*push_args(reg, fashion_csvs(tmp_path / "two", 2)), code=code)
     newest = registry.open(reg).versions(NAME)[0][1]
     assert stopped.returncode == 130, stopped.stderr
+    assert stopped.stderr.splitlines()[-1] == (
+        f"fashion: interrupted: {NAME}@{newest} was published before the push stopped (it is the latest version)"
+    )
     assert registry.open(reg).pointers(NAME)["latest"] == newest  # before: the first version
 
 
