@@ -39,6 +39,8 @@ _EXPECTED = {
     "FASHION_DATA_PACKAGE": "a package name such as fashion-mnist/data",
     "FASHION_MODEL_PACKAGE": "a package name such as fashion-mnist/model",
     "FASHION_MIRRORS": "comma-separated URLs",
+    "AWS_ENDPOINT_URL": "an S3 endpoint, http(s)://HOST[:PORT]",
+    "AWS_ENDPOINT_URL_S3": "an S3 endpoint, http(s)://HOST[:PORT]",
 }
 
 
@@ -155,6 +157,43 @@ def mirrors() -> tuple[str, ...]:
 
         raise ConfigError(f"FASHION_MIRRORS is {env!r}; expected {_EXPECTED['FASHION_MIRRORS']}")
     return found
+
+
+def s3_endpoint() -> str | None:
+    """The S3 endpoint boto3 will use: ``AWS_ENDPOINT_URL_S3``, else ``AWS_ENDPOINT_URL`` (None: AWS's
+    own). A value boto3 cannot use is a ConfigError naming the variable, before any client is built."""
+    for name in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL"):
+        if not _env(name):  # unset or empty: boto3 looks further too
+            continue
+        value = os.environ[name]
+        why = _endpoint_problem(value)
+        if why:
+            from .errors import ConfigError
+
+            raise ConfigError(f"{name} is {value!r}: {why}; expected {_EXPECTED[name]}, e.g. http://127.0.0.1:8333")
+        return value
+    return None
+
+
+def _endpoint_problem(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
+    if url != url.strip() or any(c.isspace() or not c.isprintable() for c in url):
+        return "it holds spaces or control characters"
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in ("http", "https") or not url.lower().startswith(("http://", "https://")):
+        return "not an http:// or https:// URL"
+    try:
+        parts.port  # noqa: B018 - checks it: ValueError for a port that is no number 0..65535
+    except ValueError:
+        return "its port is not a number from 1 to 65535"
+    if not parts.hostname:
+        return "it names no host"
+    from botocore.utils import is_valid_endpoint_url, is_valid_ipv6_endpoint_url
+
+    if not (is_valid_endpoint_url(url) or is_valid_ipv6_endpoint_url(url)):
+        return "not a host name boto3 accepts (letters, digits, hyphens and dots) or an IP address"
+    return None
 
 
 def display_path(path: str | os.PathLike[str]) -> str:

@@ -80,6 +80,8 @@ def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.op
     if where.startswith("s3://"):
         from .s3 import S3Registry
 
+        settings.s3_endpoint()  # a blank or malformed AWS_ENDPOINT_URL is named here, not by boto3
+
         return S3Registry(where)
     return LocalRegistry(where)
 

@@ -14,13 +14,16 @@ from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
+from ..console import stderr
+
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60
-MAX_ATTEMPTS = 3  # botocore's "standard" retries, unless AWS_MAX_ATTEMPTS says otherwise
+MAX_ATTEMPTS = 3  # retries in botocore's "standard" mode: 4 attempts in all, unless AWS_MAX_ATTEMPTS says otherwise
 
 _quilt3: ModuleType | None = None
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
+_told_retrying = False  # the line about a silent server is printed once per process
 
 
 def quilt() -> ModuleType:
@@ -94,9 +97,39 @@ def _client_hook(previous: Callable | None) -> Callable:
                 client_kwargs = dict(client_kwargs, config=_with_limits(client_kwargs.get("config")))
                 build = previous or (lambda base, s, kw, **k: base(s, kw, **k))
                 _clients[key] = build(build_client_base, session, client_kwargs, **kwargs)
+                _say_when_retrying(_clients[key])
             return _clients[key]
 
     return hook
+
+
+def _say_when_retrying(client: Any) -> None:
+    """One line on stderr the first time a request that got no answer is retried: a frozen server
+    otherwise means minutes of silence (every attempt waits out the read timeout)."""
+    import botocore.exceptions as bx
+
+    config = client.meta.config
+    total = int((config.retries or {}).get("total_max_attempts") or 0)
+
+    def on_retry(attempts: int, caught_exception: BaseException | None, request_dict: dict, **_: Any) -> None:
+        global _told_retrying
+        if isinstance(caught_exception, bx.ReadTimeoutError):
+            silence = f"no answer from {client.meta.endpoint_url} within {config.read_timeout:g} s"
+        elif isinstance(caught_exception, bx.ConnectTimeoutError):
+            silence = f"no connection to {client.meta.endpoint_url} within {config.connect_timeout:g} s"
+        else:
+            return
+        if _told_retrying or not attempts < total:
+            return
+        _told_retrying = True
+        bucket = request_dict.get("context", {}).get("input_params", {}).get("Bucket")
+        left = total - attempts
+        stderr(
+            f"{f's3://{bucket}: ' if bucket else ''}{silence}; retrying, "
+            f"{'once more' if left == 1 else f'up to {left} more times'} (Ctrl-C stops)"
+        )
+
+    client.meta.events.register("needs-retry.s3", on_retry, unique_id="fashion-says-when-retrying")
 
 
 def s3_client() -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from types import ModuleType
 
 from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 
@@ -49,14 +50,11 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         raise RegistryAccessDenied(
             f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
         ) from None
-    except (
-        bx.EndpointConnectionError,
-        bx.ConnectTimeoutError,
-        bx.ReadTimeoutError,
-        bx.ConnectionClosedError,
-    ) as exc:
+    except bx.SSLError as exc:
+        raise RegistryUnreachable(f"{doing}: cannot reach {where}: {_tls_failure(exc)}") from None
+    except _unreachable(bx) as exc:
         raise RegistryUnreachable(
-            f"{doing}: cannot reach {where} ({exc}); check AWS_ENDPOINT_URL, "
+            f"{doing}: cannot reach {where} ({_in_short(exc)}); check AWS_ENDPOINT_URL, "
             "the network, or choose another registry with FASHION_REGISTRY"
         ) from None
     except bx.BotoCoreError as exc:
@@ -65,6 +63,38 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         raise RegistryAccessDenied(f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}") from None
     except OSError as exc:
         raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}") from None
+
+
+def _unreachable(bx: ModuleType) -> tuple[type[BaseException], ...]:
+    """What a server that is not there, not answering, or gone mid-answer raises."""
+    from urllib3.exceptions import ProtocolError
+
+    return (
+        bx.ConnectionError,  # refused, no route, connect timeout, proxy
+        bx.HTTPClientError,  # connection closed, read timeout, the answer's stream broken off
+        bx.IncompleteReadError,  # the server went away mid-body: "4194304 read, but total bytes expected is ..."
+        ProtocolError,
+    )
+
+
+def _in_short(exc: BaseException) -> str:
+    if exc.__class__.__name__ in ("IncompleteReadError", "ResponseStreamingError", "ProtocolError"):
+        return f"the connection broke off mid-answer: {exc}"
+    return str(exc)
+
+
+# What OpenSSL says when the other end answers a TLS hello in plain HTTP.
+_PLAIN_HTTP = ("wrong version number", "record layer failure", "packet length too long", "http request")
+
+
+def _tls_failure(exc: BaseException) -> str:
+    text = str(exc)
+    if any(sign in text.lower().replace("_", " ") for sign in _PLAIN_HTTP):
+        return (
+            "the endpoint does not speak HTTPS (it answered in plain HTTP); "
+            "use an http:// AWS_ENDPOINT_URL for it, or put TLS in front of it"
+        )
+    return f"the TLS connection failed ({text}); check AWS_ENDPOINT_URL, and AWS_CA_BUNDLE for a private certificate"
 
 
 def _no_valid_client() -> type[BaseException] | tuple[()]:
