@@ -100,3 +100,16 @@ def test_nothing_raised_while_parsing_escapes_as_a_traceback(monkeypatch, capsys
     assert main(["--path", "p"]) == INTERNAL_ERROR
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "internal error: RuntimeError: a parser bug" in err
+
+
+@pytest.mark.parametrize("where", [LONG, "loop/x"])
+def test_a_notebook_fetch_into_such_a_path_names_it(tmp_path, where):
+    from fashion_lib import registry
+    from fashion_lib.errors import DestinationError
+
+    (tmp_path / "a.csv").write_text("label,pixel1\n1,0\n")
+    reg = str(tmp_path / "registry")
+    registry.push("user/p", {"a.csv": tmp_path / "a.csv"}, registry=reg)
+    (tmp_path / "loop").symlink_to("loop")
+    with pytest.raises(DestinationError, match=f"cannot fetch user/p@.* into {tmp_path}/{where}: the path "):
+        registry.fetch("user/p", tmp_path / where, registry=reg)

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
-from ..fsutil import make_public
+from ..fsutil import looked_up, make_public
 from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
@@ -93,6 +93,12 @@ def _check_located(reg: Registry, found: mf.Manifest) -> None:
 
 def _check_dest(dest: Path, found: mf.Manifest) -> None:
     """Name the file in ``dest`` that would stop a file from being placed, before fetching anything."""
+    try:
+        os.stat(dest)
+    except (FileNotFoundError, NotADirectoryError):
+        pass
+    except OSError as exc:  # a name too long, a loop of symbolic links
+        raise DestinationError(f"cannot fetch {found.label} into {dest}: the path {looked_up(exc)}") from None
     if dest.exists() and not dest.is_dir():
         raise DestinationError(f"cannot fetch {found.label} into {dest}: it is a file, not a folder")
     for entry in found.entries:
