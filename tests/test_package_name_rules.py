@@ -1,9 +1,9 @@
 """Package names: every option that takes one (``--name``, ``--data-package``, ``--model-package``) refuses
-a name that is not ``owner/name`` of ASCII letters, digits, ``_`` and ``-`` alike, a usage error (exit 2)
-naming the option before the registry is touched; before, ``packages verify --name 'ünï/cødé'`` looked it up
-(exit 4) while the precomposed and decomposed spellings of the same name were one valid and one invalid. A
-package published under a Unicode name before (quilt3's own rule takes one) stays listed, verified and
-fetched. Real registry folders on disk, the command as a user runs it."""
+a name that is not ``owner/name`` alike, a usage error (exit 2) naming the option before the registry is
+touched. A name to publish under is ASCII letters, digits, ``_`` and ``-`` (the precomposed and decomposed
+spellings of a Unicode name were one valid and one invalid); a name only read may be any a registry holds
+(quilt3's own rule), so a package published under a Unicode name before stays listed, verified and fetched,
+from the command line too. Real registry folders on disk, the command as a user runs it."""
 
 from __future__ import annotations
 
@@ -19,27 +19,34 @@ from fashion_lib.errors import RegistryError
 
 UNICODE = "ünï/cødé"
 RULE = "expected 'owner/name' (ASCII letters, digits, _ and -)"
-COMMANDS = [
-    ["packages", "verify", "--name"],
-    ["packages", "list", "--name"],
-    ["data", "fetch", "--dest", "DEST", "--name"],
-    ["data", "check", "--name"],
+PUBLISHING = [
     ["data", "prepare", "--name"],
     ["data", "push", "--train", "a.csv", "--test", "b.csv", "--name"],
-    ["model", "fetch", "--dest", "DEST", "--model-package"],
     ["model", "push", "RUN", "--model-package"],
-    ["evaluate", "--data-package"],
-    ["evaluate", "--model-package"],
-    ["lineage", "--model-package"],
-    ["predict", "x.png", "--model-package"],
     ["train", "--data-package"],
     ["run", "--model-package"],
     ["reproduce", "0", "--model-package"],
 ]
+READING = [
+    ["packages", "verify", "--name"],
+    ["packages", "list", "--name"],
+    ["data", "fetch", "--dest", "DEST", "--name"],
+    ["data", "check", "--name"],
+    ["model", "fetch", "--dest", "DEST", "--model-package"],
+    ["evaluate", "--data-package"],
+    ["evaluate", "--model-package"],
+    ["lineage", "--model-package"],
+    ["predict", "x.png", "--model-package"],
+]
+BAD_EVERYWHERE = [unicodedata.normalize("NFD", UNICODE), "a b/c", "no-owner"]
 
 
-@pytest.mark.parametrize("name", [UNICODE, unicodedata.normalize("NFD", UNICODE), "a b/c", "no-owner"])
-@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c[:2]))
+@pytest.mark.parametrize(
+    ("command", "name"),
+    [(c, n) for c in PUBLISHING for n in [UNICODE, *BAD_EVERYWHERE]]
+    + [(c, n) for c in READING for n in BAD_EVERYWHERE],
+    ids=lambda v: " ".join(v[:2]) if isinstance(v, list) else ascii(v),
+)
 def test_every_package_name_option_refuses_a_bad_name_alike(
     command: list[str], name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -79,3 +86,6 @@ def test_a_package_published_under_a_unicode_name_before_stays_readable(
     assert main(["packages", "verify", "--registry", str(reg)]) == 0
     fetched = registry.fetch(UNICODE, tmp_path / "out", registry=str(reg))
     assert fetched.top_hash == top_hash and (tmp_path / "out" / "x.csv").read_text() == "x\n"
+    assert main(["packages", "verify", "--name", UNICODE, "--registry", str(reg)]) == 0  # by name, on the command line
+    assert main(["data", "fetch", "--name", UNICODE, "--dest", str(tmp_path / "cli"), "--registry", str(reg)]) == 0
+    assert (tmp_path / "cli" / "x.csv").read_text() == "x\n"

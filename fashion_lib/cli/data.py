@@ -20,7 +20,7 @@ from .common import (
     positive_int,
     print_fetched,
 )
-from .names import DATA_PACKAGE
+from .names import DATA_PACKAGE, DATA_PACKAGE_READ
 
 if TYPE_CHECKING:
     from ..data import PreparedData
@@ -144,7 +144,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--test", type=CSV_FILE, metavar="CSV")
     p.add_argument("--top-hash", type=TOP_HASH, help="check this published version (default: the latest)")
-    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
     p.add_argument(
         "--reference",
         type=TOP_HASH,
@@ -193,6 +193,6 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     _add_check(sub)
     p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (a unique prefix will do; default: latest)")
     overwrite_option(p)

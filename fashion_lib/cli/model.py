@@ -18,7 +18,7 @@ from .common import (
     print_json,
 )
 from .data import overwrite_option
-from .names import DATA_PACKAGE, MODEL_PACKAGE
+from .names import DATA_PACKAGE_READ, MODEL_PACKAGE, MODEL_PACKAGE_READ
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -83,14 +83,14 @@ def _model_source(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model", type=MODEL_FILE, metavar="FILE", help="a .keras/.h5 file (default: the model package)"
     )
-    parser.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
+    parser.add_argument("--model-package", type=MODEL_PACKAGE_READ, help=f"model package name {MODEL_DEFAULT}")
     parser.add_argument("--top-hash", type=TOP_HASH, help="model version (default: latest)")
 
 
 def _add_evaluate(top: argparse._SubParsersAction) -> None:
     p = add(top, "evaluate", cmd_evaluate, "evaluate a model on the test set of a data package")
     _model_source(p)
-    p.add_argument("--data-package", type=DATA_PACKAGE, help=f"data package name {DATA_DEFAULT}")
+    p.add_argument("--data-package", type=DATA_PACKAGE_READ, help=f"data package name {DATA_DEFAULT}")
     p.add_argument("--data-top-hash", type=TOP_HASH, help="data version (default: latest)")
     p.add_argument(
         "--tta",
@@ -109,7 +109,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
     p = add(sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=MODEL_PACKAGE_READ, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (default: latest)")
     overwrite_option(p)
     p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
@@ -118,4 +118,4 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p = add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
     p.add_argument("top_hash", nargs="?", type=TOP_HASH, metavar="TOPHASH", help="model version (default: latest)")
     json_option(p)
-    p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
+    p.add_argument("--model-package", type=MODEL_PACKAGE_READ, help=f"model package name {MODEL_DEFAULT}")
