@@ -69,8 +69,6 @@ def not_blank(expected: str, *, plain: bool = False) -> Callable[[str], str]:
     return parse
 
 
-PACKAGE_NAME = not_blank("a package name such as fashion-mnist/data")
-MODEL_PACKAGE_NAME = not_blank("a package name such as fashion-mnist/model")
 TOP_HASH = not_blank("a top hash or a unique prefix of one")
 REASON = not_blank("a reason in words, e.g. --accept 'relabelled shirts on purpose'", plain=True)
 MESSAGE = not_blank("a version message in words (leave -m out for the default)", plain=True)
