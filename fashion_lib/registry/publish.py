@@ -37,20 +37,6 @@ class Published:
     written: int
 
 
-def push(
-    reg: Registry,
-    name: str,
-    files: Mapping[str, Path],
-    *,
-    meta: dict | None = None,
-    message: str | None = None,
-    readme: str | None = None,
-) -> str:
-    """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash
-    (:func:`publish` says what it wrote, too)."""
-    return publish(reg, name, files, meta=meta, message=message, readme=readme).top_hash
-
-
 def publish(
     reg: Registry,
     name: str,
