@@ -31,6 +31,7 @@ from .provenance import code_state as code_state
 from .provenance import environment_state as environment_state
 from .provenance import tensorflow_distribution as tensorflow_distribution
 from .runfolder import RunFolder
+from .settings import display_path
 
 
 def now() -> str:
@@ -172,7 +173,8 @@ def _quality(quality: dict[str, Any] | None) -> str:
 
 def recorded_registry(where: Any) -> str:
     """The data's registry as the lineage recorded it on the publishing machine (a path there, or a
-    URL), never made relative to this machine's folders; a local folder that is not here says so."""
+    URL). A recorded folder that is not here is shown whole and said to be missing, never made relative
+    to this machine's folders; one that is here is shown as this machine shows its paths (``./registry``)."""
     if not where or not isinstance(where, str):
         return "(none recorded)"
     said = f"as recorded on the publishing machine: {where}"
@@ -180,7 +182,9 @@ def recorded_registry(where: Any) -> str:
         return said
     if not os.path.isabs(where):
         return f"{said} (a relative path: from the folder it was published in)"
-    return said if os.path.isdir(where) else f"{said} (no such folder on this machine)"
+    if os.path.isdir(where):
+        return f"{display_path(where)} (as recorded when published; this machine has that folder)"
+    return f"{said} (no such folder on this machine)"
 
 
 def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
