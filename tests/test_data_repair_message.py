@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 from cli_support import cli
+from csv_support import fashion_csvs
 
 from fashion_lib import data, registry
 from fashion_lib.registry.publish import Published, publish
@@ -21,14 +21,7 @@ NAME = "t/data"
 @pytest.fixture
 def csvs(tmp_path: Path) -> dict[str, Path]:
     """Two small CSVs in the Fashion-MNIST layout (every class), published with --accept."""
-    rng = np.random.default_rng(11)
-    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
-    out = {}
-    for split, rows in (("train", 40), ("test", 20)):
-        lines = [header] + [f"{i % 10}," + ",".join(map(str, rng.integers(0, 256, 784))) for i in range(rows)]
-        out[split] = tmp_path / f"small_{split}.csv"
-        out[split].write_text("\n".join(lines) + "\n")
-    return out
+    return fashion_csvs(tmp_path / "small", 11)
 
 
 def objects(reg: str, top_hash: str, name: str = NAME) -> dict[str, Path]:

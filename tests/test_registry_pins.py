@@ -18,9 +18,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 import seaweedfs  # tests/ is on sys.path (pytest rootdir-relative imports)
+from csv_support import fashion_csvs
 
 from fashion_lib import registry
 from fashion_lib.registry.base import POINTERS
@@ -123,19 +123,6 @@ def test_republishing_over_other_bytes_and_a_deleted_pin_repairs(bucket, client,
     assert registry.verify(registry=bucket).problems == []
     fetched = registry.fetch(NAME, tmp_path / "out", registry=bucket)
     assert fetched.files["train.csv"].read_bytes() == files["train.csv"].read_bytes()
-
-
-def fashion_csvs(folder: Path, seed: int) -> dict[str, Path]:
-    """Two small CSVs in the Fashion-MNIST layout (every class), published with --accept."""
-    rng = np.random.default_rng(seed)
-    header = "label," + ",".join(f"pixel{i}" for i in range(1, 785))
-    folder.mkdir(parents=True, exist_ok=True)
-    out = {}
-    for split, rows in (("train", 40), ("test", 20)):
-        lines = [header] + [f"{i % 10}," + ",".join(map(str, rng.integers(0, 256, 784))) for i in range(rows)]
-        out[split] = folder / f"{split}.csv"
-        out[split].write_text("\n".join(lines) + "\n")
-    return out
 
 
 def fashion(*args: str, env: dict[str, str] | None = None, code: str | None = None) -> subprocess.CompletedProcess:
