@@ -12,7 +12,7 @@ import pytest
 from cli_support import cli
 from csv_support import fashion_csvs
 
-from fashion_lib import data, registry
+from fashion_lib import data, registry, settings
 from fashion_lib.registry.publish import Published, publish
 
 NAME = "t/data"
@@ -52,7 +52,10 @@ def test_data_push_says_repaired_then_already_published(csvs: dict[str, Path], t
 
     again = cli(*args)
     assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines() == [f"Repaired {label}: 1 file written again in {reg}", f"top hash: {top_hash}"]
+    # the registry named as model push names it (registry.describe); before: the bare folder
+    repaired = f"Repaired {label}: 1 file written again in local registry {settings.display_path(reg)}"
+    assert again.stdout.splitlines() == [repaired, f"top hash: {top_hash}"]
+    assert repaired == registry.repaired_line(label, 1, reg)
     assert train.read_bytes() == good
     assert [v.top_hash for v in registry.list_versions(registry=reg, name=NAME)] == [top_hash]
 

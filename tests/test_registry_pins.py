@@ -161,7 +161,9 @@ def test_data_push_repairs_a_deleted_object_version(bucket, client, seaweed, tmp
 
     again = fashion(*push_args(bucket, csvs), env=env)  # before: exit 2, "... changed while it was being published"
     assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines()[0] == f"Repaired {NAME}@{top_hash[:12]}: 1 file written again in {bucket}"
+    endpoint = env["AWS_ENDPOINT_URL"]  # named as model push names it; before: the bucket alone
+    said = f"Repaired {NAME}@{top_hash[:12]}: 1 file written again in {bucket} (endpoint {endpoint})"
+    assert again.stdout.splitlines()[0] == said
     verified = fashion("packages", "verify", "--registry", bucket, env=env)
     assert verified.returncode == 0 and "no problems" in verified.stdout, verified.stderr
     fetched = fashion("data", "fetch", "--name", NAME, "--registry", bucket, "--dest", str(tmp_path / "out"), env=env)
@@ -238,7 +240,7 @@ def test_a_latest_left_behind_is_noted_and_pointed_again_by_pushing_the_newest(t
 
     again = fashion(*push_args(reg, csvs[1]))  # before: "Already published", latest left as it was
     assert again.returncode == 0, again.stderr
-    assert again.stdout.splitlines()[0] == f"Repaired {NAME}@{newest[:12]}: 1 file written again in {reg}"
+    assert again.stdout.splitlines()[0] == registry.repaired_line(f"{NAME}@{newest[:12]}", 1, reg)
     assert store.pointers(NAME)["latest"] == newest and len(store.versions(NAME)) == 2
     assert "latest pointer" not in fashion("packages", "verify", "--registry", reg).stdout
 

@@ -30,13 +30,13 @@ def _print_published(done: PreparedData) -> None:
     """``Published`` when the push added a version; else the data already was that version, repaired
     (damaged files written again) or already whole."""
     from ..console import short
+    from ..registry import repaired_line
 
     label = f"{done.name}@{short(done.top_hash)}"
     if done.added:
         print(f"Published {label} to {done.registry}")
     elif done.repaired:
-        files = "file" if done.repaired == 1 else "files"
-        print(f"Repaired {label}: {done.repaired} {files} written again in {done.registry}")
+        print(repaired_line(label, done.repaired, done.registry))
     else:
         print(f"Already published: {label} in {done.registry}")
     print(f"top hash: {done.top_hash}")

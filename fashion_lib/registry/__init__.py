@@ -64,6 +64,7 @@ __all__ = [
     "quilt",
     "read_meta",
     "refuse_unwritable",
+    "repaired_line",
     "resolve_top_hash",
     "verify",
     "versions_frame",
@@ -103,6 +104,14 @@ def describe(registry: RegistryLike = None) -> str:
     return open(registry).describe()
 
 
+def repaired_line(label: str, written: int, registry: RegistryLike = None) -> str:
+    """What a push of the latest version that wrote ``written`` damaged files of it again says, the
+    registry named by :func:`describe` (S3 with its endpoint): ``fashion model push`` and ``fashion data
+    push | prepare`` alike."""
+    noun = "file" if written == 1 else "files"
+    return f"Repaired {label}: {written} {noun} written again in {describe(registry)}"
+
+
 def push(
     name: str,
     files: Mapping[str, Path],
@@ -122,8 +131,7 @@ def push(
     reg = open(registry)
     done = publish(reg, name, files, meta=meta, message=message, readme=readme)
     if done.written and not done.added:
-        noun = "file" if done.written == 1 else "files"
-        stderr(f"Repaired {name}@{short(done.top_hash)}: {done.written} {noun} written again in {reg.describe()}")
+        stderr(repaired_line(f"{name}@{short(done.top_hash)}", done.written, reg))
     return done.top_hash
 
 
