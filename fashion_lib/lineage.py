@@ -10,7 +10,7 @@ The model package's metadata holds one ``lineage`` record under documented keys:
 | ``environment.python`` / ``.tensorflow`` / ``.keras`` / ``.numpy`` / ``.platform`` | versions that ran the training |
 | ``environment.tensorflow_distribution`` | which TensorFlow wheel: ``tensorflow`` (GPU-capable), ``tensorflow-cpu`` (the image) ... |
 | ``training.config`` | the full :class:`~fashion_lib.config.TrainConfig` |
-| ``training.started`` / ``.finished`` / ``.seconds`` / ``.epochs_run`` | when and how long |
+| ``training.started`` / ``.finished`` / ``.seconds`` / ``.epochs_run`` | when and how long (``finished`` None: the run's ``metrics.json`` recorded no time) |
 | ``metrics`` | test accuracy, loss and per-class scores |
 
 ``code``, ``environment`` and ``data.quality`` are what the run recorded when its training started
@@ -47,7 +47,7 @@ def build_lineage(
     config: dict[str, Any],
     metrics: dict[str, Any],
     started: str,
-    finished: str,
+    finished: str | None,
     seconds: float,
     epochs_run: int,
     code: dict[str, Any] | None = None,
@@ -96,7 +96,8 @@ def lineage_from_metrics(
     ``provenance`` is what the run recorded when it trained (``provenance.json``): its code,
     environment and data-quality verdict are the lineage's. Without it (a run trained before runs
     recorded it) they are this machine's now, and ``quality`` the data version's stored verdict
-    (``quality.gate.quality_summary``), when known.
+    (``quality.gate.quality_summary``), when known. A ``metrics.json`` without a ``finished`` time (an
+    old or hand-edited run folder; runs write one) gives ``training.finished`` None, never a time made up.
     """
     if provenance is not None:
         quality = provenance.get("data_quality")
@@ -108,7 +109,7 @@ def lineage_from_metrics(
         config=config,
         metrics=scores,
         started=metrics.get("started") or "",
-        finished=metrics.get("finished") or now(),
+        finished=metrics.get("finished") or None,
         seconds=metrics.get("train_seconds") or 0.0,
         epochs_run=metrics.get("epochs_run") or 0,
         code=provenance["code"] if provenance is not None else None,
@@ -187,6 +188,11 @@ def recorded_registry(where: Any) -> str:
     return f"{said} (no such folder on this machine)"
 
 
+def _when(value: Any) -> str:
+    """A recorded time as ``describe`` shows it; one the lineage does not hold is said so."""
+    return value if isinstance(value, str) and value else "(not recorded)"
+
+
 def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
     """A few readable lines saying where a model came from."""
 
@@ -209,8 +215,8 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         f"code      commit {code.get('commit') or 'unknown'}{dirty}, fashion_lib {code.get('version')}",
         f"env       requirements.txt sha256 {short(env.get('requirements_sha256'))}, python {env.get('python')}, "
         f"{env.get('tensorflow_distribution') or 'tensorflow'} {env.get('tensorflow')}, keras {env.get('keras')}",
-        f"trained   {training.get('started')} .. {training.get('finished')} ({training.get('seconds')} s, "
-        f"{training.get('epochs_run')} epochs)",
+        f"trained   {_when(training.get('started'))} .. {_when(training.get('finished'))} "
+        f"({training.get('seconds')} s, {training.get('epochs_run')} epochs)",
         f"config    {training.get('config')}",
         f"metrics   test accuracy {accuracy:.4f}, test loss {loss:.4f}"
         if accuracy is not None

@@ -158,6 +158,25 @@ def test_describe_shows_the_data_quality_verdict() -> None:
     assert "quality   (no data-quality report recorded)" in lineage.describe("m", "f" * 64, {"data": {}})
 
 
+def test_a_run_without_a_finished_time_records_none(tmp_path: Path) -> None:
+    """An old or hand-edited metrics.json without ``finished``: the lineage holds none (before: the time
+    it was built, so each push of the folder made another top hash), and its readers say so."""
+    from fashion_lib import tables
+
+    metrics = {"data_package": "fashion-mnist/data", "data_top_hash": "d" * 64, "started": "s", "test_accuracy": 0.9}
+    record = lineage.lineage_from_metrics(metrics, {"epochs": 1})
+    assert record["training"]["finished"] is None
+    assert lineage.lineage_from_metrics(metrics, {"epochs": 1}) == record
+    assert "trained   s .. (not recorded) (" in lineage.describe("m", "f" * 64, record)
+    assert "trained   (not recorded) .. (not recorded) (" in lineage.describe("m", "f" * 64, {"training": {}})
+    assert tables.lineage(record).data.loc["training.finished", "value"] == "-"
+    model = tmp_path / "clf.keras"
+    model.write_bytes(b"weights")
+    reg = str(tmp_path / "reg")
+    registry.push("fashion-mnist/model", {"clf.keras": model}, registry=reg, meta=record)
+    assert registry.read_meta("fashion-mnist/model", registry=reg)[1]["training"]["finished"] is None
+
+
 @pytest.mark.parametrize(
     "config, why",
     [
