@@ -110,7 +110,8 @@ def cpu_description() -> str:
 
 def record(quality: dict[str, Any] | None) -> dict[str, Any]:
     """What a run records when its training starts (``provenance.json``): the code, the environment and
-    machine, and the data version's quality verdict (``quality.gate.quality_summary``, None if it has none).
+    machine, and the data's quality verdict (``quality.gate.quality_summary``'s shape: the version's stored
+    one, else the one ``prepare_run`` computed checking it; None if it was never checked).
     Publishing reads these back, so the lineage says how the model was made, wherever it is published."""
     return {"code": code_state(), "environment": environment_state(), "data_quality": quality}
 

@@ -26,6 +26,7 @@ from .evaluate import chance_warning, report, test_metrics
 from .lineage import lineage_from_metrics, now
 from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
+from .quality.reference import META_KEY
 from .run_publish import publish_folder
 from .runfolder import RunFolder, write_json
 from .training.cluster import cluster_from_environment
@@ -53,6 +54,7 @@ class TrainingRun:
     chief: bool = True  # False on the other workers of a multi-worker run: they write nothing
     distributed: bool = False  # trained over several replicas
     provenance: dict[str, Any] | None = None  # code, environment, data verdict when fit started (provenance.json)
+    checked_quality: dict[str, Any] | None = None  # the verdict prepare_run's check gave (quality_summary's shape)
 
     @property
     def folder(self) -> RunFolder:
@@ -82,9 +84,14 @@ class TrainingRun:
 
     def lineage(self) -> dict[str, Any]:
         """The model package's lineage: the code, environment and data-quality verdict recorded when the run
-        was fitted (before that, this machine's now and the data version's stored verdict)."""
-        quality = quality_summary(self.data.meta)
+        was fitted (before that, this machine's now and :meth:`data_quality`)."""
+        quality = self.data_quality()
         return lineage_from_metrics(self.metrics(), self.config.to_dict(), quality=quality, provenance=self.provenance)
+
+    def data_quality(self) -> dict[str, Any] | None:
+        """The data's quality verdict: the version's stored one, else the one :func:`prepare_run` computed
+        checking a version that has none (None only for a run whose data was never checked)."""
+        return quality_summary(self.data.meta) or self.checked_quality
 
 
 def evaluate_model(
@@ -135,8 +142,9 @@ def prepare_run(
     folder.check_new()
     data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
     config.check_split(len(data.train))  # a data version with fewer images than the split
-    ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
-    return TrainingRun(config=config, data=data, output_dir=folder.path)
+    checked = ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
+    verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
+    return TrainingRun(config=config, data=data, output_dir=folder.path, checked_quality=verdict)
 
 
 def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> TrainingRun:
@@ -154,7 +162,7 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
     strategy = strategy or strategy_from_environment()
     run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
     _check_not_fitted(run)
-    run.provenance = provenance.record(quality_summary(run.data.meta))
+    run.provenance = provenance.record(run.data_quality())
     with run.folder.removed_if_unfinished() if run.chief else nullcontext():
         if run.chief:
             write_json(run.folder.provenance, run.provenance)
@@ -225,7 +233,7 @@ def publish(
     expect(run, TrainingRun, "pipeline.publish: run", A_RUN)
     if not run.chief:
         return None
-    quality = lambda: quality_summary(run.data.meta)  # noqa: E731 read only for a folder without provenance.json
+    quality = run.data_quality  # read only for a folder without provenance.json
     run.model_top_hash = publish_folder(run.folder, quality, registry=registry or run.data.registry, name=name, log=log)
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash

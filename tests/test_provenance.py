@@ -177,3 +177,25 @@ def test_a_damaged_provenance_record_is_one_line_naming_it(tiny: TrainConfig, tm
     with pytest.raises(ConfigError, match=f"{PROVENANCE_FILE}: no 'code' record"):
         pipeline.push_run_folder(run.output_dir, registry=str(tmp_path / "b"), name=MODEL)
     assert not (tmp_path / "b").exists()
+
+
+def test_data_checked_before_training_records_the_verdict_it_got(
+    tiny: TrainConfig, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A data version with no stored quality report is checked by prepare_run (quality.gate.ensure_quality,
+    for real here, against the data's own profile); provenance.json records that verdict (before: None)."""
+    from fashion_lib import run_steps
+    from fashion_lib.quality import gate
+    from fashion_lib.quality.measure import measure
+
+    data = run_steps.load_data()  # tiny_setup's data version: no quality.json, no stored verdict
+    own = measure(*((d.images, d.labels) for d in (data.train, data.test))).profile("tiny/data itself")
+    monkeypatch.setattr(gate, "reference_profile", lambda *args, **kwargs: own)
+    monkeypatch.setattr(run_steps, "ensure_quality", gate.ensure_quality)  # tiny_setup skips the check
+    run = pipeline.fit(pipeline.prepare_run(tiny, output_dir=tmp_path / "run"), verbose=0)
+    assert "has no quality report (published before the data-quality check, or around it); checking now" in (
+        capsys.readouterr().err
+    )
+    checked = {"verdict": "pass", "accepted": None, "reference": "tiny/data itself", "failed": []}
+    assert json.loads((run.output_dir / PROVENANCE_FILE).read_text())["data_quality"] == checked
+    assert run.lineage()["data"]["quality"] == checked
