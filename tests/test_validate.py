@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from fashion_lib import csvio
 from fashion_lib.csvio import HEADER, load_csv, write_csv
 from fashion_lib.errors import DataValidationError
 from fashion_lib.validate import validate_csv
@@ -168,3 +169,36 @@ def test_cli_validate_exit_codes(good_csv: Path, bad_file: tuple[Path, str]) -> 
         [sys.executable, "-m", "fashion_lib", "data", "validate", str(good_csv)], capture_output=True, text=True
     )
     assert ok.returncode == 0 and "OK, 30 rows" in ok.stdout
+
+
+def _reference_csv(images: np.ndarray, labels: np.ndarray) -> bytes:
+    """The writer's output spelled out row by row (the per-row formatting it replaced): the oracle."""
+    rows = np.concatenate([labels.reshape(-1, 1), images.reshape(len(images), -1)], axis=1).tolist()
+    return (HEADER + "\n" + "".join(",".join(str(v) for v in row) + "\n" for row in rows)).encode()
+
+
+@pytest.mark.parametrize("rows", [1, 7, csvio._WRITE_ROWS, 2 * csvio._WRITE_ROWS + 3])
+def test_write_csv_matches_reference_formatting(rows: int, tmp_path: Path) -> None:
+    rng = np.random.default_rng(rows)
+    images = rng.integers(0, 256, size=(rows, 28, 28), dtype=np.uint8)
+    labels = rng.integers(0, 10, size=rows, dtype=np.uint8)
+    edges = np.array([0, 9, 10, 99, 100, 255], np.uint8)  # each digit count, at both ends
+    images[0, 0, : edges.size] = edges
+    images[-1, -1, -edges.size :] = edges  # the last field of the last row is 255
+    labels[0], labels[-1] = 9, 0
+    written = write_csv(images, labels, tmp_path / "out.csv").read_bytes()
+    assert written == _reference_csv(images, labels)
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no temporary file left
+    assert np.array_equal(load_csv(tmp_path / "out.csv", all_classes=False).images, images)
+
+
+def test_write_csv_other_integer_types_and_ranges(tmp_path: Path) -> None:
+    images = np.arange(2 * 784).reshape(2, 28, 28) % 256  # int64, every value 0-255
+    labels = np.array([3, 10], np.int64)  # a label 10 is written: values are range-checked on loading
+    assert write_csv(images, labels, tmp_path / "ints.csv").read_bytes() == _reference_csv(images, labels)
+    for bad in (images - 1, images + 1, images.astype(np.float32)):
+        with pytest.raises(ValueError, match="integers 0-255"):
+            write_csv(bad, labels, tmp_path / "bad.csv")
+    with pytest.raises(ValueError):  # zero rows: refused, as before (reshape of an empty array)
+        write_csv(np.zeros((0, 28, 28), np.uint8), np.zeros(0, np.uint8), tmp_path / "empty.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ints.csv"]
