@@ -47,6 +47,7 @@ notebooks: setup  ## rerun both notebooks end to end with full defaults; replace
 
 bench: setup  ## benchmark scripts: each prints our figure next to a baseline measured in the same run
 	$(BIN)/python benchmarks/csv_load_bench.py
+	$(BIN)/python benchmarks/import_bench.py
 	$(BIN)/python benchmarks/registry_bench.py
 	$(BIN)/python benchmarks/verify_bench.py
 	$(BIN)/python benchmarks/gc_bench.py

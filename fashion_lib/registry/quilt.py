@@ -6,11 +6,12 @@ to build S3 clients; reading is done by :mod:`.store` implementations, never by 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -32,7 +33,8 @@ def quilt() -> ModuleType:
     if _quilt3 is None:
         _quilt_environment()
         try:
-            import quilt3
+            with _without_iri_formats():
+                import quilt3
             import quilt3.backends
             import quilt3.data_transfer
             import quilt3.hooks
@@ -46,6 +48,27 @@ def quilt() -> ModuleType:
         quilt3.hooks.set_build_s3_client_hook(_client_hook(previous))
         _quilt3 = quilt3
     return _quilt3
+
+
+@contextlib.contextmanager
+def _without_iri_formats() -> Iterator[None]:
+    """Import with ``rfc3987_syntax`` hidden, unless something already imported it or jsonschema.
+
+    quilt3 imports jsonschema, which imports the optional ``rfc3987_syntax`` (installed here for
+    JupyterLab) to check the ``iri`` formats: it compiles 38 lark grammars at import, about
+    three quarters of quilt3's import time, and so of every ``fashion`` command that reads a
+    registry (``benchmarks/import_bench.py``). Nothing here checks an ``iri`` format (quilt3
+    validates against a schema only for a bucket with a workflows config, where such a format is
+    then not checked). Other code imports the module normally afterwards.
+    """
+    hide = "rfc3987_syntax" not in sys.modules and "jsonschema" not in sys.modules
+    if hide:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import raises ImportError
+    try:
+        yield
+    finally:
+        if hide and sys.modules.get("rfc3987_syntax", 0) is None:
+            del sys.modules["rfc3987_syntax"]
 
 
 def _forget_quilt3() -> None:
