@@ -53,16 +53,16 @@ _FIELD, _LAST_FIELD = _field_table(_COMMA), _field_table(_NEWLINE)
 _WRITE_ROWS = 2048  # rows formatted per block: ~6 MB of slots, ~5 MB of text
 
 
-def _format_block(block: np.ndarray) -> np.ndarray:
-    """``rows x fields`` uint8 values as CSV text bytes: fields joined by ',', each row ending in '\\n'.
+def _format_block(block: np.ndarray) -> bytes:
+    """``rows x fields`` uint8 values as CSV text: fields joined by ',', each row ending in '\\n'.
 
     Every field becomes a 4-byte slot (digits, separator, NUL padding) by table lookup;
-    dropping the NUL bytes leaves the text.
+    deleting the NUL bytes leaves the text (``bytes.translate`` does that faster than a
+    numpy boolean mask).
     """
     slots = _FIELD[block]
     slots[:, -1] = _LAST_FIELD[block[:, -1]]
-    text = slots.view(np.uint8)
-    return text[text != 0]
+    return slots.tobytes().translate(None, b"\0")
 
 
 def write_csv(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:
@@ -82,7 +82,7 @@ def write_csv(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:
     with atomic_path(path) as tmp, open(tmp, "wb") as fh:
         fh.write(HEADER.encode() + b"\n")
         for start in range(0, len(rows), _WRITE_ROWS):
-            fh.write(_format_block(rows[start : start + _WRITE_ROWS]).data)
+            fh.write(_format_block(rows[start : start + _WRITE_ROWS]))
     return path
 
 
