@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from pathlib import Path
+
+from .errors import ConfigError, DestinationError
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 DEBIAN_DATASET_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -50,8 +53,6 @@ def _env(name: str) -> str | None:
     raw = os.environ.get(name, "")
     value = raw.strip()
     if raw and not value:
-        from .errors import ConfigError
-
         raise ConfigError(
             f"{name} is only spaces; expected {_EXPECTED.get(name, 'a folder')}, or leave it empty or unset for the default"
         )
@@ -65,10 +66,41 @@ def project_root() -> Path | None:
 
 
 def home() -> Path:
-    """Where the embedded registry, data and outputs live by default."""
+    """Where the embedded registry, data and outputs live by default. A ``FASHION_HOME`` that is a
+    file, or lies under one, is a DestinationError naming the variable (not the registry inside it)."""
     if env := _env("FASHION_HOME"):
-        return Path(env).expanduser()
+        return _folder_setting("FASHION_HOME", env, "the home folder (registry, data, outputs)")
     return project_root() or Path.home() / ".fashion-mnist"
+
+
+def _folder_setting(name: str, value: str, expected: str) -> Path:
+    """The folder the variable ``name`` holds; DestinationError naming it unless it is or can be
+    a folder. Permissions are not judged here: a read-only folder still serves what is read."""
+    path = Path(value).expanduser()
+    why = _not_a_folder(path)
+    if why:
+        raise DestinationError(f"{name}={value!r} {why}; expected {expected}")
+    return path
+
+
+def _not_a_folder(path: Path) -> str | None:
+    """Why ``path`` is no folder and cannot be made one (a file in the way, a loop of links); None if it can."""
+    from .fsutil import looked_up
+
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        mode = None
+    except OSError as exc:  # a loop of symbolic links, a name too long
+        return looked_up(exc)
+    if mode is not None:
+        return None if stat.S_ISDIR(mode) else "is a file, not a folder"
+    if os.path.islink(path):
+        return f"is a symbolic link to {os.readlink(path)}, which does not exist"
+    for parent in path.absolute().parents:
+        if os.path.lexists(parent):
+            return None if parent.is_dir() else f"cannot be made: {parent} is a file"
+    return None
 
 
 def registry(value: str | os.PathLike[str] | None = None) -> str:
@@ -86,8 +118,6 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
     if chosen and re.match(r"(?i)file:", chosen):
         chosen = _file_url_path(chosen)
     elif chosen and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", chosen):
-        from .errors import ConfigError
-
         raise ConfigError(
             f"registry {chosen!r}: {chosen.split('://', 1)[0]}:// is not a registry; "
             "expected a folder, file://FOLDER or s3://BUCKET"
@@ -96,8 +126,6 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
     try:
         return str(path.resolve())
     except (RuntimeError, OSError):  # a symbolic link loop (RuntimeError before Python 3.13)
-        from .errors import ConfigError
-
         named = "" if chosen else " (FASHION_HOME)"
         raise ConfigError(f"registry {path}{named}: a loop of symbolic links; expected a folder") from None
 
@@ -106,8 +134,6 @@ def _file_url_path(url: str) -> str:
     """The absolute path a ``file:`` URL names (RFC 8089): ``file:///p``, ``file://localhost/p`` or
     ``file:/p``, percent-decoded. Another host, a relative path, ``?`` or ``#`` is a ConfigError."""
     from urllib.parse import unquote
-
-    from .errors import ConfigError
 
     rest, host = url[len("file:") :], ""  # split by hand: urlsplit would drop tabs and line breaks
     if rest.startswith("//"):
@@ -132,12 +158,23 @@ def _file_url_path(url: str) -> str:
 
 def data_dir() -> Path:
     """Working folder for the raw IDX files and the CSVs."""
-    return Path(_env("FASHION_DATA_DIR") or home() / "data").expanduser()
+    if env := _env("FASHION_DATA_DIR"):
+        return _folder_setting("FASHION_DATA_DIR", env, "a folder for the raw files and CSVs")
+    return home() / "data"
 
 
 def output_dir() -> Path:
-    """Default folder for training outputs (history, metrics, plots)."""
-    return Path(_env("FASHION_OUTPUT_DIR") or home() / "outputs").expanduser()
+    """Default folder for training outputs (history, metrics, plots). A ``FASHION_OUTPUT_DIR`` that
+    cannot be written or made is a DestinationError naming the variable (nothing is made)."""
+    env = _env("FASHION_OUTPUT_DIR")
+    if not env:
+        return home() / "outputs"
+    from .fsutil import unusable
+
+    why = unusable(Path(env).expanduser(), folder=True)
+    if why:
+        raise DestinationError(f"FASHION_OUTPUT_DIR={env!r} {why}")
+    return Path(env).expanduser()
 
 
 def raw_dir() -> Path | None:
@@ -153,8 +190,6 @@ def mirrors() -> tuple[str, ...]:
         return DEFAULT_MIRRORS
     found = tuple(m.strip() if m.strip().endswith("/") else m.strip() + "/" for m in env.split(",") if m.strip())
     if not found:
-        from .errors import ConfigError
-
         raise ConfigError(f"FASHION_MIRRORS is {env!r}; expected {_EXPECTED['FASHION_MIRRORS']}")
     return found
 
@@ -168,8 +203,6 @@ def s3_endpoint() -> str | None:
         value = os.environ[name]
         why = _endpoint_problem(value)
         if why:
-            from .errors import ConfigError
-
             raise ConfigError(f"{name} is {value!r}: {why}; expected {_EXPECTED[name]}, e.g. http://127.0.0.1:8333")
         return value
     return None

@@ -6,6 +6,10 @@ import argparse
 import math
 import unicodedata
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..registry import Registry
 
 Handler = Callable[[argparse.Namespace], int | None]
 
@@ -39,6 +43,23 @@ def registry_option(parser: argparse.ArgumentParser) -> None:
         metavar="DIR|s3://BUCKET",
         help="registry (default: $FASHION_REGISTRY or the embedded local registry)",
     )
+
+
+def open_registry(value: str | None) -> Registry:
+    """The registry ``--registry`` names, else ``FASHION_REGISTRY``, else the embedded one; a
+    ``FASHION_REGISTRY`` that is no registry is an error naming the variable, not only its folder."""
+    import os
+
+    from .. import registry
+    from ..errors import ConfigError, RegistryError
+
+    try:
+        return registry.open(value)
+    except (ConfigError, RegistryError) as exc:
+        from_variable = value is None and os.environ.get("FASHION_REGISTRY", "").strip()
+        if not from_variable or type(exc) not in (ConfigError, RegistryError) or str(exc).startswith("FASHION_"):
+            raise  # an option, a registry that did answer, or a line that names its variable already
+        raise type(exc)(f"FASHION_REGISTRY: {exc}") from None
 
 
 def registry_text(text: str) -> str:

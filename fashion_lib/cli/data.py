@@ -46,7 +46,11 @@ def cmd_data_prepare(args: argparse.Namespace) -> None:
     from ..data import prepare_data
 
     done = prepare_data(
-        registry=args.registry, name=args.name, source_dir=args.source, accept=args.accept, reference=args.reference
+        registry=args.registry,
+        name=args.data_package,
+        source_dir=args.source,
+        accept=args.accept,
+        reference=args.reference,
     )
     _print_published(done)
 
@@ -73,7 +77,7 @@ def cmd_data_push(args: argparse.Namespace) -> None:
     done = publish_csvs(
         {"train": Path(args.train), "test": Path(args.test)},
         registry=args.registry,
-        name=args.name,
+        name=args.data_package,
         message=args.message,
         accept=args.accept,
         reference=args.reference,
@@ -88,7 +92,7 @@ def cmd_data_check(args: argparse.Namespace) -> None:
         train=args.train,
         test=args.test,
         top_hash=args.top_hash,
-        name=args.name,
+        name=args.data_package,
         registry=args.registry,
         reference=args.reference,
         json_path=args.json,
@@ -101,7 +105,11 @@ def cmd_data_fetch(args: argparse.Namespace) -> None:
     from ..data import fetch_data
 
     fetched = fetch_data(
-        registry=args.registry, name=args.name, top_hash=args.top_hash, dest=Path(args.dest), overwrite=args.overwrite
+        registry=args.registry,
+        name=args.data_package,
+        top_hash=args.top_hash,
+        dest=Path(args.dest),
+        overwrite=args.overwrite,
     )
     print_fetched(fetched)
 
@@ -144,7 +152,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--test", type=CSV_FILE, metavar="CSV")
     p.add_argument("--top-hash", type=TOP_HASH, help="check this published version (default: the latest)")
-    p.add_argument("--name", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
     p.add_argument(
         "--reference",
         type=TOP_HASH,
@@ -174,7 +182,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
         help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
         "a local copy, Debian's dataset-fashion-mnist, or a download)",
     )
-    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
     _quality_options(p)
     p = add(sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files", registry=False)
     p.add_argument("files", nargs="+", type=CSV_FILE, metavar="FILE")
@@ -187,12 +195,12 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
     p.add_argument("--train", required=True, type=CSV_FILE, metavar="CSV")
     p.add_argument("--test", required=True, type=CSV_FILE, metavar="CSV")
-    p.add_argument("--name", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
     p.add_argument("--message", "-m", type=MESSAGE, help="version message")
     _quality_options(p)
     _add_check(sub)
     p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--name", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
+    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (a unique prefix will do; default: latest)")
     overwrite_option(p)

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 
 from ..errors import FashionError
-from .common import Handler
+from .common import Handler, open_registry
+from .names import check_package_variables
 from .parser import build_parser
 from .streams import STDOUT, Sigint, named_stdout, quiet_stdout, standard_streams
 
@@ -26,10 +27,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             if handler is None:
                 parser.print_help()
                 return 2
+            check_package_variables(args)
             if hasattr(args, "registry"):
-                from .. import registry
-
-                args.registry = registry.open(args.registry)  # resolved once, passed to everything
+                args.registry = open_registry(args.registry)  # resolved once, passed to everything
             code = int(handler(args) or 0)
             sys.stdout.flush()  # a closed pipe or a full disk shows here, not in the interpreter's flush at exit
             return code

@@ -36,3 +36,27 @@ MODEL_PACKAGE_READ = package_name("a package name such as fashion-mnist/model", 
 ONE_PACKAGE = package_name(
     "a package name such as fashion-mnist/data (leave --name out for every package)", read_only=True
 )
+
+
+# The package each variable names when the command's own option is left out.
+_VARIABLES = (("data_package", "FASHION_DATA_PACKAGE"), ("model_package", "FASHION_MODEL_PACKAGE"))
+
+
+def check_package_variables(args: argparse.Namespace) -> None:
+    """ConfigError naming ``FASHION_DATA_PACKAGE`` or ``FASHION_MODEL_PACKAGE`` when the command
+    reads it (its option left out; no ``--model FILE`` in its place) and it holds no package name,
+    before a registry is opened: the registry's own check would not say where the name came from."""
+    import os
+
+    from ..errors import ConfigError, RegistryError
+    from ..registry.names import check_name
+
+    for dest, variable in _VARIABLES:
+        if getattr(args, dest, "") is not None or (dest == "model_package" and getattr(args, "model", None)):
+            continue  # the command has no such option, or was given it, or a model file instead
+        value = os.environ.get(variable, "").strip()
+        try:
+            if value:
+                check_name(value)
+        except RegistryError as exc:
+            raise ConfigError(f"{variable}: {exc}") from None
