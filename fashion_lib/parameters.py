@@ -88,9 +88,15 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     (DestinationError), and ``seed``, given or defined by the notebook's parameters cell, an integer
     from 0 to 2**31-1 (ConfigError, the training config's own check).
 
+    A name papermill injected (``-p NAME VALUE``) that the notebook's parameters cell does not define
+    is a ConfigError naming it and the close match (papermill itself only warns, and the run goes on).
+
     Also makes IPython show a FashionError as its one line (see :func:`show_errors_in_one_line`).
     """
+    from .notebook_cells import check_injected
+
     show_errors_in_one_line()
+    check_injected(_ipython())
     values = tuple(_checked(name, value) for name, value in given.items())
     checked = dict(zip(given, values))
     if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
