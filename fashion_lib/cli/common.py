@@ -15,10 +15,29 @@ Handler = Callable[[argparse.Namespace], int | None]
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line and exit code 2."""
+    """An ArgumentParser whose errors are one line and exit code 2, and whose options may rule
+    each other out (:func:`excludes`)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.excluded: list[tuple[str, str, str]] = []  # (option, option it rules out, why)
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
+        parsed, extras = super().parse_known_args(args, namespace)
+        for option, other, why in self.excluded:
+            given = (getattr(parsed, self._option_string_actions[o].dest, None) is not None for o in (option, other))
+            if all(given):
+                self.error(f"argument {other}: not allowed with {option} ({why})")
+        return parsed, extras
+
+
+def excludes(parser: argparse.ArgumentParser, option: str, others: tuple[str, ...], why: str) -> None:
+    """Given together with ``option``, each of ``others`` is a usage error naming both, saying ``why``."""
+    assert isinstance(parser, _Parser)
+    parser.excluded += [(option, other, why) for other in others]
 
     def _get_value(self, action: argparse.Action, arg_string: str):  # type: ignore[override]
         """A value's ``type`` that meets an OSError (a path too long to look up) is a usage error

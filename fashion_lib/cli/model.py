@@ -10,6 +10,7 @@ from .common import (
     MODEL_FILE,
     TOP_HASH,
     add,
+    excludes,
     folder_path,
     group,
     json_option,
@@ -79,17 +80,25 @@ def cmd_lineage(args: argparse.Namespace) -> None:
     print(describe(name, top_hash, meta))
 
 
-def _model_source(parser: argparse.ArgumentParser) -> None:
+def _model_source(parser: argparse.ArgumentParser, *, registry_too: bool) -> None:
+    """``--model FILE`` or a model package (``--model-package``, ``--top-hash``), never both: a file given
+    with a version would silently win. ``registry_too``: the registry serves only the model, so
+    ``--registry`` is refused with a file as well (evaluate still reads its data package there)."""
     parser.add_argument(
-        "--model", type=MODEL_FILE, metavar="FILE", help="a .keras/.h5 file (default: the model package)"
+        "--model",
+        type=MODEL_FILE,
+        metavar="FILE",
+        help="a .keras/.h5 file instead of the model package (not with --top-hash or --model-package)",
     )
     parser.add_argument("--model-package", type=MODEL_PACKAGE_READ, help=f"model package name {MODEL_DEFAULT}")
     parser.add_argument("--top-hash", type=TOP_HASH, help="model version (default: latest)")
+    others = ("--top-hash", "--model-package", *(("--registry",) if registry_too else ()))
+    excludes(parser, "--model", others, "--model FILE uses that file, not a model package from a registry")
 
 
 def _add_evaluate(top: argparse._SubParsersAction) -> None:
     p = add(top, "evaluate", cmd_evaluate, "evaluate a model on the test set of a data package")
-    _model_source(p)
+    _model_source(p, registry_too=False)
     p.add_argument("--data-package", type=DATA_PACKAGE_READ, help=f"data package name {DATA_DEFAULT}")
     p.add_argument("--data-top-hash", type=TOP_HASH, help="data version (default: latest)")
     p.add_argument(
@@ -114,7 +123,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     overwrite_option(p)
     p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
     p.add_argument("inputs", nargs="+", type=not_blank("a PNG image or a CSV file"), metavar="IMAGE.png|FILE.csv")
-    _model_source(p)
+    _model_source(p, registry_too=True)
     p = add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
     p.add_argument("top_hash", nargs="?", type=TOP_HASH, metavar="TOPHASH", help="model version (default: latest)")
     json_option(p)
