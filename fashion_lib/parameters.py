@@ -85,7 +85,9 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     accepts True/False or the strings true/false/yes/no/1/0 (papermill's ``-p publish false`` is a string).
 
     ``output_dir`` (or, left None, the outputs folder) must be a folder that can be written or made
-    (DestinationError), and ``seed``, given or defined by the notebook's parameters cell, an integer
+    (DestinationError), a local ``registry`` (or, left None, ``FASHION_REGISTRY``) a path that can be
+    looked up (ConfigError: a path too long for the file system, a name in it too long, a loop of
+    symbolic links), and ``seed``, given or defined by the notebook's parameters cell, an integer
     from 0 to 2**31-1 (ConfigError, the training config's own check).
 
     A name papermill injected (``-p NAME VALUE``) that the notebook's parameters cell does not define
@@ -101,6 +103,8 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     checked = dict(zip(given, values))
     if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
         model_package_name(checked["model_package"])  # one line now, not after training
+    if "registry" in checked:
+        registry_folder(checked["registry"])
     if "output_dir" in checked:
         output_folder(checked["output_dir"])
     namespace = _notebook_namespace()
@@ -132,17 +136,52 @@ def output_folder(value: Any) -> None:
     from .fsutil import unusable
 
     if value is not None:
-        where = f"output_dir={str(value)!r}"
+        where = f"output_dir={shown(value)}"
     else:
         value = settings.output_dir()
         where = (
-            f"FASHION_OUTPUT_DIR={str(value)!r}"
+            f"FASHION_OUTPUT_DIR={shown(value)}"
             if os.environ.get("FASHION_OUTPUT_DIR", "").strip()
             else f"the outputs folder {value}"
         )
     why = unusable(value, folder=True)
     if why:
         raise DestinationError(f"{where} {why}")
+
+
+def registry_folder(value: Any) -> None:
+    """ConfigError naming the parameter (or ``FASHION_REGISTRY``) when the local registry folder it gives
+    cannot even be looked up: a path too long for the file system, a name in it longer than a file
+    system takes, a loop of symbolic links (the registry would meet an OSError there). S3 and the
+    embedded registry are left to the registry's own checks; nothing is made."""
+    import errno
+    import os
+
+    from . import settings
+    from .fsutil import looked_up
+
+    if value is None and not os.environ.get("FASHION_REGISTRY", "").strip():
+        return  # the embedded registry, in the home folder
+    where = settings.registry(value)  # a file:// URL as the path it names; an unknown scheme: its ConfigError
+    if where.startswith("s3://"):
+        return
+    try:
+        os.stat(where)
+    except OSError as exc:
+        if exc.errno in (errno.ENAMETOOLONG, errno.ELOOP):
+            name = "registry" if value is not None else "FASHION_REGISTRY"
+            given = value if value is not None else os.environ["FASHION_REGISTRY"]
+            raise ConfigError(f"{name}={shown(given)} {looked_up(exc)}; expected {_EXPECTED['registry']}") from None
+
+
+def shown(path: Any, most: int = 100) -> str:
+    """A path as a parameter's value in a message: quoted, or cut with its length in bytes if longer than ``most``."""
+    import os
+
+    text = os.fsdecode(path)
+    if len(text) <= most:
+        return repr(text)
+    return f"{text[: most // 2]!r}... (a path of {len(os.fsencode(text)):,} bytes)"
 
 
 def package_name(name: str, value: str) -> str:
