@@ -7,6 +7,7 @@ git repositories and real registries on disk; ``fashion model push`` run from an
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -40,6 +41,21 @@ def _trained(config: TrainConfig, tmp_path: Path) -> pipeline.TrainingRun:
     return pipeline.assess(pipeline.fit(run, verbose=0))
 
 
+@pytest.fixture(scope="module")
+def trained_once(tmp_path_factory: pytest.TempPathFactory) -> pipeline.TrainingRun:
+    """One ``_trained`` run for the tests that only read, publish or damage it (each gets a copy)."""
+    folder = tmp_path_factory.mktemp("provenance")
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return _trained(tiny_setup(folder, monkeypatch), folder)
+
+
+@pytest.fixture
+def trained(trained_once: pipeline.TrainingRun, tiny: TrainConfig, tmp_path: Path) -> pipeline.TrainingRun:
+    """A copy of ``trained_once`` in this test's folder, as if trained there (nothing published yet)."""
+    shutil.copytree(trained_once.output_dir, tmp_path / "run")
+    return dataclasses.replace(trained_once, output_dir=tmp_path / "run")
+
+
 def _lineage(reg: Path, top_hash: str) -> dict:
     return registry.read_meta(MODEL, registry=str(reg), top_hash=top_hash)[1]
 
@@ -63,8 +79,8 @@ def _commit(repo: Path, name: str) -> str:
     return _git(repo, "rev-parse", "HEAD")
 
 
-def test_fit_records_the_code_environment_and_data_verdict(tiny: TrainConfig, tmp_path: Path) -> None:
-    run = _trained(tiny, tmp_path)
+def test_fit_records_the_code_environment_and_data_verdict(trained: pipeline.TrainingRun, tmp_path: Path) -> None:
+    run = trained
     recorded = json.loads((run.output_dir / PROVENANCE_FILE).read_text())
     assert (
         recorded
@@ -105,11 +121,11 @@ def test_publish_after_a_new_commit_records_the_training_commit(
 
 
 def test_publish_and_push_give_one_top_hash_when_the_data_registry_is_unreachable(
-    tiny: TrainConfig, tmp_path: Path
+    trained: pipeline.TrainingRun, tmp_path: Path
 ) -> None:
     """The data version's verdict comes from the run's record, not from reading the data's registry
     at push time (another machine cannot): publish and push record it alike, one top hash."""
-    run = _trained(tiny, tmp_path)
+    run = trained
     published = pipeline.publish(run, registry=str(tmp_path / "a"), name=MODEL)
     pushed = pipeline.push_run_folder(run.output_dir, registry=str(tmp_path / "b"), name=MODEL)
     assert pushed == published
@@ -117,12 +133,12 @@ def test_publish_and_push_give_one_top_hash_when_the_data_registry_is_unreachabl
 
 
 def test_model_push_from_another_checkout_records_the_trainers_code_and_environment(
-    tiny: TrainConfig, tmp_path: Path
+    trained: pipeline.TrainingRun, tmp_path: Path
 ) -> None:
     """``fashion model push`` run from another git checkout of the code, one commit ahead of the one the
     run trained with, and pinning another requirements.txt: the lineage records the training's commit
     and environment (the top hash the training process published), and one note says what differs."""
-    run = _trained(tiny, tmp_path)
+    run = trained
     published = pipeline.publish(run, registry=str(tmp_path / "a"), name=MODEL)
     checkout = tmp_path / "checkout"
     shutil.copytree(ROOT / "fashion_lib", checkout / "fashion_lib", ignore=shutil.ignore_patterns("__pycache__"))
@@ -155,8 +171,10 @@ def test_model_push_from_another_checkout_records_the_trainers_code_and_environm
     assert lineage["code"]["commit"] != ahead and lineage["data"]["quality"] == VERDICT
 
 
-def test_a_run_trained_before_provenance_was_recorded_publishes_with_a_note(tiny: TrainConfig, tmp_path: Path) -> None:
-    run = _trained(tiny, tmp_path)
+def test_a_run_trained_before_provenance_was_recorded_publishes_with_a_note(
+    trained: pipeline.TrainingRun, tmp_path: Path
+) -> None:
+    run = trained
     (run.output_dir / PROVENANCE_FILE).unlink()  # as a run folder from before this record
     lines: list[str] = []
     top_hash = pipeline.push_run_folder(run.output_dir, registry=str(tmp_path / "b"), name=MODEL, log=lines.append)
@@ -169,10 +187,10 @@ def test_a_run_trained_before_provenance_was_recorded_publishes_with_a_note(tiny
     assert lineage["code"] == provenance.code_state() and "quality" not in lineage["data"]  # its registry: unread
 
 
-def test_a_damaged_provenance_record_is_one_line_naming_it(tiny: TrainConfig, tmp_path: Path) -> None:
+def test_a_damaged_provenance_record_is_one_line_naming_it(trained: pipeline.TrainingRun, tmp_path: Path) -> None:
     from fashion_lib.errors import ConfigError
 
-    run = _trained(tiny, tmp_path)
+    run = trained
     (run.output_dir / PROVENANCE_FILE).write_text(json.dumps({"code": "abc"}))
     with pytest.raises(ConfigError, match=f"{PROVENANCE_FILE}: no 'code' record"):
         pipeline.push_run_folder(run.output_dir, registry=str(tmp_path / "b"), name=MODEL)
