@@ -4,6 +4,7 @@ Loading is a vectorised numpy parser working on ~8 MB slices of the file: it che
 the structure of every slice (field counts, digits only, 1-3 digit fields) and hands
 any slice that looks wrong to :mod:`fashion_lib.csvformat`, which finds the exact line
 and column. See ``benchmarks/csv_load_bench.py`` for how it compares with pandas.
+Blank lines at the end of a file are ignored; a blank line elsewhere is an error.
 
 Writing is vectorised too: each value becomes a 4-byte slot by table lookup, and the
 NUL padding is dropped (``benchmarks/csv_write_bench.py``).
@@ -12,6 +13,7 @@ NUL padding is dropped (``benchmarks/csv_write_bench.py``).
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -22,10 +24,11 @@ import numpy as np
 from . import csvformat
 from .classes import CLASS_NAMES
 from .csvformat import FIELDS, HEADER, PIXELS
+from .errors import DataValidationError
 from .fsutil import atomic_path, regular_file
 
 __all__ = ["FIELDS", "HEADER", "PIXELS", "Dataset", "load_csv", "read_rows", "write_csv"]
-_COMMA, _NEWLINE, _ZERO = 44, 10, 48
+_COMMA, _NEWLINE, _CR, _ZERO = 44, 10, 13, 48
 _SLICE_BYTES = 8 << 20
 
 
@@ -133,26 +136,63 @@ def _slices(body: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         start = stop
 
 
+def _without_blank_tail(path: Path, body: np.ndarray) -> np.ndarray:
+    """``body`` without the blank lines at its end (LF or CRLF, any number), ending in one newline."""
+    end = body.size
+    while end:  # from the end, a block at a time: usually one block of a few bytes
+        tail = body[max(0, end - 4096) : end]
+        text = np.flatnonzero((tail != _NEWLINE) & (tail != _CR))
+        if text.size:
+            end += int(text[-1]) + 1 - tail.size
+            break
+        end -= tail.size
+    if end == 0:
+        raise DataValidationError(f"{path.name}: the file has a header but no data rows")
+    newline = np.flatnonzero(body[end:] == _NEWLINE)  # what follows ``end`` is only CR and LF
+    if newline.size:
+        return body[: end + int(newline[0]) + 1]
+    return np.concatenate([body[:end], np.array([_NEWLINE], np.uint8)])  # no newline at the end: one is added
+
+
+_BLANK_LINE = re.compile(rb"^\r*$", re.MULTILINE)
+
+
+def _parse_carefully(path: Path, piece: np.ndarray, first_line: int) -> np.ndarray:
+    """Lines the fast parser rejected, one by one, as ``rows x 785`` values.
+
+    A blank line is ``line N: empty line`` (only blank lines at the end of a file are ignored),
+    unless a line before it has a problem of its own.
+    """
+    data = piece.tobytes()
+    blank = _BLANK_LINE.search(data, 0, len(data) - 1)  # the text after the final newline is no line
+    if blank is None:
+        return csvformat.parse_lines_carefully(path, data, first_line)
+    csvformat.parse_lines_carefully(path, data[: blank.start()], first_line)
+    line = first_line + data.count(b"\n", 0, blank.start())
+    raise DataValidationError(
+        f"{path.name}: line {line}: empty line; expected a data row (blank lines are allowed only at the end)"
+    )
+
+
 def read_rows(path: Path) -> np.ndarray:
     """All data rows of a CSV as ``rows x 785`` uint16 (label first), structure-checked.
 
+    Blank lines at the end of the file are ignored.
     Raises :class:`~fashion_lib.errors.DataValidationError` naming line and column
     for the first problem found; values are range-checked by the caller.
     """
-    raw = np.fromfile(regular_file(Path(path), "a Fashion-MNIST CSV"), dtype=np.uint8)
-    header_end = csvformat.check_header(path, raw)
-    body = raw[header_end:]
-    if body.size and body[-1] != _NEWLINE:
-        body = np.concatenate([body, np.array([_NEWLINE], np.uint8)])
+    path = Path(path)
+    raw = np.fromfile(regular_file(path, "a Fashion-MNIST CSV"), dtype=np.uint8)
+    body = _without_blank_tail(path, raw[csvformat.check_header(path, raw) :])
 
     def parse(item: tuple[int, np.ndarray]) -> np.ndarray:
         first_line, piece = item
         values = _parse_slice(piece)
-        return values if values is not None else csvformat.parse_lines_carefully(path, piece.tobytes(), first_line + 2)
+        return values if values is not None else _parse_carefully(path, piece, first_line + 2)
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy frees the GIL
         parts = list(pool.map(parse, _slices(body)))
-    return np.concatenate(parts) if parts else np.empty((0, FIELDS), np.uint16)
+    return np.concatenate(parts)
 
 
 def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None, all_classes: bool = True) -> Dataset:
