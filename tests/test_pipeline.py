@@ -278,8 +278,10 @@ def test_model_push_of_a_finished_run(trained: dict[str, str], home: Path, tmp_p
     run = fashion("model", "push", str(home / "run"), "--registry", str(reg), home=home)
     assert run.returncode == 0, run.stderr
     top = _value(run.stdout, "model top hash")
+    assert top == trained["model"]  # pushed elsewhere, the version `fashion train --push` published
     _, meta, _ = registry.read_meta("fashion-mnist/model", registry=str(reg), top_hash=top)
     assert meta["data"]["top_hash"] == trained["data"] and meta["training"]["epochs_run"] == 3
+    assert meta["data"]["quality"]["verdict"] == "pass"  # the real data's verdict, as recorded at training
     empty = fashion("model", "push", str(tmp_path), "--registry", str(reg), home=home)
     assert (
         empty.returncode == 2 and f"{tmp_path / 'metrics.json'}: is missing; expected the metrics.json" in empty.stderr
