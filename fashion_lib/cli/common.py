@@ -33,12 +33,6 @@ class _Parser(argparse.ArgumentParser):
                 self.error(f"argument {other}: not allowed with {option} ({why})")
         return parsed, extras
 
-
-def excludes(parser: argparse.ArgumentParser, option: str, others: tuple[str, ...], why: str) -> None:
-    """Given together with ``option``, each of ``others`` is a usage error naming both, saying ``why``."""
-    assert isinstance(parser, _Parser)
-    parser.excluded += [(option, other, why) for other in others]
-
     def _get_value(self, action: argparse.Action, arg_string: str):  # type: ignore[override]
         """A value's ``type`` that meets an OSError (a path too long to look up) is a usage error
         naming the value, like any other bad value; argparse itself would let it escape."""
@@ -48,6 +42,12 @@ def excludes(parser: argparse.ArgumentParser, option: str, others: tuple[str, ..
             from ..fsutil import looked_up
 
             raise argparse.ArgumentError(action, f"{arg_string} {looked_up(exc)}") from None
+
+
+def excludes(parser: argparse.ArgumentParser, option: str, others: tuple[str, ...], why: str) -> None:
+    """Given together with ``option``, each of ``others`` is a usage error naming both, saying ``why``."""
+    assert isinstance(parser, _Parser)
+    parser.excluded += [(option, other, why) for other in others]
 
 
 # Defaults that come from the environment are named, not computed: --help stays true wherever it runs.
