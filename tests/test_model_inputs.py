@@ -97,7 +97,7 @@ def test_data_push_of_a_folder_or_fifo_is_one_line_and_publishes_nothing(tmp_pat
     reg = tmp_path / "registry"
     for bad, said in (("train.csv", "is a directory"), ("fifo.csv", "not a regular file (a FIFO)")):
         done = cli("data", "push", "--train", str(tmp_path / bad), "--test", str(good), "--registry", str(reg))
-        assert done.returncode == 1
+        assert done.returncode == 2  # an input file that is no file: a usage mistake, not data failing validation
         assert one_line(done) == f"fashion: error: {tmp_path / bad}: {said}; expected a Fashion-MNIST CSV"
     assert not reg.exists()
 

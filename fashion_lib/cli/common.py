@@ -27,6 +27,8 @@ class _Parser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):  # type: ignore[override]
         parsed, extras = super().parse_known_args(args, namespace)
+        if extras:  # the innermost parser that met them says so: the hint names that command's --help
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
         for option, other, why in self.excluded:
             given = (getattr(parsed, self._option_string_actions[o].dest, None) is not None for o in (option, other))
             if all(given):

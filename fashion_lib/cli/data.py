@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .common import (
@@ -55,27 +57,35 @@ def cmd_data_prepare(args: argparse.Namespace) -> None:
     _print_published(done)
 
 
+def _input_csv(path: str) -> Path:
+    """``path`` if it is a regular file; else ConfigError (exit 2) naming it: a missing file, a folder or
+    a FIFO is a mistake about an input file, not data that failed validation (exit 1)."""
+    from ..errors import ConfigError
+    from ..fsutil import regular_file
+
+    return regular_file(Path(path), "a Fashion-MNIST CSV", error=ConfigError)
+
+
 def cmd_data_validate(args: argparse.Namespace) -> int:
-    from ..errors import DataValidationError
+    """Each file in turn; exit 2 if a file could not be read as one, else 1 if one failed validation."""
+    from ..errors import ConfigError, DataValidationError
     from ..validate import validate_csv
 
-    failed = 0
+    failed: set[int] = set()
     for path in args.files:
         try:
-            print(validate_csv(path, args.rows).summary())
-        except DataValidationError as exc:
+            print(validate_csv(_input_csv(path), args.rows).summary())
+        except (ConfigError, DataValidationError) as exc:
             print(f"fashion: error: {exc}", file=sys.stderr)
-            failed += 1
-    return DataValidationError.exit_code if failed else 0
+            failed.add(exc.exit_code)
+    return max(failed, default=0)
 
 
 def cmd_data_push(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from ..data import publish_csvs
 
     done = publish_csvs(
-        {"train": Path(args.train), "test": Path(args.test)},
+        {"train": _input_csv(args.train), "test": _input_csv(args.test)},
         registry=args.registry,
         name=args.data_package,
         message=args.message,
@@ -88,6 +98,8 @@ def cmd_data_push(args: argparse.Namespace) -> None:
 def cmd_data_check(args: argparse.Namespace) -> None:
     from ..data import check_data
 
+    for path in (args.train, args.test) if args.train and args.test else ():  # one alone: check_data says so
+        _input_csv(path)
     check_data(
         train=args.train,
         test=args.test,
@@ -100,8 +112,6 @@ def cmd_data_check(args: argparse.Namespace) -> None:
 
 
 def cmd_data_fetch(args: argparse.Namespace) -> None:
-    from pathlib import Path
-
     from ..data import fetch_data
 
     fetched = fetch_data(
@@ -112,6 +122,13 @@ def cmd_data_fetch(args: argparse.Namespace) -> None:
         overwrite=args.overwrite,
     )
     print_fetched(fetched)
+
+
+def data_package_option(parser: argparse.ArgumentParser, kind: Callable[[str], str]) -> None:
+    """``--data-package NAME``, as every command spells it; ``--name``, the data commands' first
+    spelling, still works (hidden from --help; each names itself in an error)."""
+    parser.add_argument("--data-package", type=kind, help=f"data package name {DATA_DEFAULT} (or --name)")
+    parser.add_argument("--name", dest="data_package", type=kind, help=argparse.SUPPRESS)
 
 
 def overwrite_option(parser: argparse.ArgumentParser) -> None:
@@ -152,7 +169,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--test", type=CSV_FILE, metavar="CSV")
     p.add_argument("--top-hash", type=TOP_HASH, help="check this published version (default: the latest)")
-    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
+    data_package_option(p, DATA_PACKAGE_READ)
     p.add_argument(
         "--reference",
         type=TOP_HASH,
@@ -182,7 +199,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
         help="folder with the four IDX files (default: $FASHION_RAW_DIR, "
         "a local copy, Debian's dataset-fashion-mnist, or a download)",
     )
-    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
+    data_package_option(p, DATA_PACKAGE)
     _quality_options(p)
     p = add(sub, "validate", cmd_data_validate, "run the validation circuit breaker on CSV files", registry=False)
     p.add_argument("files", nargs="+", type=CSV_FILE, metavar="FILE")
@@ -195,12 +212,12 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
     p.add_argument("--train", required=True, type=CSV_FILE, metavar="CSV")
     p.add_argument("--test", required=True, type=CSV_FILE, metavar="CSV")
-    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE, help=f"package name {DATA_DEFAULT}")
+    data_package_option(p, DATA_PACKAGE)
     p.add_argument("--message", "-m", type=MESSAGE, help="version message")
     _quality_options(p)
     _add_check(sub)
     p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
     p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
-    p.add_argument("--name", dest="data_package", type=DATA_PACKAGE_READ, help=f"package name {DATA_DEFAULT}")
+    data_package_option(p, DATA_PACKAGE_READ)
     p.add_argument("--top-hash", type=TOP_HASH, help="version (a unique prefix will do; default: latest)")
     overwrite_option(p)
