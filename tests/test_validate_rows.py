@@ -88,3 +88,22 @@ def test_a_conversion_of_the_upstream_files_expects_the_official_counts(tmp_path
 def test_an_unreadable_record_expects_no_row_count(tmp_path: Path, record: str) -> None:
     (tmp_path / "quality.json").write_text(record)
     assert known_rows(tmp_path / settings.TRAIN_CSV) is None
+
+
+def test_data_push_takes_a_subset_stored_under_the_official_names(tmp_path: Path) -> None:
+    """``fashion data push`` of a fetched subset package's files (or any files so named): before, the
+    quality gate's format check expected 60,000 rows of any ``fashion-mnist_train.csv``."""
+    csvs = fashion_csvs(tmp_path / "csvs", seed=6)
+    folder = tmp_path / "named"
+    folder.mkdir()
+    for split, name in (("train", settings.TRAIN_CSV), ("test", settings.TEST_CSV)):
+        (folder / name).write_bytes(csvs[split].read_bytes())
+    done = cli(
+        "data",
+        "push",
+        *("--train", str(folder / settings.TRAIN_CSV), "--test", str(folder / settings.TEST_CSV)),
+        *("--name", "again/data", "--accept", "random test pixels", "--registry", str(tmp_path / "reg")),
+        FASHION_HOME=str(tmp_path / "home"),
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Published again/data@" in done.stdout + done.stderr
