@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .console import short
+from .lineage_values import check_run_metrics
 from .provenance import KERNEL_SETTINGS as KERNEL_SETTINGS
 from .provenance import TENSORFLOW_DISTRIBUTIONS as TENSORFLOW_DISTRIBUTIONS
 from .provenance import code_state as code_state
@@ -127,6 +128,7 @@ def run_lineage(folder: str | Path, *, quality: dict[str, Any] | None = None) ->
     still holds may differ in key order). ``quality`` serves only a folder without ``provenance.json``."""
     run = RunFolder(Path(folder))
     metrics, config = run.read_finished()
+    check_run_metrics(run.metrics, metrics)  # a hand-edited value is named here, before anything is built
     return lineage_from_metrics(metrics, config, quality=quality, provenance=run.read_provenance())
 
 

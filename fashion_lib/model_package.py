@@ -50,6 +50,7 @@ def model_card(lineage: dict[str, Any]) -> str:
     per_class = metrics.get("per_class", {})
     config = training.get("config", {})
     views = _view_count(config)
+    loss = f" (loss {metrics['test_loss']:.4f})" if metrics.get("test_loss") is not None else ""
     single = metrics.get("test_accuracy_single_view")
     single_line = (
         f"\nThe trained network alone, on the unaltered image, scores {single:.4f}." if single is not None else ""
@@ -66,7 +67,7 @@ the 10 Fashion-MNIST classes. It takes raw `uint8` pixels (scaling is inside the
 and returns class probabilities, averaged inside the file over {views} test-time view(s) of the
 image (the image{", its mirror" if config.get("tta") else ""}{", and shifts of " + str(config.get("tta_shift")) + " px" if config.get("tta_shift") else ""}).
 
-**Test accuracy: {metrics["test_accuracy"]:.4f}** (loss {metrics["test_loss"]:.4f}) on the official
+**Test accuracy: {metrics["test_accuracy"]:.4f}**{loss} on the official
 10,000-image test set, after {training["epochs_run"]} epochs in {training["seconds"]} s. That is
 exactly what plain Keras gives on this file: `keras.models.load_model("{MODEL_FILE}")`, then
 `model.predict(images)` on the `uint8` images and the argmax.{single_line}
@@ -133,10 +134,12 @@ def publish_model(
 def check_run_folder(folder: str | Path) -> dict[str, Path]:
     """The files to publish from a run folder, checked: ``clf.keras`` a Keras model (loaded in safe
     mode) taking 28x28 images and giving 10 outputs, ``config.json`` a valid training config and
-    ``metrics.json`` a JSON object. A ModelError or ConfigError names the file otherwise."""
+    ``metrics.json`` values a published lineage can hold (:func:`~fashion_lib.lineage_values.check_run_metrics`:
+    reproduce's rules). A ModelError or ConfigError names the file otherwise."""
     from .config import TrainConfig
     from .errors import ConfigError, ModelError
     from .fsutil import regular_file
+    from .lineage_values import check_run_metrics
     from .model import load_model_file
 
     run = RunFolder(Path(folder))
@@ -146,7 +149,7 @@ def check_run_folder(folder: str | Path) -> dict[str, Path]:
         regular_file(run.path / name, f"the {name} of a finished training run", error)
     if run.history_csv.exists():
         regular_file(run.history_csv, f"the {HISTORY_CSV} of a training run", ConfigError)
-    read_json_object(run.metrics)  # its fields are the lineage builder's business
+    check_run_metrics(run.metrics, read_json_object(run.metrics))  # what reproduce and the model card need
     try:
         TrainConfig.from_dict(read_json_object(run.config))
     except ConfigError as exc:
