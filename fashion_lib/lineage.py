@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .console import short
-from .lineage_values import check_run_metrics
+from .lineage_values import check_run_metrics, is_number, shown_value
 from .provenance import KERNEL_SETTINGS as KERNEL_SETTINGS
 from .provenance import TENSORFLOW_DISTRIBUTIONS as TENSORFLOW_DISTRIBUTIONS
 from .provenance import code_state as code_state
@@ -165,13 +165,34 @@ def per_class_frame(metrics: dict[str, Any]):
     return frame
 
 
-def _quality(quality: dict[str, Any] | None) -> str:
-    """One line on the data's quality report (``fashion data check``)."""
+def _quality(quality: Any) -> str:
+    """One line on the data's quality report (``fashion data check``); a malformed record is shown as
+    not readable, field by field, since a registry's lineage is whatever its publisher wrote."""
     if not quality:
         return "(no data-quality report recorded)"
-    failed = f"; failed: {', '.join(quality['failed'])}" if quality.get("failed") else ""
-    accepted = f"; accepted: {quality['accepted']}" if quality.get("accepted") else ""
-    return f"{quality.get('verdict')} against {quality.get('reference')}{failed}{accepted}"
+    if not isinstance(quality, dict):
+        return _unreadable(quality)
+    failed, accepted = quality.get("failed"), quality.get("accepted")
+    if failed and not (isinstance(failed, list) and all(isinstance(check, str) for check in failed)):
+        failed = [_unreadable(failed)]
+    failed_text = f"; failed: {', '.join(failed)}" if failed else ""
+    accepted_text = f"; accepted: {_text(accepted)}" if accepted else ""
+    return f"{_text(quality.get('verdict'))} against {_text(quality.get('reference'))}{failed_text}{accepted_text}"
+
+
+def _text(value: Any) -> str:
+    """A recorded text field as ``describe`` shows it."""
+    return value if isinstance(value, str) else "(not recorded)" if value is None else _unreadable(value)
+
+
+def _score(value: Any) -> str:
+    """A recorded accuracy or loss as ``describe`` shows it (a bool or a string is no score)."""
+    return f"{value:.4f}" if is_number(value) else "(not recorded)" if value is None else _unreadable(value)
+
+
+def _unreadable(value: Any) -> str:
+    """A malformed recorded value, shown (cut short) and said to be so."""
+    return f"(not readable: {shown_value(value)})"
 
 
 def recorded_registry(where: Any) -> str:
@@ -203,12 +224,15 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         return value if isinstance(value, dict) else {}
 
     data, code, env, training, metrics = (part(k) for k in ("data", "code", "environment", "training", "metrics"))
-    dirty = {True: " (uncommitted changes)"}.get(code.get("dirty"), "")
-    accuracy = metrics.get("test_accuracy")
-    if not isinstance(accuracy, (int, float)):
-        accuracy = None
-    loss = metrics.get("test_loss")
-    loss = loss if isinstance(loss, (int, float)) else float("nan")
+    dirty = " (uncommitted changes)" if code.get("dirty") is True else ""
+    recorded = meta.get("metrics") if isinstance(meta, dict) else None
+    accuracy, loss = metrics.get("test_accuracy"), metrics.get("test_loss")
+    if recorded is not None and not isinstance(recorded, dict):
+        scores = _unreadable(recorded)
+    elif accuracy is None and loss is None:
+        scores = "(none recorded)"
+    else:
+        scores = f"test accuracy {_score(accuracy)}, test loss {_score(loss)}"
     lines = [
         f"model     {name}@{short(top_hash)}",
         f"data      {data.get('name')}@{short(data.get('top_hash'))}",
@@ -220,8 +244,6 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         f"trained   {_when(training.get('started'))} .. {_when(training.get('finished'))} "
         f"({training.get('seconds')} s, {training.get('epochs_run')} epochs)",
         f"config    {training.get('config')}",
-        f"metrics   test accuracy {accuracy:.4f}, test loss {loss:.4f}"
-        if accuracy is not None
-        else "metrics   (none recorded)",
+        f"metrics   {scores}",
     ]
     return "\n".join(lines)
