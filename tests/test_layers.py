@@ -36,7 +36,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "answer",
         ),
     ),
-    ("pipeline", ("pipeline", "parameters", "run_steps", "run_publish", "up_to_date", "reproduce")),
+    ("pipeline", ("pipeline", "parameters", "notebook_cells", "run_steps", "run_publish", "up_to_date", "reproduce")),
     ("top", ("cli", "__main__", "registry_server")),
 ]
 # Layers side by side: neither may import the other.
