@@ -4,7 +4,8 @@ Loading is a vectorised numpy parser working on ~8 MB slices of the file: it che
 the structure of every slice (field counts, digits only, 1-3 digit fields) and hands
 any slice that looks wrong to :mod:`fashion_lib.csvformat`, which finds the exact line
 and column. See ``benchmarks/csv_load_bench.py`` for how it compares with pandas.
-Blank lines at the end of a file are ignored; a blank line elsewhere is an error.
+A UTF-8 byte order mark and blank lines at the end are ignored; a blank line elsewhere
+is an error. :func:`load_pixels` also reads unlabelled rows (images to classify).
 
 Writing is vectorised too: each value becomes a 4-byte slot by table lookup, and the
 NUL padding is dropped (``benchmarks/csv_write_bench.py``).
@@ -27,7 +28,8 @@ from .csvformat import FIELDS, HEADER, PIXELS
 from .errors import DataValidationError
 from .fsutil import atomic_path, regular_file
 
-__all__ = ["FIELDS", "HEADER", "PIXELS", "Dataset", "load_csv", "read_rows", "write_csv"]
+__all__ = ["FIELDS", "HEADER", "PIXELS", "PIXEL_HEADER", "Dataset", "load_csv", "load_pixels", "read_rows", "write_csv"]
+PIXEL_HEADER = HEADER.split(",", 1)[1]  # unlabelled rows, images to classify: pixel1,...,pixel784
 _COMMA, _NEWLINE, _CR, _ZERO = 44, 10, 13, 48
 _SLICE_BYTES = 8 << 20
 
@@ -89,8 +91,8 @@ def write_csv(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:
     return path
 
 
-def _parse_slice(chunk: np.ndarray) -> np.ndarray | None:
-    """Values of a slice of whole lines as ``rows x 785`` uint16, or None if malformed.
+def _parse_slice(chunk: np.ndarray, fields: int = FIELDS) -> np.ndarray | None:
+    """Values of a slice of whole lines as ``rows x fields`` uint16, or None if malformed.
 
     Every field is one to three digits, so a field's value is read from the (up to)
     three bytes before its separator; four gathers replace a per-byte parse.
@@ -99,9 +101,9 @@ def _parse_slice(chunk: np.ndarray) -> np.ndarray | None:
     if np.any(((chunk - np.uint8(_ZERO)) > 9) & ~is_sep):  # neither a digit nor a separator
         return None
     ends = np.flatnonzero(is_sep)
-    if ends.size == 0 or ends.size % FIELDS:
+    if ends.size == 0 or ends.size % fields:
         return None
-    line_ends = ends[FIELDS - 1 :: FIELDS]
+    line_ends = ends[fields - 1 :: fields]
     if np.count_nonzero(chunk == _NEWLINE) != line_ends.size or np.any(chunk[line_ends] != _NEWLINE):
         return None
     # Digits as 0..9; separators wrap to >= 10. Looking back past the first field wraps to
@@ -116,7 +118,7 @@ def _parse_slice(chunk: np.ndarray) -> np.ndarray | None:
         return None
     value = np.where(has_hundreds, hundreds, 0).astype(np.uint16) * 100
     value += np.where(has_tens, tens, 0) * np.uint8(10) + ones
-    return value.reshape(-1, FIELDS)
+    return value.reshape(-1, fields)
 
 
 def _slices(body: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
@@ -134,6 +136,14 @@ def _slices(body: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
         yield line, piece
         line += int(np.count_nonzero(piece == _NEWLINE))
         start = stop
+
+
+def _file_bytes(path: Path) -> np.ndarray:
+    """The file's bytes, a UTF-8 byte order mark (Excel's "CSV UTF-8") skipped; UTF-16 text refused."""
+    raw = np.fromfile(regular_file(path, "a Fashion-MNIST CSV"), dtype=np.uint8)
+    if raw[:2].tobytes() in (b"\xff\xfe", b"\xfe\xff"):
+        raise DataValidationError(f"{path.name}: this file is UTF-16 text; save it as UTF-8 (or ASCII) CSV")
+    return raw[3:] if raw[:3].tobytes() == b"\xef\xbb\xbf" else raw
 
 
 def _without_blank_tail(path: Path, body: np.ndarray) -> np.ndarray:
@@ -157,42 +167,67 @@ def _without_blank_tail(path: Path, body: np.ndarray) -> np.ndarray:
 _BLANK_LINE = re.compile(rb"^\r*$", re.MULTILINE)
 
 
-def _parse_carefully(path: Path, piece: np.ndarray, first_line: int) -> np.ndarray:
-    """Lines the fast parser rejected, one by one, as ``rows x 785`` values.
+def _check_pixel_lines(path: Path, data: bytes, first_line: int) -> np.ndarray:
+    """The careful checker for unlabelled rows: the field count here, each value by the data layout's rules."""
+    rows = []
+    for i, line in enumerate(data.split(b"\n")[:-1]):
+        if line.count(b",") != PIXELS - 1:
+            found = line.count(b",") + 1
+            raise DataValidationError(
+                f"{path.name}: line {first_line + i}: {found} fields, expected {PIXELS} (pixel1..pixel784, no label)"
+            )
+        rows.append(csvformat.parse_lines_carefully(path, b"0," + line + b"\n", first_line + i))
+    return np.concatenate(rows) if rows else np.empty((0, FIELDS), np.uint16)
+
+
+def _parse_carefully(path: Path, piece: np.ndarray, first_line: int, fields: int) -> np.ndarray:
+    """Lines the fast parser rejected, one by one (``rows x 785``; unlabelled rows get label 0).
 
     A blank line is ``line N: empty line`` (only blank lines at the end of a file are ignored),
     unless a line before it has a problem of its own.
     """
     data = piece.tobytes()
+    check = csvformat.parse_lines_carefully if fields == FIELDS else _check_pixel_lines
     blank = _BLANK_LINE.search(data, 0, len(data) - 1)  # the text after the final newline is no line
     if blank is None:
-        return csvformat.parse_lines_carefully(path, data, first_line)
-    csvformat.parse_lines_carefully(path, data[: blank.start()], first_line)
+        return check(path, data, first_line)
+    check(path, data[: blank.start()], first_line)
     line = first_line + data.count(b"\n", 0, blank.start())
     raise DataValidationError(
         f"{path.name}: line {line}: empty line; expected a data row (blank lines are allowed only at the end)"
     )
 
 
-def read_rows(path: Path) -> np.ndarray:
-    """All data rows of a CSV as ``rows x 785`` uint16 (label first), structure-checked.
-
-    Blank lines at the end of the file are ignored.
-    Raises :class:`~fashion_lib.errors.DataValidationError` naming line and column
-    for the first problem found; values are range-checked by the caller.
-    """
-    path = Path(path)
-    raw = np.fromfile(regular_file(path, "a Fashion-MNIST CSV"), dtype=np.uint8)
-    body = _without_blank_tail(path, raw[csvformat.check_header(path, raw) :])
+def _rows(path: Path, body: np.ndarray, fields: int) -> np.ndarray:
+    """The data rows after the header as ``rows x 785`` uint16, structure-checked."""
+    body = _without_blank_tail(path, body)
 
     def parse(item: tuple[int, np.ndarray]) -> np.ndarray:
         first_line, piece = item
-        values = _parse_slice(piece)
-        return values if values is not None else _parse_carefully(path, piece, first_line + 2)
+        values = _parse_slice(piece, fields)
+        if values is None:
+            return _parse_carefully(path, piece, first_line + 2, fields)
+        if fields == FIELDS:
+            return values
+        labelled = np.zeros((len(values), FIELDS), np.uint16)
+        labelled[:, 1:] = values
+        return labelled
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # numpy frees the GIL
         parts = list(pool.map(parse, _slices(body)))
     return np.concatenate(parts)
+
+
+def read_rows(path: Path) -> np.ndarray:
+    """All data rows of a CSV as ``rows x 785`` uint16 (label first), structure-checked.
+
+    Blank lines at the end of the file are ignored, and a UTF-8 byte order mark at its start.
+    Raises :class:`~fashion_lib.errors.DataValidationError` naming line and column
+    for the first problem found; values are range-checked by the caller.
+    """
+    path = Path(path)
+    raw = _file_bytes(path)
+    return _rows(path, raw[csvformat.check_header(path, raw) :], FIELDS)
 
 
 def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None, all_classes: bool = True) -> Dataset:
@@ -205,3 +240,36 @@ def load_csv(path: str | os.PathLike[str], *, expected_rows: int | None = None, 
     csvformat.check_values(path, rows, expected_rows, all_classes=all_classes)
     images = rows[:, 1:].astype(np.uint8).reshape(-1, 28, 28)
     return Dataset(images, rows[:, 0].astype(np.uint8))
+
+
+def _pixel_header_end(path: Path, raw: np.ndarray) -> int | None:
+    """Where the rows begin if the header is ``pixel1,...,pixel784`` (no label column); else None.
+
+    A 784-column header that names other columns is refused here, naming the first wrong one.
+    """
+    newlines = np.flatnonzero(raw[: len(PIXEL_HEADER) + 4096] == _NEWLINE)
+    end = int(newlines[0]) + 1 if newlines.size else raw.size
+    names = raw[:end].tobytes().rstrip(b"\r\n").split(b",")
+    if len(names) != PIXELS or not all(name.isascii() for name in names) or names[0] == b"label":
+        return None
+    for i, name in enumerate(names, 1):
+        if name != f"pixel{i}".encode():
+            raise DataValidationError(
+                f"{path.name}: line 1 (header), column {i}: '{name[:40].decode()}', expected 'pixel{i}' "
+                "(an unlabelled CSV's header is pixel1,...,pixel784)"
+            )
+    return end
+
+
+def load_pixels(path: str | os.PathLike[str]) -> np.ndarray:
+    """The images of a CSV to classify, ``N x 28 x 28`` uint8, validated: the data layout (any
+    classes), or unlabelled rows of 784 pixels under a ``pixel1,...,pixel784`` header."""
+    path = Path(path)
+    raw = _file_bytes(path)
+    start = _pixel_header_end(path, raw)
+    if start is None:  # the data layout, checked as load_csv checks it
+        rows = _rows(path, raw[csvformat.check_header(path, raw) :], FIELDS)
+    else:
+        rows = _rows(path, raw[start:], PIXELS)
+    csvformat.check_values(path, rows, all_classes=False)
+    return rows[:, 1:].astype(np.uint8).reshape(-1, 28, 28)

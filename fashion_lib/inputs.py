@@ -1,4 +1,8 @@
-"""Read images to classify: 28x28 greyscale PNG files, or CSVs in the data layout."""
+"""Read images to classify: 28x28 greyscale PNG files, or CSVs in the data layout or of unlabelled pixel rows.
+
+Which one a file is comes from its first bytes as well as its suffix: a gzip file is named as one
+whatever it is called, and a CSV needs no ``.csv`` suffix.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +23,24 @@ class Inputs(NamedTuple):
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+GZIP_MAGIC = b"\x1f\x8b"
+CSV_STARTS = (b"label,", b"pixel1,", b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")  # headers, byte order marks
 SIDE = 28
 EXPECTED = "a 28x28 PNG or a CSV in the data layout"
+
+
+def _is_csv(path: Path) -> bool:
+    """Whether ``path`` is read as a CSV (else as a PNG): by its first bytes, then its suffix."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror}); expected {EXPECTED}") from None
+    if head.startswith(GZIP_MAGIC):
+        raise ConfigError(f"{path}: this is a gzip file, not a PNG or CSV; decompress it first (gunzip)")
+    if head.startswith(PNG_SIGNATURE):
+        return False
+    return head.startswith(CSV_STARTS) or path.suffix.lower() == ".csv"
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -78,20 +98,20 @@ def _grey(img) -> np.ndarray:
 
 
 def load_images(paths: Sequence[str | Path]) -> Inputs:
-    """All images from PNG files and data-layout CSVs, in order."""
-    from .csvio import load_csv
+    """All images from PNG files and CSVs (data layout, or unlabelled ``pixel1..pixel784`` rows), in order."""
+    from .csvio import load_pixels
     from .fsutil import regular_file
 
     images, sources = [], []
     for raw in paths:
         path = regular_file(Path(raw), EXPECTED, ConfigError)
-        if path.suffix.lower() == ".csv":
+        if _is_csv(path):
             try:
-                data = load_csv(path, all_classes=False)
+                pixels = load_pixels(path)
             except DataValidationError as exc:  # an input to classify: a usage mistake (exit 2), same line
                 raise ConfigError(str(exc)) from None
-            images.append(data.images)
-            sources += [f"{path}:{line}" for line in range(2, len(data) + 2)]
+            images.append(pixels)
+            sources += [f"{path}:{line}" for line in range(2, len(pixels) + 2)]
         else:
             images.append(_png(path)[None])
             sources.append(str(path))
