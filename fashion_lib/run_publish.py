@@ -16,6 +16,7 @@ from .console import Log
 from .console import stderr as _stderr
 from .evaluate import chance_warning
 from .lineage import run_lineage
+from .lineage_values import check_run_metrics
 from .model_package import check_run_folder, publish_model
 from .provenance import differences
 from .quality.gate import quality_summary
@@ -73,6 +74,7 @@ def push_run_folder(
     """
     run_folder = RunFolder(Path(folder))
     metrics, _ = run_folder.read_finished()
+    check_run_metrics(run_folder.metrics, metrics)  # before a record's values reach the data's registry
     top_hash = publish_folder(
         run_folder, lambda: _data_quality(metrics, registry), registry=registry, name=name, log=log
     )

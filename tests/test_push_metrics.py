@@ -87,6 +87,25 @@ def test_a_hand_edited_metrics_file_is_named_and_nothing_is_published(
     assert not reg.exists() or not registry.list_versions(registry=str(reg), name=MODEL)
 
 
+def test_a_folder_without_provenance_is_checked_before_the_data_registry_is_read(genuine: Path, tmp_path: Path) -> None:
+    """A run folder from before provenance.json: push reads the data version's verdict from its
+    registry, which must not be asked with a hand-edited value (before: exit 70, an AttributeError)."""
+    from fashion_lib.runfolder import PROVENANCE_FILE
+
+    folder = _edited(genuine, tmp_path, _set("data_top_hash", 5))
+    (folder / PROVENANCE_FILE).unlink()
+    from csv_support import fashion_csvs
+
+    from fashion_lib import data
+
+    recorded = json.loads((folder / METRICS_FILE).read_text())
+    csvs = fashion_csvs(tmp_path / "csvs", seed=7)  # the data's registry is there, as on the training machine
+    data.publish_csvs(csvs, registry=recorded["data_registry"], name=recorded["data_package"], accept="random")
+    with pytest.raises(ConfigError, match="data_top_hash is 5; expected a top hash"):
+        pipeline.push_run_folder(folder, registry=str(tmp_path / "registry"), name=MODEL)
+    assert not (tmp_path / "registry").exists()
+
+
 def test_the_library_publish_checks_the_metrics_too(genuine: Path, tmp_path: Path) -> None:
     """``model_package.publish_model`` (a folder and a lineage built elsewhere) refuses the same file."""
     from fashion_lib.lineage import run_lineage
