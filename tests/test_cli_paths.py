@@ -113,3 +113,17 @@ def test_a_notebook_fetch_into_such_a_path_names_it(tmp_path, where):
     (tmp_path / "loop").symlink_to("loop")
     with pytest.raises(DestinationError, match=f"cannot fetch user/p@.* into {tmp_path}/{where}: the path "):
         registry.fetch("user/p", tmp_path / where, registry=reg)
+
+
+def test_a_path_too_long_while_a_command_runs_says_which_limit() -> None:
+    """An OSError from a command's work: one name over 255 bytes, or a path too long as a whole
+    (before, both read "a name in the path is too long")."""
+    from fashion_lib.cli.main import _os_error
+
+    whole = "/tmp/" + "y/" * 3000
+    assert _os_error(OSError(errno.ENAMETOOLONG, "File name too long", whole)) == (
+        f"cannot use {whole}: the path is too long for the file system"
+    )
+    assert _os_error(OSError(errno.ENAMETOOLONG, "File name too long", "/tmp/" + LONG)).endswith(
+        "the path holds a name of 300 bytes; a file or folder name may have at most 255"
+    )

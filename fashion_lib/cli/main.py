@@ -95,11 +95,17 @@ def _os_error(exc: OSError) -> str:
     """An OSError in words, naming the file and, when it is there, the home folder it is in."""
     from pathlib import Path
 
+    from ..fsutil import looked_up
     from ..settings import display_path, home
 
     name = exc.filename or ""
     full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
-    why = "the disk is full" if full else _IN_WORDS.get(exc.errno, exc.strerror or str(exc))
+    if full:
+        why = "the disk is full"
+    elif exc.errno == errno.ENAMETOOLONG:  # one name over 255 bytes, or the whole path too long
+        why = f"the path {looked_up(exc)}"
+    else:
+        why = _IN_WORDS.get(exc.errno, exc.strerror or str(exc))
     if name == STDOUT:
         return f"cannot write to standard output: {why}"
     where = ""
@@ -123,5 +129,4 @@ _IN_WORDS = {
     errno.ENOTDIR: "part of the path is a file, not a folder",
     errno.EISDIR: "it is a folder; expected a file",
     errno.ELOOP: "the path goes through a loop of symbolic links",
-    errno.ENAMETOOLONG: "a name in the path is too long",
 }
