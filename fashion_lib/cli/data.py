@@ -207,7 +207,8 @@ def add_commands(top: argparse._SubParsersAction) -> None:
         "--rows",
         type=positive_int,
         metavar="N",
-        help="expected row count (default: known for the official file names)",
+        help="expected row count (default: the count recorded beside a fetched package's CSV, or the "
+        "official one for a conversion of the upstream files; else no check)",
     )
     p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
     p.add_argument("--train", required=True, type=CSV_FILE, metavar="CSV")

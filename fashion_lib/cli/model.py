@@ -121,7 +121,12 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("--model-package", type=MODEL_PACKAGE_READ, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (default: latest)")
     overwrite_option(p)
-    p = add(top, "predict", cmd_predict, "classify 28x28 images (PNG files, or a CSV in the data layout)")
+    p = add(
+        top,
+        "predict",
+        cmd_predict,
+        "classify 28x28 images (PNG files, or CSVs in the data layout, the label column optional)",
+    )
     p.add_argument("inputs", nargs="+", type=not_blank("a PNG image or a CSV file"), metavar="IMAGE.png|FILE.csv")
     _model_source(p, registry_too=True)
     p = add(top, "lineage", cmd_lineage, "where a model came from: data version, code, environment, config")
