@@ -178,21 +178,24 @@ def fetch_model(
     dest: Path | None = None,
     overwrite: bool = True,
 ):
-    """Fetch and verify a model package (default destination: a cache under the data folder);
-    ``overwrite=False`` refuses to replace a file in ``dest`` that differs. A version without
-    ``clf.keras`` (a data package's name given as the model's) is a ModelError before a byte is fetched."""
+    """Fetch and verify a model package (default ``dest``: a cache, which stands in, verified, for a registry
+    that cannot be reached: :mod:`.registry.cache`); ``overwrite=False`` refuses to replace a file in ``dest``
+    that differs. A version without ``clf.keras`` (a data package's name) is a ModelError before any fetch."""
     from . import registry as reg
     from .errors import ModelError
+    from .registry import cache
 
     store = reg.open(registry)
     name = name or settings.model_package()
-    resolved = store.resolve(name, top_hash)
-    if MODEL_FILE not in {entry.key for entry in store.manifest(name, resolved).entries}:
+    found, stand_in = cache.manifest_or_stand_in(store, name, top_hash)
+    if MODEL_FILE not in {entry.key for entry in found.entries}:
         raise ModelError(
-            f"{name}@{short(resolved)} has no {MODEL_FILE}; is it a model package? "
+            f"{found.label} has no {MODEL_FILE}; is it a model package? "
             "(name a model package instead, or publish one with 'fashion model push')"
         )
-    return reg.fetch_to_cache(name, registry=store, top_hash=resolved, dest=dest, overwrite=overwrite)
+    if stand_in is not None:
+        return stand_in.use(dest, overwrite=overwrite)
+    return reg.fetch_to_cache(name, registry=store, top_hash=found.top_hash, dest=dest, overwrite=overwrite)
 
 
 def load_model(

@@ -36,7 +36,7 @@ from typing import Union
 
 from .. import settings
 from ..console import short
-from ..errors import ConfigError, PackageNotFound
+from ..errors import ConfigError, PackageNotFound, RegistryError
 from . import manifest
 from .base import OBJECTS, Registry
 from .check import Report
@@ -154,11 +154,29 @@ def fetch_to_cache(
     overwrite: bool = True,
 ) -> Fetched:
     """Fetch a version into ``dest``, by default a folder of its own under the data folder (a cache:
-    it repairs its own copies, so ``overwrite`` matters only for a ``dest`` a person chose)."""
+    it repairs its own copies, so ``overwrite`` matters only for a ``dest`` a person chose).
+
+    A fetch into the cache ends by recording the version's manifest there (:mod:`.cache`). A registry that
+    cannot be reached, or whose folder or bucket is gone, is stood in for by a complete cached copy of the
+    version (``top_hash``, else the newest fetched from it), verified, with a note on stderr."""
+    from . import cache
+    from .download import fetch as _fetch
+
     reg = open(registry)
-    resolved = reg.resolve(name, top_hash)
-    dest = dest or settings.data_dir() / "packages" / name.replace("/", "__") / short(resolved)
-    return fetch(name, dest, registry=reg, top_hash=resolved, overwrite=overwrite)
+    try:
+        resolved = reg.resolve(name, top_hash)
+        found = reg.manifest(name, resolved)
+        fetched = _fetch(
+            reg, name, Path(dest or cache.folder(name, resolved)), resolved, overwrite=overwrite, found=found
+        )
+    except RegistryError as exc:
+        stand_in = cache.stand_in(reg, name, top_hash, exc)
+        if stand_in is None:
+            raise
+        return stand_in.use(dest, overwrite=overwrite)
+    if dest is None:
+        cache.keep(reg, found, fetched.dest)
+    return fetched
 
 
 def resolve_top_hash(name: str, top_hash: str | None, *, registry: RegistryLike = None) -> str:

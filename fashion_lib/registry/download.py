@@ -27,14 +27,23 @@ from .check import check_object
 from .records import Fetched
 
 
-def fetch(reg: Registry, name: str, dest: Path, top_hash: str | None = None, *, overwrite: bool = True) -> Fetched:
-    """Download a version into ``dest`` after checking every file against the verified manifest.
+def fetch(
+    reg: Registry,
+    name: str,
+    dest: Path,
+    top_hash: str | None = None,
+    *,
+    overwrite: bool = True,
+    found: mf.Manifest | None = None,
+) -> Fetched:
+    """Download a version into ``dest`` after checking every file against the verified manifest
+    (``found``, where the caller already read it for this version).
 
     Files already in ``dest`` with the version's bytes (hashed) are not fetched again, so a
     complete ``dest`` is not written to at all (it may be read-only). ``overwrite=False``: refuse
     (DestinationError) if ``dest`` holds a file of the same name with other bytes."""
-    resolved = reg.resolve(name, top_hash)
-    found = reg.manifest(name, resolved)
+    resolved = reg.resolve(name, top_hash) if found is None else found.top_hash
+    found = found or reg.manifest(name, resolved)
     _check_located(reg, found)
     dest = Path(dest).expanduser().absolute()
     _check_dest(dest, found)
