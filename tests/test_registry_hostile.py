@@ -233,7 +233,8 @@ def test_a_registry_below_a_file_or_in_a_symlink_loop_is_one_line(tmp_path):
     (tmp_path / "loop2").symlink_to(tmp_path / "loop1")
     below = cli("packages", "list", "--registry", str(tmp_path / "afile" / "registry"))
     assert below.returncode == 2 and f"cannot be a folder: {tmp_path / 'afile'} is a file" in below.stderr
-    for env in ({"FASHION_REGISTRY": str(tmp_path / "loop1")}, {"FASHION_HOME": str(tmp_path / "loop1")}):
+    for variable, expected in (("FASHION_REGISTRY", "a folder"), ("FASHION_HOME", "the home folder")):
+        env = {variable: str(tmp_path / "loop1")}
         done = subprocess.run(
             [sys.executable, "-m", "fashion_lib", "packages", "list"],
             capture_output=True,
@@ -241,8 +242,8 @@ def test_a_registry_below_a_file_or_in_a_symlink_loop_is_one_line(tmp_path):
             env={**os.environ, **env},
             timeout=120,
         )
-        assert done.returncode == 2 and "a loop of symbolic links; expected a folder" in done.stderr, done.stderr
-        assert done.stderr.count("\n") == 1
+        assert done.returncode == 2 and f"a loop of symbolic links; expected {expected}" in done.stderr, done.stderr
+        assert done.stderr.startswith(f"fashion: error: {variable}") and done.stderr.count("\n") == 1  # the culprit
 
 
 def test_a_latest_pointer_naming_no_manifest_is_damage_everywhere(reg, published, tmp_path):
