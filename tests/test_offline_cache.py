@@ -160,3 +160,26 @@ def test_predict_from_the_cache_while_the_s3_endpoint_is_down(home: Path, image:
     assert "latest" not in note
     done = cli("predict", str(image), "--registry", "s3://bucket", **env)  # no copy fetched from that registry
     assert done.returncode == 5 and "cannot reach s3://bucket" in one_line(done)
+
+
+def test_load_data_reads_a_data_version_from_the_cache_when_the_registry_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fashion evaluate``'s (and a notebook's) data half: the data version fetched before, verified again."""
+    from csv_support import fashion_csvs
+
+    from fashion_lib import data
+
+    monkeypatch.setenv("FASHION_HOME", str(tmp_path / "home"))
+    reg = str(tmp_path / "home" / "registry")
+    top_hash = data.publish_csvs(
+        fashion_csvs(tmp_path / "csvs", seed=8), registry=reg, name="t/data", accept="random", log=lambda _: None
+    ).top_hash
+    first = data.load_data(registry=reg, name="t/data")
+    assert first.top_hash == top_hash
+    capsys.readouterr()
+    _unmount(tmp_path / "home")
+    again = data.load_data(registry=reg, name="t/data")
+    assert again.top_hash == top_hash and len(again.train) == len(first.train) == 40
+    note = capsys.readouterr().err.strip()
+    assert note.startswith("note: ") and f"t/data@{top_hash[:12]}" in note and "from the cache" in note, note
