@@ -16,7 +16,7 @@ from .console import stderr as _stderr
 from .conversion import SPLITS, convert
 from .csvio import Dataset, load_csv
 from .data_card import package_meta, package_readme
-from .errors import ConfigError, PackageNotFound
+from .errors import ConfigError, PackageNotFound, RegistryError
 from .registry.names import check_name
 from .sources import get_raw_files
 from .validate import EXPECTED_ROWS, Report
@@ -212,7 +212,11 @@ def load_data(
 
     registry = reg.open(registry)
     if bootstrap and top_hash is None:
-        top_hash = ensure_data_package(registry=registry, name=name)
+        try:
+            top_hash = ensure_data_package(registry=registry, name=name)
+        except RegistryError as exc:
+            if cache.unreachable(registry, exc) is None:
+                raise  # a registry that answered; one out of reach: the cache may stand in, below
     name = name or settings.data_package()
     found, stand_in = cache.manifest_or_stand_in(registry, name, top_hash)  # a registry out of reach: the cache
     top_hash = found.top_hash

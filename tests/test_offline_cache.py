@@ -183,3 +183,5 @@ def test_load_data_reads_a_data_version_from_the_cache_when_the_registry_is_gone
     assert again.top_hash == top_hash and len(again.train) == len(first.train) == 40
     note = capsys.readouterr().err.strip()
     assert note.startswith("note: ") and f"t/data@{top_hash[:12]}" in note and "from the cache" in note, note
+    assert data.load_data(registry=reg, name="t/data", bootstrap=True).top_hash == top_hash  # evaluate's way
+    assert "which may not be the latest version" in capsys.readouterr().err
