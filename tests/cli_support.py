@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -25,3 +26,18 @@ def one_line(done: subprocess.CompletedProcess) -> str:
     lines = [line for line in done.stderr.splitlines() if not line.startswith(("Raw files:", "checking "))]
     assert len(lines) == 1, done.stderr
     return lines[0]
+
+
+def closed_s3_env(home: os.PathLike[str] | str) -> dict[str, str]:
+    """Settings for ``s3://bucket`` on a loopback port nobody listens on (connections refused), one attempt."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return {
+        "FASHION_HOME": str(home),
+        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "x",
+        "AWS_SECRET_ACCESS_KEY": "x",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_MAX_ATTEMPTS": "1",
+    }

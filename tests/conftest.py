@@ -92,3 +92,14 @@ def sources(tmp_path: Path) -> dict[str, Path]:
     (folder / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
     (folder / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
     return {"train.csv": folder / "train.csv", "test.csv": folder / "test.csv"}
+
+
+@pytest.fixture
+def image(tmp_path: Path) -> Path:
+    """A black 28x28 PNG to classify (``fashion predict``)."""
+    import numpy as np
+    from PIL import Image
+
+    path = tmp_path / "shirt.png"
+    Image.fromarray(np.zeros((28, 28), np.uint8), "L").save(path)
+    return path

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from cli_support import cli, one_line  # tests/ is on sys.path
+from cli_support import cli, closed_s3_env, one_line  # tests/ is on sys.path
 
 from fashion_lib import registry
 from fashion_lib.cli import build_parser
@@ -56,20 +56,8 @@ def test_a_registry_folder_that_does_not_exist_is_said_not_read_as_empty(tmp_pat
 
 @pytest.mark.slow  # boto3 gives up on a refused port only after its connect attempts (~50 s loaded)
 def test_unreachable_s3_registry_is_exit_5_and_prepares_nothing(tmp_path):
-    import socket
-
-    with socket.socket() as sock:  # a port nobody listens on: connections are refused
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
     home = tmp_path / "home"
-    env = {
-        "FASHION_HOME": str(home),
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "1",
-    }
+    env = closed_s3_env(home)  # connections refused
     for args in (["run", "--preset", "quick"], ["packages", "list"], ["data", "fetch", "--dest", str(tmp_path / "o")]):
         done = cli(*args, "--registry", "s3://bucket", **env)
         line = one_line(done)

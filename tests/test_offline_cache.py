@@ -8,12 +8,10 @@ local registries on disk and a tiny real Keras model."""
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
 
-import numpy as np
 import pytest
-from cli_support import cli, one_line
+from cli_support import cli, closed_s3_env, one_line
 
 from fashion_lib import registry
 from fashion_lib.model_package import fetch_model
@@ -39,15 +37,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         model = _tiny_model(tmp_path / f"tiny{units}.keras", units)
         registry.push(MODEL, {"clf.keras": model}, registry=str(folder / "registry"))
     return folder
-
-
-@pytest.fixture
-def image(tmp_path: Path) -> Path:
-    from PIL import Image
-
-    path = tmp_path / "shirt.png"
-    Image.fromarray(np.zeros((28, 28), np.uint8), "L").save(path)
-    return path
 
 
 def _versions(home: Path) -> list[str]:
@@ -140,17 +129,8 @@ def test_a_cached_copy_without_its_manifest_is_not_used(home: Path, image: Path)
 def test_predict_from_the_cache_while_the_s3_endpoint_is_down(home: Path, image: Path) -> None:
     older = _versions(home)[1]
     fetch_model(top_hash=older, registry=str(home / "registry"))
-    with socket.socket() as sock:  # a port nobody listens on: connections are refused
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    env = {
-        "FASHION_HOME": str(home),
-        "AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-        "AWS_ACCESS_KEY_ID": "x",
-        "AWS_SECRET_ACCESS_KEY": "x",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_MAX_ATTEMPTS": "1",
-    }
+    env = closed_s3_env(home)  # connections refused
+    port = env["AWS_ENDPOINT_URL"].rsplit(":", 1)[1]
     done = cli("predict", str(image), "--top-hash", older[:10], "--registry", "s3://bucket", **env)
     assert done.returncode == 0, done.stderr
     assert len(done.stdout.splitlines()) == 1

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import numpy as np
 import pytest
 from cli_support import cli, one_line
 from readonly_support import read_only
@@ -36,15 +35,6 @@ def home(tmp_path: Path) -> Path:
     folder = tmp_path / "home"
     registry.push(MODEL, {"clf.keras": tmp_path / "tiny.keras"}, registry=str(folder / "registry"))
     return folder
-
-
-@pytest.fixture
-def image(tmp_path: Path) -> Path:
-    from PIL import Image
-
-    path = tmp_path / "shirt.png"
-    Image.fromarray(np.zeros((28, 28), np.uint8), "L").save(path)
-    return path
 
 
 def _cache(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
