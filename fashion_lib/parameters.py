@@ -103,6 +103,8 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     checked = dict(zip(given, values))
     if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
         model_package_name(checked["model_package"])  # one line now, not after training
+    if "data_package" in checked and checked["data_package"] is None and _variable("FASHION_DATA_PACKAGE"):
+        package_name("FASHION_DATA_PACKAGE", _variable("FASHION_DATA_PACKAGE"))  # as the CLI names it
     if "registry" in checked:
         registry_folder(checked["registry"])
     if "output_dir" in checked:
@@ -172,6 +174,13 @@ def registry_folder(value: Any) -> None:
             name = "registry" if value is not None else "FASHION_REGISTRY"
             given = value if value is not None else os.environ["FASHION_REGISTRY"]
             raise ConfigError(f"{name}={shown(given)} {looked_up(exc)}; expected {_EXPECTED['registry']}") from None
+
+
+def _variable(name: str) -> str:
+    """An environment variable's value, stripped ("" when unset)."""
+    import os
+
+    return os.environ.get(name, "").strip()
 
 
 def shown(path: Any, most: int = 100) -> str:

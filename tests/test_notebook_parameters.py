@@ -79,6 +79,16 @@ def test_notebook_parameters_check_package_names(
     assert parameters.notebook_parameters(**unused) == (*list(unused.values())[:-1], False)
 
 
+def test_a_bad_data_package_variable_is_named(no_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Left None, the notebooks' data_package comes from FASHION_DATA_PACKAGE: a bad one is named at
+    the parameters cell, as ``fashion`` names it (before: the registry's line, no variable named)."""
+    monkeypatch.setenv("FASHION_DATA_PACKAGE", "bad name!")
+    with pytest.raises(ConfigError) as refused:
+        parameters.notebook_parameters(data_package=None, publish=False)
+    assert str(refused.value) == f"FASHION_DATA_PACKAGE: {BAD_NAME}"
+    assert parameters.notebook_parameters(data_package="good/data") == ("good/data",)  # given: the variable is unused
+
+
 @pytest.mark.parametrize("call", ["run", "train_evaluate_publish"])
 def test_the_library_checks_the_model_package_before_loading_data(
     no_data: Path, monkeypatch: pytest.MonkeyPatch, call: str
