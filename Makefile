@@ -24,8 +24,8 @@ run: setup  ## the main job: data package, training, evaluation, model package
 data: setup  ## only get, convert, validate and publish the data package
 	$(BIN)/fashion data prepare
 
-test: setup  ## the whole test suite (what CI runs); the 15 slowest are listed at the end
-	$(BIN)/python -m pytest --durations=15
+test: setup  ## the whole test suite (what CI runs), the Docker tests beside the others; each part lists its 15 slowest
+	tests/run_suite.sh $(BIN)/python
 
 test-fast: setup  ## skip the slow tests (docker, notebooks, real training)
 	$(BIN)/python -m pytest -m "not slow"
