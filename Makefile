@@ -24,7 +24,7 @@ run: setup  ## the main job: data package, training, evaluation, model package
 data: setup  ## only get, convert, validate and publish the data package
 	$(BIN)/fashion data prepare
 
-test: setup  ## the whole test suite (what CI runs), the Docker tests beside the others; each part lists its 15 slowest
+test: setup  ## the whole test suite (what CI runs), in two parts side by side; each lists its 15 slowest
 	tests/run_suite.sh $(BIN)/python
 
 test-fast: setup  ## skip the slow tests (docker, notebooks, real training)
