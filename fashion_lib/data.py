@@ -211,14 +211,19 @@ def load_data(
     from .registry import cache
 
     registry = reg.open(registry)
+    offline = None  # the cached copy standing in for a registry out of reach, once it was found so
     if bootstrap and top_hash is None:
         try:
             top_hash = ensure_data_package(registry=registry, name=name)
-        except RegistryError as exc:
-            if cache.unreachable(registry, exc) is None:
-                raise  # a registry that answered; one out of reach: the cache may stand in, below
+        except RegistryError as exc:  # not asked again (a dead S3 endpoint costs its retries each time)
+            offline = cache.stand_in(registry, name or settings.data_package(), None, exc)
+            if offline is None:
+                raise
     name = name or settings.data_package()
-    found, stand_in = cache.manifest_or_stand_in(registry, name, top_hash)  # a registry out of reach: the cache
+    if offline is not None:
+        found, stand_in = offline.found, offline
+    else:  # a registry out of reach: the cache stands in
+        found, stand_in = cache.manifest_or_stand_in(registry, name, top_hash)
     top_hash = found.top_hash
     held = {entry.key for entry in found.entries}
     missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in held]

@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import IO
 
@@ -25,7 +24,7 @@ from .. import settings
 from ..console import short
 from ..console import stderr as _stderr
 from ..errors import BucketNotFound, FashionError, IntegrityError, PackageNotFound, RegistryError, RegistryUnreachable
-from ..fsutil import make_public
+from ..fsutil import atomic_path
 from . import manifest as mf
 from .base import Registry
 from .records import Fetched
@@ -33,9 +32,14 @@ from .records import Fetched
 RECORD = ".fashion-fetched.json"  # in the copy's folder; no logical key of ours starts with a dot
 
 
+def _package_folder(name: str) -> Path:
+    """The cache's folder for the versions of ``name``."""
+    return settings.data_dir() / "packages" / name.replace("/", "__")
+
+
 def folder(name: str, top_hash: str) -> Path:
     """The cache's folder for ``name@top_hash``."""
-    return settings.data_dir() / "packages" / name.replace("/", "__") / short(top_hash)
+    return _package_folder(name) / short(top_hash)
 
 
 def keep(reg: Registry, found: mf.Manifest, dest: Path) -> None:
@@ -55,15 +59,8 @@ def keep(reg: Registry, found: mf.Manifest, dest: Path) -> None:
         "fetched": datetime.now(UTC).isoformat(timespec="seconds"),
         "manifest": [found.header, *map(_line, found.entries)],
     }
-    with contextlib.suppress(OSError):
-        fd, tmp = tempfile.mkstemp(prefix=f"{RECORD}.", dir=dest)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(record, fh)
-            make_public(tmp)
-            os.replace(tmp, target)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+    with contextlib.suppress(OSError), atomic_path(target) as tmp:
+        tmp.write_text(json.dumps(record), encoding="utf-8")
 
 
 def _line(entry: mf.Entry) -> dict:
@@ -84,8 +81,9 @@ class Copy:
     fetched: datetime
     lines: list
 
+    @cached_property
     def manifest(self) -> mf.Manifest:
-        """The recorded manifest, proved against the top hash (DamagedManifest if not)."""
+        """The recorded manifest, proved against the top hash (DamagedManifest if not); proved once."""
         data = "".join(json.dumps(line) + "\n" for line in self.lines).encode("utf-8")
         return mf.parse(data, self.name, self.top_hash)
 
@@ -94,7 +92,7 @@ class Copy:
         from .download import _unchanged
 
         try:
-            found = self.manifest()
+            found = self.manifest
         except IntegrityError as exc:
             return f"its recorded manifest {getattr(exc, 'reason', 'does not match its top hash')}"
         bad = [e.key for e in found.entries if e.key not in _unchanged(self.path, found, refuse=False)]
@@ -118,7 +116,7 @@ def _load(path: Path, name: str) -> Copy:
 def copies(name: str) -> list[Copy]:
     """The cached copies of ``name`` that hold a record, newest fetch first."""
     try:
-        base = settings.data_dir() / "packages" / name.replace("/", "__")
+        base = _package_folder(name)
         found = []
         for path in base.glob(f"*/{RECORD}"):
             with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
@@ -165,7 +163,7 @@ def stand_in(reg: Registry, name: str, top_hash: str | None, exc: RegistryError)
     when = copy.fetched.strftime("%Y-%m-%d %H:%M UTC")
     latest = ", which may not be the latest version" if top_hash is None else ""
     note = f"note: {what} cannot be reached ({reason}); using {name}@{short(copy.top_hash)} from the cache, "
-    return CachedVersion(copy, copy.manifest(), f"{note}fetched {when}{latest}")
+    return CachedVersion(copy, copy.manifest, f"{note}fetched {when}{latest}")
 
 
 def manifest_or_stand_in(reg: Registry, name: str, top_hash: str | None) -> tuple[mf.Manifest, CachedVersion | None]:
