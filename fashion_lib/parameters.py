@@ -103,8 +103,9 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     checked = dict(zip(given, values))
     if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
         model_package_name(checked["model_package"])  # one line now, not after training
-    if "data_package" in checked and checked["data_package"] is None and _variable("FASHION_DATA_PACKAGE"):
-        package_name("FASHION_DATA_PACKAGE", _variable("FASHION_DATA_PACKAGE"))  # as the CLI names it
+    variable = _variable("FASHION_DATA_PACKAGE")
+    if "data_package" in checked and checked["data_package"] is None and variable:
+        package_name("FASHION_DATA_PACKAGE", variable)  # as the CLI names it
     if "registry" in checked:
         registry_folder(checked["registry"])
     if "output_dir" in checked:
@@ -131,21 +132,18 @@ def seed(value: Any) -> Any:
 def output_folder(value: Any) -> None:
     """DestinationError naming the parameter (or ``FASHION_OUTPUT_DIR``, or the default outputs folder)
     unless the folder outputs go to can be written or made; nothing is made."""
-    import os
-
     from . import settings
     from .errors import DestinationError
     from .fsutil import unusable
 
     if value is not None:
         where = f"output_dir={shown(value)}"
+    elif _variable("FASHION_OUTPUT_DIR"):
+        settings.output_dir()  # checks the variable itself, naming it
+        return
     else:
         value = settings.output_dir()
-        where = (
-            f"FASHION_OUTPUT_DIR={shown(value)}"
-            if os.environ.get("FASHION_OUTPUT_DIR", "").strip()
-            else f"the outputs folder {value}"
-        )
+        where = f"the outputs folder {value}"
     why = unusable(value, folder=True)
     if why:
         raise DestinationError(f"{where} {why}")

@@ -48,15 +48,11 @@ def check_package_variables(args: argparse.Namespace) -> None:
     before a registry is opened: the registry's own check would not say where the name came from."""
     import os
 
-    from ..errors import ConfigError, RegistryError
-    from ..registry.names import check_name
+    from ..parameters import package_name
 
     for dest, variable in _VARIABLES:
         if getattr(args, dest, "") is not None or (dest == "model_package" and getattr(args, "model", None)):
             continue  # the command has no such option, or was given it, or a model file instead
         value = os.environ.get(variable, "").strip()
-        try:
-            if value:
-                check_name(value)
-        except RegistryError as exc:
-            raise ConfigError(f"{variable}: {exc}") from None
+        if value:
+            package_name(variable, value)  # the ConfigError names the variable
