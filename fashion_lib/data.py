@@ -232,7 +232,7 @@ def load_data(
             f"{name}@{short(top_hash)} has no {' or '.join(missing)}; is it a data package? "
             "(name a data package instead, or publish one with 'fashion data push')"
         )
-    fetched = stand_in.use() if stand_in is not None else fetch_data(registry=registry, name=name, top_hash=top_hash)
+    fetched = stand_in.use() if stand_in is not None else reg.fetch_to_cache(name, registry=registry, found=found)
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (
         load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))

@@ -195,7 +195,7 @@ def fetch_model(
         )
     if stand_in is not None:
         return stand_in.use(dest, overwrite=overwrite)
-    return reg.fetch_to_cache(name, registry=store, top_hash=found.top_hash, dest=dest, overwrite=overwrite)
+    return reg.fetch_to_cache(name, registry=store, dest=dest, overwrite=overwrite, found=found)
 
 
 def load_model(

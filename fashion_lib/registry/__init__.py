@@ -152,9 +152,11 @@ def fetch_to_cache(
     top_hash: str | None = None,
     dest: Path | None = None,
     overwrite: bool = True,
+    found: manifest.Manifest | None = None,
 ) -> Fetched:
     """Fetch a version into ``dest``, by default a folder of its own under the data folder (a cache:
-    it repairs its own copies, so ``overwrite`` matters only for a ``dest`` a person chose).
+    it repairs its own copies, so ``overwrite`` matters only for a ``dest`` a person chose). ``found``: the
+    version's verified manifest, where the caller has read it already (not asked of the registry again).
 
     A fetch into the cache ends by recording the version's manifest there (:mod:`.cache`). A registry that
     cannot be reached, or whose folder or bucket is gone, is stood in for by a complete cached copy of the
@@ -164,8 +166,9 @@ def fetch_to_cache(
 
     reg = open(registry)
     try:
-        resolved = reg.resolve(name, top_hash)
-        found = reg.manifest(name, resolved)
+        if found is None:
+            found = reg.manifest(name, reg.resolve(name, top_hash))
+        resolved = found.top_hash
         fetched = _fetch(
             reg, name, Path(dest or cache.folder(name, resolved)), resolved, overwrite=overwrite, found=found
         )
