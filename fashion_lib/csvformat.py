@@ -76,6 +76,8 @@ def _decode(path: Path, data: bytes, line: int) -> str:
 
 def check_line(path: Path, text: str, line: int) -> list[int]:
     """The 785 values of one data line (without its newline); raise for its first problem."""
+    if not text.strip():
+        raise _fail(path, f"line {line}", "empty line; expected a data row (label + 784 pixels)")
     fields = text.rstrip("\r").split(",")
     if len(fields) != FIELDS:
         hint = " (is the file truncated?)" if len(fields) < FIELDS else ""

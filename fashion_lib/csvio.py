@@ -4,8 +4,8 @@ Loading is a vectorised numpy parser working on ~8 MB slices of the file: it che
 the structure of every slice (field counts, digits only, 1-3 digit fields) and hands
 any slice that looks wrong to :mod:`fashion_lib.csvformat`, which finds the exact line
 and column. See ``benchmarks/csv_load_bench.py`` for how it compares with pandas.
-A UTF-8 byte order mark and blank lines at the end are ignored; a blank line elsewhere
-is an error. :func:`load_pixels` also reads unlabelled rows (images to classify).
+A UTF-8 byte order mark and blank lines at the end (empty, or only spaces and tabs) are
+ignored; a blank line elsewhere is an error. :func:`load_pixels` also reads unlabelled rows (images to classify).
 
 Writing is vectorised too: each value becomes a 4-byte slot by table lookup, and the
 NUL padding is dropped (``benchmarks/csv_write_bench.py``).
@@ -31,6 +31,7 @@ from .fsutil import atomic_path, regular_file
 __all__ = ["FIELDS", "HEADER", "PIXELS", "PIXEL_HEADER", "Dataset", "load_csv", "load_pixels", "read_rows", "write_csv"]
 PIXEL_HEADER = HEADER.split(",", 1)[1]  # unlabelled rows, images to classify: pixel1,...,pixel784
 _COMMA, _NEWLINE, _CR, _ZERO = 44, 10, 13, 48
+_SPACE, _TAB = 32, 9
 _SLICE_BYTES = 8 << 20
 
 
@@ -147,24 +148,25 @@ def _file_bytes(path: Path) -> np.ndarray:
 
 
 def _without_blank_tail(path: Path, body: np.ndarray) -> np.ndarray:
-    """``body`` without the blank lines at its end (LF or CRLF, any number), ending in one newline."""
+    """``body`` without the blank lines at its end (LF or CRLF, any number, empty or only spaces and tabs),
+    ending in one newline."""
     end = body.size
     while end:  # from the end, a block at a time: usually one block of a few bytes
         tail = body[max(0, end - 4096) : end]
-        text = np.flatnonzero((tail != _NEWLINE) & (tail != _CR))
+        text = np.flatnonzero((tail != _NEWLINE) & (tail != _CR) & (tail != _SPACE) & (tail != _TAB))
         if text.size:
             end += int(text[-1]) + 1 - tail.size
             break
         end -= tail.size
     if end == 0:
         raise DataValidationError(f"{path.name}: the file has a header but no data rows")
-    newline = np.flatnonzero(body[end:] == _NEWLINE)  # what follows ``end`` is only CR and LF
+    newline = np.flatnonzero(body[end:] == _NEWLINE)  # what follows ``end`` is only white space
     if newline.size:
         return body[: end + int(newline[0]) + 1]
     return np.concatenate([body[:end], np.array([_NEWLINE], np.uint8)])  # no newline at the end: one is added
 
 
-_BLANK_LINE = re.compile(rb"^\r*$", re.MULTILINE)
+_BLANK_LINE = re.compile(rb"^[ \t\r]*$", re.MULTILINE)
 
 
 def _check_pixel_lines(path: Path, data: bytes, first_line: int) -> np.ndarray:
@@ -193,8 +195,9 @@ def _parse_carefully(path: Path, piece: np.ndarray, first_line: int, fields: int
         return check(path, data, first_line)
     check(path, data[: blank.start()], first_line)
     line = first_line + data.count(b"\n", 0, blank.start())
+    what = "empty line" if not blank.group().strip(b"\r") else "blank line (only spaces or tabs)"
     raise DataValidationError(
-        f"{path.name}: line {line}: empty line; expected a data row (blank lines are allowed only at the end)"
+        f"{path.name}: line {line}: {what}; expected a data row (blank lines are allowed only at the end)"
     )
 
 

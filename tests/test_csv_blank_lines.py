@@ -1,5 +1,6 @@
-"""Blank lines in a CSV: at the end (an editor's habit) they are ignored, LF or CRLF, any number;
-elsewhere they are ``line N: empty line``, the same from the fast parser and the careful one."""
+"""Blank lines in a CSV: at the end (an editor's habit) they are ignored, LF or CRLF, any number, empty
+or only spaces and tabs; elsewhere they are ``line N: empty line`` (or ``blank line``), the same from the
+fast parser and the careful one."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ import numpy as np
 import pytest
 from cli_support import cli, one_line
 
-from fashion_lib import csvio
-from fashion_lib.csvio import load_csv, write_csv
+from fashion_lib import csvformat, csvio
+from fashion_lib.csvio import load_csv, load_pixels, write_csv
 from fashion_lib.errors import DataValidationError
 from fashion_lib.validate import validate_csv
 
@@ -89,3 +90,33 @@ def test_commands_accept_a_trailing_blank_line(good: Path, tmp_path: Path) -> No
     assert done.returncode == 1 and one_line(done).endswith(
         "edited.csv: line 5: empty line; expected a data row (blank lines are allowed only at the end)"
     )
+
+
+@pytest.mark.parametrize("tail", [b"   \n", b"\t\n  \r\n\n", b" \t "], ids=["spaces", "mixed", "no newline"])
+def test_lines_of_only_spaces_or_tabs_at_the_end_are_ignored(good: Path, tmp_path: Path, tail: bytes) -> None:
+    path = _variant(good, tmp_path, tail=tail)
+    assert validate_csv(path).rows == ROWS
+    assert np.array_equal(load_csv(path).images, load_csv(good).images)
+
+
+def test_a_line_of_spaces_in_the_middle_is_a_blank_line(good: Path, tmp_path: Path) -> None:
+    path = _variant(good, tmp_path, blank_before=6)
+    path.write_bytes(path.read_bytes().replace(b"\n\n", b"\n  \t\n", 1))
+    with pytest.raises(
+        DataValidationError,
+        match=r"^edited\.csv: line 6: blank line \(only spaces or tabs\); expected a data row",
+    ):
+        validate_csv(path)
+
+
+def test_unlabelled_rows_end_their_blank_lines_alike(good: Path, tmp_path: Path) -> None:
+    lines = good.read_bytes().split(b"\n")[:-1]
+    unlabelled = [line.split(b",", 1)[1] for line in lines]
+    path = tmp_path / "pixels.csv"
+    path.write_bytes(b"\n".join(unlabelled) + b"\n  \n\t\n")
+    assert np.array_equal(load_pixels(path), load_csv(good).images)
+
+
+def test_the_line_checker_calls_an_empty_line_empty(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match=r"^x\.csv: line 3: empty line; expected a data row"):
+        csvformat.check_line(tmp_path / "x.csv", "\r", 3)
