@@ -18,3 +18,11 @@ def fashion_csvs(folder: Path, seed: int) -> dict[str, Path]:
         out[split] = folder / f"{split}.csv"
         out[split].write_text("\n".join(lines) + "\n")
     return out
+
+
+def random_csv(path: Path, rows: int, seed: int) -> Path:
+    """A CSV in the data layout written by the project's writer: random pixels, labels 0..9 in turn."""
+    from fashion_lib.csvio import write_csv
+
+    images = np.random.default_rng(seed).integers(0, 256, size=(rows, 28, 28), dtype=np.uint8)
+    return write_csv(images, (np.arange(rows) % 10).astype(np.uint8), path)

@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_support import cli, one_line
+from csv_support import random_csv
 
 from fashion_lib import csvformat, csvio
-from fashion_lib.csvio import load_csv, load_pixels, write_csv
+from fashion_lib.csvio import load_csv, load_pixels
 from fashion_lib.errors import DataValidationError
 from fashion_lib.validate import validate_csv
 
@@ -20,9 +21,7 @@ ROWS = 20
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rng = np.random.default_rng(1)
-    images = rng.integers(0, 256, size=(ROWS, 28, 28), dtype=np.uint8)
-    return write_csv(images, (np.arange(ROWS) % 10).astype(np.uint8), tmp_path_factory.mktemp("good") / "good.csv")
+    return random_csv(tmp_path_factory.mktemp("good") / "good.csv", ROWS, seed=1)
 
 
 def _variant(good: Path, folder: Path, *, crlf: bool = False, tail: bytes = b"", blank_before: int = 0) -> Path:

@@ -10,8 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_support import cli, one_line
+from csv_support import random_csv
 
-from fashion_lib.csvio import HEADER, load_csv, write_csv
+from fashion_lib.csvio import HEADER, load_csv
 from fashion_lib.errors import ConfigError, DataValidationError
 from fashion_lib.inputs import load_images
 from fashion_lib.validate import validate_csv
@@ -22,9 +23,7 @@ PIXEL_HEADER = HEADER.split(",", 1)[1]
 
 @pytest.fixture(scope="module")
 def good(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rng = np.random.default_rng(2)
-    images = rng.integers(0, 256, size=(ROWS, 28, 28), dtype=np.uint8)
-    return write_csv(images, (np.arange(ROWS) % 10).astype(np.uint8), tmp_path_factory.mktemp("good") / "good.csv")
+    return random_csv(tmp_path_factory.mktemp("good") / "good.csv", ROWS, seed=2)
 
 
 def _unlabelled(good: Path, path: Path, *, newline: str = "\n") -> Path:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from csv_support import random_csv
 
 from fashion_lib import csvio
 from fashion_lib.csvio import HEADER, load_csv, write_csv
@@ -21,10 +22,7 @@ ROWS = 30
 
 @pytest.fixture(scope="module")
 def good_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    rng = np.random.default_rng(0)
-    images = rng.integers(0, 256, size=(ROWS, 28, 28), dtype=np.uint8)
-    labels = (np.arange(ROWS) % 10).astype(np.uint8)
-    return write_csv(images, labels, tmp_path_factory.mktemp("good") / "good.csv")
+    return random_csv(tmp_path_factory.mktemp("good") / "good.csv", ROWS, seed=0)
 
 
 def _lines(path: Path) -> list[str]:
