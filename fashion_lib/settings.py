@@ -230,12 +230,15 @@ def _endpoint_problem(url: str) -> str | None:
 
 
 def display_path(path: str | os.PathLike[str]) -> str:
-    """A path as a reader should see it: ``./x`` inside the working folder, ``~/x`` inside home."""
+    """A path as a reader should see it: ``./x`` inside the working folder, ``~/x`` inside home; a working
+    folder or home that is the file system's root (``HOME=/``, or an empty ``HOME``) shortens nothing."""
     text = str(path)
     if text.startswith("s3://"):
         return text
     resolved = Path(text).expanduser().resolve()
     for base, prefix in ((Path.cwd().resolve(), "."), (Path.home().resolve(), "~")):
+        if base == base.parent:  # the root: every path is "inside" it
+            continue
         try:
             relative = resolved.relative_to(base)
         except ValueError:
