@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from ..console import stderr
+from .s3_errors import check_settings
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60
@@ -86,7 +87,7 @@ def _quilt_environment() -> None:
 
 
 def _client_key(session: Any, client_kwargs: dict[str, Any]) -> tuple:
-    """What makes two S3 clients interchangeable: signing, identity (key and secret), region, endpoint."""
+    """What makes two S3 clients interchangeable: signing, identity (key and secret), region, endpoint, retries."""
     config = client_kwargs.get("config")
     credentials = session.get_credentials()
     return (
@@ -97,6 +98,7 @@ def _client_key(session: Any, client_kwargs: dict[str, Any]) -> tuple:
         session.region_name,
         session.profile_name,
         os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"),
+        tuple(sorted(_retries().items())),
     )
 
 
@@ -104,10 +106,17 @@ def _with_limits(config: Any) -> Any:
     """quilt3's client config plus timeouts and bounded retries (quilt3's own settings win)."""
     from botocore.config import Config
 
-    limits: dict[str, Any] = {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": READ_TIMEOUT_S}
-    if not os.environ.get("AWS_MAX_ATTEMPTS") and not os.environ.get("AWS_RETRY_MODE"):
-        limits["retries"] = {"max_attempts": MAX_ATTEMPTS, "mode": "standard"}
+    limits = {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": READ_TIMEOUT_S, "retries": _retries()}
     return Config(**limits).merge(config) if config is not None else Config(**limits)
+
+
+def _retries() -> dict[str, Any]:
+    """``AWS_MAX_ATTEMPTS`` and ``AWS_RETRY_MODE`` (checked by ``check_settings``), else 4 attempts in
+    standard mode. Given to botocore outright: it would read an empty variable itself and fail on it."""
+    check_settings()
+    attempts = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
+    mode = os.environ.get("AWS_RETRY_MODE", "").strip()
+    return {"total_max_attempts": int(attempts) if attempts else MAX_ATTEMPTS + 1, "mode": mode or "standard"}
 
 
 def _client_hook(previous: Callable | None) -> Callable:

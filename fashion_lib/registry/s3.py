@@ -23,7 +23,7 @@ from . import manifest as mf
 from .base import OBJECTS, Registry
 from .quilt import s3_client
 from .records import StoredObject
-from .s3_errors import ACCESS_HINT, DENIED, MISSING, s3_errors
+from .s3_errors import ACCESS_HINT, DENIED, MISSING, check_settings, s3_errors
 
 
 class S3Registry(Registry):
@@ -36,6 +36,7 @@ class S3Registry(Registry):
             raise RegistryError(f"{url!r} names no bucket; an S3 registry is s3://BUCKET")
         if "/" in self.location[len("s3://") :]:
             raise RegistryError(f"{url!r}: an S3 registry is a bucket, s3://BUCKET, without a path")
+        check_settings()  # a bad AWS variable is named now, before any work, not by boto3 mid-command
 
     def describe(self) -> str:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")

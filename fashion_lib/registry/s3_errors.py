@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from types import ModuleType
 
-from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
+from ..errors import BucketNotFound, ConfigError, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 
 ACCESS_HINT = (
     "check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions"
@@ -22,6 +23,52 @@ DENIED = {
     "AccountProblem",
 }
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+RETRY_MODES = ("standard", "adaptive", "legacy")
+# Variables botocore reads as whole numbers, with what they count and their least value: anything else,
+# even empty, is a bare ValueError from deep inside it ("invalid literal for int()", exit 70).
+_WHOLE_NUMBERS = {
+    "AWS_MAX_ATTEMPTS": ("attempts", 1),
+    "AWS_METADATA_SERVICE_NUM_ATTEMPTS": ("attempts", 1),
+    "AWS_METADATA_SERVICE_TIMEOUT": ("seconds", 0),
+}
+
+
+def check_settings() -> None:
+    """A ConfigError naming the AWS variable boto3 would stumble on, before any client is built.
+
+    An empty ``AWS_MAX_ATTEMPTS`` or ``AWS_RETRY_MODE`` means unset (:mod:`.quilt` hands botocore both);
+    botocore reads the other variables itself, empty or not."""
+    for name, (unit, least) in _WHOLE_NUMBERS.items():
+        value = os.environ.get(name)
+        if value is None or (name == "AWS_MAX_ATTEMPTS" and not value.strip()):
+            continue
+        try:
+            fits = int(value) >= least
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ConfigError(f"{name} is {value!r}; expected a whole number of {unit}, {least} or more, or unset it")
+    mode = os.environ.get("AWS_RETRY_MODE", "").strip()
+    if mode and mode not in RETRY_MODES:
+        raise ConfigError(f"AWS_RETRY_MODE is {mode!r}; expected one of {', '.join(RETRY_MODES)}, or unset it")
+    region = os.environ.get("AWS_DEFAULT_REGION")
+    if region is not None and not _region_name(region):
+        raise ConfigError(
+            f"AWS_DEFAULT_REGION is {region!r}; expected the bucket's region, "
+            "letters, digits and hyphens such as us-east-1, or unset it"
+        )
+
+
+def _region_name(region: str) -> bool:
+    """Whether botocore takes ``region`` (an empty one it takes, and then fails to sign with: exit 70)."""
+    import botocore.exceptions as bx
+    from botocore.utils import validate_region_name
+
+    try:
+        validate_region_name(region)
+    except bx.InvalidRegionError:
+        return False
+    return bool(region)
 
 
 @contextlib.contextmanager

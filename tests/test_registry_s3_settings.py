@@ -1,0 +1,121 @@
+"""Bad AWS settings for an S3 registry: each is one line naming the variable (or file) and what it should
+hold, exit 2, before any request; empty retry settings mean unset. A real SeaweedFS server shows the
+settings that are right still reach it.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import seaweedfs  # tests/ is on sys.path
+from cli_support import cli, closed_s3_env, one_line
+
+from fashion_lib import registry
+from fashion_lib.errors import ConfigError
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Keys and a region for s3://bucket, nothing read from the user's AWS files; returns monkeypatch."""
+    for key in seaweedfs.UNSET:
+        monkeypatch.delenv(key, raising=False)
+    for key in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_METADATA_SERVICE_TIMEOUT"):
+        monkeypatch.delenv(key, raising=False)
+    keys = {"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_DEFAULT_REGION": "us-east-1"}
+    for key, value in {**seaweedfs.ISOLATION, **keys, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
+        monkeypatch.setenv(key, value)
+    return monkeypatch
+
+
+# --- variables botocore reads as numbers, names or modes ---------------------------------
+
+WHOLE = "expected a whole number of {}, {} or more, or unset it"
+REGION = "expected the bucket's region, letters, digits and hyphens such as us-east-1, or unset it"
+
+
+@pytest.mark.parametrize(
+    "variable, value, expected",
+    [
+        ("AWS_MAX_ATTEMPTS", "abc", WHOLE.format("attempts", 1)),
+        ("AWS_MAX_ATTEMPTS", "2.5", WHOLE.format("attempts", 1)),
+        ("AWS_MAX_ATTEMPTS", "0", WHOLE.format("attempts", 1)),
+        ("AWS_METADATA_SERVICE_TIMEOUT", "x", WHOLE.format("seconds", 0)),
+        ("AWS_METADATA_SERVICE_TIMEOUT", "", WHOLE.format("seconds", 0)),
+        ("AWS_METADATA_SERVICE_NUM_ATTEMPTS", "y", WHOLE.format("attempts", 1)),
+        ("AWS_RETRY_MODE", "bogus", "expected one of standard, adaptive, legacy, or unset it"),
+        ("AWS_RETRY_MODE", "Standard", "expected one of standard, adaptive, legacy, or unset it"),
+        ("AWS_DEFAULT_REGION", "../x", REGION),
+        ("AWS_DEFAULT_REGION", "us east", REGION),
+        ("AWS_DEFAULT_REGION", "", REGION),
+    ],
+)
+def test_a_bad_aws_variable_is_named_when_the_registry_is_opened(aws_env, variable, value, expected):
+    """Before: exit 70 ("ValueError: invalid literal for int()", or for an empty region a RuntimeError
+    from the request signer), or boto3's own words without the variable ("Invalid value provided to
+    "mode"", "Provided region_name '../x' doesn't match a supported format")."""
+    aws_env.setenv(variable, value)
+    with pytest.raises(ConfigError) as caught:
+        registry.open("s3://bucket")
+    assert str(caught.value) == f"{variable} is {value!r}; {expected}"
+
+
+def test_aws_max_attempts_that_is_no_number_is_exit_2_through_the_cli(tmp_path):
+    """The tester's case: before, `fashion: internal error: ValueError: invalid literal for int()`, exit 70."""
+    env = {**closed_s3_env(tmp_path), **seaweedfs.ISOLATION, "AWS_MAX_ATTEMPTS": "abc"}
+    done = cli("packages", "list", "--registry", "s3://team", **env)
+    assert done.returncode == 2, done.stderr
+    assert one_line(done) == (
+        "fashion: error: AWS_MAX_ATTEMPTS is 'abc'; expected a whole number of attempts, 1 or more, or unset it"
+    )
+
+
+@pytest.mark.parametrize(
+    "attempts, mode, expected",
+    [
+        ("", "", {"total_max_attempts": 4, "mode": "standard"}),
+        ("2", "", {"total_max_attempts": 2, "mode": "standard"}),
+        ("", "adaptive", {"total_max_attempts": 4, "mode": "adaptive"}),
+        (" 3 ", " legacy ", {"total_max_attempts": 3, "mode": "legacy"}),
+    ],
+)
+def test_empty_retry_settings_mean_unset(aws_env, attempts, mode, expected):
+    """Before: an empty AWS_RETRY_MODE beside AWS_MAX_ATTEMPTS was botocore's InvalidRetryModeError, an empty
+    AWS_MAX_ATTEMPTS beside AWS_RETRY_MODE a ValueError (exit 70)."""
+    aws_env.setenv("AWS_MAX_ATTEMPTS", attempts)
+    aws_env.setenv("AWS_RETRY_MODE", mode)
+    client = registry.open("s3://bucket").client
+    assert {key: client.meta.config.retries[key] for key in expected} == expected
+
+
+# --- against a real server ---------------------------------------------------------------
+
+
+def fashion(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
+    done = subprocess.run(
+        [sys.executable, "-m", "fashion_lib", *args],
+        capture_output=True, text=True, timeout=120, env=seaweedfs.subprocess_env(env),
+    )  # fmt: skip
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
+@pytest.mark.slow  # a real SeaweedFS server
+def test_against_seaweedfs_bad_settings_are_named_and_good_ones_work(seaweed, tmp_path):
+    bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+    env = {**seaweedfs.client_env(seaweed, "reader"), "FASHION_HOME": str(tmp_path)}
+    listing = ("packages", "list", "--registry", bucket)
+    for variable, value in [("AWS_MAX_ATTEMPTS", "abc"), ("AWS_RETRY_MODE", "bogus"), ("AWS_DEFAULT_REGION", "")]:
+        done = fashion({**env, variable: value}, *listing)
+        assert done.returncode == 2 and one_line(done).startswith(f"fashion: error: {variable} is {value!r}; ")
+    for settings in ({"AWS_MAX_ATTEMPTS": "", "AWS_RETRY_MODE": "standard"}, {"AWS_MAX_ATTEMPTS": "2"}):
+        done = fashion({**env, **settings}, *listing)
+        assert done.returncode == 0 and "0 version(s)" in done.stdout, (settings, done.stderr)
+
+
+def test_settings_checked_leave_a_local_registry_alone(aws_env, tmp_path):
+    aws_env.setenv("AWS_MAX_ATTEMPTS", "abc")
+    assert registry.open(str(tmp_path)).describe()
+    assert os.environ["AWS_MAX_ATTEMPTS"] == "abc"
