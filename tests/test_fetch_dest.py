@@ -4,14 +4,19 @@ left alone, and a --dest inside the registry's own folder is refused. Real regis
 
 from __future__ import annotations
 
+import contextlib
 import os
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cli_support import cli, one_line
+from readonly_support import read_only
 
 from fashion_lib import registry
-from fashion_lib.errors import DestinationError
+from fashion_lib.errors import DestinationError, IntegrityError
+from fashion_lib.settings import TEST_CSV, TRAIN_CSV
 
 MODEL, DATA = "t/model", "t/data"
 COMMANDS = {
@@ -22,7 +27,7 @@ COMMANDS = {
 
 @pytest.fixture
 def reg(tmp_path: Path) -> str:
-    """A registry holding a (pretend) model package and a data package."""
+    """A registry holding a (pretend) model package and a data package (CSVs by their usual names)."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "clf.keras").write_bytes(b"published model bytes")
@@ -30,7 +35,8 @@ def reg(tmp_path: Path) -> str:
     (src / "train.csv").write_text("label,pixel1\n1,0\n")
     folder = str(tmp_path / "registry")
     registry.push(MODEL, {"clf.keras": src / "clf.keras", "metrics.json": src / "metrics.json"}, registry=folder)
-    registry.push(DATA, {"clf.keras": src / "clf.keras", "train.csv": src / "train.csv"}, registry=folder)
+    data = {"clf.keras": src / "clf.keras", TRAIN_CSV: src / "train.csv", TEST_CSV: src / "train.csv"}
+    registry.push(DATA, data, registry=folder)
     return folder
 
 
@@ -92,3 +98,68 @@ def test_the_library_replaces_by_default_and_refuses_when_asked(reg: str, tmp_pa
     assert (tmp_path / "out" / "clf.keras").read_text() == "mine"
     registry.fetch(MODEL, tmp_path / "out", registry=reg)
     assert (tmp_path / "out" / "clf.keras").read_bytes() == b"published model bytes"
+
+
+@contextlib.contextmanager
+def _own_folder_in_a_read_only_one(parent: Path) -> Iterator[Path]:
+    """``parent/mine``, writable, in a ``parent`` that is not: ``chmod``, or as root (whom ``chmod`` binds
+    not) a read-only bind mount of ``parent`` with a small tmpfs mounted at ``mine``."""
+    mine = parent / "mine"
+    mine.mkdir(parents=True)
+    if os.geteuid() != 0:
+        parent.chmod(0o555)
+        try:
+            yield mine
+        finally:
+            parent.chmod(0o755)
+        return
+    with read_only(parent):
+        made = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mine)], capture_output=True)
+        if made.returncode:
+            pytest.skip(f"cannot mount a tmpfs here ({made.stderr.decode().strip()})")
+        try:
+            yield mine
+        finally:
+            subprocess.run(["umount", str(mine)], check=False)
+
+
+def test_a_writable_dest_in_a_read_only_folder_is_fetched_into(reg: str, tmp_path: Path) -> None:
+    """Before: the files were staged in the folder above --dest: "cannot write into .../mine: Permission
+    denied" (``--dest ~`` as a user, Docker's /data), and "Invalid cross-device link" where --dest is a mount
+    point (/dev/shm). Now they are staged in a hidden folder inside --dest, removed afterwards."""
+    with _own_folder_in_a_read_only_one(tmp_path / "parent") as mine:
+        (mine / "clf.keras").write_text("mine")
+        done = cli(*COMMANDS["model"], "--dest", str(mine), "--registry", reg, "--overwrite")
+        assert done.returncode == 0, done.stderr
+        assert (mine / "clf.keras").read_bytes() == b"published model bytes"
+        assert sorted(p.name for p in mine.iterdir()) == ["clf.keras", "metrics.json"]  # no staging folder left
+
+
+def test_a_dest_that_is_a_mount_point_is_fetched_into(reg: str, small_disk) -> None:
+    dest = small_disk("mounted", 1 << 20)
+    fetched = registry.fetch(MODEL, dest, registry=reg)
+    assert fetched.files["clf.keras"].read_bytes() == b"published model bytes"
+    assert sorted(p.name for p in dest.iterdir()) == ["clf.keras", "metrics.json"]
+
+
+def test_a_new_dest_in_a_read_only_folder_names_that_folder(reg: str, tmp_path: Path) -> None:
+    parent = tmp_path / "parent"
+    parent.mkdir()
+    with read_only(parent), pytest.raises(DestinationError) as caught:
+        registry.fetch(MODEL, parent / "new" / "deeper", registry=reg)
+    line = str(caught.value)
+    assert line.startswith(f"cannot write into {parent / 'new' / 'deeper'}: ") and "\n" not in line
+    assert f" in {parent}, where it would be made; nothing was changed there" in line
+    assert list(parent.iterdir()) == []
+
+
+def test_a_failed_fetch_into_an_existing_dest_leaves_no_staging_folder(reg: str, tmp_path: Path) -> None:
+    dest = tmp_path / "dest"
+    dest.mkdir()
+    (dest / "clf.keras").write_text("mine")
+    objects = Path(reg) / "objects"
+    for stored in objects.iterdir():  # every object damaged, sizes kept: the fetch fails once it has read one
+        stored.write_bytes(b"x" * stored.stat().st_size)
+    with pytest.raises(IntegrityError):
+        registry.fetch(MODEL, dest, registry=reg)
+    assert [p.name for p in dest.iterdir()] == ["clf.keras"] and (dest / "clf.keras").read_text() == "mine"

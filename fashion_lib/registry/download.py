@@ -1,12 +1,13 @@
 """Fetch a version into a folder: all of it, checked, or nothing.
 
 Every object is located by its hash in the registry's own store (refused before anything
-is read if one is missing or of the wrong size), copied into a staging folder beside the
-destination while it is hashed, and only when every file matches are the files moved
-into place. Into an existing folder, files being replaced are set aside first and put
-back if any move fails, so the folder never holds a mix of old and new. Files the folder
-already holds with the version's bytes (hashed) stay as they are: a complete copy is only read,
-so a read-only cache serves as well as a writable one.
+is read if one is missing or of the wrong size), copied into a hidden staging folder inside
+the destination (beside it, where it does not exist yet) while it is hashed, and only when
+every file matches are the files moved into place; the staging folder is then removed. Into
+an existing folder, files being replaced are set aside first and put back if any move
+fails, so the folder never holds a mix of old and new. Files the folder already holds with
+the version's bytes (hashed) stay as they are: a complete copy is only read, so a read-only
+cache serves as well as a writable one.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from . import manifest as mf
 from .base import Registry
 from .check import check_object
 from .records import Fetched
+
+STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
 
 
 def fetch(
@@ -54,10 +57,7 @@ def fetch(
     if not wanted:
         return fetched
     with _dest_errors(dest):
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".fetching", dir=dest.parent))
-        make_public(staging, directory=True)
-        (staging / "new").mkdir()
+        staging = _stage(dest)
     try:
         for entry in wanted:
             target = staging / "new" / entry.key
@@ -76,6 +76,30 @@ def fetch(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return fetched
+
+
+def _stage(dest: Path) -> Path:
+    """A new hidden staging folder (``new/`` in it to fill) on the filesystem the files will be placed on:
+    inside an existing ``dest`` (its parent may be unwritable, or another filesystem where ``dest`` is a
+    mount point), else beside it, to be renamed into place whole."""
+    if dest.is_dir():
+        staging = Path(tempfile.mkdtemp(prefix=".fashion-", suffix=STAGED, dir=dest))
+    else:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=STAGED, dir=dest.parent))
+    make_public(staging, directory=True)
+    (staging / "new").mkdir()
+    return staging
+
+
+def _staged(path: Path, dest: Path) -> bool:
+    """Whether ``path`` lies in a staging folder of ``dest`` (a name that means nothing to a reader)."""
+    for base in (dest, dest.parent):
+        if base in path.parents:
+            top = path.relative_to(base).parts[0]
+            if top.startswith(".") and top.endswith(STAGED):
+                return True
+    return False
 
 
 def _write(fh, block: bytes, dest: Path) -> None:
@@ -176,8 +200,10 @@ class _dest_errors:
         if isinstance(exc, OSError):
             why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
             named = Path(exc.filename) if exc.filename else self.dest
-            staged = named.parent == self.dest.parent and named.name.startswith(f".{self.dest.name}.")
-            file = "" if named == self.dest or staged else f" ({named})"  # our staging folder means nothing to a reader
+            file = "" if named == self.dest or _staged(named, self.dest) else f" ({named})"
+            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and not os.path.lexists(self.dest):
+                above = next((p for p in self.dest.parents if os.path.lexists(p)), self.dest.parent)
+                file = f" in {above}, where it would be made"  # the folder that refused is the one above
             raise DestinationError(f"cannot write into {self.dest}: {why}{file}; nothing was changed there") from None
         return False
 
