@@ -4,16 +4,20 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from fashion_lib import registry
+from fashion_lib.errors import RegistryError
 
 NAME = "fashion-mnist/data"
 WRITERS, PUSHES = 4, 4
@@ -120,14 +124,15 @@ def test_kill_9_mid_push_blocks_nobody_and_the_next_writer_cleans_up(tmp_path):
     assert marker.exists(), proc.stderr.read().decode() if proc.poll() is not None else "no progress"
     os.kill(proc.pid, signal.SIGKILL)  # while it holds the lock, half-way through a copy
     proc.wait(timeout=30)
-    leftovers = list((Path(reg) / ".fashion-tmp").iterdir())
+    leftovers = list((Path(reg) / "objects").glob(".*"))  # an object is staged beside its final name
     assert len(leftovers) == 1 and leftovers[0].stat().st_size > 0
     assert registry.resolve_top_hash(NAME, None, registry=reg) == first  # readable, nothing half-published
     assert [v.top_hash for v in registry.list_versions(registry=reg)] == [first]
 
     (tmp_path / "second.csv").write_text("label,pixel1\n2,2\n")
     second = registry.push(NAME, {"train.csv": tmp_path / "second.csv"}, registry=reg, message="second")
-    assert list((Path(reg) / ".fashion-tmp").iterdir()) == []  # the next writer removed the dead one's object
+    assert list((Path(reg) / "objects").glob(".*")) == []  # the next writer removed the dead one's object
+    assert list((Path(reg) / ".fashion-tmp").iterdir()) == []
     assert {v.top_hash for v in registry.list_versions(registry=reg)} == {first, second}
     assert registry.verify(registry=reg).problems == []
 
@@ -147,3 +152,45 @@ def test_verify_repair_removes_leftovers_and_checks_one_version(tmp_path):
     assert repaired.returncode == 0 and repaired.stdout.count("removed leftover temporary file") == 2, repaired
     assert list((reg / ".fashion-tmp").iterdir()) == [] and not (reg / "objects" / ".deadbeef.xyz").exists()
     assert "2 version(s), 2 object(s)" in repaired.stdout
+
+
+@pytest.fixture
+def other_disk(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """A folder on another filesystem than ``tmp_path``: in /dev/shm where that is one, else a small tmpfs."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK) and shm.stat().st_dev != tmp_path.stat().st_dev:
+        folder = Path(tempfile.mkdtemp(prefix="fashion-test-", dir=shm))
+        yield folder
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        yield request.getfixturevalue("small_disk")("other-disk", 1 << 20)
+
+
+def test_objects_linked_to_another_disk_are_pushed_and_fetched(tmp_path: Path, other_disk: Path) -> None:
+    """Before: "local registry ...: Invalid cross-device link (.../.fashion-tmp/8b9f...)", exit 2: objects were
+    staged in .fashion-tmp and renamed into objects/. Now they are staged beside their final name."""
+    reg = tmp_path / "registry"
+    reg.mkdir()
+    (reg / "objects").symlink_to(other_disk)
+    (tmp_path / "a.csv").write_text("label,pixel1\n1,1\n")
+    top_hash = registry.push(NAME, {"a.csv": tmp_path / "a.csv"}, registry=str(reg))
+    assert [p.name for p in other_disk.iterdir() if p.name.startswith(".")] == []  # no staged copy left
+    assert len(list(other_disk.iterdir())) == 1 and list((reg / ".fashion-tmp").iterdir()) == []
+    assert registry.verify(registry=str(reg)).problems == []
+    fetched = registry.fetch(NAME, tmp_path / "out", top_hash=top_hash, registry=str(reg))
+    assert fetched.files["a.csv"].read_text() == "label,pixel1\n1,1\n"
+
+
+def test_metadata_on_another_disk_than_the_staging_folder_is_one_line_naming_it(
+    tmp_path: Path, other_disk: Path
+) -> None:
+    reg = tmp_path / "registry"
+    (reg / ".quilt").mkdir(parents=True)
+    (reg / ".quilt" / "packages").symlink_to(other_disk)
+    (tmp_path / "a.csv").write_text("label,pixel1\n1,1\n")
+    with pytest.raises(RegistryError) as caught:
+        registry.push(NAME, {"a.csv": tmp_path / "a.csv"}, registry=str(reg))
+    line = str(caught.value)
+    assert "\n" not in line and str(reg) in line
+    assert "its .quilt/packages folder is on another filesystem than its .fashion-tmp folder" in line
+    assert list(other_disk.iterdir()) == [] and list((reg / "objects").iterdir()) == []  # nothing left behind

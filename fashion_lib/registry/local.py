@@ -1,9 +1,10 @@
 """A registry in a folder: found wherever the folder is now (moved, copied, mounted).
 
 Objects are read from ``<folder>/objects/<hex>`` only, and only if that is a regular
-file (no links, devices or FIFOs). Writers hold ``<folder>/.fashion.lock``; their
-temporary files live in ``<folder>/.fashion-tmp`` and are renamed into place, and the
-next writer removes what a dead one left there.
+file (no links, devices or FIFOs); ``objects`` itself may be a link to another disk.
+Writers hold ``<folder>/.fashion.lock``; their temporary files live in ``<folder>/.fashion-tmp``
+(objects': hidden ``objects/.<hex>.*`` files) and are renamed into place, and the next writer
+removes what a dead one left there.
 """
 
 from __future__ import annotations
@@ -111,7 +112,16 @@ class LocalRegistry(Registry):
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(tmp, target)
+            try:
+                os.replace(tmp, target)
+            except OSError as exc:
+                if exc.errno != errno.EXDEV:
+                    raise
+                raise RegistryError(
+                    f"{self.describe()}: its {target.parent.relative_to(self.root)} folder is on another filesystem "
+                    f"than its {TMP} folder, where files are written before they are moved in; keep .quilt and "
+                    f"{TMP} on the registry folder's filesystem (only {OBJECTS} may be a link to another disk)"
+                ) from None
         finally:
             tmp.unlink(missing_ok=True)
 
@@ -178,7 +188,7 @@ class LocalRegistry(Registry):
         """Copy and hash in one pass; only bytes that match the entry's hash are renamed into place."""
         target = self._object_path(entry)
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._temp(target.name)
+        tmp = self._temp(f".{target.name}", target.parent)  # beside it: objects/ may be a link to another disk
         try:
             hasher = hashing.StreamHasher(entry.hash_type, entry.size)
             with open(source, "rb") as src, open(tmp, "wb") as dst:
@@ -196,8 +206,9 @@ class LocalRegistry(Registry):
         return (self.root / OBJECTS / name).as_uri()
 
     # --- writers ----------------------------------------------------------------------
-    def _temp(self, name: str) -> Path:
-        folder = self.root / TMP
+    def _temp(self, name: str, folder: Path | None = None) -> Path:
+        """A new empty file to write and rename to ``name`` in ``folder`` (``.fashion-tmp`` by default)."""
+        folder = self.root / TMP if folder is None else folder
         folder.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f"{name}.", dir=folder)
         os.close(fd)
