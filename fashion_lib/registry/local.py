@@ -126,11 +126,20 @@ class LocalRegistry(Registry):
             tmp.unlink(missing_ok=True)
 
     def list_keys(self, prefix: str) -> list[str]:
+        """Files under ``prefix``, through links to folders (not round a loop of them); a folder that can't be
+        read is an OSError naming it (access denied, in :meth:`errors`), never a folder with nothing in it."""
         base = self.root / prefix
-        if not base.is_dir():
+        try:
+            info = os.stat(base)
+        except (FileNotFoundError, NotADirectoryError):
+            info = None
+        except PermissionError as exc:  # name the folder that can't be entered, not the one looked for in it
+            shut = next((p.parent for p in (*base.parents[::-1], base) if not os.access(p, os.F_OK)), base)
+            raise PermissionError(exc.errno, exc.strerror, str(shut)) from None
+        if info is None or not stat.S_ISDIR(info.st_mode):
             self._no_file_in_the_way(base)
             return []
-        return sorted(str(p.relative_to(base)) for p in base.rglob("*") if p.is_file())
+        return sorted(_files_under(base, "", {(info.st_dev, info.st_ino)}))
 
     def _no_file_in_the_way(self, folder: Path) -> None:
         """A registry folder (``.quilt``, ``.quilt/packages``, ...) that is missing is empty; one
@@ -239,6 +248,20 @@ def _denied(where: str, exc: OSError) -> RegistryAccessDenied:
         f"({exc.strerror}{f': {exc.filename}' if exc.filename else ''}); check its permissions, "
         "or choose another registry with --registry"
     )
+
+
+def _files_under(folder: Path, prefix: str, walked: set[tuple[int, int]]) -> Iterator[str]:
+    """``prefix`` + the path of every file under ``folder``; ``walked``: the folders above it (device, inode)."""
+    with os.scandir(folder) as found:
+        entries = list(found)
+    for entry in entries:
+        if entry.is_dir():
+            info = entry.stat()
+            if (info.st_dev, info.st_ino) not in walked:  # a link back to a folder above: a loop
+                inner = walked | {(info.st_dev, info.st_ino)}
+                yield from _files_under(Path(entry.path), f"{prefix}{entry.name}/", inner)
+        elif entry.is_file():
+            yield prefix + entry.name
 
 
 def _not_a_folder(root: Path) -> str | None:
