@@ -23,6 +23,7 @@ from .validate import EXPECTED_ROWS, Report
 
 if TYPE_CHECKING:
     from .registry import Fetched, Registry, RegistryLike
+    from .registry.manifest import Manifest
 
 
 @dataclass(frozen=True)
@@ -148,15 +149,35 @@ def fetch_data(
     dest: Path | None = None,
     overwrite: bool = True,
 ) -> Fetched:
-    """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder).
+    """Fetch (and verify) a data package into ``dest`` (default: a cache under the data folder, which stands
+    in, verified, for a registry that cannot be reached: :mod:`.registry.cache`).
 
     ``overwrite=False`` (``fashion data fetch`` without ``--overwrite``) refuses, naming them, files
     in ``dest`` whose content differs from the version's; files already identical are left as they are.
+    A version without both CSVs (a model version's hash) is a ConfigError before any fetch.
     """
     from . import registry as reg
+    from .registry import cache
 
-    name = name or settings.data_package()
-    return reg.fetch_to_cache(name, registry=registry, top_hash=top_hash, dest=dest, overwrite=overwrite)
+    store, name = reg.open(registry), name or settings.data_package()
+    found, stand_in = cache.manifest_or_stand_in(store, name, top_hash)
+    check_csvs(name, found)
+    if stand_in is not None:
+        return stand_in.use(dest, overwrite=overwrite)
+    return reg.fetch_to_cache(
+        name, registry=store, top_hash=found.top_hash, dest=dest, overwrite=overwrite, found=found
+    )
+
+
+def check_csvs(name: str, found: Manifest) -> None:
+    """ConfigError unless the version (its manifest) holds both CSVs: said before a byte is fetched."""
+    held = {entry.key for entry in found.entries}
+    missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in held]
+    if missing:  # a model package's name or top hash given as the data's
+        raise ConfigError(
+            f"{name}@{short(found.top_hash)} has no {' or '.join(missing)}; is it a data package? "
+            "(name a data package instead, or publish one with 'fashion data push')"
+        )
 
 
 @dataclass(frozen=True)
@@ -224,14 +245,7 @@ def load_data(
         found, stand_in = offline.found, offline
     else:  # a registry out of reach: the cache stands in
         found, stand_in = cache.manifest_or_stand_in(registry, name, top_hash)
-    top_hash = found.top_hash
-    held = {entry.key for entry in found.entries}
-    missing = [csv for csv in (settings.TRAIN_CSV, settings.TEST_CSV) if csv not in held]
-    if missing:  # said before a byte is fetched: a model package's name given as the data's
-        raise ConfigError(
-            f"{name}@{short(top_hash)} has no {' or '.join(missing)}; is it a data package? "
-            "(name a data package instead, or publish one with 'fashion data push')"
-        )
+    check_csvs(name, found)
     fetched = stand_in.use() if stand_in is not None else reg.fetch_to_cache(name, registry=registry, found=found)
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (

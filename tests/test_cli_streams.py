@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from fashion_lib import registry
+from fashion_lib.settings import TEST_CSV, TRAIN_CSV
 
 NAME = "user/p"
 
@@ -21,7 +22,7 @@ def local_registry(tmp_path_factory) -> str:
     (folder / "a.csv").write_text("label,pixel1\n1,0\n")
     reg = str(folder / "registry")
     for i in range(40):
-        registry.push(f"{NAME}{i:02d}", {"a.csv": folder / "a.csv"}, registry=reg)
+        registry.push(f"{NAME}{i:02d}", {TRAIN_CSV: folder / "a.csv", TEST_CSV: folder / "a.csv"}, registry=reg)
     return reg
 
 
@@ -49,7 +50,7 @@ def test_a_fetch_with_stdout_closed_fetches(local_registry, tmp_path):
         close_stdout=True,
     )  # fmt: skip
     assert (done.returncode, done.stderr) == (0, "")
-    assert (tmp_path / "d" / "a.csv").read_text() == "label,pixel1\n1,0\n"
+    assert (tmp_path / "d" / TRAIN_CSV).read_text() == "label,pixel1\n1,0\n"
     assert [p.name for p in tmp_path.iterdir()] == ["d"]  # no stray file took the closed stdout's number
 
 

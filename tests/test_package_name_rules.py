@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fashion_lib import data, registry
+from fashion_lib import data, registry, settings
 from fashion_lib.cli import main
 from fashion_lib.errors import RegistryError
 
@@ -77,7 +77,8 @@ def test_a_package_published_under_a_unicode_name_before_stays_readable(
 ) -> None:
     reg = tmp_path / "registry"
     (tmp_path / "x.csv").write_text("x\n")
-    top_hash = registry.push("t/data", {"x.csv": tmp_path / "x.csv"}, registry=str(reg))
+    csvs = {settings.TRAIN_CSV: tmp_path / "x.csv", settings.TEST_CSV: tmp_path / "x.csv"}  # a data package
+    top_hash = registry.push("t/data", csvs, registry=str(reg))
     pointers = reg / ".quilt" / "named_packages"
     (pointers / "t").rename(pointers / "ünï")  # as a push of 'ünï/cødé' wrote it before
     (pointers / "ünï" / "data").rename(pointers / "ünï" / "cødé")
@@ -85,7 +86,7 @@ def test_a_package_published_under_a_unicode_name_before_stays_readable(
     assert f"{UNICODE:<24} {top_hash[:12]}" in capsys.readouterr().out
     assert main(["packages", "verify", "--registry", str(reg)]) == 0
     fetched = registry.fetch(UNICODE, tmp_path / "out", registry=str(reg))
-    assert fetched.top_hash == top_hash and (tmp_path / "out" / "x.csv").read_text() == "x\n"
+    assert fetched.top_hash == top_hash and (tmp_path / "out" / settings.TRAIN_CSV).read_text() == "x\n"
     assert main(["packages", "verify", "--name", UNICODE, "--registry", str(reg)]) == 0  # by name, on the command line
     assert main(["data", "fetch", "--name", UNICODE, "--dest", str(tmp_path / "cli"), "--registry", str(reg)]) == 0
-    assert (tmp_path / "cli" / "x.csv").read_text() == "x\n"
+    assert (tmp_path / "cli" / settings.TEST_CSV).read_text() == "x\n"

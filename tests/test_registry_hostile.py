@@ -18,8 +18,9 @@ import pytest
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError
+from fashion_lib.settings import TEST_CSV, TRAIN_CSV
 
-NAME = "fashion-mnist/data"
+NAME = "fashion-mnist/data"  # published under its CSVs' names: `data fetch` fetches a data package only
 
 
 @pytest.fixture
@@ -33,9 +34,7 @@ def published(reg: str, tmp_path: Path) -> str:
     src.mkdir()
     (src / "train.csv").write_bytes(b"label,pixel1\n1,0\n2,255\n")
     (src / "test.csv").write_bytes(b"label,pixel1\n3,7\n")
-    return registry.push(
-        NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg, message="good"
-    )
+    return registry.push(NAME, {TRAIN_CSV: src / "train.csv", TEST_CSV: src / "test.csv"}, registry=reg, message="good")
 
 
 def cli(*args: str, home: Path | None = None) -> subprocess.CompletedProcess:
@@ -69,8 +68,8 @@ def test_dropping_the_last_manifest_line_is_refused_everywhere(reg, published, t
 
 def test_entry_pointed_at_another_registry_file_with_its_hash_is_refused(reg, published, tmp_path):
     lines = hostile.read_lines(reg, published)
-    test_line = next(line for line in lines[1:] if line["logical_key"] == "test.csv")
-    train_line = next(line for line in lines[1:] if line["logical_key"] == "train.csv")
+    test_line = next(line for line in lines[1:] if line["logical_key"] == TEST_CSV)
+    train_line = next(line for line in lines[1:] if line["logical_key"] == TRAIN_CSV)
     test_line.update(physical_keys=train_line["physical_keys"], size=train_line["size"], hash=train_line["hash"])
     hostile.manifest_path(reg, published).write_text("\n".join(json.dumps(line) for line in lines) + "\n")
     refused(reg, tmp_path, "hashes to")  # the edit changed the top hash the manifest is named by
@@ -157,11 +156,11 @@ def test_republishing_repairs_a_corrupted_object(reg, published, tmp_path):
     assert "republish" in str(error)
     assert cli("packages", "verify", "--registry", reg).returncode == 3
     again = registry.push(
-        NAME, {"train.csv": src / "train.csv", "test.csv": src / "test.csv"}, registry=reg, message="good"
+        NAME, {TRAIN_CSV: src / "train.csv", TEST_CSV: src / "test.csv"}, registry=reg, message="good"
     )
     assert again == published and len(registry.list_versions(registry=reg)) == 1
     assert (
-        registry.fetch(NAME, tmp_path / "out", registry=reg).files["train.csv"].read_bytes()
+        registry.fetch(NAME, tmp_path / "out", registry=reg).files[TRAIN_CSV].read_bytes()
         == (src / "train.csv").read_bytes()
     )
     done = cli("packages", "verify", "--registry", reg)
@@ -171,15 +170,15 @@ def test_republishing_repairs_a_corrupted_object(reg, published, tmp_path):
 def test_fetch_into_existing_dest_is_all_or_nothing(reg, published, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    (out / "train.csv").write_text("old train")
-    (out / "test.csv").mkdir()  # test.csv cannot be placed: a folder is in the way
+    (out / TRAIN_CSV).write_text("old train")
+    (out / TEST_CSV).mkdir()  # the test CSV cannot be placed: a folder is in the way
     done = cli("data", "fetch", "--dest", str(out), "--registry", reg)
     assert done.returncode == 2 and str(out) in done.stderr and "registry" not in done.stderr.split(":", 2)[2]
-    assert (out / "train.csv").read_text() == "old train"  # nothing replaced
+    assert (out / TRAIN_CSV).read_text() == "old train"  # nothing replaced
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".out")) == []
-    (out / "test.csv").rmdir()
+    (out / TEST_CSV).rmdir()
     got = registry.fetch(NAME, out, registry=reg)
-    assert got.files["train.csv"].read_bytes().startswith(b"label,pixel1\n1")
+    assert got.files[TRAIN_CSV].read_bytes().startswith(b"label,pixel1\n1")
 
 
 def test_dest_that_is_a_file_names_the_destination(reg, published, tmp_path):

@@ -24,6 +24,7 @@ from cli_support import cli, one_line
 
 from fashion_lib import registry
 from fashion_lib.errors import ConfigError, RegistryUnreachable
+from fashion_lib.settings import TEST_CSV, TRAIN_CSV
 
 NAME = "team/big"
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,13 +71,15 @@ def test_a_malformed_endpoint_through_the_cli_is_exit_2(tmp_path, value):
 
 @pytest.fixture(scope="module")
 def published(seaweed, tmp_path_factory) -> tuple[str, bytes]:
-    """A bucket holding NAME: one 9 MiB file (its GET is long enough to break off)."""
+    """A bucket holding NAME: a 9 MiB train CSV (its GET is long enough to break off) and a small test CSV."""
     data = os.urandom(9 << 20)
-    path = tmp_path_factory.mktemp("published") / "big.bin"
+    folder = tmp_path_factory.mktemp("published")
+    path, small = folder / "big.bin", folder / "small.csv"
     path.write_bytes(data)
+    small.write_text("label,pixel1\n1,0\n")
     with seaweedfs.use_identity(seaweed, "writer"):
         bucket = seaweedfs.new_bucket(seaweed, versioned=True)
-        registry.push(NAME, {"big.bin": path}, registry=bucket)
+        registry.push(NAME, {TRAIN_CSV: path, TEST_CSV: small}, registry=bucket)  # `data fetch` wants both
     return bucket, data
 
 
@@ -143,7 +146,7 @@ def test_a_server_gone_mid_fetch_is_unreachable_and_leaves_dest_alone(seaweed, p
         proxy.close()
     assert proxy.broken, "the proxy broke no answer off: the test tests nothing"
     assert done.returncode == 5, done.stderr
-    assert done.stderr.startswith(f"fashion: error: reading big.bin in {NAME}@") and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"fashion: error: reading {TRAIN_CSV} in {NAME}@") and "Traceback" not in done.stderr
     assert f"cannot reach {bucket} (endpoint http://127.0.0.1:{proxy.port}) (the connection broke off" in done.stderr
     assert [p.name for p in dest.iterdir()] == ["mine.txt"] and (dest / "mine.txt").read_text() == "kept"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dest"]  # no staging folder left beside it

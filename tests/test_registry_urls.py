@@ -21,7 +21,8 @@ def reg(tmp_path: Path) -> Path:
     """A registry in a folder whose name needs percent-encoding in a URL."""
     (tmp_path / "train.csv").write_text("label,pixel1\n1,0\n")
     folder = tmp_path / "dir with space" / "registry"
-    registry.push(NAME, {"train.csv": tmp_path / "train.csv"}, registry=str(folder))
+    csvs = {settings.TRAIN_CSV: tmp_path / "train.csv", settings.TEST_CSV: tmp_path / "train.csv"}  # a data package
+    registry.push(NAME, csvs, registry=str(folder))
     return folder
 
 
@@ -31,7 +32,7 @@ def test_a_local_file_url_names_its_absolute_folder(reg: Path, tmp_path: Path, p
     assert "%20" in url and settings.registry(url) == str(reg)
     done = cli("data", "fetch", "--name", NAME, "--registry", url, "--dest", str(tmp_path / "out"))
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / "train.csv").read_text() == "label,pixel1\n1,0\n"
+    assert (tmp_path / "out" / settings.TRAIN_CSV).read_text() == "label,pixel1\n1,0\n"
 
 
 def test_a_push_to_file_localhost_lands_in_the_folder_not_under_the_working_folder(
