@@ -4,6 +4,7 @@ differs, within :data:`REPRODUCTION_TOLERANCE` where the commit, environment or 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -11,20 +12,22 @@ from typing import TYPE_CHECKING, Any
 from .config import TrainConfig
 from .console import Log, short
 from .console import stderr as _stderr
-from .errors import ConfigError, ModelError
+from .errors import ConfigError, ModelError, PackageNotFound, RegistryError
+from .lineage import recorded_registry
 from .lineage_values import check_reproducible
 from .model_package import read_lineage
 from .parameters import config_from_parameters
 from .run_steps import TrainingRun, train_evaluate_publish
 
 if TYPE_CHECKING:
-    from .registry import RegistryLike
+    from .registry import Registry, RegistryLike
 
 
 def reproduce(
     top_hash: str,
     *,
     registry: RegistryLike = None,
+    data_registry: RegistryLike = None,
     model_package: str | None = None,
     output_dir: str | Path | None = None,
     push: bool = False,
@@ -32,15 +35,21 @@ def reproduce(
     log: Log = _stderr,
 ) -> tuple[Reproduction, TrainingRun]:
     """Retrain from a model package's recorded data version and config; returns the judged
-    :class:`Reproduction` and the new run."""
-    name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=registry, require=True)
+    :class:`Reproduction` and the new run. The data comes from ``data_registry`` if given, else from
+    :func:`find_data`'s registry; ``push`` publishes to ``registry``."""
+    from . import registry as reg
+
+    store = reg.open(registry)
+    name, resolved, lineage = read_lineage(top_hash, name=model_package, registry=store, require=True)
     check_reproducible(name, resolved, lineage)  # every recorded value, before anything trains
     config = recorded_config(name, resolved, lineage)
     data = lineage["data"]
     log(f"Reproducing {name}@{short(resolved)}: data {data['name']}@{short(data['top_hash'])}, recorded config")
+    source = find_data(data, store, data_registry, log=log)
     run = train_evaluate_publish(
         config,
-        registry=registry,
+        registry=store,
+        data_registry=source,
         data_package=data["name"],
         data_top_hash=data["top_hash"],
         model_package=model_package,
@@ -49,6 +58,42 @@ def reproduce(
         log=log,
     )
     return judge(lineage["metrics"], run, lineage, tolerance=tolerance), run
+
+
+def find_data(data: dict[str, Any], store: Registry, chosen: RegistryLike = None, *, log: Log = _stderr) -> Registry:
+    """The registry to take the recorded data version from: ``chosen`` (``--data-registry``); else ``store``
+    (the model's) where it holds the version; else the registry the lineage records, where this machine
+    reaches it (an ``s3://`` URL or an absolute folder here), said in one line. PackageNotFound, naming
+    where it looked, where none holds it; a registry that does not answer is left to the fetch (its
+    error, or the cached copy that stands in for it)."""
+    from . import registry as reg
+
+    wanted, recorded = f"{data['name']}@{short(data['top_hash'])}", data.get("registry")
+    reachable = isinstance(recorded, str) and (
+        recorded.startswith("s3://") or (os.path.isabs(recorded) and os.path.isdir(recorded))
+    )
+    if chosen is not None:
+        places = [(reg.open(chosen), " (--data-registry)")]
+    else:
+        places = [(store, "")]
+        if reachable and recorded != store.location:
+            places.append((reg.open(recorded), " (the data's registry, as the lineage records it)"))
+    for place, why in places:
+        try:
+            place.resolve(data["name"], data["top_hash"])
+        except PackageNotFound:
+            continue
+        except RegistryError:
+            pass  # no answer: the fetch says so, or takes the cached copy
+        if place is not store and chosen is None:
+            log(f"{wanted} is not in {store.describe()}; taking it from {place.describe()}{why}")
+        return place
+    looked = " nor in ".join(place.describe() + why for place, why in places)
+    if len(places) == 1 and chosen is None:
+        looked += f"; the lineage records its registry {recorded_registry(recorded)}"
+    raise PackageNotFound(
+        f"data version {wanted} is not in {looked}; name the registry that holds it with --data-registry"
+    )
 
 
 def recorded_config(name: str, top_hash: str, lineage: dict[str, Any]) -> TrainConfig:

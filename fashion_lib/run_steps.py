@@ -243,6 +243,7 @@ def train_evaluate_publish(
     config: TrainConfig,
     *,
     registry: RegistryLike = None,
+    data_registry: RegistryLike = None,
     data_package: str | None = None,
     data_top_hash: str | None = None,
     model_package: str | None = None,
@@ -251,11 +252,13 @@ def train_evaluate_publish(
     strategy: Any = None,
     log: Log = _stderr,
 ) -> TrainingRun:
-    """The whole job, in a row; a bad model package name is refused before anything is loaded."""
+    """The whole job, in a row; a bad model package name is refused before anything is loaded. The data
+    comes from ``data_registry`` where given (``reproduce``), else ``registry``; the model goes to ``registry``."""
     if push:
         model_package_name(model_package)
+    source = registry if data_registry is None else data_registry
     run = prepare_run(
-        config, registry=registry, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
+        config, registry=source, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
     )
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
     from .train import is_chief, strategy_from_environment
@@ -272,6 +275,8 @@ def train_evaluate_publish(
         assess(run, log=warnings.append)
     for line in [report(run.evaluation), *warnings]:  # a chance-level warning after the scores, before publishing
         log(line)
-    if push:
-        publish(run, registry=registry, name=model_package, log=log)
+    if push:  # the model goes to ``registry`` (publish's default, the data's, only where no data_registry is given)
+        from . import registry as reg
+
+        publish(run, registry=registry if data_registry is None else reg.open(registry), name=model_package, log=log)
     return run

@@ -12,6 +12,7 @@ from .common import (
     folder_path,
     not_blank,
     number_in,
+    registry_text,
 )
 from .names import DATA_PACKAGE, MODEL_PACKAGE
 
@@ -77,6 +78,7 @@ def cmd_reproduce(args: argparse.Namespace) -> int:
     outcome, run = reproduce(
         args.top_hash,
         registry=args.registry,
+        data_registry=args.data_registry,
         model_package=args.model_package,
         output_dir=args.output_dir,
         push=args.push,
@@ -131,6 +133,13 @@ def add_reproduce(top: argparse._SubParsersAction) -> None:
     """``fashion reproduce TOPHASH``."""
     p = add(top, "reproduce", cmd_reproduce, "retrain from a model's recorded data version and config")
     p.add_argument("top_hash", type=TOP_HASH, metavar="TOPHASH")
+    p.add_argument(
+        "--data-registry",
+        type=registry_text,
+        metavar="DIR|s3://BUCKET",
+        help="where the recorded data version is (default: --registry if it holds it, else the registry "
+        "the lineage records, where this machine reaches it); --push still publishes to --registry",
+    )
     p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--output-dir", type=folder_path)
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
