@@ -86,7 +86,7 @@ class TrainConfig:
     tta: bool = True  # the shipped clf.keras averages over the image and its mirror
     tta_shift: int = 0  # ... and over those views shifted by this many pixels (0: off)
     validation_size: int = 5000  # held out from train with ``seed``
-    limit: int | None = None  # train on a subset of this size (0/None: all)
+    limit: int | None = None  # train on a subset of this size (0 or None: all; a parameter of None: the preset's)
     # reproducibility
     seed: int = 42
     deterministic: bool = False  # enable_op_determinism: identical results run to run
@@ -147,7 +147,7 @@ class TrainConfig:
         need(
             self.limit is None or (_is_int(self.limit) and self.limit >= 0),
             "limit",
-            "an integer >= 0 (0 or None: all images)",
+            "an integer >= 0 (0: all images)",
         )
         need(_is_int(self.seed) and 0 <= self.seed < 2**31, "seed", "an integer from 0 to 2**31-1")
         for flag in ("batch_norm", "pool_before_bn", "augment_flip", "tta", "deterministic"):
