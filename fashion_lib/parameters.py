@@ -80,8 +80,9 @@ _TRUE, _FALSE = ("true", "yes", "1"), ("false", "no", "0")
 def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     """The values of a notebook's parameters (``registry=registry, publish=publish, ...``), checked
     as the ``fashion`` command checks its options, in the order given: ``None`` means the default,
-    an empty or blank name is a ConfigError naming the parameter, so is a ``model_package`` to publish
-    to that is not ``owner/name`` (or, left None, ``FASHION_MODEL_PACKAGE``), and a yes/no parameter
+    an empty or blank name is a ConfigError naming the parameter, so is a ``data_package`` that is not
+    ``owner/name`` (or, left None, ``FASHION_DATA_PACKAGE``), a ``model_package`` to publish to that is
+    not (or, left None, ``FASHION_MODEL_PACKAGE``), and a yes/no parameter
     accepts True/False or the strings true/false/yes/no/1/0 (papermill's ``-p publish false`` is a string).
 
     ``output_dir`` (or, left None, the outputs folder) must be a folder that can be written or made
@@ -104,7 +105,9 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
         model_package_name(checked["model_package"])  # one line now, not after training
     variable = _variable("FASHION_DATA_PACKAGE")
-    if "data_package" in checked and checked["data_package"] is None and variable:
+    if "data_package" in checked and checked["data_package"] is not None:
+        package_name("data_package", checked["data_package"])  # named here, not by the registry cells later
+    elif "data_package" in checked and variable:
         package_name("FASHION_DATA_PACKAGE", variable)  # as the CLI names it
     if "registry" in checked:
         registry_folder(checked["registry"])

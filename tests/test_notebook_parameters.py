@@ -89,6 +89,27 @@ def test_a_bad_data_package_variable_is_named(no_data: Path, monkeypatch: pytest
     assert parameters.notebook_parameters(data_package="good/data") == ("good/data",)  # given: the variable is unused
 
 
+@pytest.mark.parametrize("name", ["a/b/c", "bad name!"])
+def test_a_bad_data_package_parameter_is_named(no_data: Path, name: str) -> None:
+    """A data_package given as a parameter is checked at the parameters cell and named (before: the
+    registry's line, in the cell that loads the data, no parameter named)."""
+    with pytest.raises(ConfigError) as refused:
+        parameters.notebook_parameters(data_package=name, publish=False)
+    assert str(refused.value).startswith(f"data_package: invalid package name {name!r}; expected 'owner/name'")
+    assert not no_data.exists()
+
+
+def test_a_run_folder_the_file_system_refuses_is_one_line(tmp_path: Path) -> None:
+    """sysfs refuses a new folder to everyone, root included, though the folder looks writable beforehand:
+    the run's first file names the folder (a DestinationError, one line in a notebook), not an OSError."""
+    from fashion_lib.errors import DestinationError
+    from fashion_lib.runfolder import write_json
+
+    with pytest.raises(DestinationError) as refused:
+        write_json(Path("/sys/fashion-test-run/provenance.json"), {})
+    assert str(refused.value).startswith("run folder /sys/fashion-test-run: cannot write provenance.json: ")
+
+
 @pytest.mark.parametrize("call", ["run", "train_evaluate_publish"])
 def test_the_library_checks_the_model_package_before_loading_data(
     no_data: Path, monkeypatch: pytest.MonkeyPatch, call: str
