@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import shutil
@@ -218,7 +219,13 @@ def _sigterm_raises() -> Iterator[bool]:
 
 
 def write_json(path: Path, data: Any) -> Path:
-    """Write JSON atomically, in the one layout of a run's JSON files (a republished run's bytes match)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+    """Write JSON atomically, in the one layout of a run's JSON files (a republished run's bytes match).
+    A folder that cannot be made or written (a file system that refuses, a full disk) is a DestinationError
+    naming it: the notebooks show it as one line, as the CLI does."""
+    try:
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
+    except OSError as exc:
+        why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror or str(exc)
+        raise DestinationError(f"run folder {path.parent}: cannot write {path.name}: {why}") from None
     return path
