@@ -119,3 +119,95 @@ def test_settings_checked_leave_a_local_registry_alone(aws_env, tmp_path):
     aws_env.setenv("AWS_MAX_ATTEMPTS", "abc")
     assert registry.open(str(tmp_path)).describe()
     assert os.environ["AWS_MAX_ATTEMPTS"] == "abc"
+
+
+# --- the profile and the files botocore reads ---------------------------------------------
+
+NO_PROFILE = "no such profile in AWS_CONFIG_FILE {!r}{} or AWS_SHARED_CREDENTIALS_FILE {!r}; expected one named there"
+
+
+def settings_failure() -> str:
+    """The ConfigError line that reading s3://bucket ends in (before any request)."""
+    with pytest.raises(ConfigError) as caught:
+        registry.list_versions(registry="s3://bucket")
+    return str(caught.value)
+
+
+def test_a_profile_that_is_nowhere_is_named_with_the_files_looked_in(aws_env, tmp_path):
+    """Before: "listing packages: s3://bucket (endpoint ...): The config profile (dev) could not be found"."""
+    config = tmp_path / "config"
+    config.write_text("[profile other]\nregion = us-east-1\n")
+    aws_env.setenv("AWS_CONFIG_FILE", str(config))
+    aws_env.setenv("AWS_PROFILE", "dev")
+    expected = NO_PROFILE.format(str(config), "", os.devnull)
+    assert settings_failure() == f"AWS_PROFILE is 'dev': {expected}, or unset it"
+    aws_env.setenv("AWS_CONFIG_FILE", str(tmp_path / "missing"))
+    expected = NO_PROFILE.format(str(tmp_path / "missing"), " (no such file)", os.devnull)
+    assert settings_failure() == f"AWS_PROFILE is 'dev': {expected}, or unset it"
+    aws_env.setenv("AWS_PROFILE", "")
+    assert settings_failure().startswith("AWS_PROFILE is ''; expected the name of a profile in AWS_CONFIG")
+
+
+GARBLED = [
+    ("secret-key-on-line-1\n", "line 1 comes before any [section] header"),
+    (
+        "[default]\nregion = us-east-1\n[profile x\naws_secret_access_key\n",
+        "line 3 is neither a [section] nor KEY = VALUE",
+    ),
+    ("[default]\nregion = us-east-1\n[default]\n", "line 3 repeats the section [default]"),
+    ("[default]\nregion = a\nregion = b\n", "line 3 repeats region in [default]"),
+    (b"[default]\n\xff\xfe\n", "it is not text"),
+]
+
+
+@pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
+@pytest.mark.parametrize("text, why", GARBLED, ids=["no-header", "bad-line", "same-section", "same-key", "binary"])
+def test_a_garbled_settings_file_is_named_by_its_variable_and_line(aws_env, tmp_path, variable, text, why):
+    """Before: "...: Unable to parse config file: /path", naming neither the variable nor what is wrong;
+    the line itself is never shown (it may hold a key)."""
+    path = tmp_path / "aws-file"
+    (path.write_bytes if isinstance(text, bytes) else path.write_text)(text)
+    aws_env.setenv(variable, str(path))
+    assert settings_failure() == f"{variable} is {str(path)!r}: {why}; fix it, or unset {variable}"
+
+
+def test_a_bad_value_in_the_config_file_names_the_file(aws_env, tmp_path):
+    """Before: a region from the file was boto3's line without the file; a number that is none, exit 70."""
+    config = tmp_path / "config"
+    config.write_text("[profile dev]\nregion = ../bad\n[default]\nmetadata_service_timeout = x\n")
+    aws_env.setenv("AWS_CONFIG_FILE", str(config))
+    aws_env.delenv("AWS_DEFAULT_REGION")
+    aws_env.setenv("AWS_PROFILE", "dev")
+    assert settings_failure() == (
+        f"the region '../bad' in AWS_CONFIG_FILE {str(config)!r} is no region name; "
+        "expected letters, digits and hyphens such as us-east-1"
+    )
+    aws_env.delenv("AWS_PROFILE")
+    aws_env.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    assert settings_failure() == (
+        f"AWS_CONFIG_FILE {str(config)!r} holds a setting botocore reads as a whole number that is none "
+        "(invalid literal for int() with base 10: 'x'); fix it"
+    )
+
+
+@pytest.mark.slow  # a real SeaweedFS server
+def test_against_seaweedfs_a_profile_and_the_credentials_file_are_named(seaweed, tmp_path):
+    bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+    reader = seaweedfs.client_env(seaweed, "reader")
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        f"[dev]\naws_access_key_id = {reader['AWS_ACCESS_KEY_ID']}\n"
+        f"aws_secret_access_key = {reader['AWS_SECRET_ACCESS_KEY']}\n"
+    )
+    keyless = {k: v for k, v in reader.items() if not k.startswith(("AWS_ACCESS", "AWS_SECRET"))}
+    env = {**keyless, "FASHION_HOME": str(tmp_path), "AWS_SHARED_CREDENTIALS_FILE": str(credentials)}
+    listing = ("packages", "list", "--registry", bucket)
+
+    done = fashion({**env, "AWS_PROFILE": "dev"}, *listing)  # the profile's keys reach the server
+    assert done.returncode == 0 and "0 version(s)" in done.stdout, done.stderr
+    done = fashion({**env, "AWS_PROFILE": "nosuch"}, *listing)
+    assert done.returncode == 2 and one_line(done).startswith("fashion: error: AWS_PROFILE is 'nosuch': no such")
+    gone = str(tmp_path / "gone")
+    done = fashion({**env, "AWS_SHARED_CREDENTIALS_FILE": gone}, *listing)  # no keys: unsigned, refused
+    assert done.returncode == 6, done.stderr
+    assert one_line(done).endswith(f"; AWS_SHARED_CREDENTIALS_FILE {gone!r}: no such file")

@@ -23,7 +23,7 @@ from . import manifest as mf
 from .base import OBJECTS, Registry
 from .quilt import s3_client
 from .records import StoredObject
-from .s3_errors import ACCESS_HINT, DENIED, MISSING, check_settings, s3_errors
+from .s3_errors import ACCESS_HINT, DENIED, MISSING, check_settings, s3_errors, setting_errors
 
 
 class S3Registry(Registry):
@@ -44,7 +44,8 @@ class S3Registry(Registry):
 
     @property
     def client(self) -> Any:
-        return s3_client()
+        with setting_errors():
+            return s3_client()
 
     def errors(self, doing: str) -> contextlib.AbstractContextManager[None]:
         return s3_errors(doing, self.describe())
