@@ -36,7 +36,8 @@ class Report(NamedTuple):
 
 
 def _fail(path: Path, where: str, what: str) -> DataValidationError:
-    location = f"{path.name}: {where}: " if where else f"{path.name}: "
+    """The error naming the file as the reader can find it (``./x.csv``, ``~/x.csv`` or the path), then where."""
+    location = f"{display_path(path)}: {where}: " if where else f"{display_path(path)}: "
     return DataValidationError(location + what)
 
 

@@ -27,6 +27,7 @@ from .classes import CLASS_NAMES
 from .csvformat import FIELDS, HEADER, PIXELS
 from .errors import DataValidationError
 from .fsutil import atomic_path, regular_file
+from .settings import display_path
 
 __all__ = ["FIELDS", "HEADER", "PIXELS", "PIXEL_HEADER", "Dataset", "load_csv", "load_pixels", "read_rows", "write_csv"]
 PIXEL_HEADER = HEADER.split(",", 1)[1]  # unlabelled rows, images to classify: pixel1,...,pixel784
@@ -143,7 +144,7 @@ def _file_bytes(path: Path) -> np.ndarray:
     """The file's bytes, a UTF-8 byte order mark (Excel's "CSV UTF-8") skipped; UTF-16 text refused."""
     raw = np.fromfile(regular_file(path, "a Fashion-MNIST CSV"), dtype=np.uint8)
     if raw[:2].tobytes() in (b"\xff\xfe", b"\xfe\xff"):
-        raise DataValidationError(f"{path.name}: this file is UTF-16 text; save it as UTF-8 (or ASCII) CSV")
+        raise DataValidationError(f"{display_path(path)}: this file is UTF-16 text; save it as UTF-8 (or ASCII) CSV")
     return raw[3:] if raw[:3].tobytes() == b"\xef\xbb\xbf" else raw
 
 
@@ -159,7 +160,7 @@ def _without_blank_tail(path: Path, body: np.ndarray) -> np.ndarray:
             break
         end -= tail.size
     if end == 0:
-        raise DataValidationError(f"{path.name}: the file has a header but no data rows")
+        raise DataValidationError(f"{display_path(path)}: the file has a header but no data rows")
     newline = np.flatnonzero(body[end:] == _NEWLINE)  # what follows ``end`` is only white space
     if newline.size:
         return body[: end + int(newline[0]) + 1]
@@ -176,7 +177,7 @@ def _check_pixel_lines(path: Path, data: bytes, first_line: int) -> np.ndarray:
         if line.count(b",") != PIXELS - 1:
             found = line.count(b",") + 1
             raise DataValidationError(
-                f"{path.name}: line {first_line + i}: {found} fields, expected {PIXELS} (pixel1..pixel784, no label)"
+                f"{display_path(path)}: line {first_line + i}: {found} fields, expected {PIXELS} (pixel1..pixel784, no label)"
             )
         rows.append(csvformat.parse_lines_carefully(path, b"0," + line + b"\n", first_line + i))
     return np.concatenate(rows) if rows else np.empty((0, FIELDS), np.uint16)
@@ -197,7 +198,7 @@ def _parse_carefully(path: Path, piece: np.ndarray, first_line: int, fields: int
     line = first_line + data.count(b"\n", 0, blank.start())
     what = "empty line" if not blank.group().strip(b"\r") else "blank line (only spaces or tabs)"
     raise DataValidationError(
-        f"{path.name}: line {line}: {what}; expected a data row (blank lines are allowed only at the end)"
+        f"{display_path(path)}: line {line}: {what}; expected a data row (blank lines are allowed only at the end)"
     )
 
 
@@ -258,7 +259,7 @@ def _pixel_header_end(path: Path, raw: np.ndarray) -> int | None:
     for i, name in enumerate(names, 1):
         if name != f"pixel{i}".encode():
             raise DataValidationError(
-                f"{path.name}: line 1 (header), column {i}: '{name[:40].decode()}', expected 'pixel{i}' "
+                f"{display_path(path)}: line 1 (header), column {i}: '{name[:40].decode()}', expected 'pixel{i}' "
                 "(an unlabelled CSV's header is pixel1,...,pixel784)"
             )
     return end

@@ -12,6 +12,7 @@ from cli_support import cli, one_line  # tests/ is on sys.path
 from fashion_lib import registry
 from fashion_lib.cli import INTERNAL_ERROR, main
 from fashion_lib.errors import ConfigError
+from fashion_lib.settings import display_path
 
 NAME = "fashion-mnist/model"
 
@@ -62,7 +63,9 @@ def test_a_malformed_csv_to_classify_is_an_input_mistake_exit_2(tmp_path):
     done = cli("predict", str(tmp_path / "few.csv"), "--model", str(tmp_path / "none.keras"))
     assert done.returncode == 2, done.stderr
     line = one_line(done)
-    assert "few.csv: line 1 (header): 2 columns, expected 785" in line
+    assert line.endswith(
+        f": {display_path(tmp_path / 'few.csv')}: line 1 (header): 2 columns, expected 785 (label,pixel1,...,pixel784)"
+    )
     validated = cli("data", "validate", str(tmp_path / "few.csv"))
     assert validated.returncode == 1 and one_line(validated) == line  # the circuit breaker keeps exit 1
 

@@ -4,6 +4,7 @@ fast parser and the careful one."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,7 @@ from csv_support import random_csv
 from fashion_lib import csvformat, csvio
 from fashion_lib.csvio import load_csv, load_pixels
 from fashion_lib.errors import DataValidationError
+from fashion_lib.settings import display_path
 from fashion_lib.validate import validate_csv
 
 ROWS = 20
@@ -53,7 +55,9 @@ def test_a_last_line_without_newline_then_blank_crlf_lines(good: Path, tmp_path:
 @pytest.mark.parametrize("crlf", [False, True], ids=["LF (fast parser)", "CRLF (careful parser)"])
 def test_a_blank_line_in_the_middle_is_an_empty_line(good: Path, tmp_path: Path, crlf: bool) -> None:
     path = _variant(good, tmp_path, crlf=crlf, blank_before=7)
-    with pytest.raises(DataValidationError, match=r"^edited\.csv: line 7: empty line; expected a data row"):
+    with pytest.raises(
+        DataValidationError, match=rf"^{re.escape(display_path(path))}: line 7: empty line; expected a data row"
+    ):
         validate_csv(path)
 
 
@@ -62,7 +66,7 @@ def test_a_blank_line_that_starts_a_slice_is_found_at_its_line(
 ) -> None:
     path = _variant(good, tmp_path, blank_before=9)
     monkeypatch.setattr(csvio, "_SLICE_BYTES", len(path.read_bytes().split(b"\n")[0]) + 1)  # one line a slice
-    with pytest.raises(DataValidationError, match=r"^edited\.csv: line 9: empty line"):
+    with pytest.raises(DataValidationError, match=rf"^{re.escape(display_path(path))}: line 9: empty line"):
         load_csv(path)
 
 
@@ -76,7 +80,9 @@ def test_a_problem_before_the_blank_line_is_named_first(good: Path, tmp_path: Pa
 def test_a_header_then_only_blank_lines_has_no_data_rows(good: Path, tmp_path: Path) -> None:
     path = tmp_path / "empty.csv"
     path.write_bytes(good.read_bytes().split(b"\n")[0] + b"\r\n\r\n\n")
-    with pytest.raises(DataValidationError, match=r"^empty\.csv: the file has a header but no data rows$"):
+    with pytest.raises(
+        DataValidationError, match=rf"^{re.escape(display_path(path))}: the file has a header but no data rows$"
+    ):
         validate_csv(path)
 
 
@@ -87,7 +93,7 @@ def test_commands_accept_a_trailing_blank_line(good: Path, tmp_path: Path) -> No
     broken = _variant(good, tmp_path, blank_before=5)
     done = cli("data", "validate", str(broken))
     assert done.returncode == 1 and one_line(done).endswith(
-        "edited.csv: line 5: empty line; expected a data row (blank lines are allowed only at the end)"
+        f": {display_path(broken)}: line 5: empty line; expected a data row (blank lines are allowed only at the end)"
     )
 
 
@@ -103,7 +109,7 @@ def test_a_line_of_spaces_in_the_middle_is_a_blank_line(good: Path, tmp_path: Pa
     path.write_bytes(path.read_bytes().replace(b"\n\n", b"\n  \t\n", 1))
     with pytest.raises(
         DataValidationError,
-        match=r"^edited\.csv: line 6: blank line \(only spaces or tabs\); expected a data row",
+        match=rf"^{re.escape(display_path(path))}: line 6: blank line \(only spaces or tabs\); expected a data row",
     ):
         validate_csv(path)
 
@@ -117,5 +123,6 @@ def test_unlabelled_rows_end_their_blank_lines_alike(good: Path, tmp_path: Path)
 
 
 def test_the_line_checker_calls_an_empty_line_empty(tmp_path: Path) -> None:
-    with pytest.raises(DataValidationError, match=r"^x\.csv: line 3: empty line; expected a data row"):
-        csvformat.check_line(tmp_path / "x.csv", "\r", 3)
+    path = tmp_path / "x.csv"
+    with pytest.raises(DataValidationError, match=rf"^{re.escape(display_path(path))}: line 3: empty line; expected a"):
+        csvformat.check_line(path, "\r", 3)

@@ -5,6 +5,7 @@ and a CSV of unlabelled pixel rows (``pixel1..pixel784``) is classified."""
 from __future__ import annotations
 
 import gzip
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from csv_support import random_csv
 from fashion_lib.csvio import HEADER, load_csv
 from fashion_lib.errors import ConfigError, DataValidationError
 from fashion_lib.inputs import load_images
+from fashion_lib.settings import display_path
 from fashion_lib.validate import validate_csv
 
 ROWS = 12
@@ -59,7 +61,7 @@ def test_utf16_text_is_named(good: Path, tmp_path: Path, encoding: str) -> None:
     path.write_bytes(
         ("\ufeff" + good.read_text()).encode(encoding) if encoding.endswith("be") else good.read_text().encode(encoding)
     )
-    said = "wide.csv: this file is UTF-16 text; save it as UTF-8 (or ASCII) CSV"
+    said = f"{display_path(path)}: this file is UTF-16 text; save it as UTF-8 (or ASCII) CSV"
     with pytest.raises(DataValidationError) as caught:
         validate_csv(path)
     assert str(caught.value) == said
@@ -107,7 +109,7 @@ def test_a_bad_unlabelled_row_is_named(good: Path, tmp_path: Path, edit, said: s
 
     path = _unlabelled(good, tmp_path / "unlabelled.csv")
     path.write_text("\n".join(edit(path.read_text().splitlines())) + "\n")
-    with pytest.raises(ConfigError, match=rf"^unlabelled\.csv: {said}"):
+    with pytest.raises(ConfigError, match=rf"^{re.escape(display_path(path))}: {said}"):
         load_images([path])
     with pytest.raises(DataValidationError, match=said):
         load_pixels(path)

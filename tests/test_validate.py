@@ -15,6 +15,7 @@ from csv_support import random_csv
 from fashion_lib import csvio
 from fashion_lib.csvio import HEADER, load_csv, write_csv
 from fashion_lib.errors import DataValidationError
+from fashion_lib.settings import display_path
 from fashion_lib.validate import validate_csv
 
 ROWS = 30
@@ -122,7 +123,7 @@ def test_bad_file_gets_one_clear_message(bad_file: tuple[Path, str]) -> None:
         validate_csv(path)
     message = str(info.value)
     assert "\n" not in message
-    assert message.startswith("bad.csv: ")
+    assert message.startswith(f"{display_path(path)}: ")
     assert re.search(pattern, message), message
 
 
@@ -161,7 +162,7 @@ def test_cli_validate_exit_codes(good_csv: Path, bad_file: tuple[Path, str]) -> 
     )
     assert run.returncode == 1
     lines = run.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("fashion: error: bad.csv: "), run.stderr
+    assert len(lines) == 1 and lines[0].startswith(f"fashion: error: {display_path(path)}: "), run.stderr
     assert "Traceback" not in run.stderr
     ok = subprocess.run(
         [sys.executable, "-m", "fashion_lib", "data", "validate", str(good_csv)], capture_output=True, text=True
