@@ -93,3 +93,18 @@ def test_publish_says_whether_it_added_a_version_and_what_it_wrote(
     back = publish(reg, NAME, sources, message="one")  # the first version made the latest again
     assert back == Published(first.top_hash, added=True, written=0)
     assert reg.resolve(NAME) == first.top_hash
+
+
+def test_a_model_push_of_the_latest_version_says_already_published(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``registry.push`` (what ``fashion model push`` publishes through) says on stderr what the data
+    commands say on stdout: a new version says nothing here, the same files again ``Already published``."""
+    model = tmp_path / "clf.keras"
+    model.write_bytes(b"stand-in bytes: only moved")
+    reg = str(tmp_path / "reg")
+    top_hash = registry.push("t/model", {"clf.keras": model}, registry=reg)
+    assert "Already published" not in capsys.readouterr().err
+    assert registry.push("t/model", {"clf.keras": model}, registry=reg) == top_hash
+    label = f"t/model@{top_hash[:12]}"
+    assert capsys.readouterr().err.strip() == f"Already published: {label} in {registry.describe(reg)}"

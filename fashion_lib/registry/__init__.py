@@ -124,14 +124,18 @@ def push(
     """Publish ``files`` (logical key -> path) as a new version of ``name``; returns its top hash.
 
     A version that already was the latest, whose files (or pointers) were damaged in the registry and
-    written again, says so on stderr: ``Repaired NAME@HASH: N files written again in REGISTRY``."""
+    written again, says so on stderr: ``Repaired NAME@HASH: N files written again in REGISTRY``; one that
+    was already the latest and whole says ``Already published: NAME@HASH in REGISTRY``."""
     from ..console import stderr
     from .publish import publish
 
     reg = open(registry)
     done = publish(reg, name, files, meta=meta, message=message, readme=readme)
+    label = f"{name}@{short(done.top_hash)}"
     if done.written and not done.added:
-        stderr(repaired_line(f"{name}@{short(done.top_hash)}", done.written, reg))
+        stderr(repaired_line(label, done.written, reg))
+    elif not done.added:
+        stderr(f"Already published: {label} in {reg.describe()}")
     return done.top_hash
 
 
