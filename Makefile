@@ -55,7 +55,7 @@ bench: setup  ## benchmark scripts: each prints our figure next to a baseline me
 	$(BIN)/python benchmarks/train_bench.py
 
 REGISTRY_PORT ?= 8333
-registry-server: setup  ## a team registry to try: SeaweedFS S3 on 127.0.0.1:$(REGISTRY_PORT), data and keys in ./registry-server; prints the variables to export; Ctrl-C stops it
+registry-server: setup  ## a team registry to try: SeaweedFS S3 on 127.0.0.1:$(REGISTRY_PORT), data and keys in ./registry-server (under FASHION_HOME when set); prints the variables to export; Ctrl-C stops it
 	$(BIN)/python -m fashion_lib.registry_server --port $(REGISTRY_PORT)
 
 lint: setup  ## ruff (lint and format check; config in pyproject.toml) on the Python code, hadolint on the Dockerfile
