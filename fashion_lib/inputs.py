@@ -78,7 +78,9 @@ def _png(path: Path) -> np.ndarray:
 
 
 def _grey(img) -> np.ndarray:
-    """8-bit greyscale pixels of an opened image; 16-bit greyscale is scaled (the high byte), not clipped;
+    """8-bit greyscale pixels of an opened image; 16-bit greyscale is scaled (the high byte), not clipped,
+    unless all its (opaque) values fit in 0..255: 8-bit data stored in 16 bits (``Image.fromarray`` of a
+    uint16 array) is read as it is, not as black;
     transparency (an alpha channel, or a transparent palette entry or colour) is composited over black,
     the Fashion-MNIST background, so a transparent pixel is black whatever colour it holds.
 
@@ -88,9 +90,11 @@ def _grey(img) -> np.ndarray:
     from PIL import Image
 
     if img.mode.startswith("I"):  # "I;16", "I;16B", "I": a 16-bit greyscale PNG
-        grey = (np.clip(np.asarray(img).astype(np.int64), 0, 65535) >> 8).astype(np.uint8)
-        clear = img.info.get("transparency")  # tRNS: the one 16-bit value that is transparent
-        return np.where(np.asarray(img) == clear, 0, grey).astype(np.uint8) if isinstance(clear, int) else grey
+        wide = np.clip(np.asarray(img).astype(np.int64), 0, 65535)
+        value = img.info.get("transparency")  # tRNS: the one 16-bit value that is transparent
+        clear = wide == value if isinstance(value, int) else np.zeros(wide.shape, bool)
+        eight_bit = wide[~clear].max(initial=0) <= 255  # 8-bit values stored in 16 bits: taken as they are
+        return np.where(clear, 0, wide if eight_bit else wide >> 8).astype(np.uint8)
     if img.mode in ("LA", "RGBA", "PA") or "transparency" in img.info:
         rgba = img.convert("RGBA")
         return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, (0, 0, 0, 255)), rgba).convert("L"))

@@ -126,6 +126,24 @@ def test_a_16_bit_png_is_scaled_not_clipped(models: dict[str, Path], tmp_path: P
         assert other.class_id == first.class_id and np.allclose(other.probabilities, first.probabilities, atol=1e-6)
 
 
+def test_a_16_bit_png_of_8_bit_values_is_read_as_those_values(tmp_path: Path) -> None:
+    """``Image.fromarray`` of a uint16 array of 0..255 (what tools that write uint16 arrays save) was
+    read by its high byte: a blank image. Values that all fit in 0..255 are 8-bit data, taken as they are."""
+    from PIL import Image
+
+    from fashion_lib.inputs import load_images
+
+    image = IMAGES[1]
+    Image.fromarray(image.astype(np.uint16)).save(tmp_path / "narrow.png")
+    clear = np.where(image > 0, image.astype(np.uint16), 999)  # 999: transparent, not what decides the range
+    Image.fromarray(clear).save(tmp_path / "clear.png", transparency=999)
+    for name in ("narrow.png", "clear.png"):
+        assert Image.open(tmp_path / name).mode.startswith("I")
+    narrow, transparent = load_images([tmp_path / "narrow.png", tmp_path / "clear.png"]).images
+    assert (narrow == image).all()
+    assert (transparent == image).all()  # the transparent pixels were the 0s: black
+
+
 # --------------------------------------------------------------------------- model shapes
 
 
