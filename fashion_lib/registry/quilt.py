@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from ..console import stderr
-from .s3_errors import check_settings
+from .s3_errors import NotS3Answer, check_settings
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60
@@ -130,6 +130,7 @@ def _client_hook(previous: Callable | None) -> Callable:
                 build = previous or (lambda base, s, kw, **k: base(s, kw, **k))
                 _clients[key] = build(build_client_base, session, client_kwargs, **kwargs)
                 _say_when_retrying(_clients[key])
+                _refuse_what_s3_never_says(_clients[key])
             return _clients[key]
 
     return hook
@@ -162,6 +163,43 @@ def _say_when_retrying(client: Any) -> None:
         )
 
     client.meta.events.register("needs-retry.s3", on_retry, unique_id="fashion-says-when-retrying")
+
+
+def _refuse_what_s3_never_says(client: Any) -> None:
+    """NotS3Answer for an answer that no S3 server gives, before botocore reads it as S3's: a web server's
+    404 page was "S3 said 404: Not Found", and its 200 page an empty bucket."""
+    endpoint = client.meta.endpoint_url
+
+    def before_parse(operation_model: Any, response_dict: dict, **_: Any) -> None:
+        what = not_s3(response_dict, operation_model.name)
+        if what:
+            raise NotS3Answer(endpoint, what)
+
+    client.meta.events.register("before-parse.s3", before_parse, unique_id="fashion-refuses-what-s3-never-says")
+
+
+def not_s3(response: dict, operation: str) -> str | None:
+    """What shows an answer without S3's ``x-amz-*`` headers to be no S3 server's, or None: a web page, an
+    error without S3's XML error (a HEAD's has no body), a listing in no XML. Other 5xx answers are left to
+    botocore's retries (a gateway's passing trouble); ``s3_errors`` judges the last one."""
+    headers = {str(key).lower(): str(value) for key, value in response.get("headers", {}).items()}
+    status, body = int(response.get("status_code") or 0), response.get("body")
+    kind = headers.get("content-type", "").split(";")[0].strip().lower()
+    page = "a web page" if kind == "text/html" else kind or "a body"
+    xml = isinstance(body, bytes) and body.lstrip()[:5] in (b"<?xml", b"<Erro")
+    if any(key.startswith("x-amz-") for key in headers):
+        return None
+    if status == 500 and isinstance(body, bytes) and body.strip() and not xml:
+        return f"{page} where S3 sends XML"  # botocore makes a 200 it cannot parse a 500, to retry it
+    if status >= 500:
+        return None
+    if kind == "text/html":
+        return f"HTTP {status} with a web page"
+    if status >= 300 and not operation.startswith("Head") and isinstance(body, bytes) and b"<Code>" not in body:
+        return f"HTTP {status} without an S3 error in it"
+    if status < 300 and operation.startswith("List") and kind and "xml" not in kind:
+        return f"{page} where S3 sends XML"
+    return None
 
 
 def s3_client() -> Any:

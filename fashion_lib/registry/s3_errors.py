@@ -24,6 +24,20 @@ DENIED = {
 }
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 RETRY_MODES = ("standard", "adaptive", "legacy")
+
+
+class NotS3Answer(RegistryUnreachable):
+    """The endpoint answered, but as no S3 server does (a web server, a proxy's page): the URL is wrong."""
+
+    def __init__(self, where: str, answer: str) -> None:
+        self.answer = answer  # "HTTP 404 with a web page"
+        variable = next((v for v in ("AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL") if os.environ.get(v)), None)
+        super().__init__(
+            f"{where}: the endpoint answered, but not as an S3 server would ({answer}); "
+            + (f"check that {variable} is the S3 server's URL" if variable else "check the network (a proxy?)")
+        )
+
+
 # Variables botocore reads as whole numbers, with what they count and their least value: anything else,
 # even empty, is a bare ValueError from deep inside it ("invalid literal for int()", exit 70).
 _WHOLE_NUMBERS = {
@@ -187,11 +201,16 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
 
     try:
         yield
+    except NotS3Answer as exc:
+        raise NotS3Answer(f"{doing}: {where}", exc.answer) from None
     except (FashionError, KeyboardInterrupt):
         raise
     except bx.ClientError as exc:
         error = exc.response.get("Error", {})
         code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
+        headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
+        if code.isdigit() and not any(str(key).lower().startswith("x-amz-") for key in headers):  # a 5xx page
+            raise NotS3Answer(f"{doing}: {where}", f"HTTP {code} {text}") from None  # the rest: quilt.not_s3
         if code == "NoSuchBucket":
             raise BucketNotFound(
                 f"{doing}: {where}: the bucket does not exist; create it or set FASHION_REGISTRY to another registry"
