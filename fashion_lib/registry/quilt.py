@@ -16,7 +16,8 @@ from types import ModuleType
 from typing import Any
 
 from ..console import stderr
-from .s3_errors import NotS3Answer, check_settings
+from .s3_errors import NotS3Answer
+from .s3_settings import check_settings
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60

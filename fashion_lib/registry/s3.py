@@ -23,7 +23,8 @@ from . import manifest as mf
 from .base import OBJECTS, Registry
 from .quilt import s3_client
 from .records import StoredObject
-from .s3_errors import ACCESS_HINT, DENIED, MISSING, check_settings, s3_errors, setting_errors
+from .s3_errors import ACCESS_HINT, DENIED, MISSING, s3_errors
+from .s3_settings import check_settings, setting_errors
 
 
 class S3Registry(Registry):

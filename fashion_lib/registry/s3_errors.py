@@ -8,7 +8,8 @@ import sys
 from collections.abc import Iterator
 from types import ModuleType
 
-from ..errors import BucketNotFound, ConfigError, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
+from ..errors import BucketNotFound, FashionError, RegistryAccessDenied, RegistryError, RegistryUnreachable
+from .s3_settings import setting_error, unusable_files
 
 ACCESS_HINT = (
     "check your AWS credentials (AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) and the bucket's permissions"
@@ -23,7 +24,6 @@ DENIED = {
     "AccountProblem",
 }
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
-RETRY_MODES = ("standard", "adaptive", "legacy")
 
 
 class NotS3Answer(RegistryUnreachable):
@@ -36,159 +36,6 @@ class NotS3Answer(RegistryUnreachable):
             f"{where}: the endpoint answered, but not as an S3 server would ({answer}); "
             + (f"check that {variable} is the S3 server's URL" if variable else "check the network (a proxy?)")
         )
-
-
-# Variables botocore reads as whole numbers, with what they count and their least value: anything else,
-# even empty, is a bare ValueError from deep inside it ("invalid literal for int()", exit 70).
-_WHOLE_NUMBERS = {
-    "AWS_MAX_ATTEMPTS": ("attempts", 1),
-    "AWS_METADATA_SERVICE_NUM_ATTEMPTS": ("attempts", 1),
-    "AWS_METADATA_SERVICE_TIMEOUT": ("seconds", 0),
-}
-
-
-def check_settings() -> None:
-    """A ConfigError naming the AWS variable boto3 would stumble on, before any client is built.
-
-    An empty ``AWS_MAX_ATTEMPTS`` or ``AWS_RETRY_MODE`` means unset (:mod:`.quilt` hands botocore both);
-    botocore reads the other variables itself, empty or not."""
-    for name, (unit, least) in _WHOLE_NUMBERS.items():
-        value = os.environ.get(name)
-        if value is None or (name == "AWS_MAX_ATTEMPTS" and not value.strip()):
-            continue
-        try:
-            fits = int(value) >= least
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ConfigError(f"{name} is {value!r}; expected a whole number of {unit}, {least} or more, or unset it")
-    mode = os.environ.get("AWS_RETRY_MODE", "").strip()
-    if mode and mode not in RETRY_MODES:
-        raise ConfigError(f"AWS_RETRY_MODE is {mode!r}; expected one of {', '.join(RETRY_MODES)}, or unset it")
-    region = os.environ.get("AWS_DEFAULT_REGION")
-    if region is not None and not _region_name(region):
-        raise ConfigError(
-            f"AWS_DEFAULT_REGION is {region!r}; expected the bucket's region, "
-            "letters, digits and hyphens such as us-east-1, or unset it"
-        )
-
-
-def _region_name(region: str) -> bool:
-    """Whether botocore takes ``region`` (an empty one it takes, and then fails to sign with: exit 70)."""
-    import botocore.exceptions as bx
-    from botocore.utils import validate_region_name
-
-    try:
-        validate_region_name(region)
-    except bx.InvalidRegionError:
-        return False
-    return bool(region)
-
-
-# The files botocore reads its settings from: the variable that moves each, and where it is otherwise.
-_FILES = (("AWS_CONFIG_FILE", "~/.aws/config"), ("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials"))
-
-
-@contextlib.contextmanager
-def setting_errors() -> Iterator[None]:
-    """What botocore raises inside the block (building a client) about its settings, as a ConfigError
-    naming the variable or file: a profile that is nowhere, a file it cannot parse, a number that is none."""
-    import botocore.exceptions as bx
-
-    try:
-        yield
-    except bx.BotoCoreError as exc:
-        error = setting_error(exc)
-        if error is None:
-            raise
-        raise error from None
-    except ValueError as exc:  # int() of a config-file value (the variables are checked at open)
-        raise ConfigError(
-            f"{_file_name(0)} holds a setting botocore reads as a whole number that is none ({exc}); fix it"
-        ) from None
-
-
-def setting_error(exc: BaseException) -> ConfigError | None:
-    """The ConfigError naming the AWS variable or file behind ``exc``, if botocore raised it reading its settings."""
-    import botocore.exceptions as bx
-
-    kwargs = getattr(exc, "kwargs", {})
-    if isinstance(exc, bx.ProfileNotFound):
-        return _no_such_profile(str(kwargs.get("profile", "")))
-    if isinstance(exc, bx.ConfigParseError):
-        path, why = str(kwargs.get("path", "")), _unparsable(kwargs.get("error"))
-        for index, (variable, _) in enumerate(_FILES):
-            if _file_path(index) == path:
-                if os.environ.get(variable):
-                    return ConfigError(f"{variable} is {os.environ[variable]!r}: {why}; fix it, or unset {variable}")
-                return ConfigError(f"the AWS settings file {_file_name(index)}: {why}; fix it, or set {variable}")
-        return ConfigError(f"the AWS settings file {path}: {why}; fix it")
-    if isinstance(exc, bx.InvalidRegionError):  # AWS_DEFAULT_REGION is checked at open: this is the file's
-        return ConfigError(
-            f"the region {kwargs.get('region_name')!r} in {_file_name(0)} is no region name; "
-            "expected letters, digits and hyphens such as us-east-1"
-        )
-    return None
-
-
-def _no_such_profile(profile: str) -> ConfigError:
-    files = " or ".join(_file_name(i) + (f" ({problem})" if problem else "") for i, problem in _file_problems())
-    variable = next((v for v in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE") if os.environ.get(v) == profile), None)
-    if variable and not profile.strip():
-        return ConfigError(f"{variable} is {profile!r}; expected the name of a profile in {files}, or unset it")
-    if variable is None:  # a source_profile in a profile that is there
-        return ConfigError(f"the AWS profile {profile!r} is in neither {files}; add it, or fix the profile naming it")
-    return ConfigError(f"{variable} is {profile!r}: no such profile in {files}; expected one named there, or unset it")
-
-
-def _file_path(index: int) -> str:
-    variable, default = _FILES[index]
-    return os.path.expanduser(os.path.expandvars(os.environ.get(variable) or default))
-
-
-def _file_name(index: int) -> str:
-    """``AWS_CONFIG_FILE '/path'`` where the variable moves the file, else its usual place."""
-    variable, default = _FILES[index]
-    return f"{variable} {os.environ[variable]!r}" if os.environ.get(variable) else default
-
-
-def _file_problems() -> list[tuple[int, str]]:
-    """(index, why botocore reads nothing from it, or '') for each file; only a file a variable names is
-    judged (botocore reads a missing or unreadable file as an empty one; /dev/null is a way to say none)."""
-    found = []
-    for index, (variable, _) in enumerate(_FILES):
-        path, problem = _file_path(index), ""
-        if os.environ.get(variable) and not os.path.exists(path):
-            problem = "no such file"
-        elif os.environ.get(variable) and os.path.isdir(path):
-            problem = "a folder"
-        elif os.environ.get(variable) and not os.access(path, os.R_OK):
-            problem = "not readable"
-        found.append((index, problem))
-    return found
-
-
-def _unusable_files() -> str:
-    """``; AWS_SHARED_CREDENTIALS_FILE '/x': no such file`` for each file a variable names that botocore
-    read nothing from (where credentials were lacking, the keys may have been meant to come from it)."""
-    return "".join(f"; {_file_name(i)}: {problem}" for i, problem in _file_problems() if problem)
-
-
-def _unparsable(error: object) -> str:
-    """Why configparser refused a file, by line number only: the line itself may hold a secret key."""
-    import configparser
-
-    if isinstance(error, configparser.MissingSectionHeaderError):
-        return f"line {error.lineno} comes before any [section] header"
-    if isinstance(error, configparser.DuplicateSectionError):
-        return f"line {error.lineno} repeats the section [{error.section}]"
-    if isinstance(error, configparser.DuplicateOptionError):
-        return f"line {error.lineno} repeats {error.option} in [{error.section}]"
-    if isinstance(error, configparser.ParsingError):
-        return f"line {error.errors[0][0]} is neither a [section] nor KEY = VALUE"
-    if isinstance(error, UnicodeDecodeError):
-        return "it is not text"
-    return "an indented block in it is not KEY = VALUE lines"
 
 
 @contextlib.contextmanager
@@ -217,13 +64,13 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
             ) from None
         if code in DENIED:
             raise RegistryAccessDenied(
-                f"{doing}: {where}: access denied ({code}); {ACCESS_HINT}{_unusable_files()}"
+                f"{doing}: {where}: access denied ({code}); {ACCESS_HINT}{unusable_files()}"
             ) from None
         raise RegistryError(f"{doing}: {where}: S3 said {code}: {text}") from None
     except bx.NoCredentialsError:
         raise RegistryAccessDenied(
             f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
-            + _unusable_files()
+            + unusable_files()
         ) from None
     except bx.SSLError as exc:
         raise RegistryUnreachable(f"{doing}: cannot reach {where}: {_tls_failure(exc)}") from None
@@ -236,7 +83,7 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         raise setting_error(exc) or RegistryError(f"{doing}: {where}: {exc}") from None
     except _no_valid_client():  # quilt3's word for a 403, signed and unsigned
         raise RegistryAccessDenied(
-            f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}{_unusable_files()}"
+            f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}{unusable_files()}"
         ) from None
     except OSError as exc:
         raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}") from None
