@@ -210,12 +210,25 @@ def load_model_file(path: str | os.PathLike[str]) -> keras.Model:
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as exc:  # Keras raises many types for damaged files
-        raise ModelError(
-            f"{path}: cannot load model ({type(exc).__name__}: {plain(exc)[:200]}); retrain or re-fetch it"
-        ) from None
+        raise ModelError(_load_failure(path, exc)) from None
     check_model_shapes(model, path)
     model.fashion_source = str(path)  # errors about its outputs name the file (evaluate.predict_proba)
     return model
+
+
+def _load_failure(path: Path, exc: Exception) -> str:
+    """The line for a model file Keras won't load: Python code that safe mode refuses (no use retraining or
+    re-fetching that file), or any other error, cut at a word boundary if long."""
+    message = plain(exc)
+    if "arbitrary code execution" in message:  # Keras' safe mode refusing code stored in the file
+        what = "a Lambda layer (Python code)" if "`Lambda` layer" in message else "Python code or an outside SavedModel"
+        return (
+            f"{path}: model holds {what}, which safe loading refuses; use a model without Lambda layers or "
+            "custom code (this project's models, from fashion train or a model package, have none)"
+        )
+    if len(message) > 200:
+        message = message[:201].rsplit(" ", 1)[0].rstrip(" ,;:(") + " …"
+    return f"{path}: cannot load model ({type(exc).__name__}: {message}); retrain or re-fetch it"
 
 
 def plain(exc: BaseException) -> str:

@@ -190,6 +190,59 @@ def test_predict_and_evaluate_with_a_wrong_model_are_one_clean_line(
         assert line.startswith(f"fashion: error: {models[kind]}: ") and "\x1b" not in line
 
 
+LAMBDA_SAID = (
+    "model holds a Lambda layer (Python code), which safe loading refuses; use a model without Lambda layers "
+    "or custom code (this project's models, from fashion train or a model package, have none)"
+)
+
+
+def test_a_model_with_a_lambda_layer_is_named_as_such(tmp_path: Path) -> None:
+    """Keras' safe mode refuses a Lambda layer; its message was cut mid-sentence at 200 characters
+    and the line said to retrain or re-fetch the file, which cannot help."""
+    import keras
+    from PIL import Image
+
+    from fashion_lib.model import load_model_file
+
+    model = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            keras.layers.Lambda(lambda x: x),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    model.save(tmp_path / "m.keras")
+    model.save(tmp_path / "m.h5")
+    with pytest.raises(ModelError) as caught:
+        load_model_file(tmp_path / "m.h5")
+    assert str(caught.value) == f"{tmp_path / 'm.h5'}: {LAMBDA_SAID}"
+    Image.fromarray(IMAGES[2], mode="L").save(tmp_path / "x.png")
+    done = cli("predict", "--model", str(tmp_path / "m.keras"), str(tmp_path / "x.png"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert one_line(done) == f"fashion: error: {tmp_path / 'm.keras'}: {LAMBDA_SAID}"
+
+
+def test_a_long_load_error_is_cut_at_a_word_boundary(models: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    import keras
+
+    from fashion_lib.model import load_model_file
+
+    words = " ".join(f"word{i:03d}" for i in range(60))  # 479 characters
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise ValueError(words)
+
+    monkeypatch.setattr(keras.models, "load_model", refuse)
+    with pytest.raises(ModelError) as caught:
+        load_model_file(models["good"])
+    said = str(caught.value)
+    head = f"{models['good']}: cannot load model (ValueError: "
+    assert said.startswith(head) and said.endswith(" …); retrain or re-fetch it"), said
+    kept = said[len(head) : -len(" …); retrain or re-fetch it")]
+    assert 150 < len(kept) <= 200 and words.startswith(kept + " "), kept
+
+
 # --------------------------------------------------------------------------- model push
 
 
