@@ -225,14 +225,15 @@ def classify_files(
 ) -> list[tuple[str, Any]]:
     """``(source, Prediction)`` for every image in PNG files and data-layout CSVs (``fashion predict``),
     by a model file or a model package version; bad images are named before any model is loaded, and
-    an inverted one (a bright frame) gets a warning through ``log``, then is classified all the same."""
+    a blank one (every pixel the same) or an inverted one (a bright frame) gets a warning through ``log``,
+    then is classified all the same."""
     from .inputs import load_images
-    from .predict import inverted_warnings, predict
+    from .predict import image_warnings, predict
 
     images = load_images(paths)
     model = load_model(name, top_hash, registry=registry, model_file=model_file)
     found = list(zip(images.sources, predict(model, images.images)))
-    for warning in inverted_warnings(images):  # once classified: a failed run stays one line
+    for warning in image_warnings(images):  # once classified: a failed run stays one line
         log(warning)
     return found
 

@@ -54,11 +54,24 @@ def looks_inverted(images: np.ndarray) -> np.ndarray:
     return np.median(frame, axis=1) >= INVERTED_FRAME
 
 
-def inverted_warnings(inputs: Inputs) -> list[str]:
-    """One warning line per image that :func:`looks_inverted` (it is still classified)."""
-    return [
-        f"warning: {source} looks inverted (bright background); "
-        "Fashion-MNIST garments are light on black: invert it first"
-        for source, inverted in zip(inputs.sources, looks_inverted(inputs.images))
-        if inverted
-    ]
+def looks_blank(images: np.ndarray) -> np.ndarray:
+    """Per image of ``N x 28 x 28``: every pixel the same value (nothing there to classify)."""
+    flat = images.reshape(len(images), -1)
+    return flat.min(axis=1) == flat.max(axis=1)
+
+
+def image_warnings(inputs: Inputs) -> list[str]:
+    """One warning line per image that :func:`looks_blank` or else :func:`looks_inverted` (it is still
+    classified): a blank white image is blank, not inverted."""
+    warnings = []
+    for source, image, blank, inverted in zip(
+        inputs.sources, inputs.images, looks_blank(inputs.images), looks_inverted(inputs.images)
+    ):
+        if blank:
+            warnings.append(f"warning: {source} is blank (every pixel {image.flat[0]}); its class is a guess")
+        elif inverted:
+            warnings.append(
+                f"warning: {source} looks inverted (bright background); "
+                "Fashion-MNIST garments are light on black: invert it first"
+            )
+    return warnings

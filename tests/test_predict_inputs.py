@@ -99,3 +99,25 @@ def test_an_inverted_image_is_classified_with_one_warning_line(model: Path, tmp_
     said = "looks inverted (bright background); Fashion-MNIST garments are light on black: invert it first"
     warnings = [line for line in done.stderr.splitlines() if "inverted" in line]
     assert warnings == [f"warning: {inverted} {said}", f"warning: {rows}:3 {said}"]
+
+
+def test_a_blank_image_is_classified_with_one_warning_line(model: Path, tmp_path: Path) -> None:
+    """A blank image (every pixel the same) was classified without a word (a white one was called
+    inverted); now one warning line each, and still classified."""
+    from fashion_lib.csvio import write_csv
+
+    black = _save(tmp_path / "black.png", np.zeros((28, 28), np.uint8), "L")
+    white = _save(tmp_path / "white.png", WHITE, "L")
+    normal = _save(tmp_path / "bag.png", GARMENT, "L")
+    rows = write_csv(
+        np.stack([GARMENT, np.full((28, 28), 40, np.uint8)]), np.array([8, 8], np.uint8), tmp_path / "r.csv"
+    )
+    done = cli("predict", str(black), str(white), str(normal), str(rows), "--model", str(model))
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout.splitlines()) == 5
+    warnings = [line for line in done.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        f"warning: {black} is blank (every pixel 0); its class is a guess",
+        f"warning: {white} is blank (every pixel 255); its class is a guess",
+        f"warning: {rows}:3 is blank (every pixel 40); its class is a guess",
+    ]
