@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import time
+import weakref
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -123,8 +124,11 @@ def prepare_run(
 ) -> TrainingRun:
     """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed).
 
-    Writes nothing: the run folder is made by the run's first file, so a failed run leaves none,
-    and one that already holds a run's files is refused (a new run would overwrite them)."""
+    An ``output_dir`` given is made by the run's first file, so a failed run leaves none, and one
+    that already holds a run's files is refused (a new run would overwrite them). Without one, the
+    run claims a new ``run-TIME`` folder (``-2``, ``-3``... when a run of the same second has one)
+    by making it, empty: it is removed if preparing or fitting fails, or if the run is dropped
+    unfitted (the process exits, a notebook's cell prepares another)."""
     expect(config, TrainConfig, "pipeline.prepare_run: config", "a TrainConfig: pipeline.config_from_parameters(...)")
     expect(output_dir, (str, os.PathLike, type(None)), "pipeline.prepare_run: output_dir", "a folder path, or None")
     expect(
@@ -137,14 +141,18 @@ def prepare_run(
     cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
     if output_dir:
         folder = RunFolder(Path(output_dir))
-    else:
+        folder.check_new()
+    else:  # claimed now: two runs started in the same second never share it
         folder = RunFolder.new(settings.output_dir(), time.strftime("run-%Y%m%d-%H%M%S"))
-    folder.check_new()
-    data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
-    config.check_split(len(data.train))  # a data version with fewer images than the split
-    checked = ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
+    with nullcontext() if output_dir else folder.removed_if_unfinished():  # a claimed folder goes with a failure
+        data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
+        config.check_split(len(data.train))  # a data version with fewer images than the split
+        checked = ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
     verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
-    return TrainingRun(config=config, data=data, output_dir=folder.path, checked_quality=verdict)
+    run = TrainingRun(config=config, data=data, output_dir=folder.path, checked_quality=verdict)
+    if not output_dir:
+        weakref.finalize(run, folder.release)  # dropped before it wrote anything: no empty folder left
+    return run
 
 
 def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> TrainingRun:

@@ -73,12 +73,35 @@ class RunFolder:
 
     @classmethod
     def new(cls, parent: Path, stem: str) -> RunFolder:
-        """``parent/stem``, or ``parent/stem-2``, ``-3``... when a run of the same second took it."""
-        path, number = parent / stem, 1
-        while path.exists():
-            number += 1
-            path = parent / f"{stem}-{number}"
-        return cls(path)
+        """``parent/stem``, or ``parent/stem-2``, ``-3``... when a run of the same second took it: made
+        here, empty, with an exclusive ``mkdir`` (two runs started together never share a folder),
+        and claimed by this process: :meth:`removed_if_unfinished` and :meth:`release` remove it
+        (and the folders above it that were made for it) while no run has written to it."""
+        first = cls(Path(parent) / stem)
+        if not os.path.lexists(first.path):
+            first.check_writable()  # named as the folder a run would get
+        made = _missing_folders(first.path.parent)
+        try:
+            first.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DestinationError(f"run folder {first.path}: cannot be made: {exc.strerror or exc}") from None
+        folder, number = first, 1
+        while True:
+            try:
+                folder.path.mkdir()
+            except FileExistsError:  # taken (or a file of that name): the next number
+                number += 1
+                folder = cls(first.path.parent / f"{stem}-{number}")
+                continue
+            except OSError as exc:
+                raise DestinationError(f"run folder {folder.path}: cannot be made: {exc.strerror or exc}") from None
+            _CLAIMED[folder.path.absolute()] = [folder.path.absolute(), *made]
+            return folder
+
+    def release(self) -> None:
+        """Remove the folder :meth:`new` claimed for a run that never wrote to it (and the folders
+        made for it): a run dropped before it was fitted leaves no empty folder behind."""
+        self._remove(set(), _CLAIMED.pop(self.path.absolute(), []))
 
     def check_writable(self) -> None:
         """DestinationError naming the folder unless it is one we can write, or can make (it makes
@@ -108,14 +131,16 @@ class RunFolder:
         """Run the block that writes the run's files; if it fails or is interrupted (Ctrl-C, or
         SIGTERM, which is delivered again afterwards), the run files it wrote are removed, and the
         folders it made: nothing half-written is left, and the same output_dir can be used again."""
-        chain = [self.path.absolute(), *self.path.absolute().parents]
-        made = chain[: next(i for i, folder in enumerate(chain) if folder.exists())]  # deepest first
+        # deepest first: those this block makes, or those new() made to claim the folder
+        made = _missing_folders(self.path) or _CLAIMED.get(self.path.absolute(), [])
         before = {name for name in RUN_FILES if (self.path / name).exists()}
         try:
             with _sigterm_raises() as installed:
                 yield
         except BaseException as exc:
             self._remove(set(RUN_FILES) - before, made)
+            if not self.path.exists():
+                _CLAIMED.pop(self.path.absolute(), None)
             if isinstance(exc, _Terminated) and installed:
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 os.kill(os.getpid(), signal.SIGTERM)  # ends the process as SIGTERM would have
@@ -181,6 +206,15 @@ class RunFolder:
         if not isinstance(recorded.get("data_quality", {}), (dict, type(None))):
             raise ConfigError(f"{self.provenance}: 'data_quality' is not a verdict; expected a JSON object or null")
         return recorded
+
+
+_CLAIMED: dict[Path, list[Path]] = {}  # folders RunFolder.new made -> the folders made for each, deepest first
+
+
+def _missing_folders(path: Path) -> list[Path]:
+    """``path`` and the folders above it that do not exist yet, deepest first."""
+    chain = [path.absolute(), *path.absolute().parents]
+    return chain[: next(i for i, folder in enumerate(chain) if folder.exists())]
 
 
 def read_json_object(path: Path) -> dict[str, Any]:

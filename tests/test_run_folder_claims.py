@@ -1,0 +1,94 @@
+"""A run folder named automatically (no output_dir) is claimed when the run is prepared: two runs
+started in the same second get ``run-TIME`` and ``run-TIME-2``, never one folder; a run that fails
+or is dropped before it writes leaves no folder behind. A folder the user names is made by the
+run's first file, as before."""
+
+from __future__ import annotations
+
+import gc
+import json
+from pathlib import Path
+
+import pytest
+
+import fashion_lib.run_steps as steps
+from fashion_lib import pipeline
+from fashion_lib.errors import ConfigError, DestinationError
+from fashion_lib.runfolder import PROVENANCE_FILE, RunFolder
+
+
+class _Data:
+    """Just enough of a DataVersion for prepare_run."""
+
+    registry = "nowhere"
+    train = range(60000)
+
+
+@pytest.fixture
+def outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The outputs folder (not made yet); every run starts in the same second; the data is at hand."""
+    monkeypatch.setenv("FASHION_OUTPUT_DIR", str(tmp_path / "outputs"))
+    monkeypatch.setattr(steps.time, "strftime", lambda fmt: "run-20261129-051656")
+    monkeypatch.setattr(steps, "load_data", lambda **kwargs: _Data())
+    monkeypatch.setattr(steps, "ensure_quality", lambda data: None)
+    return tmp_path / "outputs"
+
+
+def test_two_folders_asked_for_the_same_stem_are_two_folders(tmp_path: Path) -> None:
+    first, second = RunFolder.new(tmp_path, "run-1"), RunFolder.new(tmp_path, "run-1")
+    assert (first.path, second.path) == (tmp_path / "run-1", tmp_path / "run-1-2")
+    assert first.path.is_dir() and second.path.is_dir()  # claimed: the next run sees them taken
+
+
+def test_two_runs_started_in_the_same_second_write_to_two_folders(outputs: Path) -> None:
+    config = pipeline.config_from_parameters("quick")
+    first = pipeline.prepare_run(config)
+    second = pipeline.prepare_run(config)  # before the first has written anything
+    assert (first.output_dir, second.output_dir) == (outputs / "run-20261129-051656", outputs / "run-20261129-051656-2")
+    (first.output_dir / PROVENANCE_FILE).write_text(json.dumps({}))  # the first run starts writing
+    second.folder.check_new()  # the second's folder is still its own (before: "holds an unfinished run")
+    steps._check_not_fitted(second)
+
+
+def test_a_failed_or_dropped_run_leaves_no_claimed_folder(outputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_data(**kwargs):
+        raise ConfigError("no data today")
+
+    config = pipeline.config_from_parameters("quick")
+    run = pipeline.prepare_run(config)
+    assert run.output_dir.is_dir()
+    with pytest.raises(ConfigError), run.folder.removed_if_unfinished():  # as fit does, failing
+        (run.output_dir / PROVENANCE_FILE).write_text("{}")
+        raise ConfigError("training failed")
+    assert not outputs.exists()  # the run folder, and the outputs folder made for it
+
+    del run
+    run = pipeline.prepare_run(config)
+    del run  # dropped unfitted (a notebook cell run again, a worker that writes nothing)
+    gc.collect()
+    assert not outputs.exists()
+
+    monkeypatch.setattr(steps, "load_data", no_data)
+    with pytest.raises(ConfigError, match="no data today"):
+        pipeline.prepare_run(config)
+    assert not outputs.exists()
+
+
+def test_a_finished_run_keeps_its_folder_when_dropped(outputs: Path) -> None:
+    run = pipeline.prepare_run(pipeline.config_from_parameters("quick"))
+    (run.output_dir / PROVENANCE_FILE).write_text("{}")
+    folder = run.output_dir
+    del run
+    gc.collect()
+    assert (folder / PROVENANCE_FILE).is_file()
+
+
+def test_a_folder_the_user_names_is_still_refused_when_it_holds_a_run(outputs: Path, tmp_path: Path) -> None:
+    named = tmp_path / "mine"
+    named.mkdir()
+    (named / PROVENANCE_FILE).write_text("{}")
+    with pytest.raises(DestinationError, match="holds an unfinished run"):
+        pipeline.prepare_run(pipeline.config_from_parameters("quick"), output_dir=named)
+    fresh = tmp_path / "fresh"
+    assert pipeline.prepare_run(pipeline.config_from_parameters("quick"), output_dir=fresh).output_dir == fresh
+    assert not fresh.exists()  # made by the run's first file
