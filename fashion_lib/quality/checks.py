@@ -15,7 +15,7 @@ from . import blas, stats
 from . import thresholds as T
 from .measure import Measurement, SplitMeasure, measure
 from .profile import OFFICIAL_SOURCE, Profile, class_mean_images, nearest_mean_predictions, round6
-from .report import PASS, Check, QualityReport, verdict_of
+from .report import PASS, Check, QualityReport, apart, verdict_of
 
 # --- the checks -------------------------------------------------------------------------
 
@@ -25,10 +25,8 @@ def _rate_check(name: str, count: int, n: int, baseline: float, effect: float, w
     measured = count / max(n, 1)
     threshold = baseline + max(effect, T.share_band(max(baseline, 1 / max(n, 1)), n))
     verdict = verdict_of(measured, threshold, baseline)
-    message = (
-        f"{measured * 100:.2f} % {what} ({count:,} of {n:,}); reference {baseline * 100:.2f} %, "
-        f"threshold {threshold * 100:.2f} %"
-    )
+    shown, limit = apart(measured, threshold)
+    message = f"{shown} {what} ({count:,} of {n:,}); reference {baseline * 100:.2f} %, threshold {limit}"
     return Check(name, round6(measured), round6(threshold), verdict, message)
 
 
@@ -120,6 +118,7 @@ def drift_table(s: SplitMeasure, ref: Profile) -> dict[str, dict[str, tuple[floa
     ref_counts = np.asarray(ref.class_counts)
     ref_means = ref.means()
     means = class_mean_images(s.sums, s.class_counts)
+    spread = stats.profile_spread(s.flat32, s.labels)
     table: dict[str, dict[str, tuple[float, float]]] = {}
     for c in range(NUM_CLASSES):
         n, m_ = int(s.class_counts[c]), int(ref_counts[c])
@@ -129,10 +128,11 @@ def drift_table(s: SplitMeasure, ref: Profile) -> dict[str, dict[str, tuple[floa
         ks_threshold = max(T.DRIFT_KS_FAIL, T.ks_critical(n, m_))
         for name in stats.BINS:
             row[name] = (stats.ks_distance(s.histograms[name][c], ref.histogram(name)[c]), ks_threshold)
-        rows_now, cols_now = stats.profiles(means[c])
-        rows_ref, cols_ref = stats.profiles(ref_means[c])
-        row["row profile"] = (stats.profile_distance(rows_now, rows_ref), T.PROFILE_FAIL)
-        row["column profile"] = (stats.profile_distance(cols_now, cols_ref), T.PROFILE_FAIL)
+        for name, now, ref_profile, sd in zip(
+            ("row profile", "column profile"), stats.profiles(means[c]), stats.profiles(ref_means[c]), spread
+        ):
+            threshold = max(T.PROFILE_FAIL, T.profile_band(sd[c], ref_profile, n, m_))
+            row[name] = (stats.profile_distance(now, ref_profile), threshold)
         table[CLASS_NAMES[c]] = {k: (round6(v), round6(t)) for k, (v, t) in row.items()}
     return table
 
@@ -148,8 +148,9 @@ def check_drift(m: Measurement, ref: Profile) -> tuple[list[Check], dict]:
         )
         over = sum(1 for row in table.values() for v, t in row.values() if v > t)
         kind = "KS distance" if stat in stats.BINS else "relative L1 distance"
+        shown, limit = apart(value, threshold, "distance")
         message = (
-            f"largest: {cls} {stat}, {kind} {value:.3f} (threshold {threshold:.3f}); "
+            f"largest: {cls} {stat}, {kind} {shown} (threshold {limit}); "
             f"{over} of {sum(len(r) for r in table.values())} class statistics beyond their threshold"
         )
         # warn only where the difference is also beyond sampling noise (a re-split of the

@@ -33,9 +33,24 @@ class Check:
     def show(self, value: float) -> str:
         return f"{value * 100:.2f} %" if self.unit == "%" else f"{value:.3f}"
 
+    def shown(self) -> tuple[str, str]:
+        """(measured, threshold) as text, with as many more digits as it takes to tell two
+        different values apart (0.100044 against 0.1 is not '0.100 <= 0.100 FAIL')."""
+        return apart(self.measured, self.threshold, self.unit)
+
     def line(self) -> str:
         """``name: message`` on one line."""
         return f"{self.name}: {self.message}"
+
+
+def apart(measured: float, threshold: float, unit: str = "%") -> tuple[str, str]:
+    """``measured`` and ``threshold`` (fractions for ``%``) as text in ``unit``: the usual
+    digits (2 for %, 3 otherwise), more where those show two different values alike."""
+    scale, digits, most, suffix = (100, 2, 4, " %") if unit == "%" else (1, 3, 6, "")
+    a, b = measured * scale, threshold * scale
+    while digits < most and a != b and f"{a:.{digits}f}" == f"{b:.{digits}f}":
+        digits += 1
+    return f"{a:.{digits}f}{suffix}", f"{b:.{digits}f}{suffix}"
 
 
 def verdict_of(
@@ -134,11 +149,12 @@ class QualityReport:
         """The report as an aligned text table, one row per check."""
         rows = [("check", "measured", "threshold", "verdict")]
         for c in self.checks:
+            measured, threshold = c.shown()
             rows.append(
                 (
                     c.name,
-                    c.show(c.measured),
-                    ("<= " if c.direction == "max" else ">= ") + c.show(c.threshold),
+                    measured,
+                    ("<= " if c.direction == "max" else ">= ") + threshold,
                     c.verdict.upper() if c.verdict != PASS else c.verdict,
                 )
             )
@@ -152,13 +168,16 @@ class QualityReport:
 
     def rows(self) -> list[dict[str, Any]]:
         """The checks as table rows (for a DataFrame in a notebook)."""
-        return [
-            {
-                "check": c.name,
-                "measured": c.show(c.measured),
-                "threshold": ("<= " if c.direction == "max" else ">= ") + c.show(c.threshold),
-                "verdict": c.verdict,
-                "detail": c.message,
-            }
-            for c in self.checks
-        ]
+        rows = []
+        for c in self.checks:
+            measured, threshold = c.shown()
+            rows.append(
+                {
+                    "check": c.name,
+                    "measured": measured,
+                    "threshold": ("<= " if c.direction == "max" else ">= ") + threshold,
+                    "verdict": c.verdict,
+                    "detail": c.message,
+                }
+            )
+        return rows

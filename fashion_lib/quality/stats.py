@@ -82,6 +82,19 @@ def profiles(mean_image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return img.mean(axis=1), img.mean(axis=0)
 
 
+def profile_spread(flat32: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per class, the standard deviation across its images of each row's and each column's
+    mean brightness (two ``classes x 28`` arrays; 0 for a class of fewer than two images)."""
+    images = flat32.reshape(-1, 28, 28)
+    rows, cols = images.mean(axis=2, dtype=np.float64), images.mean(axis=1, dtype=np.float64)
+    spread = np.zeros((2, NUM_CLASSES, 28))
+    for c in range(NUM_CLASSES):
+        mine = labels == c
+        if np.count_nonzero(mine) >= 2:
+            spread[0, c], spread[1, c] = rows[mine].std(axis=0, ddof=1), cols[mine].std(axis=0, ddof=1)
+    return spread[0], spread[1]
+
+
 def profile_distance(a: np.ndarray, b: np.ndarray) -> float:
     """L1 distance of two brightness profiles relative to the reference ``b``'s total."""
     total = float(np.abs(b).sum())

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 # Leakage: share of test images with an exact or near duplicate in the training file,
 # above the reference's own share (Fashion-MNIST has a handful of near-duplicates).
 LEAKAGE_FAIL = 0.0025  # +0.25 percentage points of the test file
@@ -32,7 +34,8 @@ BALANCE_FAIL = 0.2  # a class at 80 % or 120 % of its reference share
 # Per-class drift of per-image statistics: binned two-sample Kolmogorov-Smirnov distance.
 DRIFT_KS_FAIL = 0.1
 KS_ALPHA = 0.001  # c(alpha) = sqrt(-ln(alpha / 2) / 2)
-# Mean row / column brightness profile of a class: L1 distance relative to the reference.
+# Mean row / column brightness profile of a class: L1 distance relative to the reference
+# (widened for small classes by profile_band).
 PROFILE_FAIL = 0.1
 DRIFT_WARN_FRACTION = 0.75  # warn at 0.075: beyond what an honest re-split shows (<= 0.055)
 
@@ -61,3 +64,41 @@ def ks_critical(n: int, m: int, alpha: float = KS_ALPHA) -> float:
 def share_band(p: float, n: int) -> float:
     """``SIGMAS`` binomial standard errors of a share ``p`` measured on ``n`` items."""
     return SIGMAS * math.sqrt(max(p * (1 - p), 1e-12) / max(n, 1))
+
+
+def t_sigmas(dof: int, sigmas: float = SIGMAS) -> float:
+    """Student's t value with ``dof`` degrees of freedom as far in the tail as ``sigmas``
+    normal standard errors (Cornish-Fisher, Abramowitz & Stegun 26.7.5: within 0.3 % from
+    8 degrees of freedom, 2 % low at 5, lower below, where the band is wide anyway)."""
+    z, nu = sigmas, max(dof, 1)
+    terms = (
+        (z**3 + z) / 4,
+        (5 * z**5 + 16 * z**3 + 3 * z) / 96,
+        (3 * z**7 + 19 * z**5 + 17 * z**3 - 15 * z) / 384,
+        (79 * z**9 + 776 * z**7 + 1482 * z**5 - 1920 * z**3 - 945 * z) / 92160,
+    )
+    return z + sum(g / nu ** (k + 1) for k, g in enumerate(terms))
+
+
+def profile_band(spread: np.ndarray, reference: np.ndarray, n: int, m: int) -> float:
+    """``SIGMAS`` standard errors of the relative L1 distance between a class's brightness
+    profile over ``n`` candidate images and the ``reference`` profile over ``m`` images.
+
+    Row ``i`` of the candidate's mean profile is off the reference's by sampling noise of
+    standard error ``s_i = spread_i * sqrt(1/n + 1/m)`` (``spread``: the per-image standard
+    deviation of that row's mean brightness). With every row ``SIGMAS`` standard errors off,
+    the distance is ``SIGMAS * sum(s_i) / sum(reference)``; it is no more for rows off
+    independently, and as much for the noise real samples show: mostly one shared brightness
+    mode (all rows move together, distance ``|Z| * sum(s_i)``). The spread is estimated from the
+    candidate's own ``n`` images, so ``SIGMAS`` becomes the Student t value of the same tail
+    (n - 1 degrees of freedom); with fewer than two images it takes its largest possible
+    value at the reference mean, ``sqrt(r * (255 - r))`` (Bhatia-Davis), as a known spread.
+    """
+    total = float(np.abs(reference).sum())
+    if n == 0 or m == 0 or total == 0:
+        return 0.0
+    if n < 2:
+        spread, sigmas = np.sqrt(np.clip(reference * (255 - reference), 0, None)), SIGMAS
+    else:
+        sigmas = t_sigmas(n - 1)
+    return sigmas * float(np.sum(spread)) * math.sqrt(1 / n + 1 / m) / total

@@ -1,0 +1,91 @@
+"""The data-quality circuit breaker on small files: honest subsets of the real Fashion-MNIST pass
+(the thresholds widen for their sampling noise), damage sampling noise can't explain still fails."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import quality_corruptions as Q
+
+from fashion_lib import settings
+from fashion_lib.quality import checks, profile, thresholds
+from fashion_lib.quality.report import FAIL, Check, QualityReport
+from fashion_lib.sources import find_in
+
+RAW = find_in(settings.DEBIAN_DATASET_DIR)
+pytestmark = pytest.mark.skipif(RAW is None, reason="Debian package dataset-fashion-mnist is not installed")
+
+
+@pytest.fixture(scope="module")
+def data() -> Q.Data:
+    from fashion_lib.idx import load_images, load_labels
+
+    return (
+        (load_images(RAW["train-images-idx3-ubyte"]), load_labels(RAW["train-labels-idx1-ubyte"])),
+        (load_images(RAW["t10k-images-idx3-ubyte"]), load_labels(RAW["t10k-labels-idx1-ubyte"])),
+    )
+
+
+def subset(data: Q.Data, rows: int, seed: int | None) -> Q.Data:
+    """``rows`` rows of each official file: the first ones (``seed`` None) or a random pick."""
+    rng = None if seed is None else np.random.default_rng(seed)
+    out = []
+    for images, labels in data:
+        pick = np.arange(rows) if rng is None else rng.choice(len(labels), rows, replace=False)
+        out.append((images[pick], labels[pick]))
+    return tuple(out)  # type: ignore[return-value]
+
+
+def report(data: Q.Data) -> QualityReport:
+    return checks.run_checks(checks.measure(*data), profile.official())
+
+
+@pytest.mark.parametrize("rows", [300, 500])
+@pytest.mark.parametrize("seed", [None, 1, 2, 3])
+def test_an_honest_small_subset_passes(data: Q.Data, rows: int, seed: int | None) -> None:
+    """Before, the row and column profiles were held to a fixed 0.1 at any size: 300 or 500 rows of
+    each official file failed drift ('Trouser column profile, relative L1 distance 0.106 (threshold 0.100)')."""
+    measured = checks.measure(*subset(data, rows, seed))
+    checked = checks.run_checks(measured, profile.official())
+    assert checked.verdict != FAIL, checked.table()
+    table = checks.drift_table(measured.splits["test"], profile.official())
+    profile_thresholds = [limit for row in table.values() for name, (_, limit) in row.items() if "profile" in name]
+    assert max(profile_thresholds) > thresholds.PROFILE_FAIL  # widened for 30 to 50 images a class
+
+
+@pytest.mark.parametrize("rows", [300, 500])
+@pytest.mark.parametrize(
+    "damage, fragment",
+    [
+        (lambda d: Q.edit_images(d, 1.0, lambda x: x[:, ::-1, :]), "row profile"),  # upside down: KS can't see it
+        (lambda d: Q.darken_class(d, 1, 0.5), "Trouser"),
+        (lambda d: Q.edit_images(d, 1.0, lambda x: Q.shifted(x, 1, 0)), "KS distance"),
+    ],
+    ids=["test upside down", "trousers half as bright", "test shifted 1px"],
+)
+def test_damage_still_fails_a_small_file(data: Q.Data, rows: int, damage, fragment: str) -> None:
+    checked = report(damage(subset(data, rows, 1)))
+    failed = {c.name: c for c in checked.failures}
+    assert "drift (test)" in failed, checked.table()
+    assert (
+        fragment in failed["drift (test)"].message
+        and failed["drift (test)"].measured > failed["drift (test)"].threshold
+    )
+
+
+def test_the_band_is_student_t_for_a_spread_measured_on_few_images() -> None:
+    assert thresholds.t_sigmas(29) == pytest.approx(4.67, abs=0.01)  # t quantile, two-sided 6.3e-5
+    assert thresholds.t_sigmas(999) == pytest.approx(thresholds.SIGMAS, abs=0.02)
+    reference, spread = np.full(28, 50.0), np.full(28, 20.0)
+    wide, narrow = (thresholds.profile_band(spread, reference, n, 7000) for n in (30, 1000))
+    assert wide > thresholds.PROFILE_FAIL > narrow  # a full-size file is held to the effect size
+    assert thresholds.profile_band(spread, reference, 1, 7000) > wide  # one image: the widest spread possible
+
+
+def test_a_failed_value_is_shown_with_the_digits_that_tell_it_from_its_threshold() -> None:
+    """Before: 'drift (test)  0.100  <= 0.100  FAIL' for 0.100044 against 0.1."""
+    drift = Check("drift (test)", 0.100044, 0.1, FAIL, "...", unit="distance")
+    leak = Check("leakage train/test", 0.005812, 0.0058, FAIL, "...")
+    table = QualityReport([drift, leak], "ref", {}).table()
+    assert "0.10004  <= 0.10000  FAIL" in table and "0.581 %  <= 0.580 %  FAIL" in table
+    assert Check("drift (train)", 0.05, 0.1, "pass", "...", unit="distance").shown() == ("0.050", "0.100")
