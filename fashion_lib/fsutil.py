@@ -79,9 +79,10 @@ NAME_MAX = 255  # bytes in one file or folder name, on Linux's file systems and 
 @contextmanager
 def atomic_path(path: Path, suffix: str = ".part") -> Iterator[Path]:
     """Yield a temporary path beside ``path`` (ending in ``suffix``); rename it over ``path`` only on
-    success. An OSError that names no file (a failed ``write()``) or the temporary one is given
-    ``path``'s name: the user never chose the temporary name. A symbolic link is written
-    through, as ``>`` would: its target is replaced, the link stays."""
+    success. An OSError of a file that names no file (a failed ``write()``) or the temporary one is
+    given ``path``'s name: the user never chose the temporary name. A network error (a download into
+    the file timed out, was reset) is no error of a file and keeps its own words. A symbolic link is
+    written through, as ``>`` would: its target is replaced, the link stays."""
     if path.is_symlink():
         path = Path(os.path.realpath(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -93,9 +94,14 @@ def atomic_path(path: Path, suffix: str = ".part") -> Iterator[Path]:
         os.replace(tmp, path)
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError) and exc.filename in (None, tmp):  # a failed write() names no file
-            exc.filename, exc.filename2 = str(path), None
+        if isinstance(exc, OSError) and exc.filename in (None, tmp) and not _from_network(exc):
+            exc.filename, exc.filename2 = str(path), None  # a failed write() names no file
         raise
+
+
+def _from_network(exc: OSError) -> bool:
+    """Whether ``exc`` is a connection's error (a reset, a timeout; socket's, ssl's or urllib's), not a file's."""
+    return isinstance(exc, (ConnectionError, TimeoutError)) or type(exc).__module__ in ("socket", "ssl", "urllib.error")
 
 
 _KINDS = (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -14,15 +15,21 @@ LABELS_MAGIC = 0x00000801  # unsigned byte, 1 dimension
 IMAGE_SHAPE = (28, 28)
 
 
-def read_bytes(path: Path) -> bytes:
-    """The decompressed content of ``path`` (gzip is detected by its magic bytes)."""
+def decompressed(path: Path) -> bytes:
+    """The content of ``path``, decompressed if it is gzipped (detected by its magic bytes); a damaged
+    gzip file raises what :mod:`gzip` raises (``EOFError``, ``gzip.BadGzipFile``, ``zlib.error``)."""
     with open(path, "rb") as fh:
         head = fh.read(2)
     opener = gzip.open if head == b"\x1f\x8b" else open
+    with opener(path, "rb") as fh:
+        return fh.read()
+
+
+def read_bytes(path: Path) -> bytes:
+    """The decompressed content of ``path`` (gzip is detected by its magic bytes)."""
     try:
-        with opener(path, "rb") as fh:
-            return fh.read()
-    except (OSError, EOFError) as exc:
+        return decompressed(path)
+    except (OSError, EOFError, zlib.error) as exc:
         raise IdxFormatError(f"{path}: cannot read ({exc}); expected an IDX file, optionally gzipped") from None
 
 

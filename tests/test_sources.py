@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import functools
 import gzip
+import hashlib
 import http.server
 import shutil
+import socket
+import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,6 +153,16 @@ def test_idx_parsing_checks_magic_shape_and_size(tmp_path: Path) -> None:
     assert idx.load_images(gz).shape == (2, 28, 28)
 
 
+def test_a_damaged_deflate_stream_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    """Before, gzip's zlib.error escaped read_bytes: an internal error (exit 70)."""
+    damaged = bytearray(gzip.compress(bytes(range(256)) * 100))
+    damaged[30] ^= 0xFF
+    damaged[40] ^= 0xFF
+    (tmp_path / "x.gz").write_bytes(bytes(damaged))
+    with pytest.raises(IdxFormatError, match=r"x\.gz: cannot read \(Error -3 while decompressing data"):
+        idx.read_bytes(tmp_path / "x.gz")
+
+
 @needs_debian
 def test_real_files_parse(isolated: Path) -> None:
     found = sources.find_in(DEBIAN_DATASET_DIR)
@@ -157,3 +170,90 @@ def test_real_files_parse(isolated: Path) -> None:
     labels = idx.load_labels(found["t10k-labels-idx1-ubyte"])
     assert images.shape == (10000, 28, 28) and images.dtype == np.uint8
     assert np.bincount(labels).tolist() == [1000] * 10
+
+
+# --- downloads that go wrong: one line naming the URL and what happened; the next mirror is tried ---
+
+NAME = "t10k-labels-idx1-ubyte"
+CONTENT = gzip.compress(idx.LABELS_MAGIC.to_bytes(4, "big") + (3).to_bytes(4, "big") + bytes([1, 2, 3]))
+
+
+class _Answers(http.server.BaseHTTPRequestHandler):
+    """Answers GET /<mirror>/<file> as the mirror's name says: ``good``, ``stall``, ``reset``, ``page``, ``short``."""
+
+    release: threading.Event
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        how = self.path.strip("/").split("/")[0]
+        body = b"<!DOCTYPE html><html><body>Welcome</body></html>" if how == "page" else CONTENT
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html" if how == "page" else "application/gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if how in ("good", "page"):
+            self.wfile.write(body)
+            return
+        self.wfile.write(body[:10])
+        self.wfile.flush()
+        if how == "stall":
+            self.release.wait(10)
+        elif how == "reset":  # close with a TCP reset
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()  # now: socketserver would send a FIN first
+        self.close_connection = True
+
+
+@pytest.fixture
+def answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A loopback server answering as :class:`_Answers`; the download timeout cut to 1 s."""
+    monkeypatch.setattr(sources, "DOWNLOAD_TIMEOUT_S", 1)
+    monkeypatch.setitem(sources.RAW_FILES, NAME, hashlib.sha256(gzip.decompress(CONTENT)).hexdigest())
+    release = threading.Event()
+    handler = type("Handler", (_Answers,), {"release": release})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.block_on_close = False
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    release.set()
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize(
+    "how, why",
+    [
+        ("stall", "timed out after 1 s"),
+        ("reset", "connection reset"),
+        ("page", "the server sent a web page, not the file"),
+        ("short", f"the download ended after 10 of {len(CONTENT)} bytes"),
+    ],
+)
+def test_a_failed_download_says_what_happened_naming_the_url(answers: str, tmp_path: Path, how: str, why: str) -> None:
+    """Before: '[Errno None] None: <cache file> -> None' (a stall), '[Errno 104] ...: <cache file>'
+    (a reset), a deleted '.part' file's SHA-256 (a web page or a body cut short)."""
+    with pytest.raises(SourceError) as info:
+        sources.download(NAME, tmp_path, (f"{answers}{how}/",), progress=False)
+    assert str(info.value) == f"could not download {NAME}.gz: {answers}{how}/{NAME}.gz: {why}"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_next_mirror_is_tried_after_a_failed_one(answers: str, tmp_path: Path) -> None:
+    got = sources.download(NAME, tmp_path, (f"{answers}reset/", f"{answers}good/"), progress=False)
+    assert got.read_bytes() == CONTENT and list(tmp_path.iterdir()) == [got]
+
+
+def test_a_network_error_through_atomic_path_keeps_its_own_words(tmp_path: Path) -> None:
+    """atomic_path named its file in every OSError without one: a reset read as a local file's error."""
+    from fashion_lib.fsutil import atomic_path
+
+    for exc in (ConnectionResetError(104, "Connection reset by peer"), TimeoutError("timed out")):
+        with pytest.raises(OSError) as caught, atomic_path(tmp_path / "file.gz"):
+            raise exc
+        assert caught.value.filename is None, caught.value
+    with pytest.raises(OSError) as caught, atomic_path(tmp_path / "file.gz"):
+        raise OSError(28, "No space left on device")  # a failed write() is still the file's
+    assert caught.value.filename == str(tmp_path / "file.gz")
