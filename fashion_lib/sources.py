@@ -101,6 +101,15 @@ def _verified(found: dict[str, Path]) -> dict[str, Path]:
     return found
 
 
+def progress_bars() -> bool:
+    """Whether progress bars are drawn: the rule quilt3's own bars follow (``registry.quilt``). Off when
+    ``QUILT_MINIMIZE_STDOUT`` is ``true``; when it is not set, off on CI (``CI`` set) and in notebooks."""
+    minimize = os.environ.get("QUILT_MINIMIZE_STDOUT")
+    if minimize is not None:
+        return minimize.lower() != "true"
+    return not (os.environ.get("CI") or "ipykernel" in sys.modules)
+
+
 class _Failed(Exception):
     """What went wrong with one URL, in words (a network or server problem; never a local file's)."""
 
@@ -115,7 +124,7 @@ def download(name: str, folder: Path, mirrors: tuple[str, ...], *, progress: boo
         url = f"{mirror}{name}.gz"
         try:
             with atomic_path(target) as tmp:
-                _fetch(url, tmp, name, progress=progress)
+                _fetch(url, tmp, name, progress=progress and progress_bars())
                 _check_download(tmp, name)
             return target
         except _Failed as exc:

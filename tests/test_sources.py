@@ -257,3 +257,21 @@ def test_a_network_error_through_atomic_path_keeps_its_own_words(tmp_path: Path)
     with pytest.raises(OSError) as caught, atomic_path(tmp_path / "file.gz"):
         raise OSError(28, "No space left on device")  # a failed write() is still the file's
     assert caught.value.filename == str(tmp_path / "file.gz")
+
+
+@pytest.mark.parametrize("variable", ["QUILT_MINIMIZE_STDOUT", "CI"])
+def test_no_progress_bar_where_the_readme_turns_them_off(
+    answers: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], variable: str
+) -> None:
+    """Before, the download's bar was drawn with QUILT_MINIMIZE_STDOUT=true and on CI."""
+    monkeypatch.delenv("QUILT_MINIMIZE_STDOUT", raising=False)
+    monkeypatch.delenv("CI", raising=False)
+    assert sources.progress_bars()
+    sources.download(NAME, tmp_path / "drawn", (f"{answers}good/",))
+    assert f"{NAME}.gz" in capfd.readouterr().err
+    monkeypatch.setenv(variable, "true")
+    assert not sources.progress_bars()
+    sources.download(NAME, tmp_path / "quiet", (f"{answers}good/",))
+    assert capfd.readouterr().err == ""
+    monkeypatch.setenv("QUILT_MINIMIZE_STDOUT", "false")  # as quilt3 reads it: asked for on CI too
+    assert sources.progress_bars()
