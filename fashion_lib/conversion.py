@@ -1,18 +1,23 @@
-"""The four raw IDX files -> the two CSVs, skipped when up-to-date copies already exist.
+"""The four raw IDX files -> the two CSVs, skipped when the CSVs are still what the conversion wrote.
 
-A stamp beside the CSVs records the raw files' SHA-256 and the CSVs' sizes; while both
-still match, ``convert`` writes nothing.
+A stamp beside the CSVs records the raw files' SHA-256 and the CSVs' sizes and SHA-256; a CSV is
+reused only while all of them still match, so a hand-edited CSV is written again from the verified
+IDX files, never published as the official data. Hashing both CSVs (about 0.8 s for their 155 MB)
+costs a third of converting them again (about 2.7 s).
 """
 
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
+from typing import Any
 
 from . import settings
 from .console import Log
 from .console import stderr as _stderr
 from .csvio import write_csv
+from .hashing import sha256_hex
 from .idx import load_images, load_labels
 from .sources import RAW_FILES
 
@@ -21,22 +26,39 @@ _STAMP = ".fashion-source.json"
 
 
 def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str, Path]:
-    """Write both CSVs from the IDX files, unless up-to-date copies already exist."""
+    """Write both CSVs from the IDX files, unless the conversion's own copies are still there, unchanged."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp_path = folder / _STAMP
-    wanted = {"source_sha256": RAW_FILES}
-    csvs = {split: folder / csv for split, (csv, _) in SPLITS.items()}
     stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
-    fresh = stamp.get("source_sha256") == RAW_FILES and all(
-        p.is_file() and p.stat().st_size == stamp.get("sizes", {}).get(p.name) for p in csvs.values()
-    )
-    if fresh:
+    csvs = {split: folder / csv for split, (csv, _) in SPLITS.items()}
+    same_source = stamp.get("source_sha256") == RAW_FILES
+    stale = [split for split, csv in csvs.items() if not (same_source and _unchanged(csv, stamp))]
+    if not stale:
         return csvs
-    for split, (_, prefix) in SPLITS.items():
-        log(f"Writing {settings.display_path(csvs[split])} ...")
+    for split in stale:
+        csv, prefix = csvs[split], SPLITS[split][1]
+        log(f"Writing {settings.display_path(csv)} ...")
         images = load_images(raw[f"{prefix}-images-idx3-ubyte"])
         labels = load_labels(raw[f"{prefix}-labels-idx1-ubyte"])
-        write_csv(images, labels, csvs[split])
-    wanted["sizes"] = {p.name: p.stat().st_size for p in csvs.values()}
+        write_csv(images, labels, csv)
+    wanted = {
+        "source_sha256": RAW_FILES,
+        "sizes": {p.name: p.stat().st_size for p in csvs.values()},
+        "sha256": {p.name: sha256_hex(p) if s in stale else stamp["sha256"][p.name] for s, p in csvs.items()},
+    }
     stamp_path.write_text(json.dumps(wanted, indent=1))
     return csvs
+
+
+def _unchanged(csv: Path, stamp: dict[str, Any]) -> bool:
+    """Whether ``csv`` is a regular file of the size and SHA-256 the stamp recorded for it."""
+    sizes, hashes = stamp.get("sizes"), stamp.get("sha256")
+    if not isinstance(sizes, dict) or not isinstance(hashes, dict):
+        return False
+    try:
+        found = csv.stat()
+    except OSError:
+        return False
+    if not stat.S_ISREG(found.st_mode) or found.st_size != sizes.get(csv.name):
+        return False
+    return sha256_hex(csv) == hashes.get(csv.name)

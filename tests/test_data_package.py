@@ -57,6 +57,22 @@ def test_cli_prepare_again_gives_same_top_hash(prepared: data.PreparedData, home
     assert [v.top_hash for v in versions] == [prepared.top_hash]
 
 
+def test_prepare_after_a_hand_edit_of_a_csv_publishes_the_official_data(
+    prepared: data.PreparedData, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before, a CSV edited in place (one test label 9 -> 3, same size) was reused and published as a
+    new version (f1af343b34df), its manifest still naming the upstream IDX files as the source."""
+    csv = prepared.csvs["test"]
+    content = bytearray(csv.read_bytes())
+    content[content.index(b"\n9,") + 1] = ord("3")
+    csv.write_bytes(bytes(content))
+    monkeypatch.setenv("FASHION_HOME", str(home))
+    said: list[str] = []
+    again = data.prepare_data(log=said.append)
+    assert again.top_hash == prepared.top_hash and not again.added
+    assert [line for line in said if line.startswith("Writing")] == [f"Writing {settings.display_path(csv)} ..."]
+
+
 def test_load_data_returns_both_splits(
     prepared: data.PreparedData, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

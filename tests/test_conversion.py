@@ -1,0 +1,63 @@
+"""The IDX -> CSV conversion and its stamp: reused only while the CSVs are what it wrote, on small IDX files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fashion_lib import conversion, idx, settings
+
+STAMP = conversion._STAMP
+
+
+def _write_raw(folder: Path, n: int = 30) -> dict[str, Path]:
+    """Four small IDX files (``n`` images a split) with the upstream names."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(3)
+    raw = {}
+    for prefix in ("train", "t10k"):
+        images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
+        labels = (np.arange(n) % 10).astype(np.uint8)
+        header = b"".join(x.to_bytes(4, "big") for x in (idx.IMAGES_MAGIC, n, 28, 28))
+        raw[f"{prefix}-images-idx3-ubyte"] = folder / f"{prefix}-images-idx3-ubyte"
+        raw[f"{prefix}-images-idx3-ubyte"].write_bytes(header + images.tobytes())
+        header = idx.LABELS_MAGIC.to_bytes(4, "big") + n.to_bytes(4, "big")
+        raw[f"{prefix}-labels-idx1-ubyte"] = folder / f"{prefix}-labels-idx1-ubyte"
+        raw[f"{prefix}-labels-idx1-ubyte"].write_bytes(header + labels.tobytes())
+    return raw
+
+
+@pytest.fixture
+def raw(tmp_path: Path) -> dict[str, Path]:
+    return _write_raw(tmp_path / "raw")
+
+
+def _convert(raw: dict[str, Path], folder: Path) -> tuple[dict[str, Path], list[str]]:
+    said: list[str] = []
+    return conversion.convert(raw, folder, log=said.append), said
+
+
+def test_unchanged_csvs_are_reused(raw: dict[str, Path], tmp_path: Path) -> None:
+    csvs, said = _convert(raw, tmp_path / "data")
+    assert len(said) == 2
+    _, said = _convert(raw, tmp_path / "data")
+    assert said == []
+
+
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_a_hand_edited_csv_of_the_same_size_is_written_again(raw: dict[str, Path], tmp_path: Path, split: str) -> None:
+    """Before, a CSV whose size still matched the stamp was reused: an edited label (9 -> 3) or pixel
+    was published as the official data."""
+    csvs, _ = _convert(raw, tmp_path / "data")
+    official = {s: p.read_bytes() for s, p in csvs.items()}
+    lines = official[split].decode().splitlines(keepends=True)
+    lines[10] = "3" + lines[10][1:] if lines[10][0] == "9" else "9" + lines[10][1:]  # one label, same size
+    csvs[split].write_text("".join(lines))
+    assert csvs[split].stat().st_size == len(official[split])
+    _, said = _convert(raw, tmp_path / "data")
+    assert said == [f"Writing {settings.display_path(csvs[split])} ..."]  # only the edited one
+    assert {s: p.read_bytes() for s, p in csvs.items()} == official
+    _, said = _convert(raw, tmp_path / "data")
+    assert said == []
