@@ -17,19 +17,21 @@ from . import settings
 from .console import Log
 from .console import stderr as _stderr
 from .csvio import write_csv
+from .fsutil import atomic_path
 from .hashing import sha256_hex
 from .idx import load_images, load_labels
 from .sources import RAW_FILES
 
 SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
 _STAMP = ".fashion-source.json"
+_MAX_STAMP = 1 << 16  # a stamp larger than this is none of ours: not read
 
 
 def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str, Path]:
     """Write both CSVs from the IDX files, unless the conversion's own copies are still there, unchanged."""
     folder.mkdir(parents=True, exist_ok=True)
     stamp_path = folder / _STAMP
-    stamp = json.loads(stamp_path.read_text()) if stamp_path.is_file() else {}
+    stamp = _read_stamp(stamp_path)
     csvs = {split: folder / csv for split, (csv, _) in SPLITS.items()}
     same_source = stamp.get("source_sha256") == RAW_FILES
     stale = [split for split, csv in csvs.items() if not (same_source and _unchanged(csv, stamp))]
@@ -46,8 +48,20 @@ def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str,
         "sizes": {p.name: p.stat().st_size for p in csvs.values()},
         "sha256": {p.name: sha256_hex(p) if s in stale else stamp["sha256"][p.name] for s, p in csvs.items()},
     }
-    stamp_path.write_text(json.dumps(wanted, indent=1))
+    with atomic_path(stamp_path) as tmp:
+        tmp.write_text(json.dumps(wanted, indent=1))
     return csvs
+
+
+def _read_stamp(path: Path) -> dict[str, Any]:
+    """The stamp's record, or an empty one where there is none that can be read (then the CSVs are rebuilt)."""
+    try:
+        if not path.is_file() or path.stat().st_size > _MAX_STAMP:
+            return {}
+        found = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def _unchanged(csv: Path, stamp: dict[str, Any]) -> bool:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -61,3 +63,38 @@ def test_a_hand_edited_csv_of_the_same_size_is_written_again(raw: dict[str, Path
     assert {s: p.read_bytes() for s, p in csvs.items()} == official
     _, said = _convert(raw, tmp_path / "data")
     assert said == []
+
+
+@pytest.mark.parametrize("stamp", ['{"source_sha256": {"tr', "[1, 2]", '"text"', '{"sizes": [], "sha256": 5}', "dir"])
+def test_a_damaged_stamp_is_ignored_and_written_again(raw: dict[str, Path], tmp_path: Path, stamp: str) -> None:
+    """Before, a truncated stamp stopped every prepare with a JSONDecodeError (exit 70), a list with
+    "'list' object has no attribute 'get'"."""
+    folder = tmp_path / "data"
+    csvs, _ = _convert(raw, folder)
+    official = {s: p.read_bytes() for s, p in csvs.items()}
+    if stamp == "dir":
+        (folder / STAMP).unlink()
+        (folder / STAMP).mkdir()
+        with pytest.raises(IsADirectoryError) as caught:  # said as 'cannot use PATH: it is a folder'
+            _convert(raw, folder)
+        assert caught.value.filename == str(folder / STAMP)
+        return
+    (folder / STAMP).write_text(stamp)
+    _, said = _convert(raw, folder)
+    assert len(said) == 2  # rebuilt
+    assert {s: p.read_bytes() for s, p in csvs.items()} == official
+    assert sorted(json.loads((folder / STAMP).read_text())) == ["sha256", "sizes", "source_sha256"]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([STAMP, *(p.name for p in csvs.values())])
+
+
+def test_the_stamp_is_replaced_by_rename_not_rewritten_in_place(raw: dict[str, Path], tmp_path: Path) -> None:
+    """Before, a plain write_text: a crash mid-write left half a stamp."""
+    folder = tmp_path / "data"
+    csvs, _ = _convert(raw, folder)
+    before = (folder / STAMP).stat().st_ino
+    os.link(folder / STAMP, tmp_path / "old-stamp")  # the old inode's content must stay whole
+    old = (tmp_path / "old-stamp").read_bytes()
+    csvs["test"].write_text("edited\n")
+    _convert(raw, folder)
+    assert (folder / STAMP).stat().st_ino != before
+    assert (tmp_path / "old-stamp").read_bytes() == old
