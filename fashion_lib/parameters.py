@@ -26,8 +26,19 @@ def config_from_parameters(
     A small ``limit`` given without ``validation_size`` shrinks the validation split to a fifth of
     the subset when the split would take half of it or more (``limit=2000``: 400 held out), so a
     quick try on a subset works with any preset.
+
+    A key given both ways (``--epochs 1`` and ``--set epochs=1000``) is a ConfigError naming both:
+    neither silently wins.
     """
-    chosen = {**parse_assignments(assignments), **{k: v for k, v in overrides.items() if v is not None}}
+    assigned = parse_assignments(assignments)
+    given = {k: v for k, v in overrides.items() if v is not None}
+    both = sorted(given.keys() & assigned.keys())
+    if both:
+        key = both[0]
+        raise ConfigError(
+            f"--{key.replace('_', '-')} {given[key]} and --set {key}={assigned[key]!r} both set {key}; give one"
+        )
+    chosen = {**assigned, **given}
     if chosen.get("limit") == 0 and not isinstance(chosen.get("limit"), bool):
         chosen["limit"] = None  # "0: all images", for every preset and source
     if recorded is not None:
