@@ -20,7 +20,7 @@ from .csvio import write_csv
 from .fsutil import atomic_path
 from .hashing import sha256_hex
 from .idx import load_images, load_labels
-from .sources import RAW_FILES
+from .sources import RAW_FILES, new_folder
 
 SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
 _STAMP = ".fashion-source.json"
@@ -28,28 +28,32 @@ _MAX_STAMP = 1 << 16  # a stamp larger than this is none of ours: not read
 
 
 def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str, Path]:
-    """Write both CSVs from the IDX files, unless the conversion's own copies are still there, unchanged."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stamp_path = folder / _STAMP
-    stamp = _read_stamp(stamp_path)
-    csvs = {split: folder / csv for split, (csv, _) in SPLITS.items()}
-    same_source = stamp.get("source_sha256") == RAW_FILES
-    stale = [split for split, csv in csvs.items() if not (same_source and _unchanged(csv, stamp))]
-    if not stale:
-        return csvs
-    for split in stale:
-        csv, prefix = csvs[split], SPLITS[split][1]
-        log(f"Writing {settings.display_path(csv)} ...")
-        images = load_images(raw[f"{prefix}-images-idx3-ubyte"])
-        labels = load_labels(raw[f"{prefix}-labels-idx1-ubyte"])
-        write_csv(images, labels, csv)
-    wanted = {
-        "source_sha256": RAW_FILES,
-        "sizes": {p.name: p.stat().st_size for p in csvs.values()},
-        "sha256": {p.name: sha256_hex(p) if s in stale else stamp["sha256"][p.name] for s, p in csvs.items()},
-    }
-    with atomic_path(stamp_path) as tmp:
-        tmp.write_text(json.dumps(wanted, indent=1))
+    """Write both CSVs from the IDX files, unless the conversion's own copies are still there, unchanged.
+
+    If this call made ``folder`` and does not finish (Ctrl-C, a full disk), what it wrote is removed
+    again, the folder too."""
+    with new_folder(folder) as written:
+        stamp_path = folder / _STAMP
+        stamp = _read_stamp(stamp_path)
+        csvs = {split: folder / csv for split, (csv, _) in SPLITS.items()}
+        same_source = stamp.get("source_sha256") == RAW_FILES
+        stale = [split for split, csv in csvs.items() if not (same_source and _unchanged(csv, stamp))]
+        if not stale:
+            return csvs
+        for split in stale:
+            csv, prefix = csvs[split], SPLITS[split][1]
+            log(f"Writing {settings.display_path(csv)} ...")
+            images = load_images(raw[f"{prefix}-images-idx3-ubyte"])
+            labels = load_labels(raw[f"{prefix}-labels-idx1-ubyte"])
+            written.append(write_csv(images, labels, csv))
+        wanted = {
+            "source_sha256": RAW_FILES,
+            "sizes": {p.name: p.stat().st_size for p in csvs.values()},
+            "sha256": {p.name: sha256_hex(p) if s in stale else stamp["sha256"][p.name] for s, p in csvs.items()},
+        }
+        written.append(stamp_path)
+        with atomic_path(stamp_path) as tmp:
+            tmp.write_text(json.dumps(wanted, indent=1))
     return csvs
 
 

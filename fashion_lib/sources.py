@@ -9,6 +9,7 @@ Checksums are of the *decompressed* bytes: Debian recompresses the ``.gz`` files
 
 from __future__ import annotations
 
+import errno
 import gzip
 import hashlib
 import http.client
@@ -20,6 +21,8 @@ import sys
 import urllib.error
 import urllib.request
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,7 +30,7 @@ from . import settings
 from .console import Log, short
 from .console import stderr as _stderr
 from .errors import SourceError
-from .fsutil import atomic_path
+from .fsutil import atomic_path, looked_up
 from .idx import decompressed, read_bytes
 
 # SHA-256 of the decompressed upstream files.
@@ -86,13 +89,43 @@ def _in_named_folder(folder: Path, named: str) -> dict[str, Path]:
         elif folder.exists():
             why = "is not a folder"
         else:
-            why = "is a broken symbolic link" if os.path.lexists(folder) else "does not exist"
+            why = _missing(folder)
         raise SourceError(f"{named} {why}; {expected}")
     found = find_in(folder)
     if found is None:
         missing = [n for n in RAW_FILES if _locate(folder, n) is None]
         raise SourceError(f"{named}: missing {', '.join(missing)} (plain or .gz); {expected}")
     return found
+
+
+def _missing(folder: Path) -> str:
+    """Why a path that is no file or folder is not there, in words that follow it."""
+    try:
+        os.stat(folder)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
+            return looked_up(exc)  # "goes through a loop of symbolic links"
+    return "is a broken symbolic link" if os.path.lexists(folder) else "does not exist"
+
+
+@contextmanager
+def new_folder(folder: Path) -> Iterator[list[Path]]:
+    """Make ``folder`` (and the folders above it that are missing). If the block fails (Ctrl-C too) and
+    this made the folder, the files put in the yielded list are removed, then the folders made, if empty."""
+    made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[Path] = []
+    try:
+        yield files
+    except BaseException:
+        for path in files if made else ():
+            path.unlink(missing_ok=True)
+        for path in made:  # the deepest first
+            try:
+                path.rmdir()
+            except OSError:  # not empty (an earlier download kept), or gone
+                break
+        raise
 
 
 def _verified(found: dict[str, Path]) -> dict[str, Path]:
@@ -248,7 +281,8 @@ def get_raw_files(
     urls = mirrors or settings.mirrors()
     try:
         log(f"Downloading Fashion-MNIST from {urls[0]} ...")
-        paths = {name: download(name, cache, urls, progress=progress) for name in RAW_FILES}
+        with new_folder(cache):  # a download that fails or is interrupted leaves no empty folder behind
+            paths = {name: download(name, cache, urls, progress=progress) for name in RAW_FILES}
         return RawFiles(paths, f"download from {', '.join(urls)}")
     except SourceError as exc:
         failure = exc

@@ -98,3 +98,39 @@ def test_the_stamp_is_replaced_by_rename_not_rewritten_in_place(raw: dict[str, P
     _convert(raw, folder)
     assert (folder / STAMP).stat().st_ino != before
     assert (tmp_path / "old-stamp").read_bytes() == old
+
+
+@pytest.mark.parametrize("exc", [KeyboardInterrupt, OSError(28, "No space left on device")])
+def test_an_interrupted_first_conversion_leaves_no_folder(
+    raw: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exc: BaseException
+) -> None:
+    """Before, Ctrl-C during a first prepare's conversion left an empty (or half-filled) data folder."""
+    real, calls = conversion.write_csv, []
+
+    def write_then_stop(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:
+        calls.append(path)
+        if len(calls) == 2:
+            raise exc
+        return real(images, labels, path)
+
+    monkeypatch.setattr(conversion, "write_csv", write_then_stop)
+    folder = tmp_path / "home" / "data"
+    with pytest.raises(type(exc) if isinstance(exc, BaseException) else exc):
+        _convert(raw, folder)
+    assert not (tmp_path / "home").exists()
+
+
+def test_an_interrupted_conversion_in_an_existing_folder_removes_nothing_of_it(
+    raw: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "data"
+    (folder / "raw").mkdir(parents=True)
+    (folder / "raw" / "kept.gz").write_bytes(b"x")
+
+    def stop(*args: object) -> Path:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(conversion, "write_csv", stop)
+    with pytest.raises(KeyboardInterrupt):
+        _convert(raw, folder)
+    assert [p.name for p in folder.rglob("*")] == ["raw", "kept.gz"]

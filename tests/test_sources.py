@@ -275,3 +275,20 @@ def test_no_progress_bar_where_the_readme_turns_them_off(
     assert capfd.readouterr().err == ""
     monkeypatch.setenv("QUILT_MINIMIZE_STDOUT", "false")  # as quilt3 reads it: asked for on CI too
     assert sources.progress_bars()
+
+
+def test_raw_dir_in_a_loop_of_symbolic_links_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: 'is a broken symbolic link'."""
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    monkeypatch.setenv("FASHION_RAW_DIR", str(tmp_path / "a"))
+    with pytest.raises(SourceError) as info:
+        sources.get_raw_files(allow_apt=False, log=lambda m: None)
+    assert str(info.value).startswith(f"FASHION_RAW_DIR={str(tmp_path / 'a')!r} goes through a loop of symbolic links;")
+
+
+def test_a_failed_first_download_leaves_no_empty_folder(tmp_path: Path, isolated: Path) -> None:
+    cache = tmp_path / "home" / "data" / "raw"
+    with pytest.raises(SourceError):
+        sources.get_raw_files(cache_dir=cache, mirrors=("http://127.0.0.1:9/",), allow_apt=False, log=lambda m: None)
+    assert not (tmp_path / "home").exists()
