@@ -3,7 +3,7 @@
 Each check compares a candidate with its reference and fails when the difference is
 both *practically* large (the ``*_FAIL`` effect size below) and *statistically* clear
 for the candidate's size (``SIGMAS`` standard errors, or the two-sample KS critical
-value at ``KS_ALPHA``): a 10,000-image test file is held to the effect size, a
+value at ``KS_ALPHA`` for a file): a 10,000-image test file is held to the effect size, a
 1,000-image subset gets the wider band its sampling noise needs. A warning is half the
 way there and never stops anything. The README lists the smallest damage each one catches.
 """
@@ -33,7 +33,8 @@ BALANCE_FAIL = 0.2  # a class at 80 % or 120 % of its reference share
 
 # Per-class drift of per-image statistics: binned two-sample Kolmogorov-Smirnov distance.
 DRIFT_KS_FAIL = 0.1
-KS_ALPHA = 0.001  # c(alpha) = sqrt(-ln(alpha / 2) / 2)
+KS_ALPHA = 0.001  # for a file's KS statistics together: c = sqrt(-ln(KS_ALPHA / KS_TESTS / 2) / 2)
+KS_TESTS = 40  # 10 classes x 4 statistics, each at KS_ALPHA / KS_TESTS (Bonferroni)
 # Mean row / column brightness profile of a class: L1 distance relative to the reference
 # (widened for small classes by profile_band).
 PROFILE_FAIL = 0.1
@@ -54,8 +55,9 @@ WARN_FRACTION = 0.5  # warn at this fraction of the fail threshold
 BBOX_LEVEL = 30  # bounding box: pixels brighter than this (as explore.ipynb)
 
 
-def ks_critical(n: int, m: int, alpha: float = KS_ALPHA) -> float:
-    """Two-sample KS critical distance for sample sizes ``n`` and ``m``."""
+def ks_critical(n: int, m: int, alpha: float = KS_ALPHA / KS_TESTS) -> float:
+    """Two-sample KS critical distance for sample sizes ``n`` and ``m``, by default at the
+    level that holds a file's 40 class statistics together to ``KS_ALPHA``."""
     if n == 0 or m == 0:
         return 1.0
     return math.sqrt(-math.log(alpha / 2) / 2) * math.sqrt((n + m) / (n * m))
