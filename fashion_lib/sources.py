@@ -10,17 +10,10 @@ Checksums are of the *decompressed* bytes: Debian recompresses the ``.gz`` files
 from __future__ import annotations
 
 import errno
-import gzip
 import hashlib
-import http.client
 import os
 import shutil
-import socket
 import subprocess
-import sys
-import urllib.error
-import urllib.request
-import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -30,8 +23,8 @@ from . import settings
 from .console import Log, short
 from .console import stderr as _stderr
 from .errors import SourceError
-from .fsutil import atomic_path, looked_up
-from .idx import decompressed, read_bytes
+from .fsutil import looked_up
+from .idx import read_bytes
 
 # SHA-256 of the decompressed upstream files.
 RAW_FILES: dict[str, str] = {
@@ -41,7 +34,6 @@ RAW_FILES: dict[str, str] = {
     "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 }
 DEBIAN_PACKAGE = "dataset-fashion-mnist"
-DOWNLOAD_TIMEOUT_S = 30
 
 
 class RawFiles(NamedTuple):
@@ -134,110 +126,11 @@ def _verified(found: dict[str, Path]) -> dict[str, Path]:
     return found
 
 
-def progress_bars() -> bool:
-    """Whether progress bars are drawn: the rule quilt3's own bars follow (``registry.quilt``). Off when
-    ``QUILT_MINIMIZE_STDOUT`` is ``true``; when it is not set, off on CI (``CI`` set) and in notebooks."""
-    minimize = os.environ.get("QUILT_MINIMIZE_STDOUT")
-    if minimize is not None:
-        return minimize.lower() != "true"
-    return not (os.environ.get("CI") or "ipykernel" in sys.modules)
-
-
-class _Failed(Exception):
-    """What went wrong with one URL, in words (a network or server problem; never a local file's)."""
-
-
 def download(name: str, folder: Path, mirrors: tuple[str, ...], *, progress: bool = True) -> Path:
-    """Download ``name.gz`` from the first mirror that serves the right bytes. A mirror that fails (no
-    answer, a stalled or reset connection, a web page, a body cut short, wrong bytes) is said, with its
-    URL, and the next one is tried; a cache file that cannot be written is an OSError naming it."""
-    target = folder / f"{name}.gz"
-    problems = []
-    for mirror in mirrors:
-        url = f"{mirror}{name}.gz"
-        try:
-            with atomic_path(target) as tmp:
-                _fetch(url, tmp, name, progress=progress and progress_bars())
-                _check_download(tmp, name)
-            return target
-        except _Failed as exc:
-            problems.append(f"{url}: {exc}")
-    raise SourceError(f"could not download {name}.gz: " + "; ".join(problems))
+    """Download ``name.gz`` from the first mirror that serves the upstream bytes (:func:`.mirrors.download`)."""
+    from .mirrors import download as _download
 
-
-def _fetch(url: str, tmp: Path, name: str, *, progress: bool) -> None:
-    """Write the body ``url`` answers with into ``tmp``; :class:`_Failed` if the server does not give it whole."""
-    from tqdm.auto import tqdm
-
-    try:
-        response = urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S)
-    except (OSError, http.client.HTTPException) as exc:
-        raise _Failed(_why(exc)) from None
-    with response, open(tmp, "wb") as out:
-        if "html" in (response.headers.get("Content-Type") or "").lower():
-            raise _Failed(_WEB_PAGE)
-        total = int(response.headers.get("Content-Length") or 0) or None
-        got = 0
-        with tqdm(
-            total=total, unit="B", unit_scale=True, desc=f"{name}.gz", disable=not progress, file=sys.stderr
-        ) as bar:
-            while block := _read(response, got):
-                if not got and block.lstrip()[:1] == b"<":  # neither gzip nor IDX starts so; HTML does
-                    raise _Failed(_WEB_PAGE)
-                out.write(block)
-                got += len(block)
-                bar.update(len(block))
-    if total is not None and got < total:
-        raise _Failed(f"the download ended after {got} of {total} bytes")
-
-
-_WEB_PAGE = "the server sent a web page, not the file"
-
-
-def _read(response: http.client.HTTPResponse, got: int) -> bytes:
-    """The next block of the body (empty at its end)."""
-    try:
-        return response.read(1 << 16)
-    except http.client.IncompleteRead:
-        raise _Failed(f"the download ended after {got} bytes") from None
-    except (OSError, http.client.HTTPException) as exc:
-        raise _Failed(_why(exc)) from None
-
-
-def _why(exc: BaseException) -> str:
-    """A failed request in words."""
-    if isinstance(exc, urllib.error.HTTPError):
-        return f"the server answered HTTP {exc.code} {exc.reason}"
-    if isinstance(exc, urllib.error.URLError):
-        return _why(exc.reason) if isinstance(exc.reason, BaseException) else str(exc.reason)
-    if isinstance(exc, TimeoutError):
-        return f"timed out after {DOWNLOAD_TIMEOUT_S} s"
-    if isinstance(exc, http.client.RemoteDisconnected):
-        return "the server closed the connection without answering"
-    if isinstance(exc, ConnectionResetError):
-        return "connection reset"
-    if isinstance(exc, ConnectionRefusedError):
-        return "connection refused"
-    if isinstance(exc, socket.gaierror):
-        return f"host not found ({exc.strerror})"
-    if isinstance(exc, http.client.HTTPException):
-        return f"the answer is not HTTP ({exc.__class__.__name__})"
-    if isinstance(exc, OSError) and exc.strerror:
-        return exc.strerror[:1].lower() + exc.strerror[1:]
-    return " ".join(str(exc).split()) or exc.__class__.__name__
-
-
-def _check_download(path: Path, name: str) -> None:
-    """:class:`_Failed` unless the downloaded ``path`` holds the upstream bytes of ``name``."""
-    try:
-        found = hashlib.sha256(decompressed(path)).hexdigest()
-    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        raise _Failed(f"not a whole gzip file ({exc})") from None
-    if found != RAW_FILES[name]:
-        raise _Failed(
-            f"SHA-256 of its content is {short(found)}..., expected {short(RAW_FILES[name])}... "
-            f"(the upstream {name}); the file is corrupted or not Fashion-MNIST"
-        )
+    return _download(name, folder, mirrors, RAW_FILES[name], progress=progress)
 
 
 def _install_debian_package(log: Log) -> bool:

@@ -18,7 +18,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         "base",
         ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend", "config"),
     ),
-    ("formats", ("csvformat", "idx", "csvio", "conversion", "validate", "sources", "inputs")),
+    ("formats", ("csvformat", "idx", "csvio", "conversion", "validate", "sources", "mirrors", "inputs")),
     ("registry", ("registry", "seaweedfs", "seaweedfs_identities")),
     ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
     (

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fashion_lib import idx, sources
+from fashion_lib import console, idx, mirrors, sources
 from fashion_lib.errors import IdxFormatError, SourceError
 from fashion_lib.settings import DEBIAN_DATASET_DIR
 
@@ -209,7 +209,7 @@ class _Answers(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def answers(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A loopback server answering as :class:`_Answers`; the download timeout cut to 1 s."""
-    monkeypatch.setattr(sources, "DOWNLOAD_TIMEOUT_S", 1)
+    monkeypatch.setattr(mirrors, "DOWNLOAD_TIMEOUT_S", 1)
     monkeypatch.setitem(sources.RAW_FILES, NAME, hashlib.sha256(gzip.decompress(CONTENT)).hexdigest())
     release = threading.Event()
     handler = type("Handler", (_Answers,), {"release": release})
@@ -266,15 +266,15 @@ def test_no_progress_bar_where_the_readme_turns_them_off(
     """Before, the download's bar was drawn with QUILT_MINIMIZE_STDOUT=true and on CI."""
     monkeypatch.delenv("QUILT_MINIMIZE_STDOUT", raising=False)
     monkeypatch.delenv("CI", raising=False)
-    assert sources.progress_bars()
+    assert console.progress_bars()
     sources.download(NAME, tmp_path / "drawn", (f"{answers}good/",))
     assert f"{NAME}.gz" in capfd.readouterr().err
     monkeypatch.setenv(variable, "true")
-    assert not sources.progress_bars()
+    assert not console.progress_bars()
     sources.download(NAME, tmp_path / "quiet", (f"{answers}good/",))
     assert capfd.readouterr().err == ""
     monkeypatch.setenv("QUILT_MINIMIZE_STDOUT", "false")  # as quilt3 reads it: asked for on CI too
-    assert sources.progress_bars()
+    assert console.progress_bars()
 
 
 def test_raw_dir_in_a_loop_of_symbolic_links_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from ..console import stderr
+from ..console import progress_bars, stderr
 from .s3_errors import NotS3Answer
 from .s3_settings import check_settings
 
@@ -83,7 +83,7 @@ def _forget_quilt3() -> None:
 def _quilt_environment() -> None:
     """Settings quilt3 reads at import: no usage metrics (opt back in with ``false``), no bars on CI."""
     os.environ.setdefault("QUILT_DISABLE_USAGE_METRICS", "true")
-    if os.environ.get("CI") or "ipykernel" in sys.modules:  # no bars on CI or in notebook outputs
+    if not progress_bars():  # no bars on CI or in notebook outputs: the rule the project's own bars follow
         os.environ.setdefault("QUILT_MINIMIZE_STDOUT", "true")
 
 
