@@ -132,10 +132,10 @@ def publish_model(
 
 
 def check_run_folder(folder: str | Path) -> dict[str, Path]:
-    """The files to publish from a run folder, checked: ``clf.keras`` a Keras model (loaded in safe
-    mode) taking 28x28 images and giving 10 outputs, ``config.json`` a valid training config and
-    ``metrics.json`` values a published lineage can hold (:func:`~fashion_lib.lineage_values.check_run_metrics`:
-    reproduce's rules). A ModelError or ConfigError names the file otherwise."""
+    """The files to publish from a run folder, checked: ``clf.keras`` a Keras model (loaded in safe mode) taking
+    28x28 images and giving 10 outputs, ``config.json`` a valid training config, ``metrics.json`` values a published
+    lineage can hold (:func:`~fashion_lib.lineage_values.check_run_metrics`: reproduce's rules) and ``history.csv``
+    a run's (:meth:`RunFolder.check_history`). A ModelError or ConfigError names the file otherwise."""
     from .config import TrainConfig
     from .errors import ConfigError, ModelError
     from .fsutil import regular_file
@@ -147,9 +147,8 @@ def check_run_folder(folder: str | Path) -> dict[str, Path]:
         if not (run.path / name).exists():
             raise error(f"{run.path}: {name} is missing; expected the files of a finished training run")
         regular_file(run.path / name, f"the {name} of a finished training run", error)
-    if run.history_csv.exists():
-        regular_file(run.history_csv, f"the {HISTORY_CSV} of a training run", ConfigError)
-    check_run_metrics(run.metrics, read_json_object(run.metrics))  # what reproduce and the model card need
+    check_run_metrics(run.metrics, metrics := read_json_object(run.metrics))  # what reproduce and the card need
+    run.check_history(metrics.get("epochs_run"))  # one row per epoch run: not cut short
     try:
         TrainConfig.from_dict(read_json_object(run.config))
     except ConfigError as exc:

@@ -96,6 +96,7 @@ def test_model_push_builds_the_same_lineage_as_a_run(tmp_path: Path) -> None:
     }
     (folder.path / METRICS_FILE).write_text(json.dumps(metrics))
     (folder.path / CONFIG_FILE).write_text(json.dumps({"epochs": 2}))
+    folder.history_csv.write_text("epoch,loss\n1,0.5\n2,0.4\n")  # one row per epoch run
     top = pipeline.push_run_folder(folder.path, registry=reg)
     _, meta, _ = registry.read_meta("fashion-mnist/model", registry=reg, top_hash=top)
     assert meta["metrics"] == {"test_accuracy": 0.9, "test_loss": 0.3, "per_class": {}}

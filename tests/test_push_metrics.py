@@ -133,3 +133,81 @@ def test_the_command_says_one_line_and_exits_2(genuine: Path, tmp_path: Path) ->
     assert done.returncode == 2 and done.stdout == ""
     assert one_line(done) == f"fashion: error: {folder / METRICS_FILE}: test_loss is nan; expected a number, 0 or more"
     assert not reg.exists() or not registry.list_versions(registry=str(reg))
+
+
+# ---------------------------------------------------------------- history.csv: published, so checked too
+
+
+def _with_history(genuine: Path, tmp_path: Path, epochs: int = 3) -> Path:
+    """A copy of the genuine folder whose history (written by the trainer's own writer) has ``epochs``
+    rows, as metrics.json's ``epochs_run`` says."""
+    from fashion_lib.training.callbacks import write_history
+
+    folder = _edited(genuine, tmp_path, _set("epochs_run", epochs))
+    row = {"loss": 2.25, "accuracy": 0.125, "val_loss": 2.5, "val_accuracy": 0.1, "lr": 0.001, "seconds": 1.5}
+    write_history([{"epoch": n, **row} for n in range(1, epochs + 1)], folder)
+    return folder
+
+
+def _cut_last_row(text: str) -> str:
+    return "".join(text.splitlines(keepends=True)[:-1])
+
+
+HISTORY_DAMAGE = [
+    (lambda path: path.unlink(), "{folder}: history.csv is missing; expected the files of a finished training run"),
+    (lambda path: path.write_text(""), "{path}: is empty; expected the history.csv of a finished training run"),
+    (
+        lambda path: path.write_text(_cut_last_row(path.read_text())),
+        "{path}: 2 epoch row(s), but metrics.json says 3 epochs were run (cut short?); expected the history.csv",
+    ),
+    (
+        lambda path: path.write_text(_cut_last_row(path.read_text()) + "3,2.2"),
+        "{path}: line 4 has 2 values, the header 7 (cut short?); expected the history.csv",
+    ),
+    (
+        lambda path: path.write_text(path.read_text().replace("2.25", "lots", 1)),
+        "{path}: line 2: loss is 'lots', not a number; expected the history.csv",
+    ),
+    (
+        lambda path: path.write_text(path.read_text().replace("\n2,", "\n7,", 1)),
+        "{path}: line 3: epoch is 7; expected 2 (a row per epoch, from 1); expected the history.csv",
+    ),
+    (
+        lambda path: path.write_text("step,value\n1,2\n2,3\n3,4\n"),
+        "{path}: no 'epoch' column (header: 'step,value'); expected the history.csv",
+    ),
+    (lambda path: path.write_bytes(b"\xff\xfe\x00e"), "{path}: cannot be read (UnicodeDecodeError); expected"),
+    (lambda path: (path.unlink(), path.mkdir()), "{path}: is a directory; expected the history.csv of a run"),
+]
+
+
+def test_a_history_as_a_run_writes_it_is_published(genuine: Path, tmp_path: Path) -> None:
+    folder = _with_history(genuine, tmp_path)
+    reg = str(tmp_path / "registry")
+    top_hash = pipeline.push_run_folder(folder, registry=reg, name=MODEL)
+    fetched = registry.fetch(MODEL, tmp_path / "fetched", registry=reg, top_hash=top_hash)
+    assert Path(fetched.files["history.csv"]).read_bytes() == (folder / "history.csv").read_bytes()
+
+
+@pytest.mark.parametrize(("damage", "said"), HISTORY_DAMAGE)
+def test_a_missing_or_damaged_history_is_named_and_nothing_is_published(
+    genuine: Path, tmp_path: Path, damage: Any, said: str
+) -> None:
+    folder = _with_history(genuine, tmp_path)
+    damage(folder / "history.csv")
+    reg = tmp_path / "registry"
+    with pytest.raises(ConfigError) as refused:
+        pipeline.push_run_folder(folder, registry=str(reg), name=MODEL)
+    assert str(refused.value).startswith(said.format(folder=folder, path=folder / "history.csv"))
+    assert refused.value.exit_code == 2 and not reg.exists()
+
+
+def test_model_push_of_a_truncated_history_says_one_line_and_exits_2(genuine: Path, tmp_path: Path) -> None:
+    folder = _with_history(genuine, tmp_path)
+    history = folder / "history.csv"
+    history.write_bytes(history.read_bytes()[:-20])  # cut short while it was copied
+    reg = tmp_path / "registry"
+    done = cli("model", "push", str(folder), "--registry", str(reg), FASHION_HOME=str(tmp_path / "home"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert one_line(done).startswith(f"fashion: error: {history}: line 4 has ")
+    assert not reg.exists() or not registry.list_versions(registry=str(reg))
