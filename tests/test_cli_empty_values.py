@@ -70,7 +70,8 @@ def test_a_notebook_yes_no_parameter_that_is_neither_is_named(value) -> None:
 @pytest.mark.parametrize("name", ["registry", "data_package", "model_package", "output_dir", "top_hash"])
 def test_notebook_names_refuse_empty_and_blank_but_keep_none(name: str) -> None:
     assert parameters.notebook_parameters(**{name: None}) == (None,)
-    assert parameters.notebook_parameters(**{name: "x"}, publish="no") == ("x", False)
+    given = "o/x" if name.endswith("_package") else "x"  # a package name is owner/name
+    assert parameters.notebook_parameters(**{name: given}, publish="no") == (given, False)
     for value, said in (("", "empty"), (" ", "only spaces")):
         with pytest.raises(ConfigError, match=rf"^{name}={value!r} is {said}; .*leave it None for the default"):
             parameters.notebook_parameters(**{name: value})
