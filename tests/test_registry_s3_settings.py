@@ -185,9 +185,21 @@ def test_a_bad_value_in_the_config_file_names_the_file(aws_env, tmp_path):
     aws_env.delenv("AWS_PROFILE")
     aws_env.setenv("AWS_DEFAULT_REGION", "us-east-1")
     assert settings_failure() == (
-        f"AWS_CONFIG_FILE {str(config)!r} holds a setting botocore reads as a whole number that is none "
+        f"AWS_CONFIG_FILE {str(config)!r}: a setting botocore reads as a whole number is none "
         "(invalid literal for int() with base 10: 'x'); fix it"
     )
+
+
+def test_an_endpoint_url_in_the_config_file_that_is_no_url_is_named_as_such(aws_env, tmp_path):
+    """Before: every ValueError from the config file was called 'a whole number that is none'."""
+    config = tmp_path / "config"
+    config.write_text("[default]\nendpoint_url = bad\n")
+    aws_env.setenv("AWS_CONFIG_FILE", str(config))
+    aws_env.delenv("AWS_ENDPOINT_URL", raising=False)
+    aws_env.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    said = settings_failure()
+    assert said.startswith(f"AWS_CONFIG_FILE {str(config)!r}: its endpoint_url is no URL (")
+    assert said.endswith("); expected http(s)://HOST[:PORT]; fix it") and "whole number" not in said
 
 
 @pytest.mark.slow  # a real SeaweedFS server

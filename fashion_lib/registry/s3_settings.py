@@ -75,10 +75,18 @@ def setting_errors() -> Iterator[None]:
         if error is None:
             raise
         raise error from None
-    except ValueError as exc:  # int() of a config-file value (the variables are checked at open)
-        raise ConfigError(
-            f"{_file_name(0)} holds a setting botocore reads as a whole number that is none ({exc}); fix it"
-        ) from None
+    except ValueError as exc:  # a config-file value botocore cannot use (the variables are checked at open)
+        raise ConfigError(f"{_file_name(0)}: {_unusable_value(exc)}; fix it") from None
+
+
+def _unusable_value(exc: ValueError) -> str:
+    """What a ValueError botocore raised while reading the config file says is wrong, in words."""
+    said = " ".join(str(exc).split())
+    if said.startswith("invalid literal for int()"):
+        return f"a setting botocore reads as a whole number is none ({said})"
+    if said.startswith("Invalid endpoint"):
+        return f"its endpoint_url is no URL ({said}); expected http(s)://HOST[:PORT]"
+    return f"botocore cannot use a setting in it ({said})"
 
 
 def setting_error(exc: BaseException) -> ConfigError | None:
