@@ -79,4 +79,7 @@ def _unchanged(csv: Path, stamp: dict[str, Any]) -> bool:
         return False
     if not stat.S_ISREG(found.st_mode) or found.st_size != sizes.get(csv.name):
         return False
-    return sha256_hex(csv) == hashes.get(csv.name)
+    try:
+        return sha256_hex(csv) == hashes.get(csv.name)
+    except OSError:  # unreadable: not known to be unchanged, so it is written again
+        return False

@@ -65,6 +65,25 @@ def test_a_hand_edited_csv_of_the_same_size_is_written_again(raw: dict[str, Path
     assert said == []
 
 
+def test_a_csv_that_cannot_be_read_is_written_again(
+    raw: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CSV of the stamped size whose bytes cannot be read to hash them (another user's file) is not
+    known to be unchanged: it is written again, not a PermissionError out of the check (exit 70)."""
+    csvs, _ = _convert(raw, tmp_path / "data")
+    real, refusals = conversion.sha256_hex, [csvs["test"].name]  # the old file's read is refused, once
+
+    def refused(path: Path) -> str:
+        if refusals and Path(path).name == refusals[0]:
+            refusals.pop()
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(conversion, "sha256_hex", refused)
+    _, said = _convert(raw, tmp_path / "data")
+    assert said == [f"Writing {settings.display_path(csvs['test'])} ..."]
+
+
 @pytest.mark.parametrize("stamp", ['{"source_sha256": {"tr', "[1, 2]", '"text"', '{"sizes": [], "sha256": 5}', "dir"])
 def test_a_damaged_stamp_is_ignored_and_written_again(raw: dict[str, Path], tmp_path: Path, stamp: str) -> None:
     """Before, a truncated stamp stopped every prepare with a JSONDecodeError (exit 70), a list with
