@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from .config import TrainConfig
 from .console import Log, short
 from .console import stderr as _stderr
-from .errors import ConfigError, ModelError, PackageNotFound, RegistryError
+from .errors import BucketNotFound, ConfigError, ModelError, PackageNotFound, RegistryError
 from .lineage import recorded_registry
 from .lineage_values import check_reproducible
 from .model_package import read_lineage
@@ -81,7 +81,7 @@ def find_data(data: dict[str, Any], store: Registry, chosen: RegistryLike = None
     for place, why in places:
         try:
             place.resolve(data["name"], data["top_hash"])
-        except PackageNotFound:
+        except (PackageNotFound, BucketNotFound):
             continue
         except RegistryError:
             pass  # no answer: the fetch says so, or takes the cached copy

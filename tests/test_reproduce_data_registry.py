@@ -161,3 +161,25 @@ def test_a_real_reproduction_reads_the_datas_registry_and_pushes_to_the_models(
     assert pushed in [v.top_hash for v in registry.list_versions(registry=str(model_reg), name=MODEL)]
     assert {v.name for v in registry.list_versions(registry=str(data_reg))} == {"fashion-mnist/data"}
     assert registry.read_meta(MODEL, registry=str(model_reg), top_hash=pushed)[1]["data"]["registry"] == str(data_reg)
+
+
+def test_a_store_whose_bucket_is_gone_does_not_hide_the_recorded_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The model's store answering "no such bucket" for the data is a place without it, as "no such
+    package" is: the registry the lineage records is asked next (before, the store was returned)."""
+    from fashion_lib.errors import BucketNotFound
+    from fashion_lib.reproduce import find_data
+
+    data_reg, model_reg = tmp_path / "D", tmp_path / "M"
+    data_hash = _data(data_reg, tmp_path)
+    store = registry.open(str(model_reg))
+
+    def gone(name: str, top_hash: str | None = None) -> str:
+        raise BucketNotFound("s3://gone: the bucket does not exist")
+
+    monkeypatch.setattr(store, "resolve", gone)
+    said: list[str] = []
+    data = {"name": "fashion-mnist/data", "top_hash": data_hash, "registry": str(data_reg)}
+    found = find_data(data, store, log=said.append)
+    assert found.location == str(data_reg) and len(said) == 1
