@@ -233,7 +233,8 @@ class LocalRegistry(Registry):
             yield
 
     def clean_temporary(self) -> list[Path]:
-        """Remove what dead writers left (call with the lock held): ours, and older ``objects/.*``."""
+        """Remove what dead writers left (call with the lock held, so no writer is alive to own any): ours in
+        ``.fashion-tmp``, and every staged ``objects/.*`` file."""
         leftovers = list((self.root / TMP).glob("*")) if (self.root / TMP).is_dir() else []
         if (self.root / OBJECTS).is_dir():
             leftovers += [p for p in (self.root / OBJECTS).glob(".*") if p.is_file()]

@@ -56,7 +56,7 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         error = exc.response.get("Error", {})
         code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
         headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        if code.isdigit() and not any(str(key).lower().startswith("x-amz-") for key in headers):  # a 5xx page
+        if code.isdigit() and not any(str(key).lower().startswith("x-amz-") for key in headers):  # no S3 headers
             raise NotS3Answer(f"{doing}: {where}", f"HTTP {code} {text}") from None  # the rest: quilt.not_s3
         if code == "NoSuchBucket":
             raise BucketNotFound(
