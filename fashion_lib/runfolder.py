@@ -3,11 +3,9 @@
 
 from __future__ import annotations
 
-import csv
 import errno
 import json
 import os
-import re
 import shutil
 import signal
 import tempfile
@@ -20,6 +18,7 @@ from typing import Any
 
 from .errors import ConfigError, DestinationError
 from .fsutil import atomic_path, regular_file, unusable
+from .run_history import history_problem
 
 MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
 HISTORY_CSV = "history.csv"  # one row per epoch: loss, accuracy, val_loss, val_accuracy, ...
@@ -163,7 +162,8 @@ class RunFolder:
         ``loss``, then a row of numbers per epoch from 1 (``epochs_run`` rows, where metrics.json says)."""
         if not self.history_csv.exists():
             raise ConfigError(f"{self.path}: {HISTORY_CSV} is missing; expected the files of a finished training run")
-        why = _history_problem(regular_file(self.history_csv, f"the {HISTORY_CSV} of a run", ConfigError), epochs_run)
+        csv_file = regular_file(self.history_csv, f"the {HISTORY_CSV} of a run", ConfigError)
+        why = history_problem(csv_file, epochs_run, METRICS_FILE)
         if why:
             raise ConfigError(f"{self.history_csv}: {why}; expected the {HISTORY_CSV} of a finished training run")
 
@@ -222,34 +222,6 @@ def _missing_folders(path: Path) -> list[Path]:
     """``path`` and the folders above it that do not exist yet, deepest first."""
     chain = [path.absolute(), *path.absolute().parents]
     return chain[: next(i for i, folder in enumerate(chain) if folder.exists())]
-
-
-_NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?|[-+]?(nan|inf|infinity)", re.IGNORECASE)
-
-
-def _history_problem(path: Path, epochs_run: Any) -> str | None:
-    """What is wrong with the history file ``path``, in words; None if nothing."""
-    try:
-        rows = list(csv.reader(path.read_text(encoding="utf-8").rstrip().splitlines()))  # blank lines at the end go
-    except (OSError, UnicodeError, csv.Error) as exc:
-        return f"cannot be read ({exc.__class__.__name__})"
-    header = rows[0] if rows else []
-    missing = [column for column in ("epoch", "loss") if column not in header]
-    if missing:
-        return f"no {missing[0]!r} column (header: {','.join(header)!r})" if header else "is empty"
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            return f"line {line} has {len(row)} values, the header {len(header)} (cut short?)"
-        bad = [column for column, value in zip(header, row) if not _NUMBER.fullmatch(value.strip())]
-        if bad:
-            return f"line {line}: {bad[0]} is {row[header.index(bad[0])]!r}, not a number"
-        if float(row[header.index("epoch")]) != line - 1:
-            return f"line {line}: epoch is {row[header.index('epoch')]}; expected {line - 1} (a row per epoch, from 1)"
-    if len(rows) < 2:
-        return "no rows after the header (one per epoch)"
-    if isinstance(epochs_run, int) and len(rows) - 1 != epochs_run:
-        return f"{len(rows) - 1} epoch row(s), but {METRICS_FILE} says {epochs_run} epochs were run (cut short?)"
-    return None
 
 
 def read_json_object(path: Path) -> dict[str, Any]:

@@ -16,7 +16,19 @@ PACKAGE = Path(__file__).resolve().parent.parent / "fashion_lib"
 LAYERS: list[tuple[str, tuple[str, ...]]] = [
     (
         "base",
-        ("__init__", "errors", "settings", "console", "runfolder", "classes", "fsutil", "hashing", "backend", "config"),
+        (
+            "__init__",
+            "errors",
+            "settings",
+            "console",
+            "runfolder",
+            "run_history",
+            "classes",
+            "fsutil",
+            "hashing",
+            "backend",
+            "config",
+        ),
     ),
     ("formats", ("csvformat", "idx", "csvio", "conversion", "validate", "sources", "mirrors", "inputs")),
     ("registry", ("registry", "seaweedfs", "seaweedfs_identities")),
