@@ -151,7 +151,7 @@ def prepare_run(
     verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
     run = TrainingRun(config=config, data=data, output_dir=folder.path, checked_quality=verdict)
     if not output_dir:
-        weakref.finalize(run, folder.release)  # dropped before it wrote anything: no empty folder left
+        weakref.finalize(run, folder.releaser())  # dropped before it wrote anything: no empty folder left
     return run
 
 

@@ -10,9 +10,10 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -96,10 +97,11 @@ class RunFolder:
             _CLAIMED[folder.path.absolute()] = [folder.path.absolute(), *made]
             return folder
 
-    def release(self) -> None:
-        """Remove the folder :meth:`new` claimed for a run that never wrote to it (and the folders
-        made for it): a run dropped before it was fitted leaves no empty folder behind."""
-        self._remove(set(), _CLAIMED.pop(self.path.absolute(), []))
+    def releaser(self) -> Callable[[], None]:
+        """What removes the folder :meth:`new` claimed (and the folders made for it) if no run wrote to it, for
+        ``weakref.finalize``: a run dropped unfitted leaves no empty folder. It holds this claim, so once the
+        folder is gone (a failed run's) and another run claimed the name again, it removes nothing of theirs."""
+        return partial(_release, self.path.absolute(), _CLAIMED.get(self.path.absolute()))
 
     def check_writable(self) -> None:
         """DestinationError naming the folder unless it is one we can write, or can make (nothing is made)."""
@@ -215,7 +217,15 @@ class RunFolder:
         return recorded
 
 
-_CLAIMED: dict[Path, list[Path]] = {}  # folders RunFolder.new made -> the folders made for each, deepest first
+# folders RunFolder.new made -> each one's claim: the folders made for it, deepest first (a new list per claim)
+_CLAIMED: dict[Path, list[Path]] = {}
+
+
+def _release(path: Path, claim: list[Path] | None) -> None:
+    """Remove the folder ``path`` and those made for it, if still empty and still held by ``claim``."""
+    if claim is not None and _CLAIMED.get(path) is claim:
+        del _CLAIMED[path]
+        RunFolder(path)._remove(set(), claim)
 
 
 def _missing_folders(path: Path) -> list[Path]:

@@ -92,3 +92,17 @@ def test_a_folder_the_user_names_is_still_refused_when_it_holds_a_run(outputs: P
     fresh = tmp_path / "fresh"
     assert pipeline.prepare_run(pipeline.config_from_parameters("quick"), output_dir=fresh).output_dir == fresh
     assert not fresh.exists()  # made by the run's first file
+
+
+def test_a_dropped_failed_run_never_removes_the_folder_a_newer_run_claimed(outputs: Path) -> None:
+    config = pipeline.config_from_parameters("quick")
+    first = pipeline.prepare_run(config)
+    with pytest.raises(ConfigError), first.folder.removed_if_unfinished():  # fit fails: folder and claim go
+        raise ConfigError("training failed")
+    second = pipeline.prepare_run(config)  # the same second: the freed name is taken again
+    assert second.output_dir == first.output_dir
+    del first  # the failed run dropped: its finalizer must not touch the second's claim
+    gc.collect()
+    assert second.output_dir.is_dir()  # before: removed, still claimed by the second run
+    third = pipeline.prepare_run(config)
+    assert third.output_dir == outputs / "run-20261129-051656-2"  # before: the second's folder, shared
