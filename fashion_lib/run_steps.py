@@ -128,7 +128,8 @@ def prepare_run(
     that already holds a run's files is refused (a new run would overwrite them). Without one, the
     run claims a new ``run-TIME`` folder (``-2``, ``-3``... when a run of the same second has one)
     by making it, empty: it is removed if preparing or fitting fails, or if the run is dropped
-    unfitted (the process exits, a notebook's cell prepares another)."""
+    unfitted (the process exits, a notebook's cell prepares another). Only the chief of a ``TF_CONFIG``
+    cluster claims one: the other workers write nothing, and make no folder."""
     expect(config, TrainConfig, "pipeline.prepare_run: config", "a TrainConfig: pipeline.config_from_parameters(...)")
     expect(output_dir, (str, os.PathLike, type(None)), "pipeline.prepare_run: output_dir", "a folder path, or None")
     expect(
@@ -138,19 +139,22 @@ def prepare_run(
         "a top hash or a unique prefix of one (hex digits), or None",
     )
     config.validate().check_split()
-    cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
+    cluster = cluster_from_environment()  # a bad TF_CONFIG is one line, before any data is loaded
+    claim, stem = not output_dir and (cluster is None or cluster.chief), time.strftime("run-%Y%m%d-%H%M%S")
     if output_dir:
         folder = RunFolder(Path(output_dir))
         folder.check_new()
-    else:  # claimed now: two runs started in the same second never share it
-        folder = RunFolder.new(settings.output_dir(), time.strftime("run-%Y%m%d-%H%M%S"))
-    with nullcontext() if output_dir else folder.removed_if_unfinished():  # a claimed folder goes with a failure
+    elif claim:  # claimed now: two runs started in the same second never share it
+        folder = RunFolder.new(settings.output_dir(), stem)
+    else:  # another worker of a cluster: it writes nothing, so it makes (and takes) no folder
+        folder = RunFolder(settings.output_dir() / stem)
+    with folder.removed_if_unfinished() if claim else nullcontext():  # a claimed folder goes with a failure
         data = load_data(registry=registry, name=data_package, top_hash=data_top_hash, bootstrap=True)
         config.check_split(len(data.train))  # a data version with fewer images than the split
         checked = ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
     verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
     run = TrainingRun(config=config, data=data, output_dir=folder.path, checked_quality=verdict)
-    if not output_dir:
+    if claim:
         weakref.finalize(run, folder.releaser())  # dropped before it wrote anything: no empty folder left
     return run
 

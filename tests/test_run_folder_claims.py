@@ -106,3 +106,20 @@ def test_a_dropped_failed_run_never_removes_the_folder_a_newer_run_claimed(outpu
     assert second.output_dir.is_dir()  # before: removed, still claimed by the second run
     third = pipeline.prepare_run(config)
     assert third.output_dir == outputs / "run-20261129-051656-2"  # before: the second's folder, shared
+
+
+def _tf_config(index: int) -> str:
+    return json.dumps(
+        {"cluster": {"worker": ["10.0.0.1:1234", "10.0.0.2:1234"]}, "task": {"type": "worker", "index": index}}
+    )
+
+
+def test_only_the_chief_claims_a_run_folder(outputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = pipeline.config_from_parameters("quick")
+    monkeypatch.setenv("TF_CONFIG", _tf_config(1))  # a worker that writes nothing, started first
+    worker = pipeline.prepare_run(config)
+    assert not outputs.exists()  # before: run-TIME made and claimed by the worker
+    monkeypatch.setenv("TF_CONFIG", _tf_config(0))  # the chief, in the same second, sharing the outputs folder
+    chief = pipeline.prepare_run(config)
+    assert chief.output_dir == worker.output_dir == outputs / "run-20261129-051656"  # before: the chief got -2
+    assert chief.output_dir.is_dir()
