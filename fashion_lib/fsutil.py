@@ -6,7 +6,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -74,6 +74,33 @@ def looked_up(exc: OSError) -> str:
 
 
 NAME_MAX = 255  # bytes in one file or folder name, on Linux's file systems and macOS's
+
+
+def disk_full(exc: OSError) -> bool:
+    """Whether ``exc`` says the disk (or the user's quota on it) is full."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+def why_failed(exc: OSError) -> str:
+    """Why a write failed, in words: "the disk is full" (a full disk or quota), else the system's."""
+    return "the disk is full" if disk_full(exc) else exc.strerror or str(exc)
+
+
+def missing_folders(folder: Path) -> list[Path]:
+    """``folder`` and the folders above it that are not there yet (what ``mkdir(parents=True)`` would
+    make), absolute, deepest first: what :func:`remove_folders` removes after a failure."""
+    chain = [folder.absolute(), *folder.absolute().parents]
+    return chain[: next(i for i, path in enumerate(chain) if os.path.lexists(path))]
+
+
+def remove_folders(made: Iterable[Path]) -> None:
+    """Remove the folders ``made`` (deepest first) while they are empty: the first that is not (it holds
+    something else, a file kept on purpose) or cannot be removed (it is gone) stops it, with those above."""
+    for folder in made:
+        try:
+            folder.rmdir()
+        except OSError:
+            break
 
 
 @contextmanager

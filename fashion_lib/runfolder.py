@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import errno
 import json
 import os
 import shutil
@@ -18,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, DestinationError
-from .fsutil import atomic_path, regular_file, unusable
+from .fsutil import atomic_path, missing_folders, regular_file, remove_folders, unusable, why_failed
 from .run_history import history_problem
 
 MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
@@ -79,7 +78,7 @@ class RunFolder:
         first = cls(Path(parent) / stem)
         if not os.path.lexists(first.path):
             first.check_writable()  # named as the folder a run would get
-        made = _missing_folders(first.path.parent)
+        made = missing_folders(first.path.parent)
         try:
             first.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -131,7 +130,7 @@ class RunFolder:
         SIGTERM, which is delivered again afterwards), the run files it wrote are removed, and the
         folders it made: nothing half-written is left, and the same output_dir can be used again."""
         # deepest first: those this block makes, or those new() made to claim the folder
-        made = _missing_folders(self.path) or _CLAIMED.get(self.path.absolute(), [])
+        made = missing_folders(self.path) or _CLAIMED.get(self.path.absolute(), [])
         before = {name for name in RUN_FILES if (self.path / name).exists()}
         try:
             with _sigterm_raises() as installed:
@@ -153,11 +152,7 @@ class RunFolder:
                     path.unlink(missing_ok=True)
                 except OSError:
                     pass
-        for folder in folders:  # deepest first; one holding anything else stays
-            try:
-                folder.rmdir()
-            except OSError:
-                break
+        remove_folders(folders)  # deepest first; one holding anything else stays
 
     def check_history(self, epochs_run: Any = None) -> None:
         """ConfigError naming ``history.csv`` unless it is one a run writes: a header with ``epoch`` and
@@ -228,12 +223,6 @@ def _release(path: Path, claim: list[Path] | None) -> None:
         RunFolder(path)._remove(set(), claim)
 
 
-def _missing_folders(path: Path) -> list[Path]:
-    """``path`` and the folders above it that do not exist yet, deepest first."""
-    chain = [path.absolute(), *path.absolute().parents]
-    return chain[: next(i for i, folder in enumerate(chain) if folder.exists())]
-
-
 def read_json_object(path: Path) -> dict[str, Any]:
     """The JSON object in ``path``, a file of a finished run; ConfigError naming it otherwise."""
     try:
@@ -277,6 +266,5 @@ def write_json(path: Path, data: Any) -> Path:
         with atomic_path(path) as tmp:
             tmp.write_text(json.dumps(data, indent=2, sort_keys=True, default=str))
     except OSError as exc:
-        why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else exc.strerror or str(exc)
-        raise DestinationError(f"run folder {path.parent}: cannot write {path.name}: {why}") from None
+        raise DestinationError(f"run folder {path.parent}: cannot write {path.name}: {why_failed(exc)}") from None
     return path

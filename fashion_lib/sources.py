@@ -23,7 +23,7 @@ from . import settings
 from .console import Log, short
 from .console import stderr as _stderr
 from .errors import SourceError
-from .fsutil import looked_up
+from .fsutil import looked_up, missing_folders, remove_folders
 from .idx import read_bytes
 
 # SHA-256 of the decompressed upstream files.
@@ -104,7 +104,7 @@ def _missing(folder: Path) -> str:
 def new_folder(folder: Path) -> Iterator[list[Path]]:
     """Make ``folder`` (and the folders above it that are missing). If the block fails (Ctrl-C too) and
     this made the folder, the files put in the yielded list are removed, then the folders made, if empty."""
-    made = [p for p in (folder, *folder.parents) if not os.path.lexists(p)]
+    made = missing_folders(folder)
     folder.mkdir(parents=True, exist_ok=True)
     files: list[Path] = []
     try:
@@ -112,11 +112,7 @@ def new_folder(folder: Path) -> Iterator[list[Path]]:
     except BaseException:
         for path in files if made else ():
             path.unlink(missing_ok=True)
-        for path in made:  # the deepest first
-            try:
-                path.rmdir()
-            except OSError:  # not empty (an earlier download kept), or gone
-                break
+        remove_folders(made)  # stops at one not empty (an earlier download kept)
         raise
 
 

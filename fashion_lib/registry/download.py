@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
-from ..fsutil import looked_up, make_public
+from ..fsutil import looked_up, make_public, why_failed
 from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
@@ -198,7 +198,7 @@ class _dest_errors:
 
     def __exit__(self, kind, exc, tb) -> bool:
         if isinstance(exc, OSError):
-            why = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
+            why = why_failed(exc)
             named = Path(exc.filename) if exc.filename else self.dest
             file = "" if named == self.dest or _staged(named, self.dest) else f" ({named})"
             if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and not os.path.lexists(self.dest):
