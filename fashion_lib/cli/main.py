@@ -95,11 +95,11 @@ def _os_error(exc: OSError) -> str:
     """An OSError in words, naming the file and, when it is there, the home folder it is in."""
     from pathlib import Path
 
-    from ..fsutil import looked_up
+    from ..fsutil import disk_full, looked_up
     from ..settings import display_path, home
 
     name = exc.filename or ""
-    full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+    full = disk_full(exc)
     if full:
         why = "the disk is full"
     elif exc.errno == errno.ENAMETOOLONG:  # one name over 255 bytes, or the whole path too long

@@ -20,7 +20,7 @@ from typing import IO
 
 from .. import hashing, settings
 from ..errors import FashionError, IntegrityError, RegistryAccessDenied, RegistryError
-from ..fsutil import make_public
+from ..fsutil import disk_full, make_public
 from . import lock
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
@@ -70,7 +70,7 @@ class LocalRegistry(Registry):
             file = f" ({exc.filename})" if exc.filename else ""  # a failed write() names no file
             if exc.errno in DENIED:
                 raise _denied(where, exc) from None
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if disk_full(exc):
                 raise RegistryError(
                     f"{where}: the disk holding it is full{file}; free some "
                     "space and publish again (nothing was half-written)"
