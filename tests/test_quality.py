@@ -37,6 +37,15 @@ def _report(data: Q.Data) -> QualityReport:
     return checks.run_checks(checks.measure(*data), profile.official())
 
 
+def _upside_down(split: tuple[np.ndarray, np.ndarray], cls: int, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """``share`` of the images of class ``cls`` turned upside down (a copy)."""
+    images, labels = split
+    rows = np.random.default_rng(4).choice(np.flatnonzero(labels == cls), round(share * np.sum(labels == cls)), False)
+    images = images.copy()
+    images[rows] = images[rows][:, ::-1, :]
+    return images, labels
+
+
 def _verdicts(report: QualityReport) -> dict[str, str]:
     return {c.name: c.verdict for c in report.checks}
 
@@ -85,6 +94,7 @@ def test_report_is_deterministic_and_round_trips(clean: checks.Measurement) -> N
         (lambda d: Q.duplicate_rows(d, 0.001, relabel=True), "label conflicts", "identical twin with another label"),
         (lambda d: Q.shrink_class(d, 3, 0.5), "class balance (train)", "Dress is 5.3 % of the file"),
         (lambda d: Q.darken_class(d, 1, 0.9), "drift (test)", "Trouser mean intensity"),
+        (lambda d: (d[0], _upside_down(d[1], 5, 0.15)), "drift (test)", "Sandal row profile"),
         (lambda d: Q.edit_images(d, 1.0, lambda x: Q.shifted(x, 1, 0)), "drift (test)", "KS distance"),
         (lambda d: Q.edit_images(d, 0.002, Q.blank), "degenerate images (test)", "(20 of 10,000)"),
         (lambda d: Q.edit_images(d, 0.002, Q.invert), "degenerate images (test)", "(20 of 10,000)"),
@@ -98,6 +108,7 @@ def test_report_is_deterministic_and_round_trips(clean: checks.Measurement) -> N
         "conflicts 0.1%",
         "class at half",
         "one class 10% darker",
+        "15% of test sandals upside down",
         "all test shifted 1px",
         "blank 0.2%",
         "inverted 0.2%",

@@ -9,7 +9,7 @@ import quality_corruptions as Q
 
 from fashion_lib import settings
 from fashion_lib.classes import CLASS_NAMES
-from fashion_lib.quality import checks, profile, thresholds
+from fashion_lib.quality import checks, profile, stats, thresholds
 from fashion_lib.quality.measure import measure_split
 from fashion_lib.quality.report import FAIL, Check, QualityReport
 from fashion_lib.sources import find_in
@@ -75,13 +75,50 @@ def test_damage_still_fails_a_small_file(data: Q.Data, rows: int, damage, fragme
     )
 
 
-def test_the_band_is_student_t_for_a_spread_measured_on_few_images() -> None:
+def upside_down(split: tuple[np.ndarray, np.ndarray], cls: int, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """``share`` of the images of class ``cls`` turned upside down (a copy)."""
+    images, labels = split
+    rows = np.flatnonzero(labels == cls)
+    rows = np.random.default_rng(4).choice(rows, round(share * len(rows)), replace=False)
+    images = images.copy()
+    images[rows] = images[rows][:, ::-1, :]
+    return images, labels
+
+
+def profile_thresholds(table: dict) -> dict[str, float]:
+    return {
+        f"{cls} {name}": limit for cls, row in table.items() for name, (_, limit) in row.items() if "profile" in name
+    }
+
+
+def test_a_full_size_file_is_held_to_the_profile_effect_size(data: Q.Data) -> None:
+    """Before, the band came from the spread of the file being checked: the official test file's
+    Sandal row profile was held to 0.121, not 0.1. Now it comes from the reference's spread."""
+    for images, labels in data:
+        limits = profile_thresholds(checks.drift_table(measure_split("file", images, labels), profile.official()))
+        assert len(limits) == 20 and set(limits.values()) == {thresholds.PROFILE_FAIL}, limits
+
+
+@pytest.mark.parametrize("share", [0.15, 0.2, 0.5])
+def test_damage_cannot_widen_its_own_profile_threshold(data: Q.Data, share: float) -> None:
+    """Before, turning 15 % of the test Sandals upside down widened the Sandal row profile's
+    threshold to 0.129 (its distance 0.110 passed), 20 % to 0.132."""
+    table = checks.drift_table(measure_split("test", *upside_down(data[1], 5, share)), profile.official())
+    distance, limit = table["Sandal"]["row profile"]
+    assert limit == thresholds.PROFILE_FAIL and distance > limit
+
+
+def test_the_profile_band_comes_from_the_reference_and_shrinks_with_the_file() -> None:
+    ref = profile.official()
+    rows_ref = stats.profiles(ref.means()[5])[0]
+    spread, signed = ref.spread("row profile")
+    band = [thresholds.profile_band(spread[5], signed[5], rows_ref, n, 7000) for n in (1, 30, 300, 1000)]
+    assert band == sorted(band, reverse=True) and band[1] > thresholds.PROFILE_FAIL > band[3]
     assert thresholds.t_sigmas(29) == pytest.approx(4.67, abs=0.01)  # t quantile, two-sided 6.3e-5
-    assert thresholds.t_sigmas(999) == pytest.approx(thresholds.SIGMAS, abs=0.02)
-    reference, spread = np.full(28, 50.0), np.full(28, 20.0)
-    wide, narrow = (thresholds.profile_band(spread, reference, n, 7000) for n in (30, 1000))
-    assert wide > thresholds.PROFILE_FAIL > narrow  # a full-size file is held to the effect size
-    assert thresholds.profile_band(spread, reference, 1, 7000) > wide  # one image: the widest spread possible
+    assert thresholds.t_sigmas(6999) == pytest.approx(thresholds.SIGMAS, abs=0.01)
+    old = {k: v for k, v in ref.to_dict().items() if k not in ("profile_spread", "profile_signed_spread")}
+    lent = profile.Profile.from_dict(old).spread("column profile")  # published before spreads were kept
+    assert all((a == b).all() for a, b in zip(lent, ref.spread("column profile")))
 
 
 def test_a_failed_value_is_shown_with_the_digits_that_tell_it_from_its_threshold() -> None:

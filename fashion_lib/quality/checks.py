@@ -118,7 +118,7 @@ def drift_table(s: SplitMeasure, ref: Profile) -> dict[str, dict[str, tuple[floa
     ref_counts = np.asarray(ref.class_counts)
     ref_means = ref.means()
     means = class_mean_images(s.sums, s.class_counts)
-    spread = stats.profile_spread(s.flat32, s.labels)
+    spreads = [ref.spread(name) for name in stats.PROFILES]  # the reference's: damage can't widen them
     table: dict[str, dict[str, tuple[float, float]]] = {}
     for c in range(NUM_CLASSES):
         n, m_ = int(s.class_counts[c]), int(ref_counts[c])
@@ -128,10 +128,10 @@ def drift_table(s: SplitMeasure, ref: Profile) -> dict[str, dict[str, tuple[floa
         ks_threshold = max(T.DRIFT_KS_FAIL, T.ks_critical(n, m_))
         for name in stats.BINS:
             row[name] = (stats.ks_distance(s.histograms[name][c], ref.histogram(name)[c]), ks_threshold)
-        for name, now, ref_profile, sd in zip(
-            ("row profile", "column profile"), stats.profiles(means[c]), stats.profiles(ref_means[c]), spread
+        for name, now, ref_profile, (sd, signed) in zip(
+            stats.PROFILES, stats.profiles(means[c]), stats.profiles(ref_means[c]), spreads
         ):
-            threshold = max(T.PROFILE_FAIL, T.profile_band(sd[c], ref_profile, n, m_))
+            threshold = max(T.PROFILE_FAIL, T.profile_band(sd[c], signed[c], ref_profile, n, m_))
             row[name] = (stats.profile_distance(now, ref_profile), threshold)
         table[CLASS_NAMES[c]] = {k: (round6(v), round6(t)) for k, (v, t) in row.items()}
     return table

@@ -29,6 +29,7 @@ class SplitMeasure:
     class_counts: np.ndarray
     histograms: dict[str, np.ndarray]
     sums: np.ndarray  # classes x 784
+    moments: np.ndarray  # brightness-profile moments (stats.profile_moments)
     keys: np.ndarray
     duplicates: int
     degenerate: int
@@ -62,6 +63,7 @@ class Measurement:
             int(np.count_nonzero(nearest_mean_predictions(s.flat32, means) == s.labels)) for s in self.splits.values()
         )
         test = self.splits["test"].n
+        spread, signed = stats.profile_spread(sum(s.moments for s in self.splits.values()))
         return Profile(
             source=source,
             images=self.n,
@@ -73,6 +75,8 @@ class Measurement:
             duplicate_share=round6(sum(s.duplicates for s in self.splits.values()) / max(self.n, 1)),
             conflict_share=round6(self.conflicts / max(self.n, 1)),
             degenerate_share=round6(sum(s.degenerate for s in self.splits.values()) / max(self.n, 1)),
+            profile_spread={k: np.round(spread[i], 4).tolist() for i, k in enumerate(stats.PROFILES)},
+            profile_signed_spread={k: np.round(signed[i], 4).tolist() for i, k in enumerate(stats.PROFILES)},
         )
 
 
@@ -110,6 +114,7 @@ def measure_split(name: str, images: np.ndarray, labels: np.ndarray) -> SplitMea
         class_counts=counts,
         histograms=stats.class_histograms(stats.image_stats(images, flat32), labels),
         sums=sums,
+        moments=stats.profile_moments(images, labels),
         keys=keys,
         duplicates=L.duplicate_rows(keys),
         degenerate=degenerate_count(flat),

@@ -3,7 +3,8 @@
 A profile is small (about 60 KB of JSON) and a deterministic function of the images
 and labels: class counts, per-class histograms of per-image statistics, per-class mean
 images (their row and column means are the brightness profiles; they also make the
-nearest-class-mean classifier of the label-sanity check), and the reference's own
+nearest-class-mean classifier of the label-sanity check), the per-image spread of those
+profiles (the drift check's sampling band), and the reference's own
 rates of leakage, duplicates, label conflicts, degenerate images and label agreement.
 It pools both files, so a re-split of the same images has the same profile.
 
@@ -41,6 +42,10 @@ class Profile:
     conflict_share: float  # images with an identical twin of another label
     degenerate_share: float  # blank, constant or saturated images
     version: int = VERSION
+    # brightness profile name -> classes x 28 per-image spread of each row's (column's) mean, and
+    # per class a bound on any signed sum's (stats.profile_spread); None in profiles made before
+    profile_spread: dict[str, list[list[float]]] | None = None
+    profile_signed_spread: dict[str, list[float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -49,13 +54,20 @@ class Profile:
     def from_dict(cls, data: dict[str, Any]) -> Profile:
         if data.get("version") != VERSION:
             raise ValueError(f"profile version {data.get('version')!r}, expected {VERSION}")
-        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+        optional = ("profile_spread", "profile_signed_spread")
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data or k not in optional})
 
     def means(self) -> np.ndarray:
         return np.asarray(self.class_means, dtype=np.float32)
 
     def histogram(self, name: str) -> np.ndarray:
         return np.asarray(self.histograms[name])
+
+    def spread(self, name: str) -> tuple[np.ndarray, np.ndarray]:
+        """(classes x 28 spreads, classes signed-sum bounds) of brightness profile ``name``; a
+        profile made before they were recorded lends the official profile's."""
+        own = self if self.profile_spread and self.profile_signed_spread else official()
+        return np.asarray(own.profile_spread[name]), np.asarray(own.profile_signed_spread[name])
 
 
 def round6(x: float) -> float:

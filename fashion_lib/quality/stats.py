@@ -82,17 +82,42 @@ def profiles(mean_image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return img.mean(axis=1), img.mean(axis=0)
 
 
-def profile_spread(flat32: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per class, the standard deviation across its images of each row's and each column's
-    mean brightness (two ``classes x 28`` arrays; 0 for a class of fewer than two images)."""
-    images = flat32.reshape(-1, 28, 28)
-    rows, cols = images.mean(axis=2, dtype=np.float64), images.mean(axis=1, dtype=np.float64)
-    spread = np.zeros((2, NUM_CLASSES, 28))
-    for c in range(NUM_CLASSES):
-        mine = labels == c
-        if np.count_nonzero(mine) >= 2:
-            spread[0, c], spread[1, c] = rows[mine].std(axis=0, ddof=1), cols[mine].std(axis=0, ddof=1)
-    return spread[0], spread[1]
+PROFILES = ("row profile", "column profile")  # the brightness profiles, in :func:`profiles`' order
+
+
+def profile_moments(images: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per profile (rows, columns) and class, ``X^T X`` with ``X = [1, each image's 28 row (column)
+    pixel sums]`` over the class's images (``2 x classes x 29 x 29``): count, sums and sums of
+    products, integers below 2**53 and so exact in float64: files add up to their union's."""
+    out = np.zeros((2, NUM_CLASSES, 29, 29))
+    for k, axis in enumerate((2, 1)):
+        sums = images.reshape(-1, 28, 28).sum(axis=axis, dtype=np.int64).astype(np.float64)
+        x = np.concatenate([np.ones((len(sums), 1)), sums], axis=1)
+        for c in range(NUM_CLASSES):
+            mine = x[labels == c]
+            out[k, c] = mine.T @ mine
+    return out
+
+
+def profile_spread(moments: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """From :func:`profile_moments`: per profile and class, the per-image standard deviation of
+    each row's (column's) mean brightness (``2 x classes x 28``), and ``sqrt(28 * l)``, ``l`` the
+    largest eigenvalue of their covariance (``2 x classes``), which no signed sum of the 28 (each
+    +1 or -1) spreads more than. A class of fewer than two images takes the widest spread possible
+    at its mean ``r``, ``sqrt(r * (255 - r))`` (Bhatia-Davis), and their sum."""
+    spread, signed = np.zeros((2, NUM_CLASSES, 28)), np.zeros((2, NUM_CLASSES))
+    for k in range(2):
+        for c in range(NUM_CLASSES):
+            n, sums, products = moments[k, c, 0, 0], moments[k, c, 0, 1:], moments[k, c, 1:, 1:]
+            if n < 2:
+                r = sums / max(n, 1) / 28
+                spread[k, c] = np.sqrt(np.clip(r * (255 - r), 0, None))
+                signed[k, c] = spread[k, c].sum()
+                continue
+            cov = (products - np.outer(sums, sums) / n) / (n - 1) / 28**2
+            spread[k, c] = np.sqrt(np.clip(np.diag(cov), 0, None))
+            signed[k, c] = np.sqrt(28 * max(float(np.linalg.eigvalsh(cov)[-1]), 0.0))
+    return spread, signed
 
 
 def profile_distance(a: np.ndarray, b: np.ndarray) -> float:
