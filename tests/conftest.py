@@ -96,10 +96,13 @@ def sources(tmp_path: Path) -> dict[str, Path]:
 
 @pytest.fixture
 def image(tmp_path: Path) -> Path:
-    """A black 28x28 PNG to classify (``fashion predict``)."""
+    """A 28x28 PNG to classify (``fashion predict``): a light square on black, as garments are (neither
+    blank nor inverted, so no warning line)."""
     import numpy as np
     from PIL import Image
 
+    pixels = np.zeros((28, 28), np.uint8)
+    pixels[6:22, 8:20] = 180
     path = tmp_path / "shirt.png"
-    Image.fromarray(np.zeros((28, 28), np.uint8), "L").save(path)
+    Image.fromarray(pixels, "L").save(path)
     return path
