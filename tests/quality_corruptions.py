@@ -14,6 +14,16 @@ Split = tuple[np.ndarray, np.ndarray]
 Data = tuple[Split, Split]
 
 
+def official(raw: dict) -> Data:
+    """The official train and test splits, read from the four IDX files ``raw`` (``sources.find_in``)."""
+    from fashion_lib.idx import load_images, load_labels
+
+    return (
+        (load_images(raw["train-images-idx3-ubyte"]), load_labels(raw["train-labels-idx1-ubyte"])),
+        (load_images(raw["t10k-images-idx3-ubyte"]), load_labels(raw["t10k-labels-idx1-ubyte"])),
+    )
+
+
 def _rng(seed: int = 0) -> np.random.Generator:
     return np.random.default_rng(seed)
 

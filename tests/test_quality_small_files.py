@@ -20,12 +20,7 @@ pytestmark = pytest.mark.skipif(RAW is None, reason="Debian package dataset-fash
 
 @pytest.fixture(scope="module")
 def data() -> Q.Data:
-    from fashion_lib.idx import load_images, load_labels
-
-    return (
-        (load_images(RAW["train-images-idx3-ubyte"]), load_labels(RAW["train-labels-idx1-ubyte"])),
-        (load_images(RAW["t10k-images-idx3-ubyte"]), load_labels(RAW["t10k-labels-idx1-ubyte"])),
-    )
+    return Q.official(RAW)
 
 
 def subset(data: Q.Data, rows: int, seed: int | None) -> Q.Data:
