@@ -51,9 +51,9 @@ def convert(raw: dict[str, Path], folder: Path, log: Log = _stderr) -> dict[str,
             "sizes": {p.name: p.stat().st_size for p in csvs.values()},
             "sha256": {p.name: sha256_hex(p) if s in stale else stamp["sha256"][p.name] for s, p in csvs.items()},
         }
-        written.append(stamp_path)
         with atomic_path(stamp_path) as tmp:
             tmp.write_text(json.dumps(wanted, indent=1))
+        written.append(stamp_path)
     return csvs
 
 

@@ -153,3 +153,28 @@ def test_an_interrupted_conversion_in_an_existing_folder_removes_nothing_of_it(
     with pytest.raises(KeyboardInterrupt):
         _convert(raw, folder)
     assert [p.name for p in folder.rglob("*")] == ["raw", "kept.gz"]
+
+
+def test_an_interrupted_conversion_leaves_a_csv_another_prepare_put_there(
+    raw: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two prepares in one fresh home: the first made the folder and wrote the train CSV; the second
+    wrote its own train CSV over it (a rename) and relies on it. Ctrl-C on the first removed that file
+    and the folder, so the second failed 'No such file' (hunt, 4 of 4). Now only a file that is still the
+    one this process wrote is removed."""
+    real, calls = conversion.write_csv, []
+    folder = tmp_path / "home" / "data"
+
+    def write_then_stop(images: np.ndarray, labels: np.ndarray, path: Path) -> Path:
+        calls.append(path)
+        if len(calls) == 2:  # meanwhile the other prepare replaced the train CSV by rename
+            theirs = folder / ".theirs.csv"
+            theirs.write_bytes(calls[0].read_bytes())
+            os.replace(theirs, calls[0])
+            raise KeyboardInterrupt
+        return real(images, labels, path)
+
+    monkeypatch.setattr(conversion, "write_csv", write_then_stop)
+    with pytest.raises(KeyboardInterrupt):
+        _convert(raw, folder)
+    assert [p.name for p in folder.iterdir()] == [settings.TRAIN_CSV]
