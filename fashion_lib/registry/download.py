@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
@@ -27,6 +29,7 @@ from .base import Registry
 from .check import check_object
 from .records import Fetched
 
+STALE_S = 3600  # a staging folder nothing was written in for this long was left by a killed fetch
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
 
 
@@ -81,7 +84,9 @@ def fetch(
 def _stage(dest: Path) -> Path:
     """A new hidden staging folder (``new/`` in it to fill) on the filesystem the files will be placed on:
     inside an existing ``dest`` (its parent may be unwritable, or another filesystem where ``dest`` is a
-    mount point), else beside it, to be renamed into place whole."""
+    mount point), else beside it, to be renamed into place whole. Staging folders of ``dest`` that a killed
+    fetch left (nothing written in them for :data:`STALE_S`) are removed first."""
+    _sweep(dest)
     if dest.is_dir():
         staging = Path(tempfile.mkdtemp(prefix=".fashion-", suffix=STAGED, dir=dest))
     else:
@@ -90,6 +95,17 @@ def _stage(dest: Path) -> Path:
     make_public(staging, directory=True)
     (staging / "new").mkdir()
     return staging
+
+
+def _sweep(dest: Path) -> None:
+    """Remove the staging folders of ``dest`` (inside it and beside it) in which nothing was written for
+    :data:`STALE_S`: a fetch killed outright (SIGKILL, power loss) leaves its own; a live one writes."""
+    now = time.time()
+    for folder in [*dest.glob(f".fashion-*{STAGED}"), *dest.parent.glob(f".{glob.escape(dest.name)}.*{STAGED}")]:
+        with contextlib.suppress(OSError):
+            latest = max((p.lstat().st_mtime for p in (folder, *folder.rglob("*"))), default=now)
+            if now - latest > STALE_S:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 def _staged(path: Path, dest: Path) -> bool:
