@@ -16,7 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from ..console import progress_bars, stderr
-from .s3_errors import NotS3Answer
+from .s3_errors import NotS3Answer, from_s3
 from .s3_settings import check_settings
 
 CONNECT_TIMEOUT_S = 5
@@ -188,7 +188,7 @@ def not_s3(response: dict, operation: str) -> str | None:
     kind = headers.get("content-type", "").split(";")[0].strip().lower()
     page = "a web page" if kind == "text/html" else kind or "a body"
     xml = isinstance(body, bytes) and body.lstrip()[:5] in (b"<?xml", b"<Erro")
-    if any(key.startswith("x-amz-") for key in headers):
+    if from_s3(headers):
         return None
     if status == 500 and isinstance(body, bytes) and body.strip() and not xml:
         return f"{page} where S3 sends XML"  # botocore makes a 200 it cannot parse a 500, to retry it

@@ -26,6 +26,11 @@ DENIED = {
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 
 
+def from_s3(headers: object) -> bool:
+    """Whether an answer's headers carry S3's own ``x-amz-*`` ones (every S3 server sends some)."""
+    return any(str(key).lower().startswith("x-amz-") for key in (headers or {}))
+
+
 class NotS3Answer(RegistryUnreachable):
     """The endpoint answered, but as no S3 server does (a web server, a proxy's page): the URL is wrong."""
 
@@ -56,7 +61,7 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         error = exc.response.get("Error", {})
         code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
         headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-        if code.isdigit() and not any(str(key).lower().startswith("x-amz-") for key in headers):  # no S3 headers
+        if code.isdigit() and not from_s3(headers):
             raise NotS3Answer(f"{doing}: {where}", f"HTTP {code} {text}") from None  # the rest: quilt.not_s3
         if code == "NoSuchBucket":
             raise BucketNotFound(
