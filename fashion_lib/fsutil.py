@@ -76,6 +76,11 @@ def looked_up(exc: OSError) -> str:
 NAME_MAX = 255  # bytes in one file or folder name, on Linux's file systems and macOS's
 
 
+def access_denied(exc: OSError) -> bool:
+    """Whether ``exc`` says this user may not do that there (no permission, a read-only file system)."""
+    return exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS)
+
+
 def disk_full(exc: OSError) -> bool:
     """Whether ``exc`` says the disk (or the user's quota on it) is full."""
     return exc.errno in (errno.ENOSPC, errno.EDQUOT)

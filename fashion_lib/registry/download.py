@@ -13,7 +13,6 @@ cache serves as well as a writable one.
 from __future__ import annotations
 
 import contextlib
-import errno
 import glob
 import os
 import shutil
@@ -22,7 +21,7 @@ import time
 from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
-from ..fsutil import looked_up, make_public, why_failed
+from ..fsutil import access_denied, looked_up, make_public, why_failed
 from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
@@ -217,7 +216,7 @@ class _dest_errors:
             why = why_failed(exc)
             named = Path(exc.filename) if exc.filename else self.dest
             file = "" if named == self.dest or _staged(named, self.dest) else f" ({named})"
-            if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS) and not os.path.lexists(self.dest):
+            if access_denied(exc) and not os.path.lexists(self.dest):
                 above = next((p for p in self.dest.parents if os.path.lexists(p)), self.dest.parent)
                 file = f" in {above}, where it would be made"  # the folder that refused is the one above
             raise DestinationError(f"cannot write into {self.dest}: {why}{file}; nothing was changed there") from None

@@ -20,7 +20,7 @@ from typing import IO
 
 from .. import hashing, settings
 from ..errors import FashionError, IntegrityError, RegistryAccessDenied, RegistryError
-from ..fsutil import disk_full, make_public
+from ..fsutil import access_denied, disk_full, make_public
 from . import lock
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
@@ -29,7 +29,6 @@ from .records import StoredObject
 LOCK = ".fashion.lock"
 TMP = ".fashion-tmp"
 COPY_BLOCK = 1 << 20
-DENIED = (errno.EACCES, errno.EPERM, errno.EROFS)
 
 
 class LocalRegistry(Registry):
@@ -68,7 +67,7 @@ class LocalRegistry(Registry):
         except OSError as exc:
             where = f"{doing}: {self.describe()}"
             file = f" ({exc.filename})" if exc.filename else ""  # a failed write() names no file
-            if exc.errno in DENIED:
+            if access_denied(exc):
                 raise _denied(where, exc) from None
             if disk_full(exc):
                 raise RegistryError(
@@ -87,7 +86,7 @@ class LocalRegistry(Registry):
             try:
                 os.rmdir(tempfile.mkdtemp(prefix=".fashion-probe-", dir=here))
             except OSError as exc:
-                if exc.errno in DENIED:  # named as the push names it: the first folder it cannot make or write in
+                if access_denied(exc):  # named as the push names it: the first folder it cannot make or write in
                     made = target if here == target else here / target.relative_to(here).parts[0]
                     return _denied(f"{doing}: {self.describe()}", OSError(exc.errno, exc.strerror, str(made)))
         return None
