@@ -17,10 +17,10 @@ from . import settings
 from .console import Log
 from .console import stderr as _stderr
 from .csvio import write_csv
-from .fsutil import atomic_path
+from .fsutil import atomic_path, new_folder
 from .hashing import sha256_hex
 from .idx import load_images, load_labels
-from .sources import RAW_FILES, new_folder
+from .sources import RAW_FILES
 
 SPLITS = {"train": (settings.TRAIN_CSV, "train"), "test": (settings.TEST_CSV, "t10k")}
 _STAMP = ".fashion-source.json"

@@ -1,4 +1,5 @@
-"""Files that are never half-written (a temporary name, then rename), and paths checked before use."""
+"""Files that are never half-written (a temporary name, then rename; a folder made for a block that fails
+is taken back), and paths checked before use."""
 
 from __future__ import annotations
 
@@ -106,6 +107,45 @@ def remove_folders(made: Iterable[Path]) -> None:
             folder.rmdir()
         except OSError:
             break
+
+
+@contextmanager
+def new_folder(folder: Path) -> Iterator[Written]:
+    """Make ``folder`` (and the folders above it that are missing). If the block fails (Ctrl-C too) and
+    this made the folder, the files the block recorded as written are removed (each only while it is still
+    the file this process wrote: another process's file put there since stays), then the folders made, if
+    empty."""
+    made = missing_folders(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    files = Written()
+    try:
+        yield files
+    except BaseException:
+        if made:
+            files.remove_own()
+        remove_folders(made)  # stops at one not empty (an earlier download kept, another process's files)
+        raise
+
+
+class Written:
+    """Files a block wrote, each with the identity (device, inode) it had when written."""
+
+    def __init__(self) -> None:
+        self.files: dict[Path, tuple[int, int]] = {}
+
+    def append(self, path: Path) -> None:
+        info = os.stat(path)
+        self.files[Path(path)] = (info.st_dev, info.st_ino)
+
+    def remove_own(self) -> None:
+        """Remove each file that is still the one written (a file renamed over it by another is left)."""
+        for path, identity in self.files.items():
+            try:
+                info = os.stat(path)
+            except OSError:
+                continue
+            if (info.st_dev, info.st_ino) == identity:
+                path.unlink(missing_ok=True)
 
 
 @contextmanager

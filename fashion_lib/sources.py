@@ -14,8 +14,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,7 +21,7 @@ from . import settings
 from .console import Log, short
 from .console import stderr as _stderr
 from .errors import SourceError
-from .fsutil import looked_up, missing_folders, remove_folders
+from .fsutil import looked_up, new_folder
 from .idx import read_bytes
 
 # SHA-256 of the decompressed upstream files.
@@ -98,45 +96,6 @@ def _missing(folder: Path) -> str:
         if exc.errno not in (errno.ENOENT, errno.ENOTDIR):
             return looked_up(exc)  # "goes through a loop of symbolic links"
     return "is a broken symbolic link" if os.path.lexists(folder) else "does not exist"
-
-
-@contextmanager
-def new_folder(folder: Path) -> Iterator[Written]:
-    """Make ``folder`` (and the folders above it that are missing). If the block fails (Ctrl-C too) and
-    this made the folder, the files the block recorded as written are removed (each only while it is still
-    the file this process wrote: another process's file put there since stays), then the folders made, if
-    empty."""
-    made = missing_folders(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    files = Written()
-    try:
-        yield files
-    except BaseException:
-        if made:
-            files.remove_own()
-        remove_folders(made)  # stops at one not empty (an earlier download kept, another process's files)
-        raise
-
-
-class Written:
-    """Files a block wrote, each with the identity (device, inode) it had when written."""
-
-    def __init__(self) -> None:
-        self.files: dict[Path, tuple[int, int]] = {}
-
-    def append(self, path: Path) -> None:
-        info = os.stat(path)
-        self.files[Path(path)] = (info.st_dev, info.st_ino)
-
-    def remove_own(self) -> None:
-        """Remove each file that is still the one written (a file renamed over it by another is left)."""
-        for path, identity in self.files.items():
-            try:
-                info = os.stat(path)
-            except OSError:
-                continue
-            if (info.st_dev, info.st_ino) == identity:
-                path.unlink(missing_ok=True)
 
 
 def _verified(found: dict[str, Path]) -> dict[str, Path]:
