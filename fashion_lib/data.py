@@ -164,9 +164,7 @@ def fetch_data(
     check_csvs(name, found)
     if stand_in is not None:
         return stand_in.use(dest, overwrite=overwrite)
-    return reg.fetch_to_cache(
-        name, registry=store, top_hash=found.top_hash, dest=dest, overwrite=overwrite, found=found
-    )
+    return reg.fetch_to_cache(name, registry=store, dest=dest, overwrite=overwrite, found=found)
 
 
 def check_csvs(name: str, found: Manifest) -> None:
