@@ -24,11 +24,16 @@ run: setup  ## the main job: data package, training, evaluation, model package
 data: setup  ## only get, convert, validate and publish the data package
 	$(BIN)/fashion data prepare
 
-test: setup  ## the whole test suite (what CI runs), in two parts side by side; each lists its 15 slowest
-	tests/run_suite.sh $(BIN)/python
+# pytest-xdist workers take whole test files (their module fixtures, trained models among them, are
+# made once), the longest first (LONGEST_FIRST in tests/conftest.py). Three on two cores: while one
+# waits on a Docker build, a container or a server, the other two keep both cores busy.
+TEST_WORKERS ?= 3
+XDIST = -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+test: setup  ## the whole test suite (what CI runs), in parallel workers; lists the 15 slowest tests
+	$(BIN)/python -m pytest $(XDIST) --durations=15
 
 test-fast: setup  ## skip the slow tests (docker, notebooks, real training)
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest $(XDIST) -m "not slow"
 
 # JUPYTER_PORT, as in the image, moves it too (a comment on the line itself would end the value in spaces)
 LAB_PORT ?= $(or $(JUPYTER_PORT),8080)
