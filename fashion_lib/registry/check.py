@@ -83,6 +83,7 @@ class Report:
     unnamed_objects: int = 0  # objects no manifest names (counted on a whole, undamaged registry)
     unnamed_bytes: int = 0
     unnamed_manifests: list[str] = field(default_factory=list)  # top hashes no version pointer names
+    in_flight: list[str] = field(default_factory=list)  # unnamed too, but a push may be writing their pointers now
     future_pointers: list[str] = field(default_factory=list)  # version pointers dated after the clock
     stale_latest: list[dict[str, str]] = field(default_factory=list)  # name, latest, newest: latest is not the newest
 
@@ -98,6 +99,11 @@ class Report:
             "leaves one; gc keeps the objects it names)"
             for h in self.unnamed_manifests
             if not any(h in p for p in self.problems)
+        ]
+        notes += [
+            f"manifest {h} is named by no version pointer yet: a push may be in flight (it writes its manifest, "
+            "then its pointers); verify again once it is done"
+            for h in self.in_flight
         ]
         notes += [
             f"{p} is dated {stamps.date(int(p.rsplit('/', 1)[1]))}, in the future (edited by hand, or "
@@ -161,9 +167,17 @@ def verify(
 
 
 def _unnamed_manifests(reg: Registry, report: Report, pointed: set[str]) -> None:
-    """Manifests no version pointer names: a note each, or damage when no pointer is left at all."""
+    """Manifests no version pointer names: a note each, or damage when no pointer is left at all; one a push
+    may still be writing the pointers of (:func:`.gc.in_flight`, asked after listing) is only noted as such."""
+    from .gc import in_flight
+
     with reg.errors("listing manifests"):
-        report.unnamed_manifests = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k) and k not in pointed]
+        unnamed = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k) and k not in pointed]
+    young = set(in_flight(reg, unnamed))
+    if unnamed:  # pointers written since they were read: by a push that has finished since, or is finishing
+        pointed = pointed | {h for pkg in reg.package_names() for h in reg.pointed_hashes(pkg)}
+    report.in_flight = [h for h in unnamed if h in young and h not in pointed]
+    report.unnamed_manifests = [h for h in unnamed if h not in young and h not in pointed]
     if report.unnamed_manifests and not pointed:
         report.problems += [
             f"manifest {h} in {reg.describe()} is named by no version pointer: the registry lost its version "

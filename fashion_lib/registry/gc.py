@@ -10,7 +10,8 @@ reuses them) but take space. Rules:
   included: a manifest that can't be read stops the whole collection, nothing removed;
 * only objects older than a grace period go: on S3 a push may still be storing objects
   whose manifest it has not written yet, so the grace must outlast the longest push;
-  a local registry is locked while collecting, so no push is in flight there;
+  a local registry is locked while collecting, so no push is in flight there
+  (:func:`in_flight` applies the same two rules to manifests no version pointer names yet);
 * the manifests are listed again just before each removal (of up to 1,000 objects, one
   request on S3), and an object a new one names stays; an S3 push that reused an object
   checks, after publishing, that it is still there.
@@ -18,7 +19,10 @@ reuses them) but take space. Rules:
 
 from __future__ import annotations
 
+import fcntl
+import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..console import short
@@ -104,9 +108,67 @@ def check_manifests_kept(reg: Registry, outcome: str, *, in_flight: bool = False
     with reg.errors("listing objects"):
         stored = reg.list_objects()
     if in_flight and reg.pointers_need_checking:
-        cutoff = time.time() - DEFAULT_GRACE_HOURS * 3600
+        cutoff = grace_cutoff()
         stored = [o for o in stored if o.modified <= cutoff]
     return lost_manifests(reg, len(stored), outcome) if stored else None
+
+
+def grace_cutoff() -> float:
+    """Unix seconds: where no lock serialises writers (S3), what was written after this may be a push's
+    still in flight (the default grace, which must outlast the longest push)."""
+    return time.time() - DEFAULT_GRACE_HOURS * 3600
+
+
+def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
+    """Of these manifests no version pointer names, those a push may still be writing the pointers of
+    (a push writes its manifest, then its pointers): every one while a writer holds a local registry's
+    lock (it holds it from its first object to its last pointer), on S3 those younger than
+    :func:`grace_cutoff`."""
+    if not top_hashes:
+        return []
+    if not reg.pointers_need_checking:
+        return list(top_hashes) if writer_active(reg) else []
+    cutoff = grace_cutoff()
+    with reg.errors("reading manifest dates"):
+        return [h for h in top_hashes if _written_at(reg, f"{PACKAGES}/{h}") > cutoff]
+
+
+def writer_active(reg: Registry) -> bool:
+    """Whether a writer holds a local registry's lock now (False elsewhere); asked without waiting, and
+    without writing: a lock file that can't be opened to read may be held."""
+    from .local import LOCK, LocalRegistry
+
+    if not isinstance(reg, LocalRegistry):
+        return False
+    try:
+        fd = os.open(reg.root / LOCK, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # made by the first writer before it locks: no writer yet
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released at once by the close below
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def _written_at(reg: Registry, key: str) -> float:
+    """When the S3 object at ``key`` was written (the server's LastModified); 0 if it is gone since it was
+    listed (no push is writing it)."""
+    import botocore.exceptions as bx
+
+    from .s3_errors import MISSING
+
+    try:
+        head = reg.client.head_object(Bucket=reg.bucket, Key=key)  # an S3Registry: pointers_need_checking
+    except bx.ClientError as exc:
+        if str(exc.response.get("Error", {}).get("Code")) in MISSING:
+            return 0.0
+        raise
+    return head["LastModified"].timestamp()
 
 
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:
