@@ -113,7 +113,12 @@ def _with_limits(config: Any) -> Any:
 
 def _retries() -> dict[str, Any]:
     """``AWS_MAX_ATTEMPTS`` and ``AWS_RETRY_MODE`` (checked by ``check_settings``), else 4 attempts in
-    standard mode. Given to botocore outright: it would read an empty variable itself and fail on it."""
+    standard mode. Given to botocore outright: it would read an empty variable itself and fail on it.
+
+    ``AWS_MAX_ATTEMPTS`` alone means standard mode because botocore's own default mode is ``standard``
+    (botocore 1.44, the locked version: ``retry_mode``'s default in ``configprovider``, and ``args``
+    ``_compute_retry_mode``), though older boto3 guides still say ``legacy``; tests/test_registry_retries.py
+    asks botocore itself, so an upgrade that changes its default fails there, not silently here."""
     check_settings()
     attempts = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
     mode = os.environ.get("AWS_RETRY_MODE", "").strip()
