@@ -38,6 +38,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         (
             "data",
             "data_card",
+            "model_card",
             "lineage",
             "lineage_values",
             "provenance",
