@@ -157,14 +157,9 @@ def fetch_data(
     A version without both CSVs (a model version's hash) is a ConfigError before any fetch.
     """
     from . import registry as reg
-    from .registry import cache
 
     store, name = reg.open(registry), name or settings.data_package()
-    found, stand_in = cache.manifest_or_stand_in(store, name, top_hash)
-    check_csvs(name, found)
-    if stand_in is not None:
-        return stand_in.use(dest, overwrite=overwrite)
-    return reg.fetch_to_cache(name, registry=store, dest=dest, overwrite=overwrite, found=found)
+    return reg.fetch_checked(store, name, top_hash, lambda found: check_csvs(name, found), dest, overwrite)
 
 
 def check_csvs(name: str, found: Manifest) -> None:
@@ -239,12 +234,7 @@ def load_data(
             if offline is None:
                 raise
     name = name or settings.data_package()
-    if offline is not None:
-        found, stand_in = offline.found, offline
-    else:  # a registry out of reach: the cache stands in
-        found, stand_in = cache.manifest_or_stand_in(registry, name, top_hash)
-    check_csvs(name, found)
-    fetched = stand_in.use() if stand_in is not None else reg.fetch_to_cache(name, registry=registry, found=found)
+    fetched = reg.fetch_checked(registry, name, top_hash, lambda found: check_csvs(name, found), offline=offline)
     recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (
         load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))

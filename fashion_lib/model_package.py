@@ -25,6 +25,7 @@ from .runfolder import (
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
+    from .registry.manifest import Manifest
 
 # The file names live in runfolder.py; re-exported here for the callers that import them from this module.
 __all__ = [
@@ -117,20 +118,21 @@ def fetch_model(
     that cannot be reached: :mod:`.registry.cache`); ``overwrite=False`` refuses to replace a file in ``dest``
     that differs. A version without ``clf.keras`` (a data package's name) is a ModelError before any fetch."""
     from . import registry as reg
-    from .errors import ModelError
-    from .registry import cache
 
     store = reg.open(registry)
     name = name or settings.model_package()
-    found, stand_in = cache.manifest_or_stand_in(store, name, top_hash)
+    return reg.fetch_checked(store, name, top_hash, check_model_file, dest, overwrite)
+
+
+def check_model_file(found: Manifest) -> None:
+    """ModelError unless the version (its manifest) holds ``clf.keras``: said before a byte is fetched."""
+    from .errors import ModelError
+
     if MODEL_FILE not in {entry.key for entry in found.entries}:
         raise ModelError(
             f"{found.label} has no {MODEL_FILE}; is it a model package? "
             "(name a model package instead, or publish one with 'fashion model push')"
         )
-    if stand_in is not None:
-        return stand_in.use(dest, overwrite=overwrite)
-    return reg.fetch_to_cache(name, registry=store, dest=dest, overwrite=overwrite, found=found)
 
 
 def load_model(

@@ -30,9 +30,9 @@ from __future__ import annotations
 
 import builtins
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Union
+from typing import TYPE_CHECKING, Union
 
 from .. import settings
 from ..console import short
@@ -43,6 +43,9 @@ from .check import Report
 from .local import LocalRegistry
 from .quilt import _quilt_environment, quilt
 from .records import Fetched, PackageVersion
+
+if TYPE_CHECKING:
+    from .cache import CachedVersion
 
 RegistryLike = Union[Registry, str, "os.PathLike[str]", None]
 
@@ -56,6 +59,7 @@ __all__ = [
     "collect_garbage",
     "describe",
     "fetch",
+    "fetch_checked",
     "fetch_to_cache",
     "list_versions",
     "manifest",
@@ -184,6 +188,32 @@ def fetch_to_cache(
     if dest is None:
         cache.keep(reg, found, fetched.dest)
     return fetched
+
+
+def fetch_checked(
+    reg: Registry,
+    name: str,
+    top_hash: str | None,
+    check: Callable[[manifest.Manifest], None],
+    dest: Path | None = None,
+    overwrite: bool = True,
+    *,
+    offline: CachedVersion | None = None,
+) -> Fetched:
+    """Fetch ``name@top_hash`` (the latest if None) as :func:`fetch_to_cache` does, once ``check`` (which
+    raises) has passed its verified manifest: what kind of version it is is said before a byte is fetched.
+    The manifest comes from ``reg``, or, where ``reg`` cannot be reached, from the cached copy standing in
+    for it (:func:`.cache.manifest_or_stand_in`), which is then used; ``offline``: that copy, already found."""
+    from . import cache
+
+    if offline is None:
+        found, stand_in = cache.manifest_or_stand_in(reg, name, top_hash)
+    else:
+        found, stand_in = offline.found, offline
+    check(found)
+    if stand_in is not None:
+        return stand_in.use(dest, overwrite=overwrite)
+    return fetch_to_cache(name, registry=reg, dest=dest, overwrite=overwrite, found=found)
 
 
 def resolve_top_hash(name: str, top_hash: str | None, *, registry: RegistryLike = None) -> str:
