@@ -206,9 +206,15 @@ def recorded_registry(where: Any) -> str:
         return said
     if not os.path.isabs(where):
         return f"{said} (a relative path: from the folder it was published in)"
-    if os.path.isdir(where):
+    if registry_here(where):
         return f"{display_path(where)} (as recorded when published; this machine has that folder)"
     return f"{said} (no such folder on this machine)"
+
+
+def registry_here(where: Any) -> bool:
+    """Whether this machine reaches a registry the lineage records: an ``s3://`` URL, or an absolute
+    folder that exists here (a relative path is the publishing machine's, never taken for one here)."""
+    return isinstance(where, str) and (where.startswith("s3://") or (os.path.isabs(where) and os.path.isdir(where)))
 
 
 def _when(value: Any) -> str:

@@ -4,7 +4,6 @@ differs, within :data:`REPRODUCTION_TOLERANCE` where the commit, environment or 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ from .config import TrainConfig
 from .console import Log, short
 from .console import stderr as _stderr
 from .errors import BucketNotFound, ConfigError, ModelError, PackageNotFound, RegistryError
-from .lineage import recorded_registry
+from .lineage import recorded_registry, registry_here
 from .lineage_values import check_reproducible
 from .model_package import read_lineage
 from .parameters import config_from_parameters
@@ -69,14 +68,11 @@ def find_data(data: dict[str, Any], store: Registry, chosen: RegistryLike = None
     from . import registry as reg
 
     wanted, recorded = f"{data['name']}@{short(data['top_hash'])}", data.get("registry")
-    reachable = isinstance(recorded, str) and (
-        recorded.startswith("s3://") or (os.path.isabs(recorded) and os.path.isdir(recorded))
-    )
     if chosen is not None:
         places = [(reg.open(chosen), " (--data-registry)")]
     else:
         places = [(store, "")]
-        if reachable and recorded != store.location:
+        if registry_here(recorded) and recorded != store.location:
             places.append((reg.open(recorded), " (the data's registry, as the lineage records it)"))
     for place, why in places:
         try:
