@@ -84,6 +84,7 @@ class Report:
     unnamed_bytes: int = 0
     unnamed_manifests: list[str] = field(default_factory=list)  # top hashes no version pointer names
     in_flight: list[str] = field(default_factory=list)  # unnamed too, but a push may be writing their pointers now
+    in_flight_objects: int = 0  # objects, and no manifest at all yet: a first push may be storing them now
     future_pointers: list[str] = field(default_factory=list)  # version pointers dated after the clock
     stale_latest: list[dict[str, str]] = field(default_factory=list)  # name, latest, newest: latest is not the newest
 
@@ -105,6 +106,11 @@ class Report:
             "then its pointers); verify again once it is done"
             for h in self.in_flight
         ]
+        if self.in_flight_objects:
+            notes.append(
+                f"{self.in_flight_objects} object(s) stored and no manifest yet: a push may be in flight (a first "
+                "push stores its files, then its manifest); verify again once it is done"
+            )
         notes += [
             f"{p} is dated {stamps.date(int(p.rsplit('/', 1)[1]))}, in the future (edited by hand, or "
             "pushed from a machine whose clock runs ahead); every later version is stamped after it"
@@ -138,10 +144,7 @@ def verify(
     if name and not reg.pointers(name):
         raise reg.not_found(name)
     if name is None:
-        from .gc import check_manifests_kept
-
-        lost = check_manifests_kept(reg, "no version of it can be checked")
-        report.problems += [str(lost)] if lost else []
+        _manifests_kept(reg, report)
     checked: dict[tuple[str, str | None], str | None] = {}  # (object, version pinned) -> problem, None: good
     pointed: set[str] = set()  # every top hash a version pointer names
     for pkg in names:
@@ -161,9 +164,26 @@ def verify(
             _check_version(reg, pkg, value, checked, report)
     if name is None:
         _unnamed_manifests(reg, report, pointed)
-    if name is None and not report.problems:
+    if name is None and not report.problems and not report.in_flight_objects:
         _count_unnamed(reg, report)
     return report
+
+
+def _manifests_kept(reg: Registry, report: Report) -> None:
+    """Objects without any manifest are damage (:func:`.gc.lost_manifests`), unless a first push may still be
+    storing them (:func:`.gc.first_push_in_flight`, asked after listing): then a note. The manifests are
+    listed again before damage is reported, so a push that finished meanwhile is not taken for it."""
+    from .gc import first_push_in_flight, lost_manifests, objects_without_manifests
+
+    stored = objects_without_manifests(reg)
+    young = {o.name for o in first_push_in_flight(reg, stored)}
+    if not stored or not objects_without_manifests(reg):
+        return  # none, or a push wrote its manifest since
+    old = [o for o in stored if o.name not in young]
+    if old:
+        report.problems.append(str(lost_manifests(reg, len(old), "no version of it can be checked")))
+    else:
+        report.in_flight_objects = len(young)
 
 
 def _unnamed_manifests(reg: Registry, report: Report, pointed: set[str]) -> None:

@@ -11,7 +11,8 @@ reuses them) but take space. Rules:
 * only objects older than a grace period go: on S3 a push may still be storing objects
   whose manifest it has not written yet, so the grace must outlast the longest push;
   a local registry is locked while collecting, so no push is in flight there
-  (:func:`in_flight` applies the same two rules to manifests no version pointer names yet);
+  (:func:`in_flight` applies the same two rules to manifests no version pointer names yet, and
+  :func:`first_push_in_flight` to objects in a registry with no manifest yet);
 * the manifests are listed again just before each removal (of up to 1,000 objects, one
   request on S3), and an object a new one names stays; an S3 push that reused an object
   checks, after publishing, that it is still there.
@@ -102,15 +103,32 @@ def check_manifests_kept(reg: Registry, outcome: str, *, in_flight: bool = False
     Cheap where manifests exist (one listing). ``in_flight``: pass over objects younger than the
     grace period where no lock serialises writers (S3): a first push may be storing them now.
     """
-    with reg.errors("listing manifests"):
-        if any(mf.TOP_HASH.fullmatch(k) for k in reg.list_keys(PACKAGES)):
-            return None
-    with reg.errors("listing objects"):
-        stored = reg.list_objects()
+    stored = objects_without_manifests(reg)
     if in_flight and reg.pointers_need_checking:
         cutoff = grace_cutoff()
         stored = [o for o in stored if o.modified <= cutoff]
     return lost_manifests(reg, len(stored), outcome) if stored else None
+
+
+def objects_without_manifests(reg: Registry) -> list[StoredObject]:
+    """Every object the registry holds if it holds no manifest at all, else none (one listing)."""
+    with reg.errors("listing manifests"):
+        if any(mf.TOP_HASH.fullmatch(k) for k in reg.list_keys(PACKAGES)):
+            return []
+    with reg.errors("listing objects"):
+        return reg.list_objects()
+
+
+def first_push_in_flight(reg: Registry, stored: Sequence[StoredObject]) -> list[StoredObject]:
+    """Of the objects a registry without manifests holds, those a first push may still be storing (it
+    writes its manifest after its objects): every one while a writer holds a local registry's lock, on S3
+    those younger than :func:`grace_cutoff`. Ask from outside the lock: its own holder reads as a writer."""
+    if not stored:
+        return []
+    if not reg.pointers_need_checking:
+        return list(stored) if writer_active(reg) else []
+    cutoff = grace_cutoff()
+    return [o for o in stored if o.modified > cutoff]
 
 
 def grace_cutoff() -> float:
