@@ -82,7 +82,7 @@ class RunFolder:
         try:
             first.path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise DestinationError(f"run folder {first.path}: cannot be made: {exc.strerror or exc}") from None
+            raise DestinationError(f"run folder {first.path}: cannot be made: {why_failed(exc)}") from None
         folder, number = first, 1
         while True:
             try:
@@ -92,7 +92,7 @@ class RunFolder:
                 folder = cls(first.path.parent / f"{stem}-{number}")
                 continue
             except OSError as exc:
-                raise DestinationError(f"run folder {folder.path}: cannot be made: {exc.strerror or exc}") from None
+                raise DestinationError(f"run folder {folder.path}: cannot be made: {why_failed(exc)}") from None
             _CLAIMED[folder.path.absolute()] = [folder.path.absolute(), *made]
             return folder
 

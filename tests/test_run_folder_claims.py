@@ -5,8 +5,10 @@ run's first file, as before."""
 
 from __future__ import annotations
 
+import errno
 import gc
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -123,3 +125,16 @@ def test_only_the_chief_claims_a_run_folder(outputs: Path, monkeypatch: pytest.M
     chief = pipeline.prepare_run(config)
     assert chief.output_dir == worker.output_dir == outputs / "run-20261129-051656"  # before: the chief got -2
     assert chief.output_dir.is_dir()
+
+
+def test_a_full_disk_is_named_when_a_run_folder_cannot_be_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Path, "mkdir", full)
+    with pytest.raises(DestinationError) as raised:
+        RunFolder.new(tmp_path / "outputs", "run-1")
+    assert str(raised.value) == f"run folder {tmp_path / 'outputs' / 'run-1'}: cannot be made: the disk is full"
+    with pytest.raises(DestinationError) as raised:
+        RunFolder.new(tmp_path, "run-1")  # the outputs folder is there: the run folder's own mkdir fails
+    assert str(raised.value) == f"run folder {tmp_path / 'run-1'}: cannot be made: the disk is full"
