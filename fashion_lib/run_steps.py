@@ -29,7 +29,7 @@ from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
 from .quality.reference import META_KEY
 from .run_publish import publish_folder
-from .runfolder import RunFolder, write_json
+from .runfolder import Claim, RunFolder, write_json
 from .training.cluster import cluster_from_environment
 
 if TYPE_CHECKING:
@@ -56,6 +56,7 @@ class TrainingRun:
     distributed: bool = False  # trained over several replicas
     provenance: dict[str, Any] | None = None  # code, environment, data verdict when fit started (provenance.json)
     checked_quality: dict[str, Any] | None = None  # the verdict prepare_run's check gave (quality_summary's shape)
+    claim: Claim | None = None  # on the run-TIME folder prepare_run made (None: output_dir given, or not the chief)
 
     @property
     def folder(self) -> RunFolder:
@@ -155,7 +156,8 @@ def prepare_run(
     verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
     run = TrainingRun(config=config, data=data, output_dir=folder.path, checked_quality=verdict)
     if claim:
-        weakref.finalize(run, folder.releaser())  # dropped before it wrote anything: no empty folder left
+        run.claim = Claim(folder, stem)
+        weakref.finalize(run, run.claim.release)  # dropped before it wrote anything: no empty folder left
     return run
 
 
@@ -163,8 +165,10 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
     """Train on the run's data; ``clf.keras`` in the output folder is the model as shipped: the
     trained network wrapped with its test-time views (:func:`fashion_lib.model.export_model`).
 
-    A run is fitted once: fitting a trained run again is a DestinationError (start a new run). A
-    fit that fails or is interrupted removes the files it wrote (and the folder, if it made it).
+    A run is fitted once: fitting a trained run again is a DestinationError (start a new run). A fit that
+    fails or is interrupted removes the files it wrote (and the folder, if it made it). Fitting it again (a
+    notebook's fit cell rerun after fixing the mistake) trains, as that user expects: a run-TIME folder given
+    back is claimed again, its name if free, else the next (a newer run of that second may hold it now).
     Before training, ``provenance.json`` records the code, environment, machine and the data's quality
     verdict: what the model package's lineage says, wherever and whenever the run is published."""
     expect(run, TrainingRun, "pipeline.fit: run", A_RUN)
@@ -173,6 +177,8 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
 
     strategy = strategy or strategy_from_environment()
     run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
+    if run.chief and run.claim is not None:  # never the folder a newer run claimed once a failed fit gave it back
+        run.output_dir = run.claim.renew().path
     _check_not_fitted(run)
     run.provenance = provenance.record(run.data_quality())
     with run.folder.removed_if_unfinished() if run.chief else nullcontext():

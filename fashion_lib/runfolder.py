@@ -9,10 +9,9 @@ import shutil
 import signal
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +73,7 @@ class RunFolder:
     def new(cls, parent: Path, stem: str) -> RunFolder:
         """``parent/stem``, or ``parent/stem-2``, ``-3``... when a run of the same second took it: made here,
         empty, by an exclusive ``mkdir`` (two runs started together never share one), and claimed: while no run
-        wrote to it, :meth:`removed_if_unfinished` and :meth:`release` remove it (and the folders made for it)."""
+        wrote to it, :meth:`removed_if_unfinished` and :meth:`Claim.release` remove it (and the folders made for it)."""
         first = cls(Path(parent) / stem)
         if not os.path.lexists(first.path):
             first.check_writable()  # named as the folder a run would get
@@ -95,12 +94,6 @@ class RunFolder:
                 raise DestinationError(f"run folder {folder.path}: cannot be made: {why_failed(exc)}") from None
             _CLAIMED[folder.path.absolute()] = [folder.path.absolute(), *made]
             return folder
-
-    def releaser(self) -> Callable[[], None]:
-        """What removes the folder :meth:`new` claimed (and the folders made for it) if no run wrote to it, for
-        ``weakref.finalize``: a run dropped unfitted leaves no empty folder. It holds this claim, so once the
-        folder is gone (a failed run's) and another run claimed the name again, it removes nothing of theirs."""
-        return partial(_release, self.path.absolute(), _CLAIMED.get(self.path.absolute()))
 
     def check_writable(self) -> None:
         """DestinationError naming the folder unless it is one we can write, or can make (nothing is made)."""
@@ -214,6 +207,27 @@ class RunFolder:
 
 # folders RunFolder.new made -> each one's claim: the folders made for it, deepest first (a new list per claim)
 _CLAIMED: dict[Path, list[Path]] = {}
+
+
+class Claim:
+    """A run's hold on the folder :meth:`RunFolder.new` made for it, named from ``stem``."""
+
+    def __init__(self, folder: RunFolder, stem: str) -> None:
+        self.folder, self.stem, self.held = folder, stem, _CLAIMED.get(folder.path.absolute())
+
+    def renew(self) -> RunFolder:
+        """The folder, claimed again if a failed fit gave it back: the same name where still free, else the next
+        (``-2``...), never one a newer run of the same second claimed since."""
+        if self.held is None or _CLAIMED.get(self.folder.path.absolute()) is not self.held:
+            self.folder = RunFolder.new(self.folder.path.parent, self.stem)
+            self.held = _CLAIMED[self.folder.path.absolute()]
+        return self.folder
+
+    def release(self) -> None:
+        """For ``weakref.finalize``: remove the folder (and those made for it) if no run wrote to it, while this
+        claim holds it (a folder given back and claimed by another run is theirs): a run dropped unfitted leaves
+        no empty folder."""
+        _release(self.folder.path.absolute(), self.held)
 
 
 def _release(path: Path, claim: list[Path] | None) -> None:

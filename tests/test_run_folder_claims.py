@@ -24,6 +24,7 @@ class _Data:
 
     registry = "nowhere"
     train = range(60000)
+    meta: dict = {}
 
 
 @pytest.fixture
@@ -125,6 +126,46 @@ def test_only_the_chief_claims_a_run_folder(outputs: Path, monkeypatch: pytest.M
     chief = pipeline.prepare_run(config)
     assert chief.output_dir == worker.output_dir == outputs / "run-20261129-051656"  # before: the chief got -2
     assert chief.output_dir.is_dir()
+
+
+class _OneReplica:
+    """A strategy without a cluster (no TensorFlow needed to tell this process writes the run's files)."""
+
+    num_replicas_in_sync = 1
+
+
+def _fail_training(monkeypatch: pytest.MonkeyPatch, run: steps.TrainingRun) -> None:
+    """``fit`` stops, as a mistake in training would, once it wrote the run's first file."""
+
+    def train(config, images, **kwargs):
+        assert (run.output_dir / PROVENANCE_FILE).is_file()
+        raise ConfigError("a mistake in training")
+
+    monkeypatch.setattr("fashion_lib.train.train", train)
+
+
+def test_fitting_again_after_a_failed_fit_claims_a_folder_again(outputs: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A notebook's fit cell rerun after a failure trains; a newer run that took the freed name keeps it."""
+    config = pipeline.config_from_parameters("quick")
+    first = pipeline.prepare_run(config)
+    _fail_training(monkeypatch, first)
+    with pytest.raises(ConfigError, match="a mistake in training"):
+        pipeline.fit(first, strategy=_OneReplica(), verbose=0)
+    assert not first.output_dir.exists()  # given back
+    second = pipeline.prepare_run(config)  # the same second: it claims the freed name
+    assert second.output_dir == outputs / "run-20261129-051656"
+    with pytest.raises(ConfigError, match="a mistake in training"):  # it got as far as training: a folder of its own
+        pipeline.fit(first, strategy=_OneReplica(), verbose=0)  # before: it wrote into the second run's folder
+    assert first.output_dir == outputs / "run-20261129-051656-2"
+    assert list(second.output_dir.iterdir()) == []  # the second run's folder: untouched, still its own
+    second.folder.check_new()
+    assert not first.output_dir.exists()  # the refit failed too: its folder given back again
+
+    del second
+    gc.collect()  # the name is free once more: the next refit claims it
+    with pytest.raises(ConfigError, match="a mistake in training"):
+        pipeline.fit(first, strategy=_OneReplica(), verbose=0)
+    assert first.output_dir == outputs / "run-20261129-051656"
 
 
 def test_a_full_disk_is_named_when_a_run_folder_cannot_be_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
