@@ -4,9 +4,13 @@ is taken back), and paths checked before use."""
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
+import re
+import shutil
 import stat
 import tempfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -203,3 +207,85 @@ def regular_file(
         kind = next((name for test, name in _KINDS if test(mode)), "special")
         raise error(f"{path}: not a regular file ({kind}); expected {expected}")
     return path
+
+
+STALE_S = 3600  # a scratch or staging folder nothing was written in for this long was left by a killed process
+# the system temporary folder's scratch folders: publish's README.md, RunFolder.as_published's copy of a run
+SCRATCH_PREFIXES = ("fashion-push-", "fashion-publish-")
+LIVE = ".fashion-live"  # in a scratch folder: locked (flock) while its process uses it; the kernel unlocks a dead one's
+
+
+def stale(folder: Path, age: float = STALE_S) -> bool:
+    """Whether nothing was written in ``folder`` (or anything in it) for ``age`` seconds: a process killed outright
+    (SIGKILL, power loss) left it, where a live one writes. False when it cannot be looked at."""
+    now = time.time()
+    try:
+        return now - max(p.lstat().st_mtime for p in (folder, *folder.rglob("*"))) > age
+    except OSError:
+        return False
+
+
+@contextmanager
+def scratch_folder(prefix: str) -> Iterator[Path]:
+    """A new private folder ``PREFIX*`` in the system temporary folder (one of :data:`SCRATCH_PREFIXES`), removed
+    on leaving. Its :data:`LIVE` file is locked while it is in use, so :func:`sweep_scratch`, done first, removes
+    only those of processes killed outright (SIGKILL, the OOM killer), never a live one's."""
+    if prefix not in SCRATCH_PREFIXES:
+        raise ValueError(f"scratch folder prefix {prefix!r}; expected one of {SCRATCH_PREFIXES}")
+    sweep_scratch()
+    while True:
+        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        try:
+            fd = os.open(folder / LIVE, os.O_RDWR | os.O_CREAT, 0o600)
+        except FileNotFoundError:  # another process's sweep removed it before it was locked: another
+            continue
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        fcntl.flock(fd, fcntl.LOCK_EX)  # waits only while such a sweep removes it
+        if _same_file(fd, folder / LIVE):
+            break
+        os.close(fd)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)  # after: a sweep that opened the lock file meanwhile finds it gone
+
+
+def sweep_scratch() -> None:
+    """Remove the scratch folders (:func:`scratch_folder`) no live process holds, and those an older fashion
+    made (no :data:`LIVE` file) once :func:`stale`; those of other users and live ones stay."""
+    names = re.compile(f"(?:{'|'.join(map(re.escape, SCRATCH_PREFIXES))})[a-z0-9_]{{8}}")  # as mkdtemp names
+    try:
+        found = list(Path(tempfile.gettempdir()).iterdir())
+    except OSError:  # a temporary folder that cannot be listed: nothing to sweep
+        return
+    for folder in found:
+        if not names.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
+            continue
+        try:
+            fd = os.open(folder / LIVE, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            if stale(folder):
+                shutil.rmtree(folder, ignore_errors=True)
+            continue
+        except OSError:  # another user's, or not ours to judge
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # refused while its process lives
+            if _same_file(fd, folder / LIVE):
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
+    try:
+        here, there = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)

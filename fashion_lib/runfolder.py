@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, DestinationError
-from .fsutil import atomic_path, missing_folders, regular_file, remove_folders, unusable, why_failed
+from .fsutil import atomic_path, missing_folders, regular_file, remove_folders, scratch_folder, unusable, why_failed
 from .run_history import history_problem
 
 MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
@@ -168,12 +167,13 @@ class RunFolder:
 
         A version cannot name itself, so the record stays out of every package: publishing an
         unchanged run again gives the same top hash, and no package's ``metrics.json`` names another
-        version. The scratch copy is removed on leaving."""
+        version. The scratch copy (:func:`~fashion_lib.fsutil.scratch_folder`) is removed on leaving, or, left
+        by a push killed outright, by the next push; a run folder that cannot be written publishes all the same."""
         metrics = read_json_object(self.metrics)
         if metrics.get(PUBLISHED_VERSION_KEY) is None:
             yield self.path
             return
-        with tempfile.TemporaryDirectory(prefix="fashion-publish-") as scratch:
+        with scratch_folder("fashion-publish-") as scratch:
             for name, path in self.published_files().items():
                 shutil.copyfile(path, Path(scratch) / name)
             metrics[PUBLISHED_VERSION_KEY] = None  # as the run's first publish had it

@@ -17,18 +17,17 @@ import glob
 import os
 import shutil
 import tempfile
-import time
 from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
-from ..fsutil import access_denied, looked_up, make_public, why_failed
+from ..fsutil import STALE_S as STALE_S  # a staging folder's age, swept
+from ..fsutil import access_denied, looked_up, make_public, stale, why_failed
 from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
 from .check import check_object
 from .records import Fetched
 
-STALE_S = 3600  # a staging folder nothing was written in for this long was left by a killed fetch
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
 
 
@@ -99,12 +98,9 @@ def _stage(dest: Path) -> Path:
 def _sweep(dest: Path) -> None:
     """Remove the staging folders of ``dest`` (inside it and beside it) in which nothing was written for
     :data:`STALE_S`: a fetch killed outright (SIGKILL, power loss) leaves its own; a live one writes."""
-    now = time.time()
     for folder in [*dest.glob(f".fashion-*{STAGED}"), *dest.parent.glob(f".{glob.escape(dest.name)}.*{STAGED}")]:
-        with contextlib.suppress(OSError):
-            latest = max((p.lstat().st_mtime for p in (folder, *folder.rglob("*"))), default=now)
-            if now - latest > STALE_S:
-                shutil.rmtree(folder, ignore_errors=True)
+        if stale(folder):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _staged(path: Path, dest: Path) -> bool:

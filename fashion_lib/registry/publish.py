@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .. import hashing
 from ..errors import IntegrityError, RegistryError
+from ..fsutil import scratch_folder
 from . import manifest as mf
 from .base import PACKAGES, POINTERS, Registry, check_name
 from .gc import check_manifests_kept
@@ -48,11 +48,12 @@ def publish(
 ) -> Published:
     """Publish ``files`` (logical key -> path) as a new version of ``name``.
 
-    ``readme`` becomes ``README.md``. An unchanged re-push copies nothing, adds no version
-    and returns the same top hash; it repairs objects whose bytes no longer match their hash.
+    ``readme`` becomes ``README.md``, written to a scratch folder (:func:`~fashion_lib.fsutil.scratch_folder`:
+    one a push killed outright leaves is removed by the next). An unchanged re-push copies nothing, adds no
+    version and returns the same top hash; it repairs objects whose bytes no longer match their hash.
     """
     check_name(name)
-    with tempfile.TemporaryDirectory(prefix="fashion-push-") as scratch:
+    with scratch_folder("fashion-push-") as scratch:
         files = dict(files)
         if readme is not None:
             (Path(scratch) / "README.md").write_text(readme, encoding="utf-8")
