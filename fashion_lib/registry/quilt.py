@@ -17,11 +17,15 @@ from typing import Any
 
 from ..console import progress_bars, stderr
 from .s3_errors import NotS3Answer, from_s3
-from .s3_settings import check_settings
+from .s3_settings import check_settings, profile_retries
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60
-MAX_ATTEMPTS = 3  # retries in botocore's "standard" mode: 4 attempts in all, unless AWS_MAX_ATTEMPTS says otherwise
+MAX_ATTEMPTS = 3  # retries in botocore's "standard" mode: 4 attempts in all, where no retry setting says otherwise
+# Attempts botocore 1.44 makes in each mode for S3 where no max_attempts is set: retries/standard.py's
+# DEFAULT_MAX_ATTEMPTS, and data/_retry.json's __default__ max_attempts for legacy (tests/test_registry_retries.py
+# counts a plain botocore client's, so an upgrade that changes one fails there)
+BOTOCORE_ATTEMPTS = {"standard": 3, "adaptive": 3, "legacy": 5}
 
 _quilt3: ModuleType | None = None
 _clients: dict[tuple, Any] = {}
@@ -87,7 +91,7 @@ def _quilt_environment() -> None:
         os.environ.setdefault("QUILT_MINIMIZE_STDOUT", "true")
 
 
-def _client_key(session: Any, client_kwargs: dict[str, Any]) -> tuple:
+def _client_key(session: Any, client_kwargs: dict[str, Any], retries: dict[str, Any]) -> tuple:
     """What makes two S3 clients interchangeable: signing, identity (key and secret), region, endpoint, retries."""
     config = client_kwargs.get("config")
     credentials = session.get_credentials()
@@ -99,40 +103,50 @@ def _client_key(session: Any, client_kwargs: dict[str, Any]) -> tuple:
         session.region_name,
         session.profile_name,
         os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL"),
-        tuple(sorted(_retries().items())),
+        tuple(sorted(retries.items())),
     )
 
 
-def _with_limits(config: Any) -> Any:
+def _with_limits(config: Any, retries: dict[str, Any]) -> Any:
     """quilt3's client config plus timeouts and bounded retries (quilt3's own settings win)."""
     from botocore.config import Config
 
-    limits = {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": READ_TIMEOUT_S, "retries": _retries()}
+    limits = {"connect_timeout": CONNECT_TIMEOUT_S, "read_timeout": READ_TIMEOUT_S, "retries": retries}
     return Config(**limits).merge(config) if config is not None else Config(**limits)
 
 
-def _retries() -> dict[str, Any]:
-    """``AWS_MAX_ATTEMPTS`` and ``AWS_RETRY_MODE`` (checked by ``check_settings``), else 4 attempts in
-    standard mode. Given to botocore outright: it would read an empty variable itself and fail on it.
+def _retries(session: Any) -> dict[str, Any]:
+    """The retries botocore would set up for ``session``, each setting where botocore looks for it:
+    ``AWS_MAX_ATTEMPTS`` and ``AWS_RETRY_MODE`` (checked by ``check_settings``; empty means unset), else the
+    profile's ``max_attempts`` and ``retry_mode`` (:func:`.s3_settings.profile_retries`). Where neither is
+    set anywhere, ours: 4 attempts in standard mode (bounded, and said when retrying: :func:`_say_when_retrying`).
+    Given to botocore outright: it would read an empty variable itself and fail on it.
 
-    ``AWS_MAX_ATTEMPTS`` alone means standard mode because botocore's own default mode is ``standard``
-    (botocore 1.44, the locked version: ``retry_mode``'s default in ``configprovider``, and ``args``
-    ``_compute_retry_mode``), though older boto3 guides still say ``legacy``; tests/test_registry_retries.py
-    asks botocore itself, so an upgrade that changes its default fails there, not silently here."""
+    One set alone takes botocore's default for the other: mode ``standard`` (botocore 1.44, the locked
+    version: ``retry_mode``'s default in ``configprovider``, and ``args._compute_retry_mode``), though older
+    boto3 guides still say ``legacy``; attempts :data:`BOTOCORE_ATTEMPTS` for the mode (legacy makes 5).
+    tests/test_registry_retries.py compares with a plain botocore client, so an upgrade fails there."""
     check_settings()
     attempts = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
     mode = os.environ.get("AWS_RETRY_MODE", "").strip()
-    return {"total_max_attempts": int(attempts) if attempts else MAX_ATTEMPTS + 1, "mode": mode or "standard"}
+    if not (attempts and mode):
+        profile = profile_retries(session)
+        attempts, mode = attempts or profile.get("max_attempts", ""), mode or profile.get("retry_mode", "")
+    if not (attempts or mode):
+        return {"total_max_attempts": MAX_ATTEMPTS + 1, "mode": "standard"}
+    mode = mode or "standard"
+    return {"total_max_attempts": int(attempts) if attempts else BOTOCORE_ATTEMPTS[mode], "mode": mode}
 
 
 def _client_hook(previous: Callable | None) -> Callable:
     """A quilt3 client hook: one client per identity and endpoint, reused (~0.3 s saved each)."""
 
     def hook(build_client_base, session, client_kwargs, **kwargs):
-        key = _client_key(session, client_kwargs)
+        retries = _retries(session)
+        key = _client_key(session, client_kwargs, retries)
         with _clients_lock:
             if key not in _clients:
-                client_kwargs = dict(client_kwargs, config=_with_limits(client_kwargs.get("config")))
+                client_kwargs = dict(client_kwargs, config=_with_limits(client_kwargs.get("config"), retries))
                 build = previous or (lambda base, s, kw, **k: base(s, kw, **k))
                 _clients[key] = build(build_client_base, session, client_kwargs, **kwargs)
                 _say_when_retrying(_clients[key])

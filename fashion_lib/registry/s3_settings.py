@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -29,11 +30,7 @@ def check_settings() -> None:
         value = os.environ.get(name)
         if value is None or (name == "AWS_MAX_ATTEMPTS" and not value.strip()):
             continue
-        try:
-            fits = int(value) >= least
-        except ValueError:
-            fits = False
-        if not fits:
+        if not _at_least(value, least):
             raise ConfigError(f"{name} is {value!r}; expected a whole number of {unit}, {least} or more, or unset it")
     mode = os.environ.get("AWS_RETRY_MODE", "").strip()
     if mode and mode not in RETRY_MODES:
@@ -44,6 +41,35 @@ def check_settings() -> None:
             f"AWS_DEFAULT_REGION is {region!r}; expected the bucket's region, "
             "letters, digits and hyphens such as us-east-1, or unset it"
         )
+
+
+def profile_retries(session: Any) -> dict[str, str]:
+    """``max_attempts`` and ``retry_mode`` as the AWS profile sets them, those it sets only: botocore's own
+    lookup for ``session`` (boto3's or botocore's; the profile ``AWS_PROFILE`` picks, in the file
+    ``AWS_CONFIG_FILE`` names), each checked as :func:`check_settings` checks the variables (a ConfigError
+    naming the file, the profile and the setting)."""
+    core = getattr(session, "_session", session)  # a boto3 session wraps botocore's
+    scoped = core.get_scoped_config()
+    found = {key: str(scoped[key]).strip() for key in ("max_attempts", "retry_mode") if key in scoped}
+    attempts, mode = found.get("max_attempts"), found.get("retry_mode")
+    if attempts is not None and not _at_least(attempts, 1):
+        raise _bad_in_profile(core.profile, "max_attempts", attempts, "a whole number of attempts, 1 or more")
+    if mode is not None and mode not in RETRY_MODES:
+        raise _bad_in_profile(core.profile, "retry_mode", mode, f"one of {', '.join(RETRY_MODES)}")
+    return found
+
+
+def _at_least(value: str, least: int) -> bool:
+    """Whether botocore reads ``value`` as a whole number (``int``), and it is ``least`` or more."""
+    try:
+        return int(value) >= least
+    except ValueError:
+        return False
+
+
+def _bad_in_profile(profile: str | None, key: str, value: str, expected: str) -> ConfigError:
+    where = f"[profile {profile}]" if profile and profile != "default" else "[default]"
+    return ConfigError(f"{_file_name(0)}: {key} in {where} is {value!r}; expected {expected}; fix it")
 
 
 def _region_name(region: str) -> bool:
