@@ -211,7 +211,7 @@ def regular_file(
 
 STALE_S = 3600  # a scratch or staging folder nothing was written in for this long was left by a killed process
 # the system temporary folder's scratch folders: publish's README.md, RunFolder.as_published's copy of a run
-SCRATCH_PREFIXES = ("fashion-push-", "fashion-publish-")
+SCRATCH_PREFIXES = ("fashion-push-", "fashion-publish-", "fashion-quality-")
 LIVE = ".fashion-live"  # in a scratch folder: locked (flock) while its process uses it; the kernel unlocks a dead one's
 
 

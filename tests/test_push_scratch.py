@@ -55,7 +55,7 @@ def tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def scratch(tmp: Path) -> list[str]:
-    """The push's scratch folders in ``tmp``, by kind (the quality gate's ``fashion-quality-*`` is not one)."""
+    """The push's scratch folders in ``tmp``, by kind (``fashion-quality-*``: the data quality gate's report)."""
     return sorted(
         path.name.rsplit("-", 1)[0] for path in tmp.iterdir() if path.name.startswith(fsutil.SCRATCH_PREFIXES)
     )
@@ -165,7 +165,7 @@ def test_a_data_push_killed_at_its_first_write_leaves_no_scratch_after_the_next(
     reg = tmp_path / "registry"
     push = ("data", "push", "--name", "t/data", "--registry", str(reg), "--train", str(train), "--test", str(test))
     kill_at_first_write(tmp_path, *push)
-    assert scratch(tmp) == ["fashion-push"]  # before: there for good
+    assert scratch(tmp) == ["fashion-push", "fashion-quality"]  # before: there for good
     assert not registry.list_versions(registry=str(reg))  # nothing half-published
     done = cli(*push, FASHION_HOME=str(tmp_path / "home"), TMPDIR=str(tmp))
     assert done.returncode == 0, done.stderr

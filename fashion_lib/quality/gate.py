@@ -17,7 +17,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 from ..console import Log, short
 from ..console import stderr as _stderr
 from ..errors import IntegrityError, QualityError
+from ..fsutil import scratch_folder
 from .checks import run_checks
 from .measure import data_sha256, measure
 from .profile import Profile
@@ -145,8 +145,8 @@ def gate_csvs(
         raise failure_error(report, f"{csvs['train'].name} + {csvs['test'].name}")
     if report.accepted:
         log(f"Publishing despite {len(report.failures)} failed check(s), accepted: {report.accepted}")
-    with tempfile.TemporaryDirectory(prefix="fashion-quality-") as scratch:
-        path = Path(scratch) / REPORT_FILE
+    with scratch_folder("fashion-quality-") as scratch:  # swept by the next push if this one is killed outright
+        path = scratch / REPORT_FILE
         path.write_text(report.to_json(), encoding="utf-8")
         yield Gate(reports, report=report, files={REPORT_FILE: path}, meta={META_KEY: report.summary()})
 
