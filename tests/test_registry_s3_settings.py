@@ -77,7 +77,7 @@ def test_aws_max_attempts_that_is_no_number_is_exit_2_through_the_cli(tmp_path):
     [
         ("", "", {"total_max_attempts": 4, "mode": "standard"}),
         ("2", "", {"total_max_attempts": 2, "mode": "standard"}),
-        ("", "adaptive", {"total_max_attempts": 4, "mode": "adaptive"}),
+        ("", "adaptive", {"total_max_attempts": 3, "mode": "adaptive"}),  # botocore's default for a mode set alone
         (" 3 ", " legacy ", {"total_max_attempts": 3, "mode": "legacy"}),
     ],
 )
