@@ -224,6 +224,22 @@ def orphans_in(s3, count: int) -> set[str]:
 
 
 @pytest.mark.slow
+def test_s3_gc_beside_a_first_push_keeps_its_young_objects_and_reports_old_ones(seaweed):
+    """Before: objects in a bucket with no manifest yet were a lost .quilt folder (exit 3), even while a first
+    push was storing them; on S3 no lock reaches, so only objects older than the grace tell."""
+    import seaweedfs  # tests/ is on sys.path
+
+    with seaweedfs.use_identity(seaweed, "writer"):
+        bucket = seaweedfs.new_bucket(seaweed, versioned=False)
+        orphans = orphans_in(registry.open(bucket), 1)
+        found = registry.collect_garbage(registry=bucket, delete=True)  # the default grace, 24 h
+        assert ({o.name for o in found.young}, found.unnamed, found.removed) == (orphans, [], [])
+        with pytest.raises(IntegrityError, match=r"holds 1 object\(s\) but no manifest at all"):
+            registry.collect_garbage(registry=bucket, grace_hours=0, delete=True)
+        assert {o.name for o in registry.open(bucket).list_objects()} == orphans
+
+
+@pytest.mark.slow
 def test_s3_gc_removes_a_batch_per_request(seaweed, sources, monkeypatch):
     """DeleteObjects takes up to 1,000 keys: five orphans in batches of two are three requests."""
     import seaweedfs  # tests/ is on sys.path
