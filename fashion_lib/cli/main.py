@@ -11,15 +11,18 @@ from ..errors import FashionError
 from .common import Handler, open_registry
 from .names import check_package_variables
 from .parser import build_parser
-from .streams import STDOUT, Sigint, named_stdout, quiet_stdout, standard_streams
+from .streams import STDOUT, Sigint, Sigterm, named_stdout, quiet_stdout, standard_streams
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for Ctrl-C
+TERMINATED = 143  # 128 + SIGTERM: docker stop, timeout, systemd
 INTERNAL_ERROR = 70  # EX_SOFTWARE
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command ``argv`` (default: the process's arguments); the exit code of the README's table.
+    SIGTERM, within, takes Ctrl-C's path (:class:`.streams.Sigterm`), then says ``fashion: terminated``."""
     standard_streams()
-    with Sigint() as sigint, named_stdout():
+    with Sigint() as sigint, Sigterm(sigint) as sigterm, named_stdout():
         try:
             parser = build_parser()
             args = parser.parse_args(argv)  # inside the try: nothing it raises escapes as a traceback
@@ -34,23 +37,24 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.flush()  # a closed pipe or a full disk shows here, not in the interpreter's flush at exit
             return code
         except KeyboardInterrupt as exc:
-            return _interrupted(exc)
+            return _interrupted(exc, terminated=sigterm.seen)
         except Exception as exc:  # noqa: BLE001 - every error is one line, never a traceback
-            return _report(exc, interrupted=sigint.seen)
+            return _report(exc, interrupted=sigint.seen or sigterm.seen, terminated=sigterm.seen)
 
 
-def _interrupted(exc: BaseException | None = None) -> int:
-    """``fashion: interrupted``, and what the interrupt says, if anything (the version a push published)."""
+def _interrupted(exc: BaseException | None = None, *, terminated: bool = False) -> int:
+    """``fashion: interrupted`` (``terminated``, for SIGTERM), and what the interrupt says, if anything
+    (the version a push published)."""
     said = " ".join(str(exc).split()) if isinstance(exc, KeyboardInterrupt) else ""
-    print(f"fashion: interrupted{f': {said}' if said else ''}", file=sys.stderr)
-    return INTERRUPTED
+    print(f"fashion: {'terminated' if terminated else 'interrupted'}{f': {said}' if said else ''}", file=sys.stderr)
+    return TERMINATED if terminated else INTERRUPTED
 
 
-def _report(exc: Exception, *, interrupted: bool) -> int:
+def _report(exc: Exception, *, interrupted: bool, terminated: bool = False) -> int:
     """Print ``exc`` as one line on stderr; the exit code the README's table gives it."""
     if interrupted or _caused_by_interrupt(exc):  # Ctrl-C that surfaced as another error (awscrt's AwsCrtError)
         _debug(exc)
-        return _interrupted()
+        return _interrupted(terminated=terminated)
     if isinstance(exc, FashionError):
         print(f"fashion: error: {exc}", file=sys.stderr)
         return exc.exit_code

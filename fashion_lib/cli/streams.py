@@ -6,6 +6,7 @@
 * :class:`Sigint`: remembers a Ctrl-C, so an error it turned into on its way out (awscrt's
   ``AwsCrtError``) is still reported as an interrupt; and keeps the traceback a library prints for
   a KeyboardInterrupt inside its callback (awscrt does) off stderr.
+* :class:`Sigterm`: SIGTERM (``docker stop``, ``timeout``, systemd) takes Ctrl-C's path, and is remembered.
 """
 
 from __future__ import annotations
@@ -107,12 +108,16 @@ class Sigint:
 
     def _handler(self, signum: int, frame: Any) -> None:
         self.seen = True
-        # the stack running now (``frame`` is the one a signal landed in, or one kept by whoever held it back)
+        self.interrupt(signal.SIGINT)
+
+    def interrupt(self, signum: int) -> None:
+        """Raise KeyboardInterrupt; inside awscrt's callback, send ``signum`` again a moment later instead."""
+        # the stack running now (the frame a signal landed in, or one kept by whoever held it back)
         if self._deferred < _DEFER_AT_MOST and _in_awscrt(sys._getframe(1)):
             # Raised inside awscrt's callback (it reads upload bodies to sign them), KeyboardInterrupt would
             # be printed with a traceback and come out as AwsCrtError: ask again once the callback is done.
             self._deferred += 1
-            self._again = threading.Timer(_DEFER_S, os.kill, (os.getpid(), signal.SIGINT))
+            self._again = threading.Timer(_DEFER_S, os.kill, (os.getpid(), signum))
             self._again.daemon = True
             self._again.start()
             return
@@ -139,3 +144,40 @@ class Sigint:
         if self._previous is not None:
             with contextlib.suppress(ValueError):
                 signal.signal(signal.SIGINT, self._previous)
+
+
+class Sigterm:
+    """Within the block, SIGTERM takes Ctrl-C's path, and ``seen`` says it came.
+
+    It is handed to SIGINT's Python handler of the moment (:class:`Sigint`'s, which waits out awscrt's
+    callback, or the one holding Ctrl-C back while a push writes its version pointers), so the same
+    cleanup runs; where SIGINT has none (ignored: ``nohup``, a background job) it raises
+    KeyboardInterrupt itself, through ``sigint``'s :meth:`Sigint.interrupt`. Only where SIGTERM has
+    its default action, in the main thread. Training's own handler (the run folder's) is then not
+    installed: SIGTERM while a run writes is this KeyboardInterrupt, which removes the run's files.
+    """
+
+    def __init__(self, sigint: Sigint) -> None:
+        self.seen = False
+        self._sigint = sigint
+        self._installed = False
+
+    def _handler(self, signum: int, frame: Any) -> None:
+        self.seen = True
+        current = signal.getsignal(signal.SIGINT)
+        if callable(current):
+            current(signal.SIGINT, frame)
+        else:
+            self._sigint.interrupt(signal.SIGTERM)
+
+    def __enter__(self) -> Sigterm:
+        with contextlib.suppress(ValueError):  # ValueError: not the main thread
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, self._handler)
+                self._installed = True
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._installed:
+            with contextlib.suppress(ValueError):
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -4,9 +4,10 @@ Local writers are serialised by an OS lock. On S3, where no lock reaches, each p
 back after a short random pause and moved to a free earlier second if another writer took the
 same one (a bounded number of times), so every version a push printed stays listed.
 
-Ctrl-C while the two are written waits until both are (:class:`Interrupted` then names the version
-published), so ``latest`` never stays behind the newest version; one that does (writers racing on S3,
-or a push killed between the two) is pointed at it again by the next push of that version.
+Ctrl-C (or SIGTERM, where a Python handler takes it: the CLI's) while the two are written waits until
+both are (:class:`Interrupted` then names the version published), so ``latest`` never stays behind the
+newest version; one that does (writers racing on S3, or a push killed between the two) is pointed at it
+again by the next push of that version.
 """
 
 from __future__ import annotations
@@ -61,7 +62,8 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
     after a short random pause that its version is still listed, re-pointing it to a free earlier
     second if it was lost, until two checks in a row find it (a bounded number of times).
 
-    Ctrl-C waits until both are written, then raises :class:`Interrupted`, naming the version published.
+    Ctrl-C (or SIGTERM, in the CLI) waits until both are written, then raises :class:`Interrupted`, naming
+    the version published.
     """
     with _interrupts_held() as held:
         taken = reg.pointers(name)
@@ -90,30 +92,37 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
         raise interrupted_after(name, top_hash) from None
 
 
+_HELD = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, and SIGTERM where a Python handler takes it (the CLI's)
+
+
 class _Held:
-    """Ctrl-C (SIGINT) held back while a block runs, then delivered to the handler it was meant for."""
+    """Ctrl-C (SIGINT) or SIGTERM held back while a block runs, then delivered to the handler it was meant for."""
 
     def __init__(self) -> None:
-        self.caught: list[FrameType | None] = []
-        self.handler: Any = None
+        self.caught: list[tuple[int, FrameType | None]] = []
+        self.handlers: dict[int, Any] = {}
 
     def deliver(self) -> None:
-        if self.caught and callable(self.handler):
-            self.handler(signal.SIGINT, self.caught[0])  # Python's own raises KeyboardInterrupt
+        if self.caught:
+            signum, frame = self.caught[0]
+            self.handlers[signum](signum, frame)  # Python's own raises KeyboardInterrupt
 
 
 @contextlib.contextmanager
 def _interrupts_held() -> Iterator[_Held]:
-    """Ctrl-C inside the block is held until :meth:`_Held.deliver`. Only where a Python handler is in
-    place, in the main thread (elsewhere, as in a thread or where SIGINT is ignored, nothing changes)."""
+    """Ctrl-C and SIGTERM inside the block are held until :meth:`_Held.deliver`. Only those with a Python
+    handler in place, in the main thread (elsewhere, as in a thread or for a signal ignored or left to its
+    default action, nothing changes)."""
     held = _Held()
-    if threading.current_thread() is threading.main_thread() and callable(signal.getsignal(signal.SIGINT)):
-        held.handler = signal.signal(signal.SIGINT, lambda signum, frame: held.caught.append(frame))
+    if threading.current_thread() is threading.main_thread():
+        for signum in _HELD:
+            if callable(signal.getsignal(signum)):
+                held.handlers[signum] = signal.signal(signum, lambda signum, frame: held.caught.append((signum, frame)))
     try:
         yield held
     finally:
-        if held.handler is not None:
-            signal.signal(signal.SIGINT, held.handler)
+        for signum, handler in held.handlers.items():
+            signal.signal(signum, handler)
 
 
 def _free_before(taken: Mapping[str, str], stamp: int) -> int:
