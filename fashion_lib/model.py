@@ -20,6 +20,7 @@ from .classes import NUM_CLASSES
 from .config import TrainConfig
 from .errors import ModelError
 from .fsutil import atomic_path
+from .portable import make_portable
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -164,7 +165,8 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     """Save ``model`` to ``path`` (``.keras`` native, or legacy ``.h5``) atomically.
 
     The model is written under a temporary name in the same folder and renamed over
-    ``path`` only once complete, so readers never see a half-written file.
+    ``path`` only once complete, so readers never see a half-written file. A ``.keras`` file
+    leaves out the arguments older Keras 3 lacks where they hold their defaults (:mod:`.portable`).
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -180,6 +182,7 @@ def save_model(model: keras.Model, path: str | os.PathLike[str]) -> Path:
                 model.save(tmp)
         else:
             model.save(tmp)
+            make_portable(tmp)  # loadable by Keras 3.4 and later, not only the Keras that wrote it
     return path
 
 
