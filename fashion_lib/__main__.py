@@ -1,5 +1,5 @@
-"""``python -m fashion_lib`` is the ``fashion`` command."""
+"""``python -m fashion_lib`` is the ``fashion`` command (:func:`fashion_lib.command`: Ctrl-C while it loads is one line)."""
 
-from .cli import main
+from . import command
 
-raise SystemExit(main())
+raise SystemExit(command())

@@ -93,8 +93,19 @@ def test_a_worker_says_whom_it_waits_for_before_tensorflow_waits(monkeypatch, ca
     ]
 
 
+WAITS = {
+    "library": [
+        "-c",
+        "from fashion_lib.training.strategy import strategy_from_environment as s; s(); print('trained')",
+    ],
+    # before: the command's own Ctrl-C handler (it cleans up after an interrupt) never ran in TensorFlow's wait
+    "fashion train": ["-m", "fashion_lib", "train", "--preset", "quick", "--epochs", "1", "--limit", "2000"],
+}
+
+
 @pytest.mark.slow  # loads TensorFlow in a subprocess
-def test_ctrl_c_while_waiting_for_the_other_workers_ends_the_worker(tmp_path):
+@pytest.mark.parametrize("waiting", WAITS)
+def test_ctrl_c_while_waiting_for_the_other_workers_ends_the_worker(tmp_path, waiting):
     """TensorFlow waits for the peers in C++, where Python never sees Ctrl-C: the worker was deaf to it."""
     import signal
 
@@ -105,10 +116,10 @@ def test_ctrl_c_while_waiting_for_the_other_workers_ends_the_worker(tmp_path):
         "CUDA_VISIBLE_DEVICES": "",
         "TF_CPP_MIN_LOG_LEVEL": "2",
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        "FASHION_HOME": str(tmp_path / "home"),
     }
-    code = "from fashion_lib.training.strategy import strategy_from_environment as s; s(); print('trained')"
     worker = subprocess.Popen(
-        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, *WAITS[waiting]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         import threading

@@ -37,21 +37,34 @@ def waiting_line(cluster: Cluster) -> str:
 def interruptible(wait: Callable[[], Any]) -> Any:
     """``wait()`` with Ctrl-C ending the process at once, even while TensorFlow waits for the peers.
 
-    TensorFlow waits for the other workers in C++ holding Python's interpreter lock, so neither
-    Ctrl-C's KeyboardInterrupt nor any Python thread runs until every worker has answered: the
-    worker was deaf to Ctrl-C. For that wait Ctrl-C gets the system's default action (the process
-    ends; a shell shows status 130). Nothing has been written yet. Left as it is off the main
-    thread or where SIGINT has another handler (a Jupyter kernel's).
+    TensorFlow waits for the other workers in C++ holding Python's interpreter lock, so no Python
+    signal handler (KeyboardInterrupt, the ``fashion`` command's own) and no Python thread runs
+    until every worker has answered: the worker was deaf to Ctrl-C, under the ``fashion`` command too.
+    For that wait Ctrl-C gets the system's default action (the process ends; a shell shows status
+    130), and so does SIGTERM, though TensorFlow 2.21 takes SIGTERM itself while it waits (its
+    preemption notifier), so there only SIGKILL ends the worker (``docker stop`` sends it after 10 s).
+    No run file has been written yet. A handler that is neither Python's default nor this project's
+    (a Jupyter kernel's) is left as it is, and so is everything off the main thread.
     """
-    if threading.current_thread() is not threading.main_thread() or (
-        signal.getsignal(signal.SIGINT) is not signal.default_int_handler
-    ):
+    if threading.current_thread() is not threading.main_thread():
         return wait()
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    previous = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    ended = [signum for signum, handler in previous.items() if _ours(handler)]
+    for signum in ended:
+        signal.signal(signum, signal.SIG_DFL)
     try:
         return wait()
     finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        for signum in ended:
+            signal.signal(signum, previous[signum])
+
+
+def _ours(handler: Any) -> bool:
+    """Whether ``handler`` is Python's default for its signal or one this project installed (the ``fashion``
+    command's), not a host's, such as a Jupyter kernel's; an ignored signal stays ignored."""
+    if handler in (signal.default_int_handler, signal.SIG_DFL):
+        return True
+    return str(getattr(handler, "__module__", "")).startswith("fashion_lib.")
 
 
 def is_multi_worker(strategy) -> bool:
