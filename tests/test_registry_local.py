@@ -86,6 +86,21 @@ def test_interrupted_push_takes_back_the_objects_it_added_and_keeps_shared_ones(
     assert registry.verify(registry=reg, name=NAME).problems == []
 
 
+def test_ctrl_c_just_after_an_object_is_stored_takes_it_back(reg, sources, monkeypatch):
+    """Before: the object was noted as the push's own only after store_object returned, so an interrupt in
+    between left an object no manifest names (until gc)."""
+    store = registry.LocalRegistry.store_object
+
+    def ctrl_c_once_stored(self, entry, source):
+        store(self, entry, source)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(registry.LocalRegistry, "store_object", ctrl_c_once_stored)
+    with pytest.raises(KeyboardInterrupt):
+        registry.push(NAME, sources, registry=reg)
+    assert objects_in(reg) == []
+
+
 def test_two_pushes_in_one_second_both_listed_and_fetchable(reg, sources, tmp_path, same_second):
     first = registry.push(NAME, sources, registry=reg, message="one")
     sources["test.csv"].write_bytes(b"label,pixel1\n4,4\n")

@@ -215,9 +215,9 @@ def _store(reg: Registry, entry: mf.Entry, source: Path, created: list[mf.Entry]
     if size == entry.size and _holds(reg, entry, source):
         return False
     before = source.stat()
-    stored_ok = reg.store_object(entry, source)  # True: the bytes stored were hashed on the way in
-    if size is None:
+    if size is None:  # noted first: an interrupt just after the object lands still takes it back
         created.append(entry)
+    stored_ok = reg.store_object(entry, source)  # True: the bytes stored were hashed on the way in
     after = source.stat()
     changed = (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns)
     if changed or not (stored_ok or _holds(reg, _current(reg, entry), source)):  # the version just stored
