@@ -3,31 +3,8 @@
 Importing it is cheap: TensorFlow and quilt3 load only inside the functions that use them.
 """
 
-from __future__ import annotations
-
 import os
-import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # hide TensorFlow's C++ log lines (CUDA probing on CPU machines)
 
 __version__ = "0.1.0"
-
-
-def command(argv: list[str] | None = None) -> int:
-    """The ``fashion`` command: the console script's entry point (pyproject's ``[project.scripts]``), and
-    ``python -m fashion_lib.cli``'s; :func:`fashion_lib.cli.main` does the work and installs its own handlers.
-
-    Ctrl-C while the CLI's modules load (about 60 ms, before ``main`` takes Ctrl-C), or after ``main``
-    gave Ctrl-C back, is ``fashion: interrupted`` and exit 130, not a traceback. The window that remains
-    is Python's, before this function runs: the interpreter's own start (its ``site`` module, with an
-    editable install's ``.pth`` finder: tens of ms), then the console script's own lines (the import of
-    this package, pip's ``re.sub`` on ``argv[0]``: a few ms), where Python prints its own traceback or the
-    process ends by the signal.
-    """
-    try:
-        from .cli import main
-
-        return main(argv)
-    except KeyboardInterrupt:
-        print("fashion: interrupted", file=sys.stderr)
-        return 130  # 128 + SIGINT, as main's own

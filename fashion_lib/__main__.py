@@ -1,5 +1,5 @@
-"""``python -m fashion_lib`` is the ``fashion`` command (:func:`fashion_lib.command`: Ctrl-C while it loads is one line)."""
+"""``python -m fashion_lib`` is the ``fashion`` command (:func:`fashion_lib.entry.command`: Ctrl-C while it loads is one line)."""
 
-from . import command
+from .entry import command
 
 raise SystemExit(command())

@@ -32,7 +32,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
     ),
     ("formats", ("csvformat", "idx", "csvio", "conversion", "validate", "sources", "mirrors", "inputs")),
     ("registry", ("registry", "seaweedfs", "seaweedfs_identities")),
-    ("ml", ("model", "train", "training", "evaluate", "predict", "plots", "quality")),
+    ("ml", ("model", "portable", "train", "training", "evaluate", "predict", "plots", "quality")),
     (
         "packages",
         (
@@ -50,7 +50,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
         ),
     ),
     ("pipeline", ("pipeline", "parameters", "notebook_cells", "run_steps", "run_publish", "up_to_date", "reproduce")),
-    ("top", ("cli", "__main__", "registry_server")),
+    ("top", ("cli", "__main__", "entry", "registry_server")),
 ]
 # Layers side by side: neither may import the other.
 SIDE_BY_SIDE = {frozenset({"formats", "registry"}), frozenset({"registry", "ml"})}

@@ -1,6 +1,6 @@
-"""``python -m fashion_lib.cli`` is the ``fashion`` command (this package's modules load before
-:func:`fashion_lib.command` can take Ctrl-C: ``fashion`` and ``python -m fashion_lib`` start sooner)."""
+"""``python -m fashion_lib.cli`` is the ``fashion`` command. ``fashion`` and ``python -m fashion_lib``
+(:mod:`fashion_lib.entry`) take Ctrl-C sooner: here this package's modules load first."""
 
-from .. import command
+from .main import main
 
-raise SystemExit(command())
+raise SystemExit(main())
