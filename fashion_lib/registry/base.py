@@ -105,6 +105,9 @@ class Registry:
     def object_version(self, entry: mf.Entry) -> str | None:
         """The version of its object ``entry`` pins, where the store keeps versions (S3), else None."""
 
+    def foreign_key(self, entry: mf.Entry) -> str | None:
+        """Where stock quilt3 pushed ``entry`` in this registry (S3), read when the store has no object of it."""
+
     def physical_key(self, name: str) -> str:
         """The physical key written into manifests for object ``name`` (for stock quilt3)."""
         raise NotImplementedError

@@ -18,6 +18,7 @@ from . import stamps
 from .base import PACKAGES, POINTERS, Registry
 
 BLOCK = 1 << 20
+Where = tuple[str, str | None, str | None]  # an object, the version pinned, the key stock quilt3 pushed it to
 
 
 class DamagedObject(IntegrityError):
@@ -45,8 +46,12 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
     where = f" in {label}" if label else ""
     size = reg.object_size(entry)
     if size is None:
-        version = reg.object_version(entry)
-        raise bad(f"has no object {short(entry.object_name)}" + (f" version {version}" if version else ""))
+        version, foreign = reg.object_version(entry), reg.foreign_key(entry)
+        raise bad(
+            f"has no object {short(entry.object_name)}"
+            + (f" version {version}" if version else "")
+            + (f", nor is it at {foreign} (where its manifest says quilt3 pushed it)," if foreign else "")
+        )
     if size != entry.size:
         raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
     hasher = hashing.StreamHasher(entry.hash_type, entry.size)
@@ -145,7 +150,7 @@ def verify(
         raise reg.not_found(name)
     if name is None:
         _manifests_kept(reg, report)
-    checked: dict[tuple[str, str | None], str | None] = {}  # (object, version pinned) -> problem, None: good
+    checked: dict[Where, str | None] = {}  # -> its problem, None: good
     pointed: set[str] = set()  # every top hash a version pointer names
     for pkg in names:
         pointers = reg.pointers(pkg)
@@ -219,16 +224,15 @@ def _count_unnamed(reg: Registry, report: Report) -> None:
     report.unnamed_objects, report.unnamed_bytes = len(unnamed), sum(o.size for o in unnamed)
 
 
-def _check_version(
-    reg: Registry, name: str, top_hash: str, checked: dict[tuple[str, str | None], str | None], report: Report
-) -> None:
+def _check_version(reg: Registry, name: str, top_hash: str, checked: dict[Where, str | None], report: Report) -> None:
     try:
         found = reg.manifest(name, top_hash)
     except IntegrityError as exc:
         report.problems.append(str(exc))
         return
     for entry in found.entries:
-        where = (entry.object_name, reg.object_version(entry))  # versions may pin other versions of one object
+        # versions may pin other versions of one object; stock quilt3 pushes keep a copy per package
+        where = (entry.object_name, reg.object_version(entry), reg.foreign_key(entry))
         if where not in checked:
             try:
                 check_object(reg, entry, found.label)

@@ -1,10 +1,12 @@
 """A registry in an S3 bucket (``s3://bucket``), reached with the client quilt3 would build.
 
-Objects are read from ``objects/<hex>`` in this bucket only. A manifest's physical key is
-used for one thing: its ``versionId``, when it names exactly that key in this bucket (on
-a versioned bucket the published bytes survive an overwrite). A key in another bucket,
-or anywhere else, is never opened. S3 writes are atomic per object, so no temporary
-objects are needed; pointers are checked after writing (see :mod:`.publish`).
+Objects are read from ``objects/<hex>`` in this bucket. A manifest's physical key is used
+for two things: its ``versionId``, when it names exactly that key in this bucket (on a
+versioned bucket the published bytes survive an overwrite); and, for an entry the store has
+no object of, the key it names in this bucket: where stock quilt3's ``Package.push`` puts a
+file (``<name>/<logical key>``), read no further than its size and hashed like any object.
+A key in another bucket, or anywhere else, is never opened. S3 writes are atomic per object,
+so no temporary objects are needed; pointers are checked after writing (see :mod:`.publish`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qs, quote, urlparse
+from urllib.parse import parse_qs, quote, unquote, urlparse
 
 from .. import hashing
 from ..console import short
@@ -120,15 +122,37 @@ class S3Registry(Registry):
     def object_version(self, entry: mf.Entry) -> str | None:
         return self._version(entry).get("VersionId")
 
+    def foreign_key(self, entry: mf.Entry) -> str | None:
+        """The key in this bucket other than ``objects/<hex>`` that ``entry``'s physical key names (where stock
+        quilt3 pushed the file), ``?versionId=`` included; None where it names the store's object or no key here."""
+        url = urlparse(entry.physical_key or "")
+        key = unquote(url.path)[1:]  # as quilt3 reads it (PhysicalKey.from_url)
+        if url.scheme != "s3" or url.netloc != self.bucket or not key or key == self._key(entry):
+            return None
+        version = parse_qs(url.query).get("versionId", [None])[0]
+        return f"{key}?versionId={version}" if version and version != "null" else key
+
+    def _foreign(self, entry: mf.Entry) -> dict[str, str] | None:
+        """``Key`` (and ``VersionId``) of :meth:`foreign_key`, for boto3; None where there is none."""
+        found = self.foreign_key(entry)
+        if found is None:
+            return None
+        key, _, version = found.partition("?versionId=")
+        return {"Key": key, "VersionId": version} if version else {"Key": key}
+
     def _head(self, entry: mf.Entry) -> dict | None:
+        """The store's object for ``entry``, else the key stock quilt3 pushed it to (:meth:`foreign_key`)."""
         import botocore.exceptions as bx
 
-        try:
-            return self.client.head_object(Bucket=self.bucket, Key=self._key(entry), **self._version(entry))
-        except bx.ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in MISSING | {"400"}:
-                return None
-            raise
+        for where in ({"Key": self._key(entry), **self._version(entry)}, self._foreign(entry)):
+            if where is None:
+                break
+            try:
+                return self.client.head_object(Bucket=self.bucket, **where)
+            except bx.ClientError as exc:
+                if str(exc.response.get("Error", {}).get("Code")) not in MISSING | {"400"}:
+                    raise
+        return None
 
     def object_size(self, entry: mf.Entry) -> int | None:
         head = self._head(entry)
@@ -142,7 +166,15 @@ class S3Registry(Registry):
 
     @contextlib.contextmanager
     def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:
-        body = self.client.get_object(Bucket=self.bucket, Key=self._key(entry), **self._version(entry))["Body"]
+        import botocore.exceptions as bx
+
+        foreign = self._foreign(entry)
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(entry), **self._version(entry))["Body"]
+        except bx.ClientError as exc:
+            if foreign is None or str(exc.response.get("Error", {}).get("Code")) not in MISSING:
+                raise
+            body = self.client.get_object(Bucket=self.bucket, **foreign)["Body"]
         with contextlib.closing(body):
             yield body
 
