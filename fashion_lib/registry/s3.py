@@ -3,9 +3,9 @@
 Objects are read from ``objects/<hex>`` in this bucket. A manifest's physical key is used
 for two things: its ``versionId``, when it names exactly that key in this bucket (on a
 versioned bucket the published bytes survive an overwrite); and, for an entry the store has
-no object of, the key it names in this bucket: where stock quilt3's ``Package.push`` puts a
-file (``<name>/<logical key>``), read no further than its size and hashed like any object.
-A key in another bucket, or anywhere else, is never opened. S3 writes are atomic per object,
+no object of, the key in this bucket where stock quilt3's ``Package.push`` puts a file
+(``<owner>/<name>/<logical key>``), read no further than its size and hashed like any object.
+Any other key, in this bucket or another, or anywhere else, is never opened. S3 writes are atomic per object,
 so no temporary objects are needed; pointers are checked after writing (see :mod:`.publish`).
 """
 
@@ -23,6 +23,7 @@ from ..console import short
 from ..errors import RegistryAccessDenied, RegistryError
 from . import manifest as mf
 from .base import OBJECTS, Registry
+from .names import STORED
 from .quilt import s3_client
 from .records import StoredObject
 from .s3_errors import ACCESS_HINT, DENIED, MISSING, s3_errors
@@ -123,11 +124,12 @@ class S3Registry(Registry):
         return self._version(entry).get("VersionId")
 
     def foreign_key(self, entry: mf.Entry) -> str | None:
-        """The key in this bucket other than ``objects/<hex>`` that ``entry``'s physical key names (where stock
-        quilt3 pushed the file), ``?versionId=`` included; None where it names the store's object or no key here."""
+        """The key in this bucket where stock quilt3's ``Package.push`` stored ``entry`` (``<owner>/<name>/<logical
+        key>``) if its physical key names one, ``?versionId=`` included; None for any other key or place."""
         url = urlparse(entry.physical_key or "")
         key = unquote(url.path)[1:]  # as quilt3 reads it (PhysicalKey.from_url)
-        if url.scheme != "s3" or url.netloc != self.bucket or not key or key == self._key(entry):
+        package = key.removesuffix(f"/{entry.key}")  # Package.push stores a file at <owner>/<name>/<logical key>
+        if url.scheme != "s3" or url.netloc != self.bucket or package == key or not STORED.fullmatch(package):
             return None
         version = parse_qs(url.query).get("versionId", [None])[0]
         return f"{key}?versionId={version}" if version and version != "null" else key
