@@ -95,3 +95,38 @@ def test_a_stock_quilt3_file_gone_is_named_where_quilt3_put_it(stock, seaweed, t
     fetched = cli("data", "fetch", "--registry", bucket, "--name", NAME, "--dest", str(tmp_path / "d"), **env)
     assert fetched.returncode == 3
     assert not (tmp_path / "d").exists()
+
+
+BUILD = """
+import sys, quilt3
+pkg = quilt3.Package()
+for path in sys.argv[2:]:
+    pkg.set(path.rsplit("/", 1)[1], path)
+print(pkg.build("stock/built", registry=sys.argv[1]))
+"""
+
+
+def test_a_stock_quilt3_build_names_the_file_kept_outside_the_registry(tmp_path):
+    """``Package.build`` writes a manifest into a local registry and leaves the files where they were."""
+    src, reg = tmp_path / "src", tmp_path / "reg"
+    src.mkdir()
+    for csv in ("fashion-mnist_test.csv", "fashion-mnist_train.csv"):
+        (src / csv).write_bytes(b"label,pixel1\n3,7\n")
+    env = {"FASHION_HOME": str(tmp_path / "home"), "QUILT_DISABLE_USAGE_METRICS": "1"}
+    built = subprocess.run(
+        [sys.executable, "-c", BUILD, str(reg), *(str(p) for p in sorted(src.iterdir()))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=dict(seaweedfs.subprocess_env(env), XDG_DATA_HOME=str(tmp_path / "xdg")),
+    )
+    assert built.returncode == 0, built.stderr
+    kept = f"is kept by its manifest at {(src / 'fashion-mnist_test.csv').as_uri()}"
+    fetched = cli(
+        "data", "fetch", "--registry", str(reg), "--name", "stock/built", "--dest", str(tmp_path / "d"), **env
+    )
+    assert fetched.returncode == 3
+    assert kept in one_line(fetched) and "stock quilt3's Package.build" in one_line(fetched)
+    checked = cli("packages", "verify", "--registry", str(reg), **env)
+    assert checked.returncode == 3
+    assert kept in checked.stderr and "has no object" not in checked.stderr

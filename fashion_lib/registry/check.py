@@ -24,14 +24,40 @@ Where = tuple[str, str | None, str | None]  # an object, the version pinned, the
 class DamagedObject(IntegrityError):
     """The store's object for an entry is missing or does not hold its bytes; ``why`` says how, alone."""
 
-    def __init__(self, reg: Registry, entry: mf.Entry, label: str, why: str) -> None:
+    def __init__(self, reg: Registry, entry: mf.Entry, label: str, why: str, hint: str | None = None) -> None:
         self.why = why  # "does not match its hash": completes "<key> in <version> ..."
+        self.hint = hint  # what to do, where it is not "republish" (a file kept outside the registry)
         where = f" in {label}" if label else ""
         super().__init__(
-            f"{entry.key}{where} {why} in {reg.describe()}: the registry's copy is missing, "
-            "corrupted or was overwritten after publishing; republish the package or fetch "
-            "another version"
+            f"{entry.key}{where} {why} in {reg.describe()}: "
+            + (
+                hint
+                or "the registry's copy is missing, corrupted or was overwritten after publishing; republish the "
+                "package or fetch another version"
+            )
         )
+
+
+def kept_outside(reg: Registry, entry: mf.Entry) -> str | None:
+    """Where ``entry``'s manifest keeps its file outside the registry (stock quilt3's ``Package.build`` leaves
+    files where they were: ``file:///...``; another bucket, another key), which fashion never reads; None for
+    an object of the store (``objects/<hex>``, wherever the registry was) or where quilt3 pushed it here."""
+    physical = entry.physical_key or ""
+    if not physical or reg.foreign_key(entry) or physical.split("?")[0].endswith(f"/objects/{entry.object_name}"):
+        return None
+    return physical
+
+
+def outside_error(reg: Registry, entry: mf.Entry, label: str, physical: str) -> DamagedObject:
+    return DamagedObject(
+        reg,
+        entry,
+        label,
+        f"is kept by its manifest at {physical}, not in the registry's object store",
+        "fashion reads a version's files only from its registry (objects/<hex>, or on S3 <owner>/<name>/<file>, "
+        "where stock quilt3's Package.push puts them), and stock quilt3's Package.build leaves them where they "
+        "were; publish it with fashion (data push, model push), or push it with quilt3 to an S3 registry",
+    )
 
 
 def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
@@ -45,6 +71,8 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
 
     where = f" in {label}" if label else ""
     size = reg.object_size(entry)
+    if size is None and (physical := kept_outside(reg, entry)):
+        raise outside_error(reg, entry, label, physical)
     if size is None:
         version, foreign = reg.object_version(entry), reg.foreign_key(entry)
         raise bad(
@@ -150,7 +178,7 @@ def verify(
         raise reg.not_found(name)
     if name is None:
         _manifests_kept(reg, report)
-    checked: dict[Where, str | None] = {}  # -> its problem, None: good
+    checked: dict[Where, DamagedObject | None] = {}  # None: good
     pointed: set[str] = set()  # every top hash a version pointer names
     for pkg in names:
         pointers = reg.pointers(pkg)
@@ -224,7 +252,9 @@ def _count_unnamed(reg: Registry, report: Report) -> None:
     report.unnamed_objects, report.unnamed_bytes = len(unnamed), sum(o.size for o in unnamed)
 
 
-def _check_version(reg: Registry, name: str, top_hash: str, checked: dict[Where, str | None], report: Report) -> None:
+def _check_version(
+    reg: Registry, name: str, top_hash: str, checked: dict[Where, DamagedObject | None], report: Report
+) -> None:
     try:
         found = reg.manifest(name, top_hash)
     except IntegrityError as exc:
@@ -240,10 +270,10 @@ def _check_version(reg: Registry, name: str, top_hash: str, checked: dict[Where,
                 report.objects += 1
                 report.bytes += entry.size
             except DamagedObject as exc:
-                checked[where] = exc.why
-        why = checked[where]
-        if why is not None:
-            report.problems.append(str(DamagedObject(reg, entry, found.label, why)))
+                checked[where] = exc
+        damage = checked[where]
+        if damage is not None:
+            report.problems.append(str(DamagedObject(reg, entry, found.label, damage.why, damage.hint)))
 
 
 def _repair(reg: Registry) -> list[str]:

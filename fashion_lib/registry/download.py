@@ -25,7 +25,7 @@ from ..fsutil import access_denied, looked_up, make_public, stale, why_failed
 from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
-from .check import check_object
+from .check import check_object, kept_outside, outside_error
 from .records import Fetched
 
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
@@ -123,6 +123,8 @@ def _check_located(reg: Registry, found: mf.Manifest) -> None:
     for entry in found.entries:
         with reg.errors(f"fetching {found.label}"):
             size = reg.object_size(entry)
+        if size is None and (physical := kept_outside(reg, entry)):
+            raise outside_error(reg, entry, found.label, physical)
         if size != entry.size:
             why = (
                 "is not in the registry's object store"
