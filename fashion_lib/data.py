@@ -19,7 +19,7 @@ from .data_card import package_meta, package_readme
 from .errors import ConfigError, PackageNotFound, RegistryError
 from .registry.names import check_name
 from .sources import get_raw_files
-from .validate import EXPECTED_ROWS, Report
+from .validate import Report
 
 if TYPE_CHECKING:
     from .registry import Fetched, Registry, RegistryLike
@@ -235,12 +235,20 @@ def load_data(
                 raise
     name = name or settings.data_package()
     fetched = reg.fetch_checked(registry, name, top_hash, lambda found: check_csvs(name, found), offline=offline)
-    recorded = fetched.meta.get("rows", {})  # the row counts the package was published with
     train, test = (
-        load_csv(fetched.files[csv], expected_rows=recorded.get(csv, EXPECTED_ROWS[csv]))
+        load_csv(fetched.files[csv], expected_rows=recorded_rows(fetched.meta, csv))
         for csv in (settings.TRAIN_CSV, settings.TEST_CSV)
     )
     return DataVersion(fetched.name, fetched.top_hash, registry.location, train, test, fetched.files, fetched.meta)
+
+
+def recorded_rows(meta: Any, csv: str) -> int | None:
+    """The row count ``csv`` was published with (the package's ``rows`` metadata), or None where the
+    package records none, as one stock quilt3 pushed doesn't: its files are checked against their
+    hashes all the same, and a file's name alone says nothing about its size."""
+    rows = meta.get("rows") if isinstance(meta, dict) else None
+    count = rows.get(csv) if isinstance(rows, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
 
 
 def check_data(

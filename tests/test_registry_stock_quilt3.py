@@ -97,6 +97,31 @@ def test_a_stock_quilt3_file_gone_is_named_where_quilt3_put_it(stock, seaweed, t
     assert not (tmp_path / "d").exists()
 
 
+def test_load_data_takes_a_stock_quilt3_subset_of_any_size(seaweed, tmp_path, monkeypatch):
+    """Before: with no row counts recorded (stock quilt3 records none), ``load_data`` (``fashion train
+    --data-package``) held the files to the official 60,000 and 10,000 rows: '40 data rows, expected 60000'."""
+    from csv_support import random_csv
+
+    from fashion_lib.data import load_data
+
+    bucket = seaweedfs.new_bucket(seaweed, versioned=True)
+    src = tmp_path / "src"
+    files = [random_csv(src / "fashion-mnist_train.csv", 40, 1), random_csv(src / "fashion-mnist_test.csv", 20, 2)]
+    env = {**seaweedfs.client_env(seaweed), "FASHION_HOME": str(tmp_path / "home"), "QUILT_DISABLE_USAGE_METRICS": "1"}
+    pushed = subprocess.run(
+        [sys.executable, "-c", PUSH, bucket, *map(str, files)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=seaweedfs.subprocess_env(env),
+    )
+    assert pushed.returncode == 0, pushed.stderr
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    data = load_data(registry=bucket, name=NAME)
+    assert (len(data.train), len(data.test), data.top_hash) == (40, 20, pushed.stdout.split()[-1])
+
+
 BUILD = """
 import sys, quilt3
 pkg = quilt3.Package()
