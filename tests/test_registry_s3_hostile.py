@@ -100,6 +100,13 @@ def test_entry_with_a_key_in_another_bucket_is_never_read(bucket, client, publis
     forged = put_manifest(client, bucket, lines)
     with pytest.raises(IntegrityError, match="not in the registry's object store"):
         registry.fetch(NAME, tmp_path / "out", registry=bucket, top_hash=forged)
+    # where stock quilt3 pushes another package's file (<owner>/<name>/<logical key>): not read either
+    client.put_object(Bucket=bucket[len("s3://") :], Key="hr/payroll/secret.csv", Body=secret)
+    lines[1]["physical_keys"] = [f"{bucket}/hr/payroll/secret.csv"]
+    forged = put_manifest(client, bucket, lines)
+    with pytest.raises(IntegrityError, match="not in the registry's object store"):
+        registry.fetch(NAME, tmp_path / "out", registry=bucket, top_hash=forged)
+    assert not (tmp_path / "out").exists()
 
 
 def test_object_longer_than_declared_is_refused(bucket, client, published, tmp_path):

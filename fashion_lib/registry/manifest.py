@@ -52,7 +52,8 @@ class Entry:
     hash_type: str
     hash_value: str
     meta: dict
-    physical_key: str | None  # as written; informative only, never opened
+    physical_key: str | None  # as written; never opened, but for where stock quilt3 pushed the file (S3Registry)
+    package: str = ""  # the package whose manifest names it: a stock quilt3 push's files are under its name
 
     @property
     def object_name(self) -> str:
@@ -159,7 +160,7 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
         key = record.get("logical_key")
         if not record.get("physical_keys") and isinstance(record.get("meta"), dict) and isinstance(key, str):
             continue  # directory-level metadata: quilt3 does not hash it either
-        entry = _entry(record, number, damaged)
+        entry = _entry(record, number, damaged, name)
         parts = entry.key.split("/")
         prefixes = {"/".join(parts[:i]) for i in range(1, len(parts))}
         if entry.key in seen or entry.key in dirs or prefixes & seen:
@@ -175,7 +176,7 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
     return Manifest(name, top_hash, header, entries)
 
 
-def _entry(record: dict[str, Any], number: int, damaged) -> Entry:
+def _entry(record: dict[str, Any], number: int, damaged, package: str) -> Entry:
     key, size, hashed = record.get("logical_key"), record.get("size"), record.get("hash")
     if (
         not isinstance(key, str)
@@ -201,4 +202,4 @@ def _entry(record: dict[str, Any], number: int, damaged) -> Entry:
     meta = record.get("meta") or {}
     keys = record.get("physical_keys")
     physical = keys[0] if isinstance(keys, list) and keys and isinstance(keys[0], str) else None
-    return Entry(key, size, hashed["type"], hashed["value"], meta if isinstance(meta, dict) else {}, physical)
+    return Entry(key, size, hashed["type"], hashed["value"], meta if isinstance(meta, dict) else {}, physical, package)

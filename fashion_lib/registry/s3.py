@@ -23,7 +23,6 @@ from ..console import short
 from ..errors import RegistryAccessDenied, RegistryError
 from . import manifest as mf
 from .base import OBJECTS, Registry
-from .names import STORED
 from .quilt import s3_client
 from .records import StoredObject
 from .s3_errors import ACCESS_HINT, DENIED, MISSING, s3_errors
@@ -125,11 +124,12 @@ class S3Registry(Registry):
 
     def foreign_key(self, entry: mf.Entry) -> str | None:
         """The key in this bucket where stock quilt3's ``Package.push`` stored ``entry`` (``<owner>/<name>/<logical
-        key>``) if its physical key names one, ``?versionId=`` included; None for any other key or place."""
+        key>``, the name of the package whose manifest names it) if its physical key names that, ``?versionId=``
+        included; None for any other key or place: a forged manifest can't point at another package's files."""
         url = urlparse(entry.physical_key or "")
         key = unquote(url.path)[1:]  # as quilt3 reads it (PhysicalKey.from_url)
         package = key.removesuffix(f"/{entry.key}")  # Package.push stores a file at <owner>/<name>/<logical key>
-        if url.scheme != "s3" or url.netloc != self.bucket or package == key or not STORED.fullmatch(package):
+        if url.scheme != "s3" or url.netloc != self.bucket or package == key or package != entry.package:
             return None
         version = parse_qs(url.query).get("versionId", [None])[0]
         return f"{key}?versionId={version}" if version and version != "null" else key
