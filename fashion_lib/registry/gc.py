@@ -20,8 +20,6 @@ reuses them) but take space. Rules:
 
 from __future__ import annotations
 
-import fcntl
-import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -152,25 +150,11 @@ def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
 
 
 def writer_active(reg: Registry) -> bool:
-    """Whether a writer holds a local registry's lock now (False elsewhere); asked without waiting, and
-    without writing: a lock file that can't be opened to read may be held."""
+    """Whether a writer holds a local registry's lock now (False elsewhere): :func:`.lock.held`."""
     from .local import LOCK, LocalRegistry
+    from .lock import held
 
-    if not isinstance(reg, LocalRegistry):
-        return False
-    try:
-        fd = os.open(reg.root / LOCK, os.O_RDONLY)
-    except FileNotFoundError:
-        return False  # made by the first writer before it locks: no writer yet
-    except OSError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released at once by the close below
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+    return isinstance(reg, LocalRegistry) and held(reg.root / LOCK)
 
 
 def _written_at(reg: Registry, key: str) -> float:

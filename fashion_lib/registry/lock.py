@@ -22,3 +22,21 @@ def exclusive(path: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the last descriptor releases the lock
+
+
+def held(path: Path) -> bool:
+    """Whether a holder of :func:`exclusive` has ``path`` locked now; asked without waiting and without
+    writing (a lock file that can't be opened to read may be held; one that is not there is not)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return False  # made by the first writer before it locks: no writer yet
+    except OSError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released at once by the close below
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)
+    return False
