@@ -19,7 +19,7 @@ from .data_card import package_meta, package_readme
 from .errors import ConfigError, PackageNotFound, RegistryError
 from .registry.names import check_name
 from .sources import get_raw_files
-from .validate import Report
+from .validate import Report, row_count
 
 if TYPE_CHECKING:
     from .registry import Fetched, Registry, RegistryLike
@@ -248,7 +248,7 @@ def recorded_rows(meta: Any, csv: str) -> int | None:
     hashes all the same, and a file's name alone says nothing about its size."""
     rows = meta.get("rows") if isinstance(meta, dict) else None
     count = rows.get(csv) if isinstance(rows, dict) else None
-    return count if isinstance(count, int) and not isinstance(count, bool) and count >= 0 else None
+    return row_count(count)
 
 
 def check_data(

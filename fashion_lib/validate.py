@@ -19,7 +19,7 @@ from .csvio import read_rows
 from .fsutil import regular_file
 from .settings import TEST_CSV, TRAIN_CSV
 
-__all__ = ["EXPECTED_ROWS", "Report", "known_rows", "validate_csv"]
+__all__ = ["EXPECTED_ROWS", "Report", "known_rows", "row_count", "validate_csv"]
 
 _SPLIT_OF = {TRAIN_CSV: "train", TEST_CSV: "test"}  # a data package's file -> its split in quality.json
 _QUALITY_JSON = "quality.json"  # fashion_lib.quality.report.REPORT_FILE, read without importing the quality code
@@ -63,7 +63,12 @@ def _recorded_rows(path: Path) -> int | None:
     candidate = record.get("candidate") if isinstance(record, dict) else None
     recorded = candidate.get(split) if isinstance(candidate, dict) else None
     rows = recorded.get("rows") if isinstance(recorded, dict) else None
-    return rows if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0 else None
+    return row_count(rows)
+
+
+def row_count(value: object) -> int | None:
+    """``value`` if it is a row count a record may hold (a whole number, 0 or more), else None."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _converted(path: Path) -> bool:
