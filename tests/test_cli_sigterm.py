@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from cli_support import cli
 from csv_support import fashion_csvs
-from test_run_reuse import MODEL, tiny_setup
+from test_run_reuse import MODEL, SIGTERM_AFTER_FIT, tiny_setup
 
 from fashion_lib import pipeline, registry
 from fashion_lib.registry.base import OBJECTS, POINTERS
@@ -248,15 +248,7 @@ import fashion_lib.train as train
 from fashion_lib import pipeline
 from test_run_reuse import tiny_setup
 
-original = train._fit
-def terminated(*args, **kwargs):
-    original(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGTERM)
-    for _ in range(1000):  # the handler runs between bytecodes
-        pass
-    raise AssertionError("SIGTERM did not stop the run")
-train._fit = terminated
-
+{sigterm_after_fit}
 def fit(args):
     with pytest.MonkeyPatch.context() as patched:
         config = tiny_setup(Path({root!r}), patched)
@@ -274,7 +266,10 @@ def test_sigterm_during_training_in_the_cli_removes_the_run(tmp_path):
     """The run folder's own SIGTERM handler (training in a notebook) is not installed under the CLI's: SIGTERM
     is the CLI's KeyboardInterrupt there, which removes the run's files as Ctrl-C does, then 143."""
     script = TERM_DURING_TRAINING.format(
-        tests=str(Path(__file__).parent), root=str(tmp_path), run=str(tmp_path / "run")
+        tests=str(Path(__file__).parent),
+        root=str(tmp_path),
+        run=str(tmp_path / "run"),
+        sigterm_after_fit=SIGTERM_AFTER_FIT,
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300, cwd=ROOT)
     assert (done.returncode, done.stdout) == (143, "True\n"), done.stderr[-2000:]

@@ -151,6 +151,19 @@ def test_a_run_interrupted_while_assessing_leaves_nothing(
     assert not (tmp_path / "run").exists()
 
 
+# A child script's lines (it imports os, signal and fashion_lib.train as train): SIGTERM to itself once fit is done.
+SIGTERM_AFTER_FIT = """
+original = train._fit
+def terminated(*args, **kwargs):
+    original(*args, **kwargs)
+    os.kill(os.getpid(), signal.SIGTERM)
+    for _ in range(1000):  # the handler runs between bytecodes
+        pass
+    raise AssertionError("SIGTERM did not stop the run")
+train._fit = terminated
+"""
+
+
 def test_a_run_stopped_by_sigterm_leaves_nothing(tmp_path: Path) -> None:
     """SIGTERM during training (`timeout`, `docker stop`): the files go, then the process ends by SIGTERM."""
     script = f"""
@@ -160,15 +173,7 @@ import pytest
 import fashion_lib.train as train
 from test_run_reuse import tiny_setup
 from fashion_lib import pipeline
-original = train._fit
-def terminated(*args, **kwargs):
-    original(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGTERM)
-    for _ in range(1000):  # the handler runs between bytecodes
-        pass
-    raise AssertionError("SIGTERM did not stop the run")
-train._fit = terminated
-with pytest.MonkeyPatch.context() as patched:
+{SIGTERM_AFTER_FIT}with pytest.MonkeyPatch.context() as patched:
     config = tiny_setup(__import__("pathlib").Path({str(tmp_path)!r}), patched)
     pipeline.fit(pipeline.prepare_run(config, output_dir={str(tmp_path / "run")!r}), verbose=0)
 """
