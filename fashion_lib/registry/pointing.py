@@ -63,7 +63,9 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
     second if it was lost, until two checks in a row find it (a bounded number of times).
 
     Ctrl-C (or SIGTERM, in the CLI) waits until both are written, then raises :class:`Interrupted`, naming
-    the version published.
+    the version published. If writing them fails instead, that error is raised and the held signal is
+    dropped: the command stops either way, and the error is the line that says what state the pointers
+    were left in (the interrupt would only say that it stopped).
     """
     with _interrupts_held() as held:
         taken = reg.pointers(name)
