@@ -23,12 +23,16 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
 from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
 from .base import PACKAGES, REMOVE_BATCH, Registry
 from .records import StoredObject
+
+if TYPE_CHECKING:
+    from .s3 import S3Registry
 
 DEFAULT_GRACE_HOURS = 24.0
 
@@ -146,7 +150,8 @@ def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
         return list(top_hashes) if writer_active(reg) else []
     cutoff = grace_cutoff()
     with reg.errors("reading manifest dates"):
-        return [h for h in top_hashes if _written_at(reg, f"{PACKAGES}/{h}") > cutoff]
+        written_at = cast("S3Registry", reg).written_at  # pointers_need_checking: an S3Registry
+        return [h for h in top_hashes if written_at(f"{PACKAGES}/{h}") > cutoff]
 
 
 def writer_active(reg: Registry) -> bool:
@@ -155,22 +160,6 @@ def writer_active(reg: Registry) -> bool:
     from .lock import held
 
     return isinstance(reg, LocalRegistry) and held(reg.root / LOCK)
-
-
-def _written_at(reg: Registry, key: str) -> float:
-    """When the S3 object at ``key`` was written (the server's LastModified); 0 if it is gone since it was
-    listed (no push is writing it)."""
-    import botocore.exceptions as bx
-
-    from .s3_errors import MISSING
-
-    try:
-        head = reg.client.head_object(Bucket=reg.bucket, Key=key)  # an S3Registry: pointers_need_checking
-    except bx.ClientError as exc:
-        if str(exc.response.get("Error", {}).get("Code")) in MISSING:
-            return 0.0
-        raise
-    return head["LastModified"].timestamp()
 
 
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:

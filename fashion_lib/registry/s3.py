@@ -89,6 +89,19 @@ class S3Registry(Registry):
                     found.append(StoredObject(name, int(item["Size"]), item["LastModified"].timestamp()))
         return sorted(found, key=lambda o: o.name)
 
+    def written_at(self, key: str) -> float:
+        """When the object at ``key`` was written (Unix seconds, the server's LastModified); 0.0 if it is not
+        there (gone since it was listed: no push is writing it)."""
+        import botocore.exceptions as bx
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=key)
+        except bx.ClientError as exc:
+            if str(exc.response.get("Error", {}).get("Code")) in MISSING:
+                return 0.0
+            raise
+        return head["LastModified"].timestamp()
+
     def remove_objects(self, names: Sequence[str]) -> None:
         """One DeleteObjects request; a key it could not delete raises, naming the key and S3's code."""
         if not names:
