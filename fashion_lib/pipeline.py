@@ -19,21 +19,21 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import ensure_data_package
+from .evaluate import test_metrics
 from .parameters import config_from_parameters, model_package_name, parse_assignments
 from .reproduce import REPRODUCTION_TOLERANCE, Reproduction, compare, judge, reproduce, run_differences
 from .run_publish import push_run_folder
 from .run_steps import (
-    TrainingRun,
     assess,
     evaluate_model,
     fit,
     prepare_run,
     publish,
     report,
-    test_metrics,
     train_evaluate_publish,
 )
 from .training.cluster import cluster_from_environment
+from .training_run import TrainingRun
 from .up_to_date import UpToDate, up_to_date_model
 
 if TYPE_CHECKING:

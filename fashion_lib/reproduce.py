@@ -16,7 +16,8 @@ from .lineage import recorded_registry, registry_here
 from .lineage_values import check_reproducible
 from .model_package import read_lineage
 from .parameters import config_from_parameters
-from .run_steps import TrainingRun, train_evaluate_publish
+from .run_steps import train_evaluate_publish
+from .training_run import TrainingRun
 
 if TYPE_CHECKING:
     from .registry import Registry, RegistryLike

@@ -146,7 +146,7 @@ def test_misused_pipeline_steps_are_one_line_before_anything_is_loaded(config, t
 def test_assess_before_fit_names_the_library_call(config, tmp_path: Path) -> None:
     """Not the CLI's 'train one first: fashion train': in a notebook the step that comes first is pipeline.fit."""
     from fashion_lib.errors import ModelError
-    from fashion_lib.run_steps import TrainingRun
+    from fashion_lib.training_run import TrainingRun
 
     run = TrainingRun(config=config, data=None, output_dir=tmp_path / "run")  # as prepare_run returns it, unfitted
     with pytest.raises(ModelError) as info:
