@@ -1,18 +1,74 @@
 """Is a push in flight? What ``packages verify`` and ``gc`` ask before they call a manifest or object lost.
 
-On S3 the answer is the object's age (:meth:`S3Registry.written_at`); the S3 tests with a real server
-(test_registry_verify_in_flight, test_registry_verify_first_push) cover it end to end.
+On a local registry: whether a push holds its push lock (``.fashion-push.lock``), not merely whether anyone
+holds the writers' lock, which ``gc --delete`` and ``verify --repair`` hold too. The holders here are real
+commands in another process, held with the lock taken. On S3 the answer is the object's age
+(:meth:`S3Registry.written_at`); the S3 tests with a real server (test_registry_verify_in_flight,
+test_registry_verify_first_push) cover it end to end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import botocore.exceptions as bx
 import pytest
+from cli_support import cli, one_line
 
-from fashion_lib.registry import gc
+from fashion_lib import registry
+from fashion_lib.errors import IntegrityError
+from fashion_lib.registry import gc, lock
+from fashion_lib.registry.base import OBJECTS, POINTERS
+from fashion_lib.registry.local import LOCK, PUSH_LOCK, LocalRegistry
 from fashion_lib.registry.s3 import S3Registry
+
+NAME = "fashion-mnist/data"
+IN_FLIGHT = "a push may be in flight"
+
+# A real command that stops for good with the registry's writers' lock held, and says so in a file:
+# verify --repair (in its clean-up), gc --delete (in its removal), or a push (after storing its first object).
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from fashion_lib import registry
+    from fashion_lib.registry import gc, publish
+    from fashion_lib.registry.local import LocalRegistry
+
+    where, said, holder, source = sys.argv[1:5]
+
+    def hold(*args, **kwargs):
+        Path(said).write_text(holder)
+        time.sleep(300)
+
+    if holder == "verify --repair":
+        LocalRegistry.clean_temporary = hold
+        registry.verify(registry=where, repair=True)
+    elif holder == "gc --delete":
+        LocalRegistry.remove_objects = hold
+        gc.collect(registry.open(where), grace_hours=0, delete=True)
+    else:
+        real_store = publish._store
+
+        def store_then_hold(*args, **kwargs):
+            stored = real_store(*args, **kwargs)
+            hold()
+            return stored
+
+        publish._store = store_then_hold
+        registry.push("fashion-mnist/other", {"new.csv": Path(source)}, registry=where)
+    """
+)
 
 WRITTEN = dt.datetime(2024, 5, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -62,3 +118,98 @@ def test_another_s3_error_is_raised_not_taken_for_gone(bucket, monkeypatch):
     monkeypatch.setattr(client, "head_object", denied)
     with pytest.raises(bx.ClientError):
         reg.written_at(".quilt/packages/" + "a" * 64)
+
+
+@contextmanager
+def held_by(holder: str, where: Path, tmp_path: Path) -> Iterator[None]:
+    """``holder`` (see HOLDER) running on ``where`` in another process, stopped with the writers' lock held;
+    killed (SIGKILL) when the block ends."""
+    said, source = tmp_path / "said", tmp_path / "new.csv"
+    source.write_bytes(b"label,pixel1\n4,4\n")
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(where), str(said), holder, str(source)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ),
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not said.exists():
+            assert child.poll() is None, child.communicate()
+            assert time.monotonic() < deadline, f"{holder} never took the lock"
+            time.sleep(0.1)
+        assert lock.held(where / LOCK)
+        yield
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.communicate(timeout=60)
+
+
+def lost_manifests(where: Path, sources: dict[str, Path]) -> str:
+    """A registry whose .quilt folder was lost: objects, no manifest. Returns verify's damage line's words."""
+    registry.push(NAME, sources, registry=str(where))
+    shutil.rmtree(where / ".quilt")
+    return "holds 2 object(s) but no manifest at all"
+
+
+def lost_pointers(where: Path, sources: dict[str, Path]) -> str:
+    """A registry that lost every version pointer, plus an old object no manifest names (gc's to remove)."""
+    registry.push(NAME, sources, registry=str(where))
+    shutil.rmtree(where / POINTERS)
+    (where / OBJECTS / ("0" * 64)).write_bytes(b"left by a push killed long ago")
+    return "the registry lost its version pointers"
+
+
+@pytest.mark.parametrize(
+    ("damage", "holder"),
+    [(lost_manifests, "verify --repair"), (lost_pointers, "gc --delete"), (lost_pointers, "verify --repair")],
+)
+def test_lost_manifests_are_damage_while_gc_or_a_repair_holds_the_writers_lock(damage, holder, tmp_path, sources):
+    """Before: exit 0, 'a push may be in flight', while a gc --delete or a verify --repair held the lock."""
+    where = tmp_path / "registry"
+    lost = damage(where, sources)
+    with held_by(holder, where, tmp_path):
+        done = cli("packages", "verify", "--registry", str(where))
+        assert done.returncode == IntegrityError.exit_code, (done.stdout, done.stderr)
+        assert lost in done.stderr and IN_FLIGHT not in done.stdout, done.stderr
+
+
+def test_lost_pointers_beside_a_push_in_flight_are_still_a_push_in_flight(tmp_path, sources):
+    where = tmp_path / "registry"
+    lost_pointers(where, sources)
+    with held_by("push", where, tmp_path):
+        assert (where / PUSH_LOCK).is_file()
+        done = cli("packages", "verify", "--registry", str(where))
+        assert done.returncode == 0, done.stderr
+        assert IN_FLIGHT in done.stdout and "no problems" in done.stdout, done.stdout
+    done = cli("packages", "verify", "--registry", str(where))  # killed: its lock went with it
+    assert done.returncode == IntegrityError.exit_code and "lost its version pointers" in one_line(done)
+
+
+def test_only_a_push_reads_as_one_and_its_lock_file_goes_with_it(tmp_path, sources):
+    where = tmp_path / "registry"
+    registry.push(NAME, sources, registry=str(where))
+    assert not (where / PUSH_LOCK).exists()  # there only while a push holds it
+    reg = LocalRegistry(where)
+    with reg.writing(clean=False):  # gc --delete, verify --repair
+        assert not gc.writer_active(reg)
+    with reg.writing():  # a push
+        assert gc.writer_active(reg)
+    assert not gc.writer_active(reg) and not (where / PUSH_LOCK).exists()
+
+
+def test_a_push_lock_this_user_cannot_open_may_be_a_push(tmp_path, sources, monkeypatch):
+    """Another user's, left unreadable: a note that a push may be in flight, never damage."""
+    where = tmp_path / "registry"
+    registry.push(NAME, sources, registry=str(where))
+    (where / PUSH_LOCK).touch()
+    real_open = os.open
+
+    def denied(path, *args, **kwargs):
+        if Path(path) == where / PUSH_LOCK:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", denied)
+    assert gc.writer_active(LocalRegistry(where))

@@ -123,8 +123,8 @@ def objects_without_manifests(reg: Registry) -> list[StoredObject]:
 
 def first_push_in_flight(reg: Registry, stored: Sequence[StoredObject]) -> list[StoredObject]:
     """Of the objects a registry without manifests holds, those a first push may still be storing (it
-    writes its manifest after its objects): every one while a writer holds a local registry's lock, on S3
-    those younger than :func:`grace_cutoff`. Ask from outside the lock: its own holder reads as a writer."""
+    writes its manifest after its objects): every one while a push holds a local registry's push lock
+    (:func:`writer_active`), on S3 those younger than :func:`grace_cutoff`. Ask from outside a push: it reads as one."""
     if not stored:
         return []
     if not reg.pointers_need_checking:
@@ -141,9 +141,9 @@ def grace_cutoff() -> float:
 
 def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
     """Of these manifests no version pointer names, those a push may still be writing the pointers of
-    (a push writes its manifest, then its pointers): every one while a writer holds a local registry's
-    lock (it holds it from its first object to its last pointer), on S3 those younger than
-    :func:`grace_cutoff`."""
+    (a push writes its manifest, then its pointers): every one while a push holds a local registry's
+    push lock (:func:`writer_active`; it holds it from its first object to its last pointer), on S3 those
+    younger than :func:`grace_cutoff`."""
     if not top_hashes:
         return []
     if not reg.pointers_need_checking:
@@ -155,11 +155,15 @@ def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
 
 
 def writer_active(reg: Registry) -> bool:
-    """Whether a writer holds a local registry's lock now (False elsewhere): :func:`.lock.held`."""
-    from .local import LOCK, LocalRegistry
+    """Whether a push may be in flight in a local registry now (False elsewhere): whether one holds its push lock
+    (:data:`.local.PUSH_LOCK`, :func:`.lock.held`). ``gc --delete`` and ``verify --repair`` hold only the writers'
+    lock, so beside them lost manifests are still damage. The push lock's file is there only while held (or left
+    by a killed push): none, no push (as in a registry last written by an older version). One this user can't
+    open (another user's, unreadable to others) counts as held: a note that a push may be in flight, not damage."""
+    from .local import PUSH_LOCK, LocalRegistry
     from .lock import held
 
-    return isinstance(reg, LocalRegistry) and held(reg.root / LOCK)
+    return isinstance(reg, LocalRegistry) and held(reg.root / PUSH_LOCK)
 
 
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:

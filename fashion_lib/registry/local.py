@@ -2,7 +2,8 @@
 
 Objects are read from ``<folder>/objects/<hex>`` only, and only if that is a regular
 file (no links, devices or FIFOs); ``objects`` itself may be a link to another disk.
-Writers hold ``<folder>/.fashion.lock``; their temporary files live in ``<folder>/.fashion-tmp``
+Writers hold ``<folder>/.fashion.lock``, and a push also ``<folder>/.fashion-push.lock`` (there only
+while one is held); their temporary files live in ``<folder>/.fashion-tmp``
 (objects': hidden ``objects/.<hex>.*`` files) and are renamed into place, and the next writer
 removes what a dead one left there.
 """
@@ -27,6 +28,7 @@ from .base import OBJECTS, PACKAGES, POINTERS, Registry
 from .records import StoredObject
 
 LOCK = ".fashion.lock"
+PUSH_LOCK = ".fashion-push.lock"  # held, with LOCK, by a push only: gc.writer_active asks about it
 TMP = ".fashion-tmp"
 COPY_BLOCK = 1 << 20
 
@@ -225,11 +227,17 @@ class LocalRegistry(Registry):
 
     @contextlib.contextmanager
     def writing(self, clean: bool = True) -> Iterator[None]:
+        """Hold the writers' lock (:data:`LOCK`). A writing that cleans is a push's (publish, and repair of a
+        version): it also holds :data:`PUSH_LOCK`, so a push in flight can be told from ``gc --delete`` and
+        ``verify --repair`` (``clean=False``), which take the writers' lock but write no version."""
         self.root.mkdir(parents=True, exist_ok=True)
         with lock.exclusive(self.root / LOCK):
-            if clean:
+            if not clean:
+                yield
+                return
+            with lock.exclusive(self.root / PUSH_LOCK, remove=True):  # locked under LOCK only: safe to remove
                 self.clean_temporary()
-            yield
+                yield
 
     def clean_temporary(self) -> list[Path]:
         """Remove what dead writers left (call with the lock held, so no writer is alive to own any): ours in

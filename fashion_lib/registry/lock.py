@@ -14,13 +14,21 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def exclusive(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block."""
+def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block.
+
+    ``remove``: delete ``path`` before releasing it, so it is there only while held (or left by a holder
+    that died). Only for a file every holder locks while holding another lock first: else a second
+    holder could wait on the file just removed while a third locks a new one.
+    """
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
+        if remove:
+            with contextlib.suppress(OSError):  # one left behind is only a file no one holds
+                path.unlink()
         os.close(fd)  # closing the last descriptor releases the lock
 
 
