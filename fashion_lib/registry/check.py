@@ -6,6 +6,7 @@ each object is hashed once however many versions share it.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import IO
@@ -60,6 +61,18 @@ def outside_error(reg: Registry, entry: mf.Entry, label: str, physical: str) -> 
     )
 
 
+def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
+    version, foreign = reg.object_version(entry), reg.foreign_key(entry)
+    return DamagedObject(
+        reg,
+        entry,
+        label,
+        f"has no object {short(entry.object_name)}"
+        + (f" version {version}" if version else "")
+        + (f", nor is it at {foreign} (where its manifest says quilt3 pushed it)," if foreign else ""),
+    )
+
+
 def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
     """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch (:class:`DamagedObject`).
 
@@ -74,17 +87,16 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
     if size is None and (physical := kept_outside(reg, entry)):
         raise outside_error(reg, entry, label, physical)
     if size is None:
-        version, foreign = reg.object_version(entry), reg.foreign_key(entry)
-        raise bad(
-            f"has no object {short(entry.object_name)}"
-            + (f" version {version}" if version else "")
-            + (f", nor is it at {foreign} (where its manifest says quilt3 pushed it)," if foreign else "")
-        )
+        raise no_object(reg, entry, label)
     if size != entry.size:
         raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
     hasher = hashing.StreamHasher(entry.hash_type, entry.size)
     left = entry.size
-    with reg.errors(f"reading {entry.key}{where}"), reg.open_object(entry) as stream:
+    with reg.errors(f"reading {entry.key}{where}"), contextlib.ExitStack() as opened:
+        try:
+            stream = opened.enter_context(reg.open_object(entry))
+        except FileNotFoundError:  # gone since its size was read: S3's GET says so as its HEAD would
+            raise no_object(reg, entry, label) from None
         while left:
             block = _read(stream, min(BLOCK, left))
             if not block:

@@ -12,8 +12,9 @@ so no temporary objects are needed; pointers are checked after writing (see :mod
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 from urllib.parse import parse_qs, quote, unquote, urlparse
@@ -25,7 +26,7 @@ from . import manifest as mf
 from .base import OBJECTS, Registry
 from .quilt import s3_client
 from .records import StoredObject
-from .s3_errors import ACCESS_HINT, DENIED, MISSING, s3_errors
+from .s3_errors import ACCESS_HINT, DENIED, MISSING, missing, s3_errors
 from .s3_settings import check_settings, setting_errors
 
 
@@ -155,19 +156,25 @@ class S3Registry(Registry):
         key, _, version = found.partition("?versionId=")
         return {"Key": key, "VersionId": version} if version else {"Key": key}
 
-    def _head(self, entry: mf.Entry) -> dict | None:
-        """The store's object for ``entry``, else the key stock quilt3 pushed it to (:meth:`foreign_key`)."""
+    def _first(self, entry: mf.Entry, request: Callable[..., dict]) -> dict | None:
+        """``request`` (head_object or get_object) of the store's object for ``entry``, else of the key stock
+        quilt3 pushed it to (:meth:`foreign_key`); None where S3 says neither is there (:func:`.s3_errors.missing`:
+        HEAD and GET read S3's answers alike, a refused version id included)."""
         import botocore.exceptions as bx
 
         for where in ({"Key": self._key(entry), **self._version(entry)}, self._foreign(entry)):
             if where is None:
                 break
             try:
-                return self.client.head_object(Bucket=self.bucket, **where)
+                return request(Bucket=self.bucket, **where)
             except bx.ClientError as exc:
-                if str(exc.response.get("Error", {}).get("Code")) not in MISSING | {"400"}:
+                if not missing(exc, "VersionId" in where):
                     raise
         return None
+
+    def _head(self, entry: mf.Entry) -> dict | None:
+        """The store's object for ``entry``, else the key stock quilt3 pushed it to (:meth:`foreign_key`)."""
+        return self._first(entry, self.client.head_object)
 
     def object_size(self, entry: mf.Entry) -> int | None:
         head = self._head(entry)
@@ -181,16 +188,11 @@ class S3Registry(Registry):
 
     @contextlib.contextmanager
     def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:
-        import botocore.exceptions as bx
-
-        foreign = self._foreign(entry)
-        try:
-            body = self.client.get_object(Bucket=self.bucket, Key=self._key(entry), **self._version(entry))["Body"]
-        except bx.ClientError as exc:
-            if foreign is None or str(exc.response.get("Error", {}).get("Code")) not in MISSING:
-                raise
-            body = self.client.get_object(Bucket=self.bucket, **foreign)["Body"]
-        with contextlib.closing(body):
+        """Where :meth:`_head` finds it; FileNotFoundError where S3 says it is not there (gone since)."""
+        answer = self._first(entry, self.client.get_object)
+        if answer is None:
+            raise FileNotFoundError(errno.ENOENT, "no such object", f"{self.location}/{self._key(entry)}")
+        with contextlib.closing(answer["Body"]) as body:
             yield body
 
     def store_object(self, entry: mf.Entry, source: Path) -> bool:

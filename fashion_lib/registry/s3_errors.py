@@ -24,6 +24,18 @@ DENIED = {
     "AccountProblem",
 }
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
+# What S3 answers a version id it could never have issued (malformed, or from another server): AWS's GET says
+# InvalidArgument, SeaweedFS's InvalidRequest; a HEAD's answer has no body, so no code but its status.
+VERSION_REFUSED = {"400", "InvalidArgument", "InvalidRequest"}
+
+
+def missing(exc: BaseException, versioned: bool) -> bool:
+    """Whether S3 refused a HEAD or GET (a ClientError) because what it asked for is not there: no such key or
+    version, or, for a request naming a version (``versioned``), a 400 refusing its id: no version of that id is
+    here (a manifest edited by hand, or copied from another server), as for NoSuchVersion. A 400 to a request
+    naming no version is something else (an expired token, a malformed request), never read as missing."""
+    code = str(getattr(exc, "response", {}).get("Error", {}).get("Code"))
+    return code in MISSING or (versioned and code in VERSION_REFUSED)
 
 
 def from_s3(headers: object) -> bool:
