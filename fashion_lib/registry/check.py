@@ -62,14 +62,19 @@ def outside_error(reg: Registry, entry: mf.Entry, label: str, physical: str) -> 
 
 
 def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
-    version, foreign = reg.object_version(entry), reg.foreign_key(entry)
+    """The store has none; its manifest's ``objects/<hex>`` in another store (copied from there?) is named."""
+    version, foreign, physical = reg.object_version(entry), reg.foreign_key(entry), entry.physical_key or ""
+    elsewhere = not foreign and physical.split("?")[0] not in ("", reg.physical_key(entry.object_name).split("?")[0])
+    why = f"has no object {short(entry.object_name)}" + (f" version {version}" if version else "")
     return DamagedObject(
         reg,
         entry,
         label,
-        f"has no object {short(entry.object_name)}"
-        + (f" version {version}" if version else "")
-        + (f", nor is it at {foreign} (where its manifest says quilt3 pushed it)," if foreign else ""),
+        why + (f", nor is it at {foreign} (where its manifest says quilt3 pushed it)," if foreign else ""),
+        f"its manifest names {physical}, not this registry's store (fashion reads a version's files only from "
+        "its own registry); copy the object from there, republish the package or fetch another version"
+        if elsewhere
+        else None,
     )
 
 
