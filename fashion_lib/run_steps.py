@@ -116,9 +116,9 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
     verdict: what the model package's lineage says, wherever and whenever the run is published."""
     expect(run, TrainingRun, "pipeline.fit: run", A_RUN)
     from .model import export_model, save_model
-    from .train import is_chief, strategy_from_environment, train
+    from .train import is_chief, train
 
-    strategy = strategy or strategy_from_environment()
+    strategy = _strategy(run, strategy)
     run.chief, run.distributed = is_chief(strategy), strategy.num_replicas_in_sync > 1
     if run.chief and run.claim is not None:  # never the folder a newer run claimed once a failed fit gave it back
         run.output_dir = run.claim.renew().path
@@ -138,6 +138,25 @@ def fit(run: TrainingRun, *, strategy: Any = None, verbose: int = 1) -> Training
             save_model(export_model(result.model, run.config), run.model_path)
     run.result, run.model = result, result.model
     return run
+
+
+def _strategy(run: TrainingRun, strategy: Any) -> Any:
+    """``strategy``, else the environment's. Where that makes a cluster's workers wait for each other, Ctrl-C
+    ends the process outright (:func:`fashion_lib.training.strategy.interruptible`), past any cleanup: so the
+    run's empty ``run-TIME`` folder is given back for the wait and claimed again after it (the same name
+    where still free), and an interrupted wait leaves no folder behind."""
+    from .train import strategy_from_environment
+
+    if strategy is not None:
+        return strategy
+    cluster = cluster_from_environment()
+    claim = run.claim if cluster is not None and cluster.size > 1 else None
+    if claim is not None:
+        claim.release()
+    strategy = strategy_from_environment()
+    if claim is not None:
+        run.output_dir = claim.renew().path
+    return strategy
 
 
 def _check_not_fitted(run: TrainingRun) -> None:
@@ -222,9 +241,9 @@ def train_evaluate_publish(
         config, registry=source, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
     )
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
-    from .train import is_chief, strategy_from_environment
+    from .train import is_chief
 
-    strategy = strategy or strategy_from_environment()
+    strategy = _strategy(run, strategy)
     if not is_chief(strategy):  # the other workers write nothing
         fit(run, strategy=strategy)
         log("Training done on this worker; the chief evaluates and publishes.")

@@ -143,6 +143,11 @@ def test_ctrl_c_while_waiting_for_the_other_workers_ends_the_worker(tmp_path, wa
             worker.wait()
     assert worker.returncode == -signal.SIGINT, err  # ended by Ctrl-C: status 130 in a shell
     assert "trained" not in out and "Traceback" not in err
+    if waiting == "fashion train":  # before: the run-TIME folder claimed before the wait stayed, empty
+        outputs = tmp_path / "home" / "outputs"
+        said = "".join(said) + err
+        assert "outputs: " + str(outputs / "run-") in said, said  # the chief: it claims a folder
+        assert not list(outputs.glob("run-*")), said
 
 
 def _free_ports(n: int) -> list[int]:
