@@ -47,6 +47,12 @@ _EXPECTED = {
 }
 
 
+def switched_on(name: str) -> bool:
+    """Whether the on/off variable ``name`` (``FASHION_DEBUG``, ``FASHION_NO_APT``) is on: set to anything but
+    empty, ``0``, ``false``, ``no`` or ``off`` (any case, spaces ignored)."""
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def _env(name: str) -> str | None:
     """The variable, stripped; None when unset or empty (empty means unset). Only spaces is a
     ConfigError naming it: a value was meant, and a default would hide that it was lost."""

@@ -113,7 +113,7 @@ def download(name: str, folder: Path, mirrors: tuple[str, ...], *, progress: boo
 
 def _install_debian_package(log: Log) -> bool:
     """Install Debian's dataset package when we are root on a Debian-like system."""
-    if os.environ.get("FASHION_NO_APT") or not shutil.which("apt-get") or os.geteuid() != 0:
+    if settings.switched_on("FASHION_NO_APT") or not shutil.which("apt-get") or os.geteuid() != 0:
         return False
     log(f"Installing Debian package {DEBIAN_PACKAGE} (apt-get) to get Fashion-MNIST...")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}

@@ -292,3 +292,22 @@ def test_a_failed_first_download_leaves_no_empty_folder(tmp_path: Path, isolated
     with pytest.raises(SourceError):
         sources.get_raw_files(cache_dir=cache, mirrors=("http://127.0.0.1:9/",), allow_apt=False, log=lambda m: None)
     assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize(
+    ("value", "runs_apt"), [("1", False), ("yes", False), ("0", True), ("false", True), ("", True)]
+)
+def test_fashion_no_apt_is_an_on_off_switch(monkeypatch: pytest.MonkeyPatch, value: str, runs_apt: bool) -> None:
+    """Before: any value turned apt-get off, FASHION_NO_APT=0 too (FASHION_DEBUG=0 means off)."""
+    import subprocess
+    import types
+
+    ran: list[list[str]] = []
+    monkeypatch.setenv("FASHION_NO_APT", value)
+    monkeypatch.setattr(sources.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(sources.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(
+        subprocess, "run", lambda command, **kw: ran.append(command) or types.SimpleNamespace(returncode=0)
+    )
+    assert sources._install_debian_package(log=lambda line: None) is runs_apt
+    assert bool(ran) is runs_apt

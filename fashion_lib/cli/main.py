@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .. import settings
 from ..errors import FashionError
 from .common import Handler, open_registry
 from .names import check_package_variables
@@ -89,7 +90,7 @@ def _caused_by_interrupt(exc: BaseException) -> bool:
 
 
 def _debug(exc: BaseException) -> None:
-    if os.environ.get("FASHION_DEBUG", "").strip() not in ("", "0"):
+    if settings.switched_on("FASHION_DEBUG"):
         import traceback
 
         traceback.print_exception(exc)

@@ -19,6 +19,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any, TextIO
 
+from .. import settings
+
 STDOUT = "<standard output>"  # the file name an OSError writing the results carries
 
 
@@ -124,7 +126,7 @@ class Sigint:
         raise KeyboardInterrupt
 
     def _excepthook(self, kind: type[BaseException], value: BaseException, tb: Any) -> None:
-        debugging = os.environ.get("FASHION_DEBUG", "").strip() not in ("", "0")
+        debugging = settings.switched_on("FASHION_DEBUG")
         if issubclass(kind, KeyboardInterrupt) and not debugging:
             return  # printed by a library that caught it in a callback (awscrt); we say "interrupted" once
         self._hook(kind, value, tb)
