@@ -127,18 +127,26 @@ def versions(
 
 
 LINEAGE_SHOWN_ELSEWHERE = ("metrics.per_class", "metrics.confusion_matrix", "metrics.misclassified")
+# ``metrics.tta`` records whether scoring averaged each image with its mirror in code, on top of the views
+# the shipped file averages itself (``fashion evaluate --tta``): False beside ``training.config.tta`` True
+# reads as "no test-time augmentation", so False is not shown and True is shown under what it means.
+EXTRA_MIRROR = "metrics.tta"
+EXTRA_MIRROR_SHOWN = "metrics.scored with an extra mirror in code (besides the file's views)"
 
 
 def lineage(meta: dict[str, Any], *, skip: Sequence[str] = LINEAGE_SHOWN_ELSEWHERE) -> Styler:
     """A lineage record as a ``field`` / ``value`` table: nested keys dotted, numbers rounded,
     the registry shown as a reader sees it (``~/...``); ``skip``: fields (and their children)
-    that other tables already show, such as per-class scores."""
+    that other tables already show, such as per-class scores. ``metrics.tta`` (an extra mirror averaged
+    in code when scored, besides the file's own views) is shown only where it was done, under that name."""
     from .lineage import lineage_frame
     from .settings import display_path
 
     frame = lineage_frame(meta)
     keep = ~frame["field"].map(lambda f: any(f == s or f.startswith(f"{s}.") for s in skip))
+    keep &= ~((frame["field"] == EXTRA_MIRROR) & ~frame["value"].map(lambda v: v is True))
     frame = frame[keep].reset_index(drop=True)
+    frame["field"] = frame["field"].replace({EXTRA_MIRROR: EXTRA_MIRROR_SHOWN})
 
     def show(field: str, value: Any) -> str:
         if field == "data.registry" and isinstance(value, str) and value:

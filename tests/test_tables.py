@@ -103,6 +103,21 @@ def test_lineage_skips_what_other_tables_show_and_shows_paths_as_a_reader_does()
     assert "metrics.per_class.Trouser.recall" in tables.lineage(meta, skip=()).data.index
 
 
+@pytest.mark.parametrize("scored_with_mirror", [False, True])
+def test_lineage_does_not_show_metrics_tta_as_if_no_views_were_averaged(scored_with_mirror: bool) -> None:
+    """metrics.tta False (nothing averaged in code at scoring) is no row beside config.tta True; True says what it means."""
+    meta = {
+        "training": {"config": {"tta": True, "tta_shift": 1}},
+        "metrics": {"test_accuracy": 0.9, "tta": scored_with_mirror},
+    }
+    values = tables.lineage(meta).data["value"].to_dict()
+    assert values["training.config.tta"] == "True" and "metrics.tta" not in values
+    shown = [f for f in values if "extra mirror" in f]
+    assert shown == (
+        ["metrics.scored with an extra mirror in code (besides the file's views)"] if scored_with_mirror else []
+    )
+
+
 def test_quality_checks_colour_the_verdicts() -> None:
     from fashion_lib.quality.report import Check, QualityReport
 
