@@ -160,3 +160,52 @@ def test_save_writes_a_png_named_after_the_figure_and_hands_the_figure_back(tmp_
 def test_save_refuses_names_that_are_not_plain_file_names(tmp_path, name: str) -> None:
     with pytest.raises(ValueError, match="expected a plain file name"):
         plots.figure_path(tmp_path, name)
+
+
+def _every_figure(sample):
+    """Each figure the notebooks draw, on small data: (name, figure)."""
+    images, labels = sample
+    scores = {name: {"precision": 0.9, "recall": 0.8 - i / 100, "f1": 0.85} for i, name in enumerate(CLASS_NAMES)}
+    drift = {panel: {name: {"mean intensity": 0.01, "bbox width": 0.02} for name in CLASS_NAMES} for panel in "ab"}
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "accuracy": [0.6, 0.8], "val_accuracy": [0.55, 0.75]}
+    errors = [{"index": i, "true": 6, "predicted": 0, "confidence": 0.9} for i in range(5)]
+    yield "sample_grid", plots.sample_grid(images, labels, per_class=3)
+    yield "class_balance", plots.class_balance({"train": labels})
+    yield "mean_images", plots.mean_images(images, labels)
+    yield "pixel_histogram", plots.pixel_histogram(images)
+    yield "embedding", plots.embedding(images, labels, sample=100)
+    yield "distinguishing_features", plots.distinguishing_features(images, labels)
+    yield "lookalikes", plots.lookalikes(images, labels, per_class=3)
+    yield "quality_drift", plots.quality_drift(drift)
+    yield "training_history", plots.training_history(history)
+    yield "confusion_matrix", plots.confusion_matrix(np.eye(10, dtype=int) * 90)
+    yield "misclassified", plots.misclassified(images, errors, count=4, columns=4)
+    yield "per_class_scores", plots.per_class_scores(scores)
+    yield "accuracy_vs_time", plots.accuracy_vs_time([{"recipe": "r", "points": [(10.0, 0.9), (20.0, 0.92)]}])
+
+
+def test_every_figure_has_a_title_and_every_axis_with_values_a_label(sample) -> None:
+    """An axis whose ticks carry values (not an image panel, not a heatmap's repeated class rows) names
+    what it measures: the lower panels of distinguishing_features, per_class_scores' score axis,
+    training_history's loss and accuracy, the confusion matrix's colour scale."""
+    for name, fig in _every_figure(sample):
+        fig.canvas.draw()
+        titles = [fig._suptitle.get_text() if fig._suptitle else ""] + [ax.get_title() for ax in fig.axes]
+        assert any(titles), f"{name}: no title"
+        for k, ax in enumerate(fig.axes):
+            if not ax.axison:
+                continue
+            for axis, label in (("x", ax.get_xlabel()), ("y", ax.get_ylabel())):
+                ticks = ax.get_xticklabels() if axis == "x" else ax.get_yticklabels()
+                if any(t.get_text() for t in ticks):
+                    assert label, f"{name}: axes {k} ({ax.get_title()!r}) has no {axis} label"
+        matplotlib.pyplot.close(fig)
+
+
+def test_the_reviewed_axes_say_what_they_measure(sample) -> None:
+    fig = plots.distinguishing_features(*sample)
+    lower = fig.axes[3:]
+    assert [ax.get_ylabel() for ax in lower] == ["mean pixel value (0-255)"] * 2 + ["images"]
+    fig = plots.per_class_scores({name: {"precision": 0.9, "recall": 0.8, "f1": 0.85} for name in CLASS_NAMES})
+    assert fig.axes[0].get_ylabel() == "score (0 to 1)"
+    matplotlib.pyplot.close("all")

@@ -10,6 +10,8 @@ from ..classes import CLASS_NAMES, NUM_CLASSES
 from ..errors import wrong
 from .base import _classes, _enough, _images, _labels, _off, _plt
 
+BRIGHTNESS = "mean pixel value (0-255)"  # the profiles' y axis
+
 
 def sample_grid(images: np.ndarray, labels: np.ndarray, *, per_class: int = 10, seed: int = 0):
     """Random images, one class per row, labelled (the article's first figure)."""
@@ -44,6 +46,7 @@ def class_balance(splits: dict[str, np.ndarray]):
         counts = np.bincount(labels, minlength=NUM_CLASSES)
         ax.bar(x + k * width - 0.4 + width / 2, counts, width, label=f"{name} ({len(labels):,})")
     ax.set_xticks(x, CLASS_NAMES, rotation=30, ha="right")
+    ax.set_xlabel("class")
     ax.set_ylabel("images")
     ax.set_title("Class balance")
     ax.legend()
@@ -76,7 +79,7 @@ def pixel_histogram(images: np.ndarray):
     ax.bar(np.arange(256), counts, width=1.0)
     ax.set_yscale("log")
     ax.set_xlabel("pixel value (0 = background, 255 = brightest)")
-    ax.set_ylabel("pixels")
+    ax.set_ylabel("pixels (log scale)")
     zero = counts[0] / counts.sum()
     ax.set_title(f"Pixel intensities: {zero:.0%} of all pixels are exactly 0")
     fig.tight_layout()
@@ -145,7 +148,8 @@ def distinguishing_features(images: np.ndarray, labels: np.ndarray):
     for c in (trouser, 3, 0):
         axes[1, 0].plot(images[labels == c][:, 16:, :].mean(axis=(0, 1)), label=CLASS_NAMES[c])
     axes[1, 0].set_title("mean brightness across the lower half")
-    axes[1, 0].set_xlabel("column")
+    axes[1, 0].set_xlabel("column (left to right)")
+    axes[1, 0].set_ylabel(BRIGHTNESS)
     axes[1, 0].legend(fontsize=8)
     # soles: row profile
     axes[0, 1].imshow(images[labels == sneaker].mean(axis=0), cmap="gray_r")
@@ -154,6 +158,7 @@ def distinguishing_features(images: np.ndarray, labels: np.ndarray):
         axes[1, 1].plot(images[labels == c].mean(axis=(0, 2)), label=CLASS_NAMES[c])
     axes[1, 1].set_title("mean brightness per row")
     axes[1, 1].set_xlabel("row (top to bottom)")
+    axes[1, 1].set_ylabel(BRIGHTNESS)
     axes[1, 1].legend(fontsize=8)
     # bags are square: box aspect ratio
     axes[0, 2].imshow(images[labels == bag].mean(axis=0), cmap="gray_r")
@@ -163,6 +168,8 @@ def distinguishing_features(images: np.ndarray, labels: np.ndarray):
     for c in (bag, trouser, 3, sneaker):
         axes[1, 2].hist(aspect[labels == c], bins=np.linspace(0, 2.5, 40), alpha=0.5, label=CLASS_NAMES[c])
     axes[1, 2].set_title("bounding box width / height")
+    axes[1, 2].set_xlabel("width / height (1: square)")
+    axes[1, 2].set_ylabel("images")
     axes[1, 2].legend(fontsize=8)
     for ax in axes[0]:
         _off(ax)
@@ -222,6 +229,9 @@ def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float 
                 j, i, f"{v:.2f}", ha="center", va="center", fontsize=6, color="white" if v > 0.6 * fail_at else "black"
             )
         ax.set_title(panel, fontsize=10)
+        ax.set_xlabel("statistic", fontsize=8)
+        if k == 0:
+            ax.set_ylabel("class", fontsize=8)
     fig.colorbar(image, ax=axes[0].tolist(), shrink=0.8, label=f"distance (fails above {fail_at:g})")
     fig.suptitle("Drift per class against the reference (KS distance; L1 for profiles)", fontsize=11)
     return fig

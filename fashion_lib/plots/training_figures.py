@@ -28,11 +28,13 @@ def training_history(history: dict[str, Sequence[float]]):
 
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
     epochs = np.arange(1, len(history["loss"]) + 1)
+    units = {"loss": "loss (cross-entropy)", "accuracy": "accuracy (share of images right)"}
     for key, ax in (("loss", loss_ax), ("accuracy", acc_ax)):
         ax.plot(epochs, history[key], "o-", label="train")
         if f"val_{key}" in history:
             ax.plot(epochs, history[f"val_{key}"], "o-", label="validation")
         ax.set_xlabel("epoch")
+        ax.set_ylabel(units[key])
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole: no 2.5 ticks
         ax.set_title(key)
         ax.grid(alpha=0.3)
@@ -53,8 +55,8 @@ def confusion_matrix(matrix: np.ndarray | list[list[int]]):
     im = ax.imshow(m, cmap="Blues")
     ax.set_xticks(range(NUM_CLASSES), CLASS_NAMES, rotation=45, ha="right")
     ax.set_yticks(range(NUM_CLASSES), CLASS_NAMES)
-    ax.set_xlabel("predicted")
-    ax.set_ylabel("true")
+    ax.set_xlabel("predicted class")
+    ax.set_ylabel("true class")
     threshold = m.max() / 2
     for i in range(NUM_CLASSES):
         for j in range(NUM_CLASSES):
@@ -68,7 +70,7 @@ def confusion_matrix(matrix: np.ndarray | list[list[int]]):
                     fontsize=7,
                     color="white" if m[i, j] > threshold else "black",
                 )
-    fig.colorbar(im, ax=ax, fraction=0.046)
+    fig.colorbar(im, ax=ax, fraction=0.046, label="test images")
     ax.set_title("Confusion matrix (test set)")
     fig.tight_layout()
     return fig
@@ -127,6 +129,8 @@ def per_class_scores(per_class: dict[str, dict[str, float]]):
     for k, metric in enumerate(SCORES):
         ax.bar(x + (k - 1) * 0.27, [per_class[n][metric] for n in names], 0.27, label=metric)
     ax.set_xticks(x, names, rotation=30, ha="right")
+    ax.set_xlabel("class")
+    ax.set_ylabel("score (0 to 1)")
     low = min(min(per_class[n][m] for m in SCORES) for n in names)
     ax.set_ylim(max(0.0, low - 0.05), 1.0)
     ax.set_title("Per-class scores (test set)")
