@@ -124,7 +124,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     """``fashion packages list | verify | gc``."""
     from ..registry.gc import DEFAULT_GRACE_HOURS
 
-    sub = group(top, "packages", "list packages in a registry")
+    sub = group(top, "packages", "list, verify and garbage-collect the packages in a registry")
     p = add(sub, "list", cmd_packages_list, "list package names, versions, top hashes and dates")
     p.add_argument("--name", type=ONE_PACKAGE, help="only this package")
     json_option(p)

@@ -1,0 +1,20 @@
+"""``fashion ... --help`` says what each command and option does, as the code does it."""
+
+from __future__ import annotations
+
+import argparse
+
+from fashion_lib.cli.parser import build_parser
+
+
+def _help(*path: str) -> str:
+    """The help text of ``fashion PATH... --help``, on one line (argparse wraps it)."""
+    parser: argparse.ArgumentParser = build_parser()
+    for name in path:
+        commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+        parser = commands.choices[name]
+    return " ".join(parser.format_help().split())
+
+
+def test_packages_is_described_as_listing_verifying_and_collecting() -> None:
+    assert "packages list, verify and garbage-collect the packages in a registry" in _help()
