@@ -18,3 +18,8 @@ def _help(*path: str) -> str:
 
 def test_packages_is_described_as_listing_verifying_and_collecting() -> None:
     assert "packages list, verify and garbage-collect the packages in a registry" in _help()
+
+
+def test_predict_help_says_model_is_not_with_registry() -> None:
+    assert "(not with --top-hash, --model-package or --registry)" in _help("predict")
+    assert "(not with --top-hash or --model-package)" in _help("evaluate")  # evaluate reads its data there

@@ -84,16 +84,21 @@ def _model_source(parser: argparse.ArgumentParser, *, registry_too: bool) -> Non
     """``--model FILE`` or a model package (``--model-package``, ``--top-hash``), never both: a file given
     with a version would silently win. ``registry_too``: the registry serves only the model, so
     ``--registry`` is refused with a file as well (evaluate still reads its data package there)."""
+    others = ("--top-hash", "--model-package", *(("--registry",) if registry_too else ()))
     parser.add_argument(
         "--model",
         type=MODEL_FILE,
         metavar="FILE",
-        help="a .keras/.h5 file instead of the model package (not with --top-hash or --model-package)",
+        help=f"a .keras/.h5 file instead of the model package (not with {_or(others)})",
     )
     parser.add_argument("--model-package", type=MODEL_PACKAGE_READ, help=f"model package name {MODEL_DEFAULT}")
     parser.add_argument("--top-hash", type=TOP_HASH, help="model version (default: latest)")
-    others = ("--top-hash", "--model-package", *(("--registry",) if registry_too else ()))
     excludes(parser, "--model", others, "--model FILE uses that file, not a model package from a registry")
+
+
+def _or(options: tuple[str, ...]) -> str:
+    """``("--a", "--b", "--c")`` -> ``"--a, --b or --c"``."""
+    return f"{', '.join(options[:-1])} or {options[-1]}"
 
 
 def _add_evaluate(top: argparse._SubParsersAction) -> None:
