@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from fashion_lib.cli.parser import build_parser
 
 
@@ -23,3 +25,14 @@ def test_packages_is_described_as_listing_verifying_and_collecting() -> None:
 def test_predict_help_says_model_is_not_with_registry() -> None:
     assert "(not with --top-hash, --model-package or --registry)" in _help("predict")
     assert "(not with --top-hash or --model-package)" in _help("evaluate")  # evaluate reads its data there
+
+
+@pytest.mark.parametrize("command", ["train", "run"])
+def test_training_options_say_what_they_do_and_their_default(command: str) -> None:
+    text = _help(command)
+    assert "--epochs EPOCHS passes over the training images (default: the preset's; 18 for --preset default)" in text
+    assert "--batch-size BATCH_SIZE images per training step (default: the preset's; 256 for --preset default)" in text
+    assert "--learning-rate LEARNING_RATE peak learning rate, reached after warm-up, then cosine decay" in text
+    assert "(default: the preset's; 0.003 for --preset default)" in text
+    assert "--seed SEED seed of the validation split, the initial weights and the augmentations" in text
+    assert "(default: the preset's; 42 for --preset default)" in text

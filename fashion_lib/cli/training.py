@@ -98,10 +98,25 @@ def _training_options(parser: argparse.ArgumentParser) -> None:
         help="quick | default | v1 (the previous default) | accurate (94.3 %%+, 5.5x the default's time) "
         "(default: default)",
     )
-    parser.add_argument("--epochs", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--learning-rate", type=float)
-    parser.add_argument("--seed", type=int)
+    from ..config import TrainConfig
+
+    recipe = TrainConfig.from_preset("default")
+
+    def preset_s(value: object) -> str:
+        return f"(default: the preset's; {value} for --preset default)"
+
+    parser.add_argument("--epochs", type=int, help=f"passes over the training images {preset_s(recipe.epochs)}")
+    parser.add_argument("--batch-size", type=int, help=f"images per training step {preset_s(recipe.batch_size)}")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        help=f"peak learning rate, reached after warm-up, then cosine decay {preset_s(f'{recipe.learning_rate:g}')}",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        help=f"seed of the validation split, the initial weights and the augmentations {preset_s(recipe.seed)}",
+    )
     parser.add_argument("--limit", type=int, help="train on a subset of this many images (0: all)")
     parser.add_argument("--set", action="append", metavar="KEY=VALUE", help="any other config field")
     parser.add_argument(
