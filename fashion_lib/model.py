@@ -32,6 +32,8 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")  # Keras colours its messages
 def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = False) -> keras.Model:
     """A small VGG-style CNN: stages of 3x3 conv (+BN, ReLU) and 2x2 max-pooling, then a dense head.
 
+    No ``config``: the default recipe's network (``TrainConfig()``, what ``fashion train`` trains).
+
     ``sync_batch_norm``: batch statistics over all replicas (several workers/GPUs), which also
     keeps every worker's moving averages identical.
     """
@@ -112,7 +114,7 @@ def export_model(trunk: keras.Model, config: TrainConfig | None = None) -> keras
     ``model.predict(uint8 images)`` gives the test-time averaged probabilities the package reports.
     The trunk is shipped as an uncompiled copy with the same weights: the optimizer's state
     (AdamW's two moments per weight, two thirds of the file) is training state, not the model.
-    With a single view that copy is the whole model.
+    With a single view that copy is the whole model. No ``config``: the default recipe's 10 views.
     """
     load_tensorflow()
     import keras

@@ -12,7 +12,7 @@ import pytest
 from fashion_lib.config import PRESETS, TrainConfig
 from fashion_lib.errors import ConfigError, ModelError
 
-TINY = TrainConfig(stages=[[4], [8]], dense_units=16)
+TINY = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=0)  # small and fast: image + mirror only
 
 
 # --------------------------------------------------------------------------- config
@@ -48,6 +48,29 @@ def test_unknown_preset_and_unknown_setting_are_named():
         TrainConfig.from_preset("fast")
     with pytest.raises(ConfigError, match=r"unknown setting 'epoch'"):
         TrainConfig.from_preset("quick", epoch=3)
+
+
+def test_no_config_is_the_default_recipe_and_the_presets_keep_their_views():
+    """TrainConfig() is what `fashion train` trains; quick and v1 still average image + mirror only."""
+    assert TrainConfig() == TrainConfig.from_preset("default")
+    assert TrainConfig().stages == [[32], [64]] and TrainConfig().epochs == 18 and TrainConfig().tta_shift == 1
+    shifts = {name: TrainConfig.from_preset(name).tta_shift for name in PRESETS}
+    assert shifts == {"default": 1, "quick": 0, "v1": 0, "accurate": 1}
+
+
+def test_a_recorded_config_without_later_fields_keeps_what_it_meant():
+    """A config recorded before tta_shift existed averaged image and mirror only: reproduce trains that again."""
+    recorded = {k: v for k, v in TrainConfig.from_preset("v1").to_dict().items() if k != "tta_shift"}
+    assert TrainConfig.from_dict(recorded).tta_shift == 0
+    assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
+
+
+def test_build_model_without_config_builds_the_default_recipes_network():
+    from fashion_lib.model import build_model
+
+    bare, recipe = build_model(), build_model(TrainConfig.from_preset("default"))
+    assert [layer.name for layer in bare.layers] == [layer.name for layer in recipe.layers]
+    assert bare.count_params() == recipe.count_params()
 
 
 def test_presets_are_valid_and_round_trip_through_json():
