@@ -208,4 +208,7 @@ def test_the_reviewed_axes_say_what_they_measure(sample) -> None:
     assert [ax.get_ylabel() for ax in lower] == ["mean pixel value (0-255)"] * 2 + ["images"]
     fig = plots.per_class_scores({name: {"precision": 0.9, "recall": 0.8, "f1": 0.85} for name in CLASS_NAMES})
     assert fig.axes[0].get_ylabel() == "score (0 to 1)"
+    history = {"loss": [1.0, 0.5], "val_loss": [1.1, 0.6], "accuracy": [0.6, 0.8], "val_accuracy": [0.55, 0.75]}
+    fig = plots.training_history(history)  # both losses are the training loss: label smoothing included
+    assert fig.axes[0].get_ylabel() == "loss (label-smoothed cross-entropy)"
     matplotlib.pyplot.close("all")

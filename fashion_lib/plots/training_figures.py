@@ -28,7 +28,7 @@ def training_history(history: dict[str, Sequence[float]]):
 
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
     epochs = np.arange(1, len(history["loss"]) + 1)
-    units = {"loss": "loss (cross-entropy)", "accuracy": "accuracy (share of images right)"}
+    units = {"loss": "loss (label-smoothed cross-entropy)", "accuracy": "accuracy (share of images right)"}
     for key, ax in (("loss", loss_ax), ("accuracy", acc_ax)):
         ax.plot(epochs, history[key], "o-", label="train")
         if f"val_{key}" in history:
