@@ -36,3 +36,23 @@ def test_training_options_say_what_they_do_and_their_default(command: str) -> No
     assert "(default: the preset's; 0.003 for --preset default)" in text
     assert "--seed SEED seed of the validation split, the initial weights and the augmentations" in text
     assert "(default: the preset's; 42 for --preset default)" in text
+
+
+def _commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """Every (sub)command's parser, with the words that call it."""
+    yield path, parser
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                yield from _commands(sub, (*path, name))
+
+
+def test_every_option_says_what_it_does() -> None:
+    """Before: reproduce's --output-dir (and train's --epochs...) had no help text."""
+    bare = [
+        f"fashion {' '.join(path)} {action.option_strings[0]}"
+        for path, parser in _commands(build_parser())
+        for action in parser._actions
+        if action.option_strings and not action.help and not isinstance(action, argparse._HelpAction)
+    ]
+    assert not bare, bare

@@ -131,6 +131,9 @@ def data_package_option(parser: argparse.ArgumentParser, kind: Callable[[str], s
     parser.add_argument("--name", dest="data_package", type=kind, help=argparse.SUPPRESS)
 
 
+DEST_HELP = "folder to fetch the version's files into (made if missing)"
+
+
 def overwrite_option(parser: argparse.ArgumentParser) -> None:
     """``--overwrite`` for the fetch commands: without it, a file in --dest that differs is refused."""
     parser.add_argument(
@@ -167,7 +170,7 @@ def _add_check(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--train", type=CSV_FILE, metavar="CSV", help="training CSV (with --test; default: a published version)"
     )
-    p.add_argument("--test", type=CSV_FILE, metavar="CSV")
+    p.add_argument("--test", type=CSV_FILE, metavar="CSV", help="test CSV (with --train)")
     p.add_argument("--top-hash", type=TOP_HASH, help="check this published version (default: the latest)")
     data_package_option(p, DATA_PACKAGE_READ)
     p.add_argument(
@@ -211,14 +214,14 @@ def add_commands(top: argparse._SubParsersAction) -> None:
         "official one for a conversion of the upstream files; else no check)",
     )
     p = add(sub, "push", cmd_data_push, "validate two CSVs and publish them as a data package")
-    p.add_argument("--train", required=True, type=CSV_FILE, metavar="CSV")
-    p.add_argument("--test", required=True, type=CSV_FILE, metavar="CSV")
+    p.add_argument("--train", required=True, type=CSV_FILE, metavar="CSV", help="training CSV (label,pixel1..pixel784)")
+    p.add_argument("--test", required=True, type=CSV_FILE, metavar="CSV", help="test CSV (the same header)")
     data_package_option(p, DATA_PACKAGE)
     p.add_argument("--message", "-m", type=MESSAGE, help="version message")
     _quality_options(p)
     _add_check(sub)
     p = add(sub, "fetch", cmd_data_fetch, "fetch and verify a data package into a folder")
-    p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
+    p.add_argument("--dest", required=True, type=folder_path, metavar="DIR", help=DEST_HELP)
     data_package_option(p, DATA_PACKAGE_READ)
     p.add_argument("--top-hash", type=TOP_HASH, help="version (a unique prefix will do; default: latest)")
     overwrite_option(p)

@@ -18,7 +18,7 @@ from .common import (
     print_fetched,
     print_json,
 )
-from .data import overwrite_option
+from .data import DEST_HELP, overwrite_option
 from .names import DATA_PACKAGE_READ, MODEL_PACKAGE, MODEL_PACKAGE_READ
 
 
@@ -122,7 +122,7 @@ def add_commands(top: argparse._SubParsersAction) -> None:
     p.add_argument("output_dir", type=not_blank("the folder of a finished training run"), metavar="RUN_DIR")
     p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
     p = add(sub, "fetch", cmd_model_fetch, "fetch and verify a model package into a folder")
-    p.add_argument("--dest", required=True, type=folder_path, metavar="DIR")
+    p.add_argument("--dest", required=True, type=folder_path, metavar="DIR", help=DEST_HELP)
     p.add_argument("--model-package", type=MODEL_PACKAGE_READ, help=f"model package name {MODEL_DEFAULT}")
     p.add_argument("--top-hash", type=TOP_HASH, help="version (default: latest)")
     overwrite_option(p)

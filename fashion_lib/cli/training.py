@@ -156,7 +156,11 @@ def add_reproduce(top: argparse._SubParsersAction) -> None:
         "the lineage records, where this machine reaches it); --push still publishes to --registry",
     )
     p.add_argument("--model-package", type=MODEL_PACKAGE, help=f"model package name {MODEL_DEFAULT}")
-    p.add_argument("--output-dir", type=folder_path)
+    p.add_argument(
+        "--output-dir",
+        type=folder_path,
+        help="where the retrained clf.keras, history and metrics go (default: as for train, a new run-TIME folder)",
+    )
     p.add_argument("--push", action="store_true", help="publish the reproduced model too")
     p.add_argument(
         "--tolerance",
