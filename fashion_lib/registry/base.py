@@ -219,14 +219,14 @@ class Registry:
         check_stored_name(name)
         if top_hash is None:
             pointers = self.pointers(name)
-            latest = pointers.get("latest", "")
-            if mf.TOP_HASH.fullmatch(latest):
-                return latest
-            versions = self.versions(name)  # latest missing or being replaced: the newest pointer
-            if not versions:
-                bad = self.bad_pointers(name)
-                raise self.damaged_pointers(name, bad) if bad else self.not_found(name)
-            return versions[0][1]
+            latest, versions = pointers.get("latest"), self.versions(name, pointers)
+            if latest is not None and not mf.TOP_HASH.fullmatch(latest):  # damage; missing: the newest version
+                again = "".join(f"; or publish {h[:SHORT]} (the newest version) again" for _, h in versions[:1])
+                raise IntegrityError(f"{self.damaged_pointers(name, {f'{POINTERS}/{name}/latest': latest})}{again}")
+            if latest or versions:
+                return latest or versions[0][1]
+            bad = self.bad_pointers(name, pointers)
+            raise self.damaged_pointers(name, bad) if bad else self.not_found(name)
         prefix = top_hash.strip().lower()
         if not re.fullmatch(r"[0-9a-f]{1,64}", prefix):
             raise RegistryError(f"{top_hash!r} is not a top hash; expected hexadecimal digits (a prefix will do)")
