@@ -211,3 +211,18 @@ def test_model_push_of_a_truncated_history_says_one_line_and_exits_2(genuine: Pa
     assert done.returncode == 2 and done.stdout == ""
     assert one_line(done).startswith(f"fashion: error: {history}: line 4 has ")
     assert not reg.exists() or not registry.list_versions(registry=str(reg))
+
+
+def test_a_run_whose_data_registry_folder_is_not_utf8_is_published(genuine: Path, tmp_path: Path) -> None:
+    """A run trained from a registry folder named in Latin-1 (byte 0xE9): its metrics.json records that path
+    (JSON escapes the byte), and model push failed with exit 70, UnicodeEncodeError in quilt3's manifest
+    writer, after the whole training. Now the lineage records it with the byte escaped (``\\xe9``)."""
+    import os
+
+    latin1 = os.fsdecode(tmp_path / os.fsdecode(b"lat\xe9") / "registry")
+    folder = _edited(genuine, tmp_path, _set("data_registry", latin1))
+    done = cli("model", "push", str(folder), "--registry", str(tmp_path / "registry"), "--model-package", MODEL)
+    assert done.returncode == 0, done.stderr
+    shown = cli("lineage", "--registry", str(tmp_path / "registry"), "--model-package", MODEL, "--json")
+    recorded = json.loads(shown.stdout)["lineage"]["data"]["registry"]
+    assert recorded == latin1.replace("\udce9", "\\xe9") and "lat\\xe9" in recorded

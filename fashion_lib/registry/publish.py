@@ -13,6 +13,7 @@ import dataclasses
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from .. import hashing
 from ..errors import IntegrityError, RegistryError
@@ -55,6 +56,7 @@ def publish(
     check_name(name)
     with scratch_folder("fashion-push-") as scratch:
         files = dict(files)
+        meta, message, readme = utf8_safe(meta), utf8_safe(message), utf8_safe(readme)
         if readme is not None:
             (Path(scratch) / "README.md").write_text(readme, encoding="utf-8")
             files["README.md"] = Path(scratch) / "README.md"
@@ -189,6 +191,21 @@ def _has_good_manifest(reg: Registry, stored: mf.Manifest, entries: Mapping[str,
         or (reg.object_size(entry) == entry.size and _holds(reg, entry, entries[entry.key][0]))
         for entry in found.entries
     )
+
+
+def utf8_safe(value: Any) -> Any:
+    """``value`` with every text in it writable as UTF-8 (a manifest, a README): the bytes of a path that are
+    not UTF-8 (a folder named in Latin-1), which Python keeps as lone surrogates, become ``\\xNN`` escapes."""
+    if isinstance(value, str):
+        try:
+            return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:  # a surrogate no file name gives (from JSON, say): escaped as is
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, Mapping):
+        return {utf8_safe(k): utf8_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [utf8_safe(v) for v in value]
+    return value
 
 
 def _manifest_bytes(
