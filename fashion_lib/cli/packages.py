@@ -30,6 +30,8 @@ def cmd_packages_list(args: argparse.Namespace) -> int:
     from ..errors import IntegrityError
 
     versions = args.registry.list_versions(args.name)
+    if not versions and isinstance(lost := args.registry.not_found(args.name or "any package"), IntegrityError):
+        raise lost  # objects but no manifest (.quilt lost: 'cp -r REG/*'): damage, as fetch, verify and gc say
     damaged = [v for v in versions if v.damaged]
     if args.json:
         print_json({"registry": args.registry.describe(), "versions": [_version_document(v) for v in versions]})

@@ -206,13 +206,14 @@ class Registry:
                 newest[value] = max(newest.get(value, 0), int(stamp))
         return sorted(((stamp, h) for h, stamp in newest.items()), reverse=True)
 
-    def not_found(self, name: str) -> PackageNotFound:
-        names = self.package_names()
-        held = f"it holds {', '.join(names)}" if names else "no such folder" if self.missing() else "it is empty"
-        return PackageNotFound(
-            f"package {name} is not in {self.describe()} ({held}); publish it first, "
-            "or point FASHION_REGISTRY at the registry that has it"
-        )
+    def not_found(self, name: str) -> PackageNotFound | IntegrityError:
+        from .gc import check_manifests_kept, writer_active  # objects but no manifest: .quilt lost, damage (as gc says)
+
+        names, gone = self.package_names(), self.missing()
+        lost = None if names or gone else check_manifests_kept(self, "no version of it can be read", in_flight=True)
+        held = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"
+        why = f"package {name} is not in {self.describe()} ({held}); publish it first, or point FASHION_REGISTRY at the registry that has it"
+        return lost if lost and not writer_active(self) else PackageNotFound(why)  # a first push may be storing them
 
     def resolve(self, name: str, top_hash: str | None = None) -> str:
         """The full top hash: the latest version, or the one version a (prefix of a) hash names."""
