@@ -8,12 +8,14 @@ or another machine, records how the model was made, and says what differs here i
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .console import Log
 from .console import stderr as _stderr
+from .errors import ConfigError
 from .evaluate import chance_warning
 from .lineage import run_lineage
 from .lineage_values import check_run_metrics
@@ -72,7 +74,7 @@ def push_run_folder(
     before runs wrote it) gets the data version's stored quality verdict when its registry can be read.
     A run whose test accuracy is at chance level is published all the same, with one warning line.
     """
-    run_folder = RunFolder(Path(folder))
+    run_folder = _run_folder(Path(folder))
     metrics, _ = run_folder.read_finished()
     check_run_metrics(run_folder.metrics, metrics)  # before a record's values reach the data's registry
     top_hash = publish_folder(
@@ -82,6 +84,16 @@ def push_run_folder(
     if warning:  # once published, as the notes are: a folder refused stays one line
         log(warning)
     return top_hash
+
+
+def _run_folder(path: Path) -> RunFolder:
+    """``path`` as a run folder; ConfigError naming it where it is not a folder (rather than its first file)."""
+    with contextlib.suppress(OSError):  # one that can't be looked at: reading its files says why
+        if not path.is_dir():
+            kind = "is a file, not a folder" if path.is_file() else "is not a folder"  # /dev/null, a FIFO
+            why = kind if path.exists() else "no such folder"
+            raise ConfigError(f"run folder {path}: {why}; expected the folder of a finished training run")
+    return RunFolder(path)
 
 
 def _data_quality(metrics: dict[str, Any], registry: RegistryLike) -> dict[str, Any] | None:
