@@ -11,8 +11,10 @@ numpy are needed, so it runs in any venv (Keras 3 on TensorFlow, JAX or PyTorch,
     python benchmarks/keras_compat.py clf.keras test.csv --save probs.npy   # in one set-up
     python benchmarks/keras_compat.py clf.keras test.csv --compare probs.npy  # image by image
 
-Exit codes: 0 loaded and matches the recorded accuracy (and ``--compare``'s predictions);
-1 loaded but differs; 2 bad input (a file, a CSV row, an option); 3 this Keras can't load it.
+Exit codes: 0 loaded and matches the recorded accuracy (and ``--compare``'s predictions), or loaded and
+scored with nothing to compare with (``result: NOT COMPARED``: no metrics.json beside the model, no
+``--expected``, no ``--compare``); 1 loaded but differs; 2 bad input (a file, a CSV row, an option);
+3 this Keras can't load it.
 """
 
 from __future__ import annotations
@@ -71,7 +73,7 @@ def recorded_accuracy(args: argparse.Namespace) -> tuple[float | None, str]:
         return args.expected, "--expected"
     path = args.metrics or args.model.with_name("metrics.json")
     if args.metrics is None and not path.exists():
-        return None, "none (no metrics.json beside the model)"
+        return None, "no metrics.json beside the model"
     try:
         value = json.loads(path.read_text())["test_accuracy"]
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -135,14 +137,15 @@ def score(args: argparse.Namespace) -> dict:
     predicted = probabilities.argmax(1)
     correct = int((predicted == labels).sum())
     found.update(correct=correct, accuracy=correct / len(labels), recorded=expected, recorded_from=source)
-    same = expected is None or correct == round(expected * len(labels))
+    same = expected is None or correct == round(expected * len(labels))  # None: nothing recorded to differ from
     if args.save is not None:
         np.save(args.save, probabilities)
     if reference is not None:
         found["compare_argmax_differs"] = int((reference.argmax(1) != predicted).sum())
         found["compare_max_abs_diff"] = float(np.abs(reference - probabilities).max())
         same = same and found["compare_argmax_differs"] == 0
-    found["status"] = "match" if same else "differs"
+    compared = expected is not None or reference is not None
+    found["status"] = ("match" if same else "differs") if compared else "not_compared"
     return found
 
 
@@ -161,7 +164,10 @@ def report(found: dict) -> str:
                 f"largest probability difference {found['compare_max_abs_diff']:.2e}"
             )
     lines += [f"warning: {w}" for w in found.get("warnings", [])]
-    lines.append(f"result: {found['status'].upper().replace('_', ' ')}")
+    result = f"result: {found['status'].upper().replace('_', ' ')}"
+    if found["status"] == "not_compared":  # never MATCH: there was nothing to match
+        result += f" ({found['recorded_from']}: no recorded accuracy; give --metrics or --expected)"
+    lines.append(result)
     return "\n".join(lines)
 
 
@@ -185,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"keras_compat: {exc}", file=sys.stderr)
         return 2
     print(json.dumps(found) if args.json else report(found))
-    return {"match": 0, "differs": 1}.get(found["status"], 3)
+    return {"match": 0, "not_compared": 0, "differs": 1}.get(found["status"], 3)
 
 
 if __name__ == "__main__":

@@ -59,6 +59,23 @@ def test_scores_the_file_and_compares_with_the_recorded_accuracy(shipped, tmp_pa
     assert found["versions"]["keras"] and found["load_seconds"] >= 0
 
 
+def test_with_nothing_recorded_the_result_is_not_compared_never_match(shipped, tmp_path, capsys):
+    model, csv = shipped
+    assert not (model.parent / "metrics.json").exists()
+    script = _script()
+    probs = tmp_path / "probs.npy"
+    assert script.main([str(model), str(csv), "--save", str(probs)]) == 0
+    out = capsys.readouterr().out
+    assert "accuracy: 1.0000 (12/12); nothing recorded" in out and "MATCH" not in out
+    assert out.rstrip().endswith(
+        "result: NOT COMPARED (no metrics.json beside the model: no recorded accuracy; give --metrics or --expected)"
+    )
+    assert script.main([str(model), str(csv), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "not_compared"
+    assert script.main([str(model), str(csv), "--compare", str(probs)]) == 0  # predictions compared: a match
+    assert capsys.readouterr().out.rstrip().endswith("result: MATCH")
+
+
 def test_a_file_this_keras_refuses_is_one_line_and_exit_3(shipped, tmp_path, capsys):
     model, csv = shipped
     broken = tmp_path / "clf.keras"
