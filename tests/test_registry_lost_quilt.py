@@ -3,6 +3,10 @@
 ``mkdir COPY; cp -r REG/* COPY/`` copies ``objects/`` but not ``.quilt`` (every manifest and version
 pointer). Fetch, lineage and ``packages list`` read that as an empty registry (exit 4, "it is empty";
 "0 version(s)", exit 0) while verify, gc and push called it damaged (exit 3): now every one says so.
+
+A registry folder named by ``--registry`` or ``FASHION_REGISTRY`` that does not exist (a typo) is one line,
+exit 4 (as a fetch from it), not "no problems"; the embedded one, not made before the first push (a fresh
+clone), still lists and verifies as nothing there, exit 0.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 import pytest
 from cli_support import cli, one_line
 
-from fashion_lib import registry
+from fashion_lib import data, registry
 from fashion_lib.errors import IntegrityError, PackageNotFound
 from fashion_lib.registry import lock
 from fashion_lib.registry.local import PUSH_LOCK
@@ -81,3 +85,40 @@ def test_a_registry_with_no_objects_is_still_empty(tmp_path: Path) -> None:
     assert done.returncode == PackageNotFound.exit_code and "(it is empty)" in one_line(done)
     listed = cli("packages", "list", "--registry", str(tmp_path / "empty"))
     assert listed.returncode == 0 and ": 0 version(s)" in listed.stdout
+
+
+# --- a registry folder that does not exist ----------------------------------------------------------------
+
+
+def test_a_registry_named_that_does_not_exist_is_one_line_exit_4(tmp_path: Path) -> None:
+    typo = tmp_path / "regsitry"
+    for command in (["list"], ["list", "--json"], ["verify"], ["verify", "--json"], ["gc", "--delete"]):
+        done = cli("packages", *command, "--registry", str(typo))
+        line = one_line(done)
+        assert done.returncode == PackageNotFound.exit_code and done.stdout == "", (command, done.stdout)
+        assert line == (
+            f"fashion: error: local registry {typo}: no such folder (nothing has been published there); check the "
+            "path given to --registry (a registry's folder is made by its first push)"
+        ), line
+    by_variable = cli("packages", "verify", FASHION_REGISTRY=str(typo))
+    assert by_variable.returncode == PackageNotFound.exit_code
+    assert one_line(by_variable).startswith(f"fashion: error: FASHION_REGISTRY: local registry {typo}: no such folder")
+    assert "check FASHION_REGISTRY" in one_line(by_variable)
+    assert not typo.exists()  # reading made nothing
+
+
+def test_the_embedded_registry_not_made_yet_lists_nothing_exit_0(tmp_path: Path) -> None:
+    home = tmp_path / "home"  # a fresh clone's home: no registry folder before the first push
+    for command in (["list"], ["verify"], ["gc"]):
+        done = cli("packages", *command, FASHION_HOME=str(home), FASHION_REGISTRY="")
+        assert done.returncode == 0 and done.stderr == "", (command, done.stderr)
+        assert "(no such folder: nothing has been published there): 0 " in done.stdout, done.stdout
+        named = cli("packages", *command, "--registry", str(home / "registry"), FASHION_HOME=str(home))
+        assert named.returncode == 0, named.stderr  # the same folder, named: the same answer
+    assert not home.exists()
+
+
+def test_a_data_package_missing_from_a_registry_that_does_not_exist_says_no_such_folder(tmp_path: Path) -> None:
+    with pytest.raises(PackageNotFound) as info:
+        data.load_data(registry=str(tmp_path / "nowhere"), name="other/pkg", bootstrap=True)
+    assert "is not in local registry" in str(info.value) and "(no such folder)" in str(info.value)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import sys
 
@@ -26,9 +27,34 @@ def _heading(reg) -> str:
     return reg.describe() + (" (no such folder: nothing has been published there)" if reg.missing() else "")
 
 
+def _refuse_missing(reg) -> None:
+    """A local registry folder named by --registry or FASHION_REGISTRY that does not exist is a mistyped path, not
+    an empty registry: PackageNotFound (exit 4, as a fetch from it). The embedded one is not made before its first
+    push (a fresh clone): that one lists nothing, exit 0."""
+    import os
+
+    from .. import settings
+    from ..errors import FashionError, PackageNotFound
+
+    if not reg.missing():
+        return
+    with contextlib.suppress(FashionError, OSError, RuntimeError):
+        if reg.location == str((settings.home() / "registry").resolve()):
+            return
+    variable = os.environ.get("FASHION_REGISTRY", "").strip()
+    with contextlib.suppress(FashionError, OSError, RuntimeError):
+        variable = variable if variable and settings.registry(variable) == reg.location else ""
+    raise PackageNotFound(
+        f"{'FASHION_REGISTRY: ' if variable else ''}{reg.describe()}: no such folder (nothing has been published "
+        f"there); check {'FASHION_REGISTRY' if variable else 'the path given to --registry'} (a registry's folder "
+        "is made by its first push)"
+    )
+
+
 def cmd_packages_list(args: argparse.Namespace) -> int:
     from ..errors import IntegrityError
 
+    _refuse_missing(args.registry)
     versions = args.registry.list_versions(args.name)
     if not versions and isinstance(lost := args.registry.not_found(args.name or "any package"), IntegrityError):
         raise lost  # objects but no manifest (.quilt lost: 'cp -r REG/*'): damage, as fetch, verify and gc say
@@ -55,6 +81,7 @@ def cmd_packages_verify(args: argparse.Namespace) -> int:
     from ..errors import IntegrityError
     from ..registry import verify
 
+    _refuse_missing(args.registry)
     report = verify(
         registry=args.registry,
         name=args.name,
@@ -87,6 +114,7 @@ def cmd_packages_gc(args: argparse.Namespace) -> int:
 
     from ..registry import collect_garbage
 
+    _refuse_missing(args.registry)
     found = collect_garbage(registry=args.registry, grace_hours=args.grace, delete=args.delete)
     now = time.time()
     if args.json:
