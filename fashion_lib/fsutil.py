@@ -11,7 +11,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -192,9 +192,7 @@ def regular_file(
     path: Path, expected: str, error: type[FashionError] = DataValidationError, missing: str = "no such file"
 ) -> Path:
     """``path`` if it is a regular file (links followed); else ``error``: ``PATH: is a directory; expected ...``.
-
-    Only ``stat``: a FIFO is never opened (reading one would block).
-    """
+    Only ``stat``: a FIFO is never opened (reading one would block)."""
     try:
         mode = path.stat().st_mode
     except (FileNotFoundError, NotADirectoryError):
@@ -212,15 +210,15 @@ def regular_file(
 STALE_S = 3600  # a scratch or staging folder nothing was written in for this long was left by a killed process
 # the system temporary folder's scratch folders: publish's README.md, RunFolder.as_published's copy of a run
 SCRATCH_PREFIXES = ("fashion-push-", "fashion-publish-", "fashion-quality-")
-LIVE = ".fashion-live"  # in a scratch folder: locked (flock) while its process uses it; the kernel unlocks a dead one's
+LIVE = ".fashion-live"  # in a scratch or staging folder: locked (flock) while in use (:func:`held`)
+MKDTEMP_RANDOM = "[a-z0-9_]{8}"  # the random part of a name mkdtemp makes, as a regular expression
 
 
 def stale(folder: Path, age: float = STALE_S) -> bool:
     """Whether nothing was written in ``folder`` (or anything in it) for ``age`` seconds: a process killed outright
     (SIGKILL, power loss) left it, where a live one writes. False when it cannot be looked at."""
-    now = time.time()
     try:
-        return now - max(p.lstat().st_mtime for p in (folder, *folder.rglob("*"))) > age
+        return time.time() - max(p.lstat().st_mtime for p in (folder, *folder.rglob("*"))) > age
     except OSError:
         return False
 
@@ -228,13 +226,25 @@ def stale(folder: Path, age: float = STALE_S) -> bool:
 @contextmanager
 def scratch_folder(prefix: str) -> Iterator[Path]:
     """A new private folder ``PREFIX*`` in the system temporary folder (one of :data:`SCRATCH_PREFIXES`), removed
-    on leaving. Its :data:`LIVE` file is locked while it is in use, so :func:`sweep_scratch`, done first, removes
-    only those of processes killed outright (SIGKILL, the OOM killer), never a live one's."""
+    on leaving; :func:`sweep_scratch`, done first, removes those of processes killed outright (:func:`held`)."""
     if prefix not in SCRATCH_PREFIXES:
         raise ValueError(f"scratch folder prefix {prefix!r}; expected one of {SCRATCH_PREFIXES}")
     sweep_scratch()
+    with held(lambda: Path(tempfile.mkdtemp(prefix=prefix))) as folder:
+        yield folder
+
+
+def sweep_scratch() -> None:
+    """Remove the scratch folders (:func:`scratch_folder`) of dead processes (:func:`sweep`)."""
+    sweep(Path(tempfile.gettempdir()), f"(?:{'|'.join(map(re.escape, SCRATCH_PREFIXES))}){MKDTEMP_RANDOM}")
+
+
+@contextmanager
+def held(make: Callable[[], Path]) -> Iterator[Path]:
+    """The new folder ``make`` returns, removed on leaving; its :data:`LIVE` file is locked (flock) meanwhile, and
+    the kernel unlocks a process killed outright (SIGKILL, the OOM killer), so :func:`sweep` knows it is dead."""
     while True:
-        folder = Path(tempfile.mkdtemp(prefix=prefix))
+        folder = make()
         try:
             fd = os.open(folder / LIVE, os.O_RDWR | os.O_CREAT, 0o600)
         except FileNotFoundError:  # another process's sweep removed it before it was locked: another
@@ -253,16 +263,15 @@ def scratch_folder(prefix: str) -> Iterator[Path]:
         os.close(fd)  # after: a sweep that opened the lock file meanwhile finds it gone
 
 
-def sweep_scratch() -> None:
-    """Remove the scratch folders (:func:`scratch_folder`) no live process holds, and those an older fashion
-    made (no :data:`LIVE` file) once :func:`stale`; those of other users and live ones stay."""
-    names = re.compile(f"(?:{'|'.join(map(re.escape, SCRATCH_PREFIXES))})[a-z0-9_]{{8}}")  # as mkdtemp names
+def sweep(base: Path, pattern: str) -> None:
+    """Remove the folders in ``base`` whose whole name matches ``pattern`` (a regular expression) and whose process
+    is dead (:func:`held`), or, made by an older fashion (no :data:`LIVE` file), once :func:`stale`. Never raises."""
     try:
-        found = list(Path(tempfile.gettempdir()).iterdir())
-    except OSError:  # a temporary folder that cannot be listed: nothing to sweep
+        found = [path for path in base.iterdir() if re.fullmatch(pattern, path.name)]
+    except OSError:  # no such folder, or one that cannot be listed: nothing to sweep
         return
     for folder in found:
-        if not names.fullmatch(folder.name) or folder.is_symlink() or not folder.is_dir():
+        if folder.is_symlink() or not folder.is_dir():  # live ones, other users' and links stay
             continue
         try:
             fd = os.open(folder / LIVE, os.O_RDONLY | os.O_NOFOLLOW)

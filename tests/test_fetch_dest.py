@@ -176,7 +176,7 @@ def test_a_killed_fetchs_staging_folder_is_swept_by_the_next_fetch(reg: str, tmp
     parent = dest if dest_exists else tmp_path
     if dest_exists:
         dest.mkdir()
-    name = ".fashion-abc{}" if dest_exists else ".dest.abc{}"
+    name = ".fashion-abcdefg{}" if dest_exists else ".dest.abcdefg{}"  # as mkdtemp names them
     stale, live = (parent / name.format(f"{which}{download.STAGED}") for which in ("1", "2"))
     for folder in (stale, live):
         (folder / "new").mkdir(parents=True)

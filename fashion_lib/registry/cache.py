@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,11 +21,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO
 
-from .. import settings
-from ..console import short
+from .. import fsutil, settings
+from ..console import SHORT_HASH, short
 from ..console import stderr as _stderr
 from ..errors import BucketNotFound, FashionError, IntegrityError, PackageNotFound, RegistryError, RegistryUnreachable
-from ..fsutil import atomic_path
+from ..fsutil import MKDTEMP_RANDOM, atomic_path
 from . import manifest as mf
 from .base import Registry
 from .records import Fetched
@@ -38,8 +39,19 @@ def _package_folder(name: str) -> Path:
 
 
 def folder(name: str, top_hash: str) -> Path:
-    """The cache's folder for ``name@top_hash``."""
+    """The cache's folder for ``name@top_hash``; the package's folder is swept first (:func:`sweep`)."""
+    sweep(name)
     return _package_folder(name) / short(top_hash)
+
+
+def sweep(name: str) -> None:
+    """Remove the staging folders in the cache's folder for ``name`` (``.HASH.*.fetching``, any version's) that a
+    fetch killed outright left (:func:`.download._sweep`'s rule): a live fetch's stay. Never raises."""
+    from .download import STAGED
+
+    with contextlib.suppress(OSError, FashionError):  # no cache, or a data folder setting that names none
+        pattern = rf"\.[0-9a-f]{{{SHORT_HASH}}}\.{MKDTEMP_RANDOM}{re.escape(STAGED)}"
+        fsutil.sweep(_package_folder(name), pattern)
 
 
 def keep(reg: Registry, found: mf.Manifest, dest: Path) -> None:
@@ -114,7 +126,8 @@ def _load(path: Path, name: str) -> Copy:
 
 
 def copies(name: str) -> list[Copy]:
-    """The cached copies of ``name`` that hold a record, newest fetch first."""
+    """The cached copies of ``name`` that hold a record, newest fetch first (killed fetches' leftovers swept)."""
+    sweep(name)
     try:
         base = _package_folder(name)
         found = []

@@ -13,15 +13,14 @@ cache serves as well as a writable one.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
-import shutil
+import re
 import tempfile
 from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
+from ..fsutil import MKDTEMP_RANDOM, access_denied, held, looked_up, make_public, sweep, why_failed
 from ..fsutil import STALE_S as STALE_S  # a staging folder's age, swept
-from ..fsutil import access_denied, looked_up, make_public, stale, why_failed
 from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
@@ -52,14 +51,15 @@ def fetch(
     dest = Path(dest).expanduser().absolute()
     _check_dest(dest, found)
     _check_outside(reg, dest, found)
+    _sweep(dest)  # also when nothing is staged: a killed fetch's leftovers beside a complete copy go too
     same = _unchanged(dest, found, refuse=not overwrite)
     wanted = [entry for entry in found.entries if entry.key not in same]
     fetched = Fetched(name, resolved, found.meta, found.message, {e.key: dest / e.key for e in found.entries}, dest)
     if not wanted:
         return fetched
-    with _dest_errors(dest):
-        staging = _stage(dest)
-    try:
+    with contextlib.ExitStack() as held_open:
+        with _dest_errors(dest):
+            staging = held_open.enter_context(held(lambda: _stage(dest)))  # removed on leaving
         for entry in wanted:
             target = staging / "new" / entry.key
             with _dest_errors(dest):
@@ -74,17 +74,13 @@ def fetch(
                     fh.close()  # after a failure (already named): the staged copy is thrown away
             make_public(target)
         _move_into_place(staging, dest, [e.key for e in wanted])
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return fetched
 
 
 def _stage(dest: Path) -> Path:
     """A new hidden staging folder (``new/`` in it to fill) on the filesystem the files will be placed on:
     inside an existing ``dest`` (its parent may be unwritable, or another filesystem where ``dest`` is a
-    mount point), else beside it, to be renamed into place whole. Staging folders of ``dest`` that a killed
-    fetch left (nothing written in them for :data:`STALE_S`) are removed first."""
-    _sweep(dest)
+    mount point), else beside it, to be renamed into place whole."""
     if dest.is_dir():
         staging = Path(tempfile.mkdtemp(prefix=".fashion-", suffix=STAGED, dir=dest))
     else:
@@ -96,11 +92,12 @@ def _stage(dest: Path) -> Path:
 
 
 def _sweep(dest: Path) -> None:
-    """Remove the staging folders of ``dest`` (inside it and beside it) in which nothing was written for
-    :data:`STALE_S`: a fetch killed outright (SIGKILL, power loss) leaves its own; a live one writes."""
-    for folder in [*dest.glob(f".fashion-*{STAGED}"), *dest.parent.glob(f".{glob.escape(dest.name)}.*{STAGED}")]:
-        if stale(folder):
-            shutil.rmtree(folder, ignore_errors=True)
+    """Remove the staging folders of ``dest`` (inside it and beside it, named exactly as :func:`_stage` names
+    them) that a fetch killed outright (SIGKILL, the OOM killer) left, at once; a live fetch's stay
+    (:func:`.fsutil.sweep`). One an older fashion made, without a lock file, goes once nothing was written
+    in it for :data:`STALE_S`."""
+    sweep(dest, rf"\.fashion-{MKDTEMP_RANDOM}{re.escape(STAGED)}")
+    sweep(dest.parent, rf"\.{re.escape(dest.name)}\.{MKDTEMP_RANDOM}{re.escape(STAGED)}")
 
 
 def _staged(path: Path, dest: Path) -> bool:
