@@ -42,9 +42,9 @@ def test_a_registry_folder_that_does_not_exist_is_said_not_read_as_empty(tmp_pat
     (tmp_path / "link").symlink_to(tmp_path / "nowhere")
     for typo in (tmp_path / "regg", tmp_path / "link"):
         for command in (["packages", "list"], ["packages", "verify"], ["packages", "gc"]):
-            done = cli(*command, "--registry", str(typo))
-            assert done.returncode == 0, done.stderr
-            assert "(no such folder: nothing has been published there): 0 " in done.stdout, done.stdout
+            done = cli(*command, "--registry", str(typo))  # named, not there: one line, exit 4 (as a fetch)
+            assert done.returncode == 4 and done.stdout == "", done.stdout
+            assert f"{typo.resolve()}: no such folder (nothing has been published there)" in one_line(done)
         line = one_line(cli("model", "fetch", "--dest", str(tmp_path / "out"), "--registry", str(typo)))
         assert line.endswith("publish it first, or point FASHION_REGISTRY at the registry that has it")
         assert "(no such folder)" in line and "it is empty" not in line
