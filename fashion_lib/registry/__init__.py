@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Union
 
 from .. import settings
 from ..console import short
-from ..errors import ConfigError, PackageNotFound, RegistryError
+from ..errors import ConfigError, DestinationError, PackageNotFound, RegistryError
 from . import manifest
 from .base import OBJECTS, Registry
 from .check import Report
@@ -185,6 +185,8 @@ def fetch_to_cache(
         if stand_in is None:
             raise
         return stand_in.use(dest, overwrite=overwrite)
+    except DestinationError as exc:
+        raise cache.unwritable(exc) if dest is None else exc from None
     if dest is None:
         cache.keep(reg, found, fetched.dest)
     return fetched

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ from typing import IO
 from .. import fsutil, settings
 from ..console import SHORT_HASH, short
 from ..console import stderr as _stderr
-from ..errors import BucketNotFound, FashionError, IntegrityError, PackageNotFound, RegistryError, RegistryUnreachable
+from ..errors import (
+    BucketNotFound,
+    DestinationError,
+    FashionError,
+    IntegrityError,
+    PackageNotFound,
+    RegistryError,
+    RegistryUnreachable,
+)
 from ..fsutil import MKDTEMP_RANDOM, atomic_path
 from . import manifest as mf
 from .base import Registry
@@ -42,6 +51,19 @@ def folder(name: str, top_hash: str) -> Path:
     """The cache's folder for ``name@top_hash``; the package's folder is swept first (:func:`sweep`)."""
     sweep(name)
     return _package_folder(name) / short(top_hash)
+
+
+def unwritable(exc: DestinationError) -> DestinationError:
+    """``exc`` (a fetch into the cache could not write) saying that folder is the cache and naming the setting
+    that places it: the culprit is the data folder chosen, not the fetch."""
+    if os.environ.get("FASHION_DATA_DIR", "").strip():
+        where, fix = "FASHION_DATA_DIR", "set it"
+    else:
+        where = "FASHION_HOME's data folder" if os.environ.get("FASHION_HOME", "").strip() else "the home folder's data"
+        fix = "set FASHION_HOME or FASHION_DATA_DIR"
+    return DestinationError(
+        f"{exc} (the cache of fetched versions, in {where}, {settings.data_dir()}: {fix} to a folder you can write)"
+    )
 
 
 def sweep(name: str) -> None:
