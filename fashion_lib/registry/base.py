@@ -25,13 +25,13 @@ from typing import IO
 
 from ..errors import IntegrityError, PackageNotFound, RegistryError
 from . import manifest as mf
+from .layout import OBJECTS as OBJECTS  # re-exported: the registry's layout, as the modules take it from here
+from .layout import PACKAGES, POINTERS
+from .lost import check_manifests_kept, writer_active
 from .names import check_name as check_name  # re-exported: publish.py takes it from here
 from .names import check_stored_name
 from .records import PackageVersion, StoredObject
 
-OBJECTS = "objects"
-PACKAGES = ".quilt/packages"
-POINTERS = ".quilt/named_packages"
 SHORT = 7
 MAX_POINTER_BYTES = 1024
 REMOVE_BATCH = 1000  # S3 DeleteObjects takes at most 1,000 keys a request
@@ -207,8 +207,6 @@ class Registry:
         return sorted(((stamp, h) for h, stamp in newest.items()), reverse=True)
 
     def not_found(self, name: str) -> PackageNotFound | IntegrityError:
-        from .gc import check_manifests_kept, writer_active  # objects but no manifest: .quilt lost, damage (as gc says)
-
         names, gone = self.package_names(), self.missing()
         lost = None if names or gone else check_manifests_kept(self, "no version of it can be read", in_flight=True)
         held = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"

@@ -220,10 +220,10 @@ def verify(
 
 
 def _manifests_kept(reg: Registry, report: Report) -> None:
-    """Objects without any manifest are damage (:func:`.gc.lost_manifests`), unless a first push may still be
+    """Objects without any manifest are damage (:func:`.lost.lost_manifests`), unless a first push may still be
     storing them (:func:`.gc.first_push_in_flight`, asked after listing): then a note. The manifests are
     listed again before damage is reported, so a push that finished meanwhile is not taken for it."""
-    from .gc import first_push_in_flight, lost_manifests, objects_without_manifests
+    from .lost import first_push_in_flight, lost_manifests, objects_without_manifests
 
     stored = objects_without_manifests(reg)
     young = {o.name for o in first_push_in_flight(reg, stored)}

@@ -12,7 +12,7 @@ reuses them) but take space. Rules:
   whose manifest it has not written yet, so the grace must outlast the longest push;
   a local registry is locked while collecting, so no push is in flight there
   (:func:`in_flight` applies the same two rules to manifests no version pointer names yet, and
-  :func:`first_push_in_flight` to objects in a registry with no manifest yet);
+  :func:`.lost.first_push_in_flight` to objects in a registry with no manifest yet);
 * the manifests are listed again just before each removal (of up to 1,000 objects, one
   request on S3), and an object a new one names stays; an S3 push that reused an object
   checks, after publishing, that it is still there.
@@ -29,12 +29,11 @@ from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
 from .base import PACKAGES, REMOVE_BATCH, Registry
+from .lost import DEFAULT_GRACE_HOURS, grace_cutoff, lost_manifests, writer_active
 from .records import StoredObject
 
 if TYPE_CHECKING:
     from .s3 import S3Registry
-
-DEFAULT_GRACE_HOURS = 24.0
 
 
 @dataclass
@@ -83,62 +82,6 @@ def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
     )
 
 
-def lost_manifests(reg: Registry, count: int, outcome: str) -> IntegrityError:
-    """The one answer (gc, verify, push) for a registry that holds ``count`` objects but no manifest.
-
-    Its ``.quilt`` folder was lost (``cp -r REG/*`` leaves it out): a version pushed into it would
-    be its only manifest, and gc would then take every file of the lost versions. ``outcome`` says
-    what the caller did not do.
-    """
-    return IntegrityError(
-        f"{reg.describe()} holds {count} object(s) but no manifest at all, so its hidden .quilt folder "
-        f"(manifests and version pointers) is missing; {outcome}: restore .quilt from the original "
-        "(copy a registry with 'cp -a REG COPY' or 'cp -r REG/. COPY/'; 'cp -r REG/*' leaves it out), "
-        "or, if this registry never held a version (a first push killed while storing its files), "
-        "remove its objects folder"
-    )
-
-
-def check_manifests_kept(reg: Registry, outcome: str, *, in_flight: bool = False) -> IntegrityError | None:
-    """:func:`lost_manifests` if the registry holds objects but no manifest, else None.
-
-    Cheap where manifests exist (one listing). ``in_flight``: pass over objects younger than the
-    grace period where no lock serialises writers (S3): a first push may be storing them now.
-    """
-    stored = objects_without_manifests(reg)
-    if in_flight and reg.pointers_need_checking:
-        cutoff = grace_cutoff()
-        stored = [o for o in stored if o.modified <= cutoff]
-    return lost_manifests(reg, len(stored), outcome) if stored else None
-
-
-def objects_without_manifests(reg: Registry) -> list[StoredObject]:
-    """Every object the registry holds if it holds no manifest at all, else none (one listing)."""
-    with reg.errors("listing manifests"):
-        if any(mf.TOP_HASH.fullmatch(k) for k in reg.list_keys(PACKAGES)):
-            return []
-    with reg.errors("listing objects"):
-        return reg.list_objects()
-
-
-def first_push_in_flight(reg: Registry, stored: Sequence[StoredObject]) -> list[StoredObject]:
-    """Of the objects a registry without manifests holds, those a first push may still be storing (it
-    writes its manifest after its objects): every one while a push holds a local registry's push lock
-    (:func:`writer_active`), on S3 those younger than :func:`grace_cutoff`. Ask from outside a push: it reads as one."""
-    if not stored:
-        return []
-    if not reg.pointers_need_checking:
-        return list(stored) if writer_active(reg) else []
-    cutoff = grace_cutoff()
-    return [o for o in stored if o.modified > cutoff]
-
-
-def grace_cutoff() -> float:
-    """Unix seconds: where no lock serialises writers (S3), what was written after this may be a push's
-    still in flight (the default grace, which must outlast the longest push)."""
-    return time.time() - DEFAULT_GRACE_HOURS * 3600
-
-
 def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
     """Of these manifests no version pointer names, those a push may still be writing the pointers of
     (a push writes its manifest, then its pointers): every one while a push holds a local registry's
@@ -152,18 +95,6 @@ def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
     with reg.errors("reading manifest dates"):
         written_at = cast("S3Registry", reg).written_at  # pointers_need_checking: an S3Registry
         return [h for h in top_hashes if written_at(f"{PACKAGES}/{h}") > cutoff]
-
-
-def writer_active(reg: Registry) -> bool:
-    """Whether a push may be in flight in a local registry now (False elsewhere): whether one holds its push lock
-    (:data:`.local.PUSH_LOCK`, :func:`.lock.held`). ``gc --delete`` and ``verify --repair`` hold only the writers'
-    lock, so beside them lost manifests are still damage. The push lock's file is there only while held (or left
-    by a killed push): none, no push (as in a registry last written by an older version). One this user can't
-    open (another user's, unreadable to others) counts as held: a note that a push may be in flight, not damage."""
-    from .local import PUSH_LOCK, LocalRegistry
-    from .lock import held
-
-    return isinstance(reg, LocalRegistry) and held(reg.root / PUSH_LOCK)
 
 
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:

@@ -36,6 +36,7 @@ COPY_BLOCK = 1 << 20
 class LocalRegistry(Registry):
     def __init__(self, folder: str | os.PathLike[str]) -> None:
         self.root = Path(folder).expanduser().absolute()
+        self.push_lock = self.root / PUSH_LOCK  # held by a push only: lost.writer_active asks about it
         self.location = str(self.root)
         why = _not_a_folder(self.root)
         outer = _registry_around(self.root)

@@ -20,7 +20,7 @@ from ..errors import IntegrityError, RegistryError
 from ..fsutil import scratch_folder
 from . import manifest as mf
 from .base import PACKAGES, POINTERS, Registry, check_name
-from .gc import check_manifests_kept
+from .lost import check_manifests_kept
 from .pointing import fix_latest, interrupted_after, latest_behind, point
 from .quilt import quilt
 

@@ -1,0 +1,101 @@
+"""A registry that lost its manifests: objects stored, but no manifest to name them (a copy made with
+``cp -r REG/*``, which leaves the hidden ``.quilt`` out), and whether a first push may still be storing them.
+
+Below :mod:`.base` (which asks it when a package is not found) and :mod:`.gc` (which stops at it): so it
+knows a registry only by the few methods it calls (:class:`Store`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager
+from typing import Protocol
+
+from ..errors import IntegrityError
+from . import manifest as mf
+from .layout import PACKAGES
+from .lock import held
+from .records import StoredObject
+
+DEFAULT_GRACE_HOURS = 24.0
+
+
+class Store(Protocol):
+    """What this module asks of a registry (:class:`.base.Registry` has it all)."""
+
+    pointers_need_checking: bool
+
+    def describe(self) -> str: ...
+
+    def errors(self, doing: str) -> AbstractContextManager[None]: ...
+
+    def list_keys(self, prefix: str) -> Iterable[str]: ...
+
+    def list_objects(self) -> list[StoredObject]: ...
+
+
+def lost_manifests(reg: Store, count: int, outcome: str) -> IntegrityError:
+    """The one answer (gc, verify, push) for a registry that holds ``count`` objects but no manifest.
+
+    Its ``.quilt`` folder was lost (``cp -r REG/*`` leaves it out): a version pushed into it would
+    be its only manifest, and gc would then take every file of the lost versions. ``outcome`` says
+    what the caller did not do.
+    """
+    return IntegrityError(
+        f"{reg.describe()} holds {count} object(s) but no manifest at all, so its hidden .quilt folder "
+        f"(manifests and version pointers) is missing; {outcome}: restore .quilt from the original "
+        "(copy a registry with 'cp -a REG COPY' or 'cp -r REG/. COPY/'; 'cp -r REG/*' leaves it out), "
+        "or, if this registry never held a version (a first push killed while storing its files), "
+        "remove its objects folder"
+    )
+
+
+def check_manifests_kept(reg: Store, outcome: str, *, in_flight: bool = False) -> IntegrityError | None:
+    """:func:`lost_manifests` if the registry holds objects but no manifest, else None.
+
+    Cheap where manifests exist (one listing). ``in_flight``: pass over objects younger than the
+    grace period where no lock serialises writers (S3): a first push may be storing them now.
+    """
+    stored = objects_without_manifests(reg)
+    if in_flight and reg.pointers_need_checking:
+        cutoff = grace_cutoff()
+        stored = [o for o in stored if o.modified <= cutoff]
+    return lost_manifests(reg, len(stored), outcome) if stored else None
+
+
+def objects_without_manifests(reg: Store) -> list[StoredObject]:
+    """Every object the registry holds if it holds no manifest at all, else none (one listing)."""
+    with reg.errors("listing manifests"):
+        if any(mf.TOP_HASH.fullmatch(k) for k in reg.list_keys(PACKAGES)):
+            return []
+    with reg.errors("listing objects"):
+        return reg.list_objects()
+
+
+def first_push_in_flight(reg: Store, stored: Sequence[StoredObject]) -> list[StoredObject]:
+    """Of the objects a registry without manifests holds, those a first push may still be storing (it
+    writes its manifest after its objects): every one while a push holds a local registry's push lock
+    (:func:`writer_active`), on S3 those younger than :func:`grace_cutoff`. Ask from outside a push: it reads as one."""
+    if not stored:
+        return []
+    if not reg.pointers_need_checking:
+        return list(stored) if writer_active(reg) else []
+    cutoff = grace_cutoff()
+    return [o for o in stored if o.modified > cutoff]
+
+
+def grace_cutoff() -> float:
+    """Unix seconds: where no lock serialises writers (S3), what was written after this may be a push's
+    still in flight (the default grace, which must outlast the longest push)."""
+    return time.time() - DEFAULT_GRACE_HOURS * 3600
+
+
+def writer_active(reg: Store) -> bool:
+    """Whether a push may be in flight in a local registry now (False elsewhere): whether one holds its push lock
+    (:data:`.local.PUSH_LOCK`, :func:`.lock.held`). ``gc --delete`` and ``verify --repair`` hold only the writers'
+    lock, so beside them lost manifests are still damage. The push lock's file is there only while held (or left
+    by a killed push): none, no push (as in a registry last written by an older version). One this user can't
+    open (another user's, unreadable to others) counts as held: a note that a push may be in flight, not damage."""
+    push_lock = getattr(reg, "push_lock", None)  # a LocalRegistry's; S3 has no lock
+    return push_lock is not None and held(push_lock)
