@@ -49,7 +49,19 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "answer",
         ),
     ),
-    ("pipeline", ("pipeline", "parameters", "notebook_cells", "run_steps", "training_run", "run_publish", "up_to_date", "reproduce")),
+    (
+        "pipeline",
+        (
+            "pipeline",
+            "parameters",
+            "notebook_cells",
+            "run_steps",
+            "training_run",
+            "run_publish",
+            "up_to_date",
+            "reproduce",
+        ),
+    ),
     ("top", ("cli", "__main__", "entry", "registry_server")),
 ]
 # Layers side by side: neither may import the other.
