@@ -122,3 +122,23 @@ def test_a_data_package_missing_from_a_registry_that_does_not_exist_says_no_such
     with pytest.raises(PackageNotFound) as info:
         data.load_data(registry=str(tmp_path / "nowhere"), name="other/pkg", bootstrap=True)
     assert "is not in local registry" in str(info.value) and "(no such folder)" in str(info.value)
+
+
+def test_a_first_push_that_finishes_while_not_found_asks_is_not_called_lost(
+    star: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first listing finds objects and no manifest; the push storing them writes its manifest and lets go
+    of its lock before not_found asks whether one is in flight. Before: 'no manifest at all', exit 3, for a
+    healthy registry; now the manifests are listed again once no push holds the lock."""
+    from fashion_lib.registry import base
+
+    source = tmp_path / "registry" / ".quilt"  # the original's manifests and pointers: the push's last writes
+    reg = registry.open(str(star))
+
+    def push_finishes(asked: object) -> bool:
+        subprocess.run(["cp", "-a", str(source), str(star)], check=True)
+        return False  # no push holds the lock now: it has finished
+
+    monkeypatch.setattr(base, "writer_active", push_finishes)
+    found = reg.not_found("other/package")
+    assert isinstance(found, PackageNotFound), found

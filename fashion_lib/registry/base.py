@@ -208,10 +208,13 @@ class Registry:
 
     def not_found(self, name: str) -> PackageNotFound | IntegrityError:
         names, gone = self.package_names(), self.missing()
-        lost = None if names or gone else check_manifests_kept(self, "no version of it can be read", in_flight=True)
         held = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"
         why = f"package {name} is not in {self.describe()} ({held}); publish it first, or point FASHION_REGISTRY at the registry that has it"
-        return lost if lost and not writer_active(self) else PackageNotFound(why)  # a first push may be storing them
+        if names or gone:
+            return PackageNotFound(why)
+        lost = lambda: check_manifests_kept(self, "no version of it can be read", in_flight=True)  # noqa: E731
+        # .quilt lost, unless a first push is storing them: asked again once none is (it wrote its manifest)
+        return (lost() and not writer_active(self) and lost()) or PackageNotFound(why)
 
     def resolve(self, name: str, top_hash: str | None = None) -> str:
         """The full top hash: the latest version, or the one version a (prefix of a) hash names."""
