@@ -213,3 +213,35 @@ def test_a_push_lock_this_user_cannot_open_may_be_a_push(tmp_path, sources, monk
 
     monkeypatch.setattr(os, "open", denied)
     assert gc.writer_active(LocalRegistry(where))
+
+
+def test_a_push_lock_made_anew_while_it_is_probed_reads_as_held(tmp_path, monkeypatch):
+    """A reader opens the push lock; that push removes it and ends; the next push makes it anew and locks it.
+    Before: the reader's free lock on the removed file read as 'no push', and verify called the new push's
+    version damage (found by review helper 71). Now the probe is made again on the file the path names."""
+    import fcntl
+    import os
+
+    from fashion_lib.registry import lock
+
+    path = tmp_path / PUSH_LOCK
+    path.write_text("")
+    probes, holders, real = [], [], fcntl.flock
+
+    def replaced_while_probed(fd, how):
+        if how & fcntl.LOCK_NB and not probes:  # the first probe: the file it opened goes, a new holder comes
+            path.unlink()
+            holder = os.open(path, os.O_RDWR | os.O_CREAT)
+            real(holder, fcntl.LOCK_EX)
+            holders.append(holder)
+        probes.append(fd)
+        return real(fd, how)
+
+    monkeypatch.setattr(lock.fcntl, "flock", replaced_while_probed)
+    try:
+        assert lock.held(path)
+    finally:
+        for fd in holders:
+            os.close(fd)
+    monkeypatch.undo()
+    assert not lock.held(path)  # its holder gone: free

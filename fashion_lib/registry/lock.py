@@ -34,17 +34,33 @@ def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
 
 def held(path: Path) -> bool:
     """Whether a holder of :func:`exclusive` has ``path`` locked now; asked without waiting and without
-    writing (a lock file that can't be opened to read may be held; one that is not there is not)."""
+    writing (a lock file that can't be opened to read may be held; one that is not there is not).
+
+    A ``remove=True`` file may be removed by its holder and made anew by the next while it is probed: a free
+    lock on a file that ``path`` no longer names says nothing, so the probe is made again on the new one."""
+    for _ in range(100):
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False  # made by the first writer before it locks: no writer yet
+        except OSError:
+            return True
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released at once by the close below
+            if _names(path, fd):
+                return False
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)
+    return True  # replaced on every probe: writers keep taking it
+
+
+def _names(path: Path, fd: int) -> bool:
+    """Whether ``path`` still names the file open as ``fd``."""
     try:
-        fd = os.open(path, os.O_RDONLY)
+        now = os.stat(path)
     except FileNotFoundError:
-        return False  # made by the first writer before it locks: no writer yet
-    except OSError:
-        return True
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)  # released at once by the close below
-    except BlockingIOError:
-        return True
-    finally:
-        os.close(fd)
-    return False
+        return True  # removed by its holder: free (a new holder makes it anew; the next probe sees that one)
+    opened = os.fstat(fd)
+    return (now.st_dev, now.st_ino) == (opened.st_dev, opened.st_ino)
