@@ -255,6 +255,10 @@ class _CopyStore(Registry):
         path = self.root / entry.key
         return path.stat().st_size if path.is_file() and not path.is_symlink() else None
 
+    def physical_key(self, name: str) -> str:
+        """Where the version's manifest says object ``name`` is (a copy keeps its files by their logical keys)."""
+        return next((e.physical_key or "" for e in self.found.entries if e.object_name == name), "")
+
     @contextlib.contextmanager
     def open_object(self, entry: mf.Entry) -> Iterator[IO[bytes]]:
         with open(self.root / entry.key, "rb") as fh:
