@@ -221,7 +221,7 @@ def verify(
 
 def _manifests_kept(reg: Registry, report: Report) -> None:
     """Objects without any manifest are damage (:func:`.lost.lost_manifests`), unless a first push may still be
-    storing them (:func:`.gc.first_push_in_flight`, asked after listing): then a note. The manifests are
+    storing them (:func:`.lost.first_push_in_flight`, asked after listing): then a note. The manifests are
     listed again before damage is reported, so a push that finished meanwhile is not taken for it."""
     from .lost import first_push_in_flight, lost_manifests, objects_without_manifests
 

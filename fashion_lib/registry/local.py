@@ -28,7 +28,7 @@ from .base import OBJECTS, PACKAGES, POINTERS, Registry
 from .records import StoredObject
 
 LOCK = ".fashion.lock"
-PUSH_LOCK = ".fashion-push.lock"  # held, with LOCK, by a push only: gc.writer_active asks about it
+PUSH_LOCK = ".fashion-push.lock"  # held, with LOCK, by a push only: lost.writer_active asks about it
 TMP = ".fashion-tmp"
 COPY_BLOCK = 1 << 20
 
