@@ -3,7 +3,9 @@
 S3 answers a version id it could never have issued (AWS: a malformed one, or one from another server;
 SeaweedFS: one with a ``/``) with a 400: to a HEAD without a body (code "400"), to a GET as InvalidArgument
 (AWS) or InvalidRequest (SeaweedFS). No version of that id is here: HEAD and GET both read it as missing, so
-the entry is reported as having no object, in one line and exit 3, whichever of them meets the 400.
+the entry is reported as having no object, in one line and exit 3, whichever of them meets the 400. A HEAD's
+bare 400 says no more than "400" (AWS answers an expired session token so too), so one byte of the same
+version is asked for by GET, whose answer names S3's reason.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import seaweedfs  # tests/ is on sys.path
 from botocore.exceptions import ClientError
 
 from fashion_lib import registry
-from fashion_lib.errors import IntegrityError, RegistryError
+from fashion_lib.errors import IntegrityError, RegistryAccessDenied, RegistryError
 from fashion_lib.registry import manifest as mf
 from fashion_lib.registry.check import DamagedObject, check_object
 from fashion_lib.registry.s3 import S3Registry
@@ -82,6 +84,98 @@ def test_a_400_to_a_head_naming_no_version_is_not_missing(monkeypatch):
         reg.errors("checking"),
     ):
         reg.object_size(entry)  # before: None, so "has no object ...; republish the package"
-    assert missing(ClientError({"Error": {"Code": "400"}}, "HeadObject"), versioned=True)
+    assert not missing(ClientError({"Error": {"Code": "400"}}, "HeadObject"), versioned=True)  # asked again
     assert missing(ClientError({"Error": {"Code": "InvalidArgument"}}, "GetObject"), versioned=True)
     assert not missing(ClientError({"Error": {"Code": "InvalidArgument"}}, "GetObject"), versioned=False)
+
+
+def _error(code: str, operation: str) -> ClientError:
+    text = "Bad Request" if code == "400" else code
+    answer = {"Error": {"Code": code, "Message": text}, "ResponseMetadata": {"HTTPHeaders": {"x-amz-request-id": "1"}}}
+    return ClientError(answer, operation)
+
+
+class _ExpiredOnAws:
+    """AWS with an expired session token: a HEAD gets a bare 400, a GET says why (``get``: its error code, or
+    None for the byte asked for)."""
+
+    def __init__(self, get: str | None) -> None:
+        self.get, self.asked = get, []
+
+    def head_object(self, **request):
+        raise _error("400", "HeadObject")
+
+    def get_object(self, **request):
+        self.asked.append(request)
+        if self.get:
+            raise _error(self.get, "GetObject")
+        return {"Body": __import__("io").BytesIO(b"l")}
+
+
+VERSIONED = mf.Entry("test.csv", 5, "SHA256", "ab" * 32, {}, f"s3://bucket/objects/{'ab' * 32}?versionId=V1")
+
+
+@pytest.mark.parametrize(
+    ("get", "raised", "line"),
+    [
+        ("ExpiredToken", RegistryAccessDenied, r"^checking: s3://bucket: access denied \(ExpiredToken\); check your"),
+        ("SlowDown", RegistryError, r"^checking: s3://bucket: S3 said SlowDown: SlowDown$"),
+        (None, RegistryError, r"^checking: s3://bucket: S3 said 400: Bad Request$"),  # the GET finds it: S3's 400
+        ("InvalidRange", RegistryError, r"^checking: s3://bucket: S3 said 400: Bad Request$"),  # found, empty
+    ],
+)
+def test_a_bare_400_to_a_head_naming_a_version_is_what_a_get_of_one_byte_says(monkeypatch, get, raised, line):
+    client = _ExpiredOnAws(get)
+    monkeypatch.setattr(S3Registry, "client", property(lambda self: client))
+    reg = S3Registry("s3://bucket")
+    with pytest.raises(raised, match=line) as caught, reg.errors("checking"):
+        reg.object_size(VERSIONED)  # before: None, so "has no object ... version V1; republish", exit 3
+    assert caught.value.exit_code == (6 if get == "ExpiredToken" else RegistryError.exit_code)
+    assert client.asked == [
+        {"Bucket": "bucket", "Key": f"objects/{'ab' * 32}", "VersionId": "V1", "Range": "bytes=0-0"}
+    ]
+
+
+@pytest.mark.parametrize("get", ["InvalidArgument", "InvalidRequest", "NoSuchVersion"])  # AWS, SeaweedFS, either
+def test_a_bare_400_to_a_head_is_missing_where_the_get_refuses_the_version(monkeypatch, get):
+    client = _ExpiredOnAws(get)
+    monkeypatch.setattr(S3Registry, "client", property(lambda self: client))
+    assert S3Registry("s3://bucket").object_size(VERSIONED) is None
+    assert len(client.asked) == 1
+
+
+@pytest.mark.slow  # a real SeaweedFS server
+def test_fetch_says_access_denied_where_aws_answers_an_expired_token_with_a_bare_400(
+    pinned_refused, monkeypatch, tmp_path
+):
+    bucket, top_hash = pinned_refused
+    real = S3Registry.client.fget
+
+    class Expired:  # the real server's client, answering what AWS does to an expired token for a pinned version
+        def __init__(self, reg):
+            self.real = real(reg)
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def head_object(self, **request):
+            if "VersionId" in request:
+                raise _error("400", "HeadObject")
+            return self.real.head_object(**request)
+
+        def get_object(self, **request):
+            if "VersionId" in request:
+                raise _error("ExpiredToken", "GetObject")
+            return self.real.get_object(**request)
+
+    with pytest.raises(
+        IntegrityError, match="^test.csv in .* is not in the registry.s object store"
+    ) as caught:  # as now
+        registry.fetch(NAME, tmp_path / "a", registry=bucket, top_hash=top_hash)
+    assert caught.value.exit_code == 3
+    monkeypatch.setattr(S3Registry, "client", property(Expired))
+    with pytest.raises(RegistryAccessDenied) as caught:  # before: exit 3, the line above
+        registry.fetch(NAME, tmp_path / "b", registry=bucket, top_hash=top_hash)
+    assert caught.value.exit_code == 6
+    assert str(caught.value).startswith(f"fetching {NAME}@{top_hash[:12]}: {bucket}")
+    assert ": access denied (ExpiredToken); check your AWS credentials" in str(caught.value)

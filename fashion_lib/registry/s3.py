@@ -26,7 +26,7 @@ from . import manifest as mf
 from .base import OBJECTS, Registry
 from .quilt import s3_client
 from .records import StoredObject
-from .s3_errors import ACCESS_HINT, DENIED, MISSING, missing, s3_errors
+from .s3_errors import ACCESS_HINT, DENIED, MISSING, bare_400, code_of, missing, s3_errors
 from .s3_settings import check_settings, setting_errors
 
 
@@ -159,7 +159,7 @@ class S3Registry(Registry):
     def _first(self, entry: mf.Entry, request: Callable[..., dict]) -> dict | None:
         """``request`` (head_object or get_object) of the store's object for ``entry``, else of the key stock
         quilt3 pushed it to (:meth:`foreign_key`); None where S3 says neither is there (:func:`.s3_errors.missing`:
-        HEAD and GET read S3's answers alike, a refused version id included)."""
+        HEAD and GET read S3's answers alike, a refused version id included: a HEAD's bare 400 is asked again)."""
         import botocore.exceptions as bx
 
         for where in ({"Key": self._key(entry), **self._version(entry)}, self._foreign(entry)):
@@ -168,9 +168,24 @@ class S3Registry(Registry):
             try:
                 return request(Bucket=self.bucket, **where)
             except bx.ClientError as exc:
-                if not missing(exc, "VersionId" in where):
-                    raise
+                error = self._why_400(where, exc) if "VersionId" in where and bare_400(exc) else exc
+                if not missing(error, "VersionId" in where):
+                    raise error from None
         return None
+
+    def _why_400(self, where: dict[str, str], head: Exception) -> Exception:
+        """What S3 means by a bare 400 to a HEAD naming a version (its answer has no body: a refused version id, an
+        expired session token, a bad region...): the error a GET of one byte of the same version gets, with a
+        code (InvalidArgument or InvalidRequest: the id refused; ExpiredToken: access denied); the HEAD's own
+        error where the GET finds the version (InvalidRange: it is empty), as S3 gave no reason to go on."""
+        import botocore.exceptions as bx
+
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Range="bytes=0-0", **where)
+        except bx.ClientError as exc:
+            return head if code_of(exc) == "InvalidRange" else exc
+        answer["Body"].close()
+        return head
 
     def _head(self, entry: mf.Entry) -> dict | None:
         """The store's object for ``entry``, else the key stock quilt3 pushed it to (:meth:`foreign_key`)."""

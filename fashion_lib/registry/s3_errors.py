@@ -24,18 +24,29 @@ DENIED = {
     "AccountProblem",
 }
 MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
-# What S3 answers a version id it could never have issued (malformed, or from another server): AWS's GET says
-# InvalidArgument, SeaweedFS's InvalidRequest; a HEAD's answer has no body, so no code but its status.
-VERSION_REFUSED = {"400", "InvalidArgument", "InvalidRequest"}
+# What S3's GET answers a version id it could never have issued (malformed, or from another server): AWS says
+# InvalidArgument, SeaweedFS InvalidRequest. A HEAD's answer has no body: its bare 400 says only "400", as it does
+# to an expired session token (AWS) or a bad region, so it is asked again (S3Registry._why_400), never read alone.
+VERSION_REFUSED = {"InvalidArgument", "InvalidRequest"}
+
+
+def code_of(exc: BaseException) -> str:
+    """S3's error code of a ClientError ("400", "404" for a HEAD, whose answer has no body)."""
+    return str(getattr(exc, "response", {}).get("Error", {}).get("Code"))
 
 
 def missing(exc: BaseException, versioned: bool) -> bool:
     """Whether S3 refused a HEAD or GET (a ClientError) because what it asked for is not there: no such key or
-    version, or, for a request naming a version (``versioned``), a 400 refusing its id: no version of that id is
-    here (a manifest edited by hand, or copied from another server), as for NoSuchVersion. A 400 to a request
-    naming no version is something else (an expired token, a malformed request), never read as missing."""
-    code = str(getattr(exc, "response", {}).get("Error", {}).get("Code"))
+    version, or, for a request naming a version (``versioned``), an error code refusing its id: no version of that
+    id is here (a manifest edited by hand, or copied from another server), as for NoSuchVersion. A bare 400 (a
+    HEAD's, without a code) is not: it may be an expired token; so is any 400 to a request naming no version."""
+    code = code_of(exc)
     return code in MISSING or (versioned and code in VERSION_REFUSED)
+
+
+def bare_400(exc: BaseException) -> bool:
+    """Whether S3 answered 400 without saying why (a HEAD has no body): a refused version id or anything else."""
+    return code_of(exc) == "400"
 
 
 def from_s3(headers: object) -> bool:
