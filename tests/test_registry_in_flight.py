@@ -27,7 +27,7 @@ from cli_support import cli, one_line
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError
-from fashion_lib.registry import gc, lock
+from fashion_lib.registry import lock, lost
 from fashion_lib.registry.base import OBJECTS, POINTERS
 from fashion_lib.registry.local import LOCK, PUSH_LOCK, LocalRegistry
 from fashion_lib.registry.s3 import S3Registry
@@ -101,12 +101,12 @@ def test_an_s3_registry_says_when_an_object_was_written_and_0_for_one_gone(bucke
     assert client.asked == [("bucket", ".quilt/packages/" + "a" * 64), ("bucket", ".quilt/packages/" + "b" * 64)]
 
 
-def test_gc_in_flight_on_s3_asks_the_registry_for_each_manifests_date(bucket, monkeypatch):
+def test_in_flight_on_s3_asks_the_registry_for_each_manifests_date(bucket, monkeypatch):
     reg, _ = bucket
-    monkeypatch.setattr(gc, "grace_cutoff", lambda: WRITTEN.timestamp() - 1)
-    assert gc.in_flight(reg, ["a" * 64, "b" * 64]) == ["a" * 64]  # "b": gone since it was listed
-    monkeypatch.setattr(gc, "grace_cutoff", lambda: WRITTEN.timestamp())
-    assert gc.in_flight(reg, ["a" * 64]) == []  # older than the grace
+    monkeypatch.setattr(lost, "grace_cutoff", lambda: WRITTEN.timestamp() - 1)
+    assert lost.in_flight(reg, ["a" * 64, "b" * 64]) == ["a" * 64]  # "b": gone since it was listed
+    monkeypatch.setattr(lost, "grace_cutoff", lambda: WRITTEN.timestamp())
+    assert lost.in_flight(reg, ["a" * 64]) == []  # older than the grace
 
 
 def test_another_s3_error_is_raised_not_taken_for_gone(bucket, monkeypatch):
@@ -193,10 +193,10 @@ def test_only_a_push_reads_as_one_and_its_lock_file_goes_with_it(tmp_path, sourc
     assert not (where / PUSH_LOCK).exists()  # there only while a push holds it
     reg = LocalRegistry(where)
     with reg.writing(clean=False):  # gc --delete, verify --repair
-        assert not gc.writer_active(reg)
+        assert not lost.writer_active(reg)
     with reg.writing():  # a push
-        assert gc.writer_active(reg)
-    assert not gc.writer_active(reg) and not (where / PUSH_LOCK).exists()
+        assert lost.writer_active(reg)
+    assert not lost.writer_active(reg) and not (where / PUSH_LOCK).exists()
 
 
 def test_a_push_lock_this_user_cannot_open_may_be_a_push(tmp_path, sources, monkeypatch):
@@ -212,7 +212,7 @@ def test_a_push_lock_this_user_cannot_open_may_be_a_push(tmp_path, sources, monk
         return real_open(path, *args, **kwargs)
 
     monkeypatch.setattr(os, "open", denied)
-    assert gc.writer_active(LocalRegistry(where))
+    assert lost.writer_active(LocalRegistry(where))
 
 
 def test_a_push_lock_made_anew_while_it_is_probed_reads_as_held(tmp_path, monkeypatch):

@@ -130,7 +130,7 @@ def test_a_first_push_that_finishes_while_not_found_asks_is_not_called_lost(
     """The first listing finds objects and no manifest; the push storing them writes its manifest and lets go
     of its lock before not_found asks whether one is in flight. Before: 'no manifest at all', exit 3, for a
     healthy registry; now the manifests are listed again once no push holds the lock."""
-    from fashion_lib.registry import base
+    from fashion_lib.registry import lost
 
     source = tmp_path / "registry" / ".quilt"  # the original's manifests and pointers: the push's last writes
     reg = registry.open(str(star))
@@ -139,6 +139,37 @@ def test_a_first_push_that_finishes_while_not_found_asks_is_not_called_lost(
         subprocess.run(["cp", "-a", str(source), str(star)], check=True)
         return False  # no push holds the lock now: it has finished
 
-    monkeypatch.setattr(base, "writer_active", push_finishes)
+    monkeypatch.setattr(lost, "writer_active", push_finishes)
     found = reg.not_found("other/package")
     assert isinstance(found, PackageNotFound), found
+
+
+def test_a_registry_that_lost_its_version_pointers_is_damage_to_a_fetch(tmp_path: Path, sources) -> None:
+    """Manifests there, .quilt/named_packages gone: verify called it damage (exit 3) while a fetch said
+    'it is empty; publish it first' (exit 4)."""
+    import shutil
+
+    reg = tmp_path / "registry"
+    registry.push(NAME, sources, registry=str(reg), message="good")
+    shutil.rmtree(reg / ".quilt" / "named_packages")
+    done = cli("data", "fetch", "--dest", str(tmp_path / "d"), "--registry", str(reg))
+    assert done.returncode == IntegrityError.exit_code, done.stderr
+    line = one_line(done)
+    assert "holds 1 manifest(s) but no version pointer, so its version pointers (.quilt/named_packages)" in line
+    assert "restore them from the original (copy a registry with 'cp -a REG COPY')" in line
+    assert cli("packages", "verify", "--registry", str(reg)).returncode == IntegrityError.exit_code
+
+
+def test_manifests_without_pointers_beside_a_push_in_flight_are_not_damage(
+    tmp_path: Path, sources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first push writes its manifest, then its pointers: in between, a reader finds no package."""
+    import shutil
+
+    from fashion_lib.registry import lost
+
+    reg = tmp_path / "registry"
+    registry.push(NAME, sources, registry=str(reg), message="good")
+    shutil.rmtree(reg / ".quilt" / "named_packages")
+    monkeypatch.setattr(lost, "writer_active", lambda asked: True)
+    assert isinstance(registry.open(str(reg)).not_found(NAME), PackageNotFound)

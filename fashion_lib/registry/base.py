@@ -27,7 +27,7 @@ from ..errors import IntegrityError, PackageNotFound, RegistryError
 from . import manifest as mf
 from .layout import OBJECTS as OBJECTS  # re-exported: the registry's layout, as the modules take it from here
 from .layout import PACKAGES, POINTERS
-from .lost import check_manifests_kept, writer_active
+from .lost import absent
 from .names import check_name as check_name  # re-exported: publish.py takes it from here
 from .names import check_stored_name
 from .records import PackageVersion, StoredObject
@@ -207,14 +207,8 @@ class Registry:
         return sorted(((stamp, h) for h, stamp in newest.items()), reverse=True)
 
     def not_found(self, name: str) -> PackageNotFound | IntegrityError:
-        names, gone = self.package_names(), self.missing()
-        held = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"
-        why = f"package {name} is not in {self.describe()} ({held}); publish it first, or point FASHION_REGISTRY at the registry that has it"
-        if names or gone:
-            return PackageNotFound(why)
-        lost = lambda: check_manifests_kept(self, "no version of it can be read", in_flight=True)  # noqa: E731
-        # .quilt lost, unless a first push is storing them: asked again once none is (it wrote its manifest)
-        return (lost() and not writer_active(self) and lost()) or PackageNotFound(why)
+        """:func:`.lost.absent`: not published here, or a registry that lost its manifests or version pointers."""
+        return absent(self, name)
 
     def resolve(self, name: str, top_hash: str | None = None) -> str:
         """The full top hash: the latest version, or the one version a (prefix of a) hash names."""

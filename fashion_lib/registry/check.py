@@ -238,8 +238,8 @@ def _manifests_kept(reg: Registry, report: Report) -> None:
 
 def _unnamed_manifests(reg: Registry, report: Report, pointed: set[str]) -> None:
     """Manifests no version pointer names: a note each, or damage when no pointer is left at all; one a push
-    may still be writing the pointers of (:func:`.gc.in_flight`, asked after listing) is only noted as such."""
-    from .gc import in_flight
+    may still be writing the pointers of (:func:`.lost.in_flight`, asked after listing) is only noted as such."""
+    from .lost import in_flight
 
     with reg.errors("listing manifests"):
         unnamed = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k) and k not in pointed]

@@ -21,19 +21,18 @@ reuses them) but take space. Rules:
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
 from .base import PACKAGES, REMOVE_BATCH, Registry
-from .lost import DEFAULT_GRACE_HOURS, grace_cutoff, lost_manifests, writer_active
+from .lost import DEFAULT_GRACE_HOURS, lost_manifests
 from .records import StoredObject
 
 if TYPE_CHECKING:
-    from .s3 import S3Registry
+    pass
 
 
 @dataclass
@@ -80,21 +79,6 @@ def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
         "since the objects it names can't be known: restore or delete that manifest "
         "('fashion packages verify' lists the damage)"
     )
-
-
-def in_flight(reg: Registry, top_hashes: Sequence[str]) -> list[str]:
-    """Of these manifests no version pointer names, those a push may still be writing the pointers of
-    (a push writes its manifest, then its pointers): every one while a push holds a local registry's
-    push lock (:func:`writer_active`; it holds it from its first object to its last pointer), on S3 those
-    younger than :func:`grace_cutoff`."""
-    if not top_hashes:
-        return []
-    if not reg.pointers_need_checking:
-        return list(top_hashes) if writer_active(reg) else []
-    cutoff = grace_cutoff()
-    with reg.errors("reading manifest dates"):
-        written_at = cast("S3Registry", reg).written_at  # pointers_need_checking: an S3Registry
-        return [h for h in top_hashes if written_at(f"{PACKAGES}/{h}") > cutoff]
 
 
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:

@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from ..errors import IntegrityError
+from ..errors import IntegrityError, PackageNotFound
 from . import manifest as mf
-from .layout import PACKAGES
+from .layout import PACKAGES, POINTERS
 from .lock import held
 from .records import StoredObject
 
@@ -33,6 +33,10 @@ class Store(Protocol):
     def list_keys(self, prefix: str) -> Iterable[str]: ...
 
     def list_objects(self) -> list[StoredObject]: ...
+
+    def package_names(self) -> list[str]: ...
+
+    def missing(self) -> bool: ...
 
 
 def lost_manifests(reg: Store, count: int, outcome: str) -> IntegrityError:
@@ -83,6 +87,53 @@ def first_push_in_flight(reg: Store, stored: Sequence[StoredObject]) -> list[Sto
         return list(stored) if writer_active(reg) else []
     cutoff = grace_cutoff()
     return [o for o in stored if o.modified > cutoff]
+
+
+def in_flight(reg: Store, top_hashes: Sequence[str]) -> list[str]:
+    """Of these manifests no version pointer names, those a push may still be writing the pointers of
+    (a push writes its manifest, then its pointers): every one while a push holds a local registry's
+    push lock (:func:`writer_active`; it holds it from its first object to its last pointer), on S3 those
+    younger than :func:`grace_cutoff`."""
+    if not top_hashes:
+        return []
+    if not reg.pointers_need_checking:
+        return list(top_hashes) if writer_active(reg) else []
+    cutoff = grace_cutoff()
+    with reg.errors("reading manifest dates"):
+        written_at = reg.written_at  # type: ignore[attr-defined]  # pointers_need_checking: an S3Registry
+        return [h for h in top_hashes if written_at(f"{PACKAGES}/{h}") > cutoff]
+
+
+OUTCOME = "no version of it can be read"  # what a reader did not do, in the damage lines
+
+
+def absent(reg: Store, name: str) -> PackageNotFound | IntegrityError:
+    """Why ``name`` is not in the registry: not published there (:class:`PackageNotFound`, naming what it holds),
+    or, in a registry with no package at all, damage: objects but no manifest (``.quilt`` lost) or manifests
+    but no version pointer (``.quilt/named_packages`` lost), each unless a push may be storing them now (asked
+    again once none is: one that finished meanwhile has written the rest)."""
+    names, gone = reg.package_names(), reg.missing()
+    held = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"
+    why = f"package {name} is not in {reg.describe()} ({held}); publish it first, or point FASHION_REGISTRY at the registry that has it"
+    if names or gone:
+        return PackageNotFound(why)
+    damage = lambda: _manifests_without_pointers(reg) or check_manifests_kept(reg, OUTCOME, in_flight=True)  # noqa: E731
+    return (damage() and not writer_active(reg) and damage()) or PackageNotFound(why)
+
+
+def _manifests_without_pointers(reg: Store) -> IntegrityError | None:
+    """Damage if the registry holds manifests (that no push may still be pointing) and no version pointer."""
+    with reg.errors("listing manifests"):
+        manifests = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k)]
+    if not manifests or reg.package_names():  # pointers since written: by a push that has finished
+        return None
+    if reg.pointers_need_checking and len(in_flight(reg, manifests)) == len(manifests):
+        return None
+    return IntegrityError(
+        f"{reg.describe()} holds {len(manifests)} manifest(s) but no version pointer, so its version pointers "
+        f"({POINTERS}) are missing; {OUTCOME}: restore them from the original (copy a registry with "
+        "'cp -a REG COPY'); 'fashion packages verify' lists the manifests"
+    )
 
 
 def grace_cutoff() -> float:
