@@ -179,3 +179,6 @@ def test_fetch_says_access_denied_where_aws_answers_an_expired_token_with_a_bare
     assert caught.value.exit_code == 6
     assert str(caught.value).startswith(f"fetching {NAME}@{top_hash[:12]}: {bucket}")
     assert ": access denied (ExpiredToken); check your AWS credentials" in str(caught.value)
+    with pytest.raises(RegistryAccessDenied) as caught:  # before: the ClientError itself, 'internal error', exit 70
+        registry.verify(registry=bucket)
+    assert ": access denied (ExpiredToken); check your AWS credentials" in str(caught.value)

@@ -79,16 +79,15 @@ def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
 
 
 def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
-    """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch (:class:`DamagedObject`).
-
-    ``sink`` gets every block (a fetch writes them to its staging file in the same pass).
-    """
+    """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch (:class:`DamagedObject`);
+    ``sink`` gets every block (a fetch writes them to its staging file in the same pass)."""
 
     def bad(why: str) -> DamagedObject:
         return DamagedObject(reg, entry, label, why)
 
     where = f" in {label}" if label else ""
-    size = reg.object_size(entry)
+    with reg.errors(f"reading {entry.key}{where}"):  # S3 refusing (expired token, 403, 500): its line, not a bug
+        size = reg.object_size(entry)
     if size is None and (physical := kept_outside(reg, entry)):
         raise outside_error(reg, entry, label, physical)
     if size is None:
