@@ -120,10 +120,13 @@ def test_model_push_of_an_unfinished_run_names_the_folder(tmp_path: Path) -> Non
     (tmp_path / CONFIG_FILE).write_text("{}")
     with pytest.raises(ConfigError, match=f"{METRICS_FILE}: no 'data_top_hash'"):
         pipeline.push_run_folder(tmp_path, registry=str(tmp_path / "registry"))
-    with pytest.raises(
-        ConfigError, match=f"missing/{METRICS_FILE}: is missing; expected the {METRICS_FILE} of a finished"
-    ):
+    with pytest.raises(ConfigError, match="missing: no such folder; expected the folder of a finished training run"):
         pipeline.push_run_folder(tmp_path / "missing", registry=str(tmp_path / "registry"))
+    (tmp_path / "empty").mkdir()  # a folder without the run's files: the file is named
+    with pytest.raises(
+        ConfigError, match=f"empty/{METRICS_FILE}: is missing; expected the {METRICS_FILE} of a finished"
+    ):
+        pipeline.push_run_folder(tmp_path / "empty", registry=str(tmp_path / "registry"))
 
 
 def test_cli_run_makes_one_call_and_prints_the_answer(
