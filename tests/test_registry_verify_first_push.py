@@ -25,7 +25,7 @@ from cli_support import cli, one_line
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError
-from fashion_lib.registry import gc
+from fashion_lib.registry import lost
 
 IN_FLIGHT = "1 object(s) stored and no manifest yet: a push may be in flight"
 LOST = "holds 1 object(s) but no manifest at all"
@@ -116,6 +116,6 @@ def test_an_s3_first_push_storing_its_objects_is_in_flight_until_older_than_the_
             assert len(registry.open(bucket).list_objects()) == 1  # --repair left it alone
         # killed now: on S3 only age tells, and the object is a few seconds old
         assert registry.verify(registry=bucket).in_flight_objects == 1
-        monkeypatch.setattr(gc, "DEFAULT_GRACE_HOURS", 0.0)  # as if stored more than a grace ago
+        monkeypatch.setattr(lost, "DEFAULT_GRACE_HOURS", 0.0)  # as if stored more than a grace ago
         report = registry.verify(registry=bucket)
         assert report.in_flight_objects == 0 and len(report.problems) == 1 and LOST in report.problems[0]

@@ -18,7 +18,7 @@ import pytest
 from cli_support import cli
 
 from fashion_lib import registry
-from fashion_lib.registry import gc, publish
+from fashion_lib.registry import lost, publish
 from fashion_lib.registry.base import PACKAGES
 
 NAME = "fashion-mnist/data"
@@ -120,7 +120,7 @@ def test_an_s3_push_writing_its_pointers_is_in_flight_until_it_is_older_than_the
             assert registry.open(bucket).has_manifest(top_hash)  # --repair left it alone
 
             with monkeypatch.context() as aged:
-                aged.setattr(gc, "DEFAULT_GRACE_HOURS", 0.0)  # as if written more than a grace ago
+                aged.setattr(lost, "DEFAULT_GRACE_HOURS", 0.0)  # as if written more than a grace ago
                 report = registry.verify(registry=bucket)
             assert (report.in_flight, report.unnamed_manifests, report.problems) == ([], [top_hash], [])
             assert f"note: manifest {top_hash} is named by no version pointer ({KILLED}" in report.summary()
