@@ -178,3 +178,35 @@ def test_republish_repairs_an_overwritten_object_and_trusts_a_good_one_by_etag(b
         registry.push(NAME, files, registry=bucket, message="good")
     gets = [r for r in requests.seen if r[0] == "GET" and "/objects/" in r[1]]
     assert requests.uploads() == (0, 0) and gets == []  # unchanged: ETags suffice, nothing read back
+
+
+def test_a_writer_that_finishes_last_points_latest_at_the_newest_version(bucket, tmp_path, monkeypatch):
+    """Two pushes racing on S3: the other writer took a later second while this one confirmed its own pointer.
+    Before: whichever wrote latest last won, so latest named the older version (3 races in 5 by helper 73);
+    verify noted it and a fetch without a top hash got the older data. Now latest goes to the newest listed."""
+    from fashion_lib.registry.base import POINTERS
+
+    other = published_version(bucket, tmp_path / "other", b"label,pixel1\n5,5\n")
+    reg = registry.open(bucket)
+    write, raced = type(reg).write, []
+
+    def racing(self, key, data):
+        if key.endswith("/latest") and not raced:  # the other writer's pointer lands, one second later
+            stamp = max(int(k) for k in self.pointers(NAME) if k.isdigit()) + 1
+            write(self, f"{POINTERS}/{NAME}/{stamp}", other.encode())
+            raced.append(stamp)
+        return write(self, key, data)
+
+    monkeypatch.setattr(type(reg), "write", racing)
+    mine = published_version(bucket, tmp_path / "mine", b"label,pixel1\n6,6\n")
+    monkeypatch.undo()
+    assert raced and mine != other
+    assert registry.open(bucket).pointers(NAME)["latest"] == other
+    assert registry.resolve_top_hash(NAME, None, registry=bucket) == other
+    assert not registry.verify(registry=bucket).stale_latest  # before: "latest pointer names ..., not its newest"
+
+
+def published_version(bucket: str, folder: Path, csv: bytes) -> str:
+    folder.mkdir()
+    (folder / "t.csv").write_bytes(csv)
+    return registry.push(NAME, {"t.csv": folder / "t.csv"}, registry=bucket)

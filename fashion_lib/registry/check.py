@@ -167,7 +167,8 @@ class Report:
         ]
         notes += [
             f"{s['name']}'s latest pointer names {short(s['latest'])}, not its newest version {short(s['newest'])} "
-            f"(a push stopped before it wrote latest leaves this; publishing {short(s['newest'])} again repairs it)"
+            f"(left by a push stopped before it wrote latest, or by writers racing on S3 with an older fashion; "
+            f"publishing {short(s['newest'])} again repairs it)"
             for s in self.stale_latest
         ]
         return (

@@ -2,12 +2,14 @@
 
 Local writers are serialised by an OS lock. On S3, where no lock reaches, each pointer is read
 back after a short random pause and moved to a free earlier second if another writer took the
-same one (a bounded number of times), so every version a push printed stays listed.
+same one (a bounded number of times), so every version a push printed stays listed; ``latest`` then
+goes to the newest version listed, checked the same way, so the writer that finishes last never points
+it back at an older version a racing writer superseded.
 
 Ctrl-C (or SIGTERM, where a Python handler takes it: the CLI's) while the two are written waits until
 both are (:class:`Interrupted` then names the version published), so ``latest`` never stays behind the
-newest version; one that does (writers racing on S3, or a push killed between the two) is pointed at it
-again by the next push of that version.
+newest version; one that does (a push killed between the two) is pointed at it again by the next push of
+that version.
 """
 
 from __future__ import annotations
@@ -87,11 +89,33 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
                     f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
                     f"pointer in {reg.describe()}; publish again"
                 )
-        reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
+        _point_latest(reg, name, top_hash)
     try:
         held.deliver()
     except KeyboardInterrupt:
         raise interrupted_after(name, top_hash) from None
+
+
+def _point_latest(reg: Registry, name: str, top_hash: str) -> None:
+    """Point ``latest`` at the newest version: ``top_hash``, whose pointer is the newest where writers are
+    serialised. On S3 a writer racing this one may have taken a later second: ``latest`` goes to the newest
+    version listed, checked after a short random pause until two checks in a row find it (a bounded number
+    of times), so the writer that finishes last never points ``latest`` back at an older version."""
+    if not reg.pointers_need_checking:
+        reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
+        return
+    confirmed = 0
+    for _ in range(POINTER_ATTEMPTS):
+        pointers = reg.pointers(name)
+        newest = ([h for _, h in reg.versions(name, pointers)] or [top_hash])[0]
+        if pointers.get("latest") == newest:
+            confirmed += 1
+            if confirmed == 2:
+                return
+        else:
+            confirmed = 0
+            reg.write(f"{POINTERS}/{name}/latest", newest.encode())
+        time.sleep(random.uniform(0.05, 0.3))  # let a writer racing for latest land
 
 
 _HELD = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, and SIGTERM where a Python handler takes it (the CLI's)
