@@ -138,3 +138,33 @@ def test_answers_no_s3_server_gives(monkeypatch, tmp_path, handler, answer):
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Failing(Page):
+    """An S3 server failing (what a SeaweedFS stopped mid-push answered, helper 73): S3's own XML error, 500."""
+
+    status, kind = 500, "application/xml"
+    body = (
+        b'<?xml version="1.0" encoding="UTF-8"?><Error><Code>InternalError</Code>'
+        b"<Message>We encountered an internal error, please try again.</Message><RequestId>1</RequestId></Error>"
+    )
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        super().send_response(code, message)
+        self.send_header("x-amz-request-id", "1")  # an S3 server's answer
+
+
+def test_an_s3_server_failing_is_exit_5_not_a_usage_mistake(tmp_path):
+    """Before: 'S3 said InternalError: ...', exit 2 (the README's usage mistake)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Failing)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        done = cli("packages", "list", "--registry", "s3://team", **s3_env(server.server_address[1], tmp_path))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert done.returncode == RegistryUnreachable.exit_code, done.stderr
+    assert one_line(done).endswith(
+        "the server failed (S3 said InternalError: We encountered an internal error, please try again.), "
+        "after retries; try again later"
+    )

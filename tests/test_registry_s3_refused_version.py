@@ -17,7 +17,7 @@ import seaweedfs  # tests/ is on sys.path
 from botocore.exceptions import ClientError
 
 from fashion_lib import registry
-from fashion_lib.errors import IntegrityError, RegistryAccessDenied, RegistryError
+from fashion_lib.errors import IntegrityError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 from fashion_lib.registry import manifest as mf
 from fashion_lib.registry.check import DamagedObject, check_object
 from fashion_lib.registry.s3 import S3Registry
@@ -119,7 +119,11 @@ VERSIONED = mf.Entry("test.csv", 5, "SHA256", "ab" * 32, {}, f"s3://bucket/objec
     ("get", "raised", "line"),
     [
         ("ExpiredToken", RegistryAccessDenied, r"^checking: s3://bucket: access denied \(ExpiredToken\); check your"),
-        ("SlowDown", RegistryError, r"^checking: s3://bucket: S3 said SlowDown: SlowDown$"),
+        (
+            "SlowDown",
+            RegistryUnreachable,
+            r"^checking: s3://bucket: the server failed \(S3 said SlowDown: SlowDown\), after retries; try again later$",
+        ),
         (None, RegistryError, r"^checking: s3://bucket: S3 said 400: Bad Request$"),  # the GET finds it: S3's 400
         ("InvalidRange", RegistryError, r"^checking: s3://bucket: S3 said 400: Bad Request$"),  # found, empty
     ],
@@ -130,7 +134,7 @@ def test_a_bare_400_to_a_head_naming_a_version_is_what_a_get_of_one_byte_says(mo
     reg = S3Registry("s3://bucket")
     with pytest.raises(raised, match=line) as caught, reg.errors("checking"):
         reg.object_size(VERSIONED)  # before: None, so "has no object ... version V1; republish", exit 3
-    assert caught.value.exit_code == (6 if get == "ExpiredToken" else RegistryError.exit_code)
+    assert caught.value.exit_code == raised.exit_code
     assert client.asked == [
         {"Bucket": "bucket", "Key": f"objects/{'ab' * 32}", "VersionId": "V1", "Range": "bytes=0-0"}
     ]

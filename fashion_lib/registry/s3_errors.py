@@ -28,6 +28,7 @@ MISSING = {"NoSuchKey", "404", "NotFound", "NoSuchVersion"}
 # InvalidArgument, SeaweedFS InvalidRequest. A HEAD's answer has no body: its bare 400 says only "400", as it does
 # to an expired session token (AWS) or a bad region, so it is asked again (S3Registry._why_400), never read alone.
 VERSION_REFUSED = {"InvalidArgument", "InvalidRequest"}
+SERVER_FAILED = {"InternalError", "ServiceUnavailable", "SlowDown"}  # HTTP 500 and 503: the server, not the request
 
 
 def code_of(exc: BaseException) -> str:
@@ -93,6 +94,11 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         if code in DENIED:
             raise RegistryAccessDenied(
                 f"{doing}: {where}: access denied ({code}); {ACCESS_HINT}{unusable_files()}"
+            ) from None
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
+        if code in SERVER_FAILED or status >= 500:  # a server stopping, overloaded or failing: as unreachable
+            raise RegistryUnreachable(
+                f"{doing}: {where}: the server failed (S3 said {code}: {text}), after retries; try again later"
             ) from None
         raise RegistryError(f"{doing}: {where}: S3 said {code}: {text}") from None
     except bx.NoCredentialsError:
