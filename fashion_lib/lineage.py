@@ -248,7 +248,7 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         f"env       requirements.txt sha256 {short(env.get('requirements_sha256'))}, python {env.get('python')}, "
         f"{env.get('tensorflow_distribution') or 'tensorflow'} {env.get('tensorflow')}, keras {env.get('keras')}",
         f"trained   {_when(training.get('started'))} .. {_when(training.get('finished'))} "
-        f"({training.get('seconds')} s, {training.get('epochs_run')} epochs)",
+        f"({training.get('seconds')} s, {training.get('epochs_run')} epoch{'' if training.get('epochs_run') == 1 else 's'})",
         f"config    {training.get('config')}",
         f"metrics   {scores}",
     ]

@@ -222,3 +222,12 @@ def test_reproduce_refuses_an_empty_or_invalid_recorded_config(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"fashion: error: fashion-mnist/model@{top[:12]}")
     assert why in err and not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(("epochs", "said"), [(1, "(4.2 s, 1 epoch)"), (18, "(4.2 s, 18 epochs)")])
+def test_the_lineage_counts_epochs_in_words(epochs: int, said: str) -> None:
+    """Before: '1 epochs'."""
+    from fashion_lib.lineage import describe
+
+    text = describe("a/b", "0" * 64, {"training": {"seconds": 4.2, "epochs_run": epochs}})
+    assert said in text

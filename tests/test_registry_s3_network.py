@@ -66,6 +66,13 @@ def test_a_malformed_endpoint_through_the_cli_is_exit_2(tmp_path, value):
     assert "expected an S3 endpoint, http(s)://HOST[:PORT]" in line
 
 
+def test_a_malformed_endpoint_is_named_alone_when_fashion_registry_names_the_bucket(tmp_path):
+    """Before: 'FASHION_REGISTRY: AWS_ENDPOINT_URL is ...', blaming a variable that was right."""
+    env = {"FASHION_HOME": str(tmp_path), "FASHION_REGISTRY": "s3://bucket", "AWS_ENDPOINT_URL": "htp://x"}
+    done = cli("packages", "list", **env)
+    assert done.returncode == 2 and one_line(done).startswith("fashion: error: AWS_ENDPOINT_URL is 'htp://x'")
+
+
 # --- the server's network ----------------------------------------------------------------
 
 

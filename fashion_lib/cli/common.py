@@ -78,7 +78,11 @@ def open_registry(value: str | None) -> Registry:
         return registry.open(value)
     except (ConfigError, RegistryError) as exc:
         from_variable = value is None and os.environ.get("FASHION_REGISTRY", "").strip()
-        if not from_variable or type(exc) not in (ConfigError, RegistryError) or str(exc).startswith("FASHION_"):
+        if (
+            not from_variable
+            or type(exc) not in (ConfigError, RegistryError)
+            or str(exc).startswith(("FASHION_", "AWS_"))
+        ):
             raise  # an option, a registry that did answer, or a line that names its variable already
         raise type(exc)(f"FASHION_REGISTRY: {exc}") from None
 
