@@ -19,7 +19,7 @@ import random
 import signal
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import FrameType
 from typing import Any
 
@@ -62,7 +62,9 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
 
     Where writers are not serialised (S3), two of them may pick the same second: the writer checks
     after a short random pause that its version is still listed, re-pointing it to a free earlier
-    second if it was lost, until two checks in a row find it (a bounded number of times).
+    second if it was lost, until two checks in a row find it (a bounded number of times); ``latest`` then goes
+    to the newest version listed, checked the same way (:func:`_settled`), so the writer that finishes last
+    never points it back at an older version a racing writer superseded.
 
     Ctrl-C (or SIGTERM, in the CLI) waits until both are written, then raises :class:`Interrupted`, naming
     the version published. If writing them fails instead, that error is raised and the held signal is
@@ -73,49 +75,45 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
         taken = reg.pointers(name)
         stamp = next_stamp(reg, name, taken)
         reg.write(f"{POINTERS}/{name}/{stamp}", top_hash.encode())
-        confirmed = 0
-        for _ in range(POINTER_ATTEMPTS if reg.pointers_need_checking else 0):
-            time.sleep(random.uniform(0.05, 0.3))  # let writers racing for the same second land
-            taken = reg.pointers(name)
-            listed = top_hash in {v for k, v in taken.items() if k.isdigit()}
-            confirmed = confirmed + 1 if listed else 0
-            if confirmed == 2:
-                break
-            if not listed:
-                reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", top_hash.encode())
-        else:
-            if reg.pointers_need_checking:
-                raise RegistryError(
-                    f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
-                    f"pointer in {reg.describe()}; publish again"
-                )
-        _point_latest(reg, name, top_hash)
+
+        def listed(taken: Mapping[str, str]) -> bool:  # else re-pointed to a free earlier second
+            if top_hash in {v for k, v in taken.items() if k.isdigit()}:
+                return True
+            reg.write(f"{POINTERS}/{name}/{_free_before(taken, stamp)}", top_hash.encode())
+            return False
+
+        def latest_is_newest(taken: Mapping[str, str]) -> bool:  # else pointed at the newest listed
+            newest = ([h for _, h in reg.versions(name, dict(taken))] or [top_hash])[0]
+            if taken.get("latest") == newest:
+                return True
+            reg.write(f"{POINTERS}/{name}/latest", newest.encode())
+            return False
+
+        if reg.pointers_need_checking and not _settled(reg, name, listed):
+            raise RegistryError(
+                f"publishing {name}@{short(top_hash)}: other writers kept replacing its version "
+                f"pointer in {reg.describe()}; publish again"
+            )
+        reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
+        if reg.pointers_need_checking:  # a racing writer may have taken a later second: latest goes to it
+            _settled(reg, name, latest_is_newest)  # still behind after that: verify notes it
     try:
         held.deliver()
     except KeyboardInterrupt:
         raise interrupted_after(name, top_hash) from None
 
 
-def _point_latest(reg: Registry, name: str, top_hash: str) -> None:
-    """Point ``latest`` at the newest version: ``top_hash``, whose pointer is the newest where writers are
-    serialised. On S3 a writer racing this one may have taken a later second: ``latest`` goes to the newest
-    version listed, checked after a short random pause until two checks in a row find it (a bounded number
-    of times), so the writer that finishes last never points ``latest`` back at an older version."""
-    if not reg.pointers_need_checking:
-        reg.write(f"{POINTERS}/{name}/latest", top_hash.encode())
-        return
+def _settled(reg: Registry, name: str, holds: Callable[[Mapping[str, str]], bool]) -> bool:
+    """Where writers are not serialised (S3): read ``name``'s pointers after a short random pause (so writers
+    racing this one land) until ``holds`` finds them right at two reads in a row, a bounded number of times
+    (``holds`` mends what it finds wrong); whether it did."""
     confirmed = 0
     for _ in range(POINTER_ATTEMPTS):
-        pointers = reg.pointers(name)
-        newest = ([h for _, h in reg.versions(name, pointers)] or [top_hash])[0]
-        if pointers.get("latest") == newest:
-            confirmed += 1
-            if confirmed == 2:
-                return
-        else:
-            confirmed = 0
-            reg.write(f"{POINTERS}/{name}/latest", newest.encode())
-        time.sleep(random.uniform(0.05, 0.3))  # let a writer racing for latest land
+        time.sleep(random.uniform(0.05, 0.3))
+        confirmed = confirmed + 1 if holds(reg.pointers(name)) else 0
+        if confirmed == 2:
+            return True
+    return False
 
 
 _HELD = (signal.SIGINT, signal.SIGTERM)  # Ctrl-C, and SIGTERM where a Python handler takes it (the CLI's)
