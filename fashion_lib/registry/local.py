@@ -236,7 +236,7 @@ class LocalRegistry(Registry):
             if not clean:
                 yield
                 return
-            with lock.exclusive(self.root / PUSH_LOCK, remove=True):  # locked under LOCK only: safe to remove
+            with lock.exclusive(self.push_lock, remove=True):  # locked under LOCK only: safe to remove
                 self.clean_temporary()
                 yield
 

@@ -113,8 +113,8 @@ def absent(reg: Store, name: str) -> PackageNotFound | IntegrityError:
     but no version pointer (``.quilt/named_packages`` lost), each unless a push may be storing them now (asked
     again once none is: one that finished meanwhile has written the rest)."""
     names, gone = reg.package_names(), reg.missing()
-    held = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"
-    why = f"package {name} is not in {reg.describe()} ({held}); publish it first, or point FASHION_REGISTRY at the registry that has it"
+    holds = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"
+    why = f"package {name} is not in {reg.describe()} ({holds}); publish it first, or point FASHION_REGISTRY at the registry that has it"
     if names or gone:
         return PackageNotFound(why)
     damage = lambda: _manifests_without_pointers(reg) or check_manifests_kept(reg, OUTCOME, in_flight=True)  # noqa: E731

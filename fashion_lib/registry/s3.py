@@ -64,7 +64,7 @@ class S3Registry(Registry):
                 return b""
             body = self.client.get_object(Bucket=self.bucket, Key=key)["Body"]
         except bx.ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in MISSING:
+            if code_of(exc) in MISSING:
                 return None
             raise
         with contextlib.closing(body):
@@ -98,7 +98,7 @@ class S3Registry(Registry):
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=key)
         except bx.ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code")) in MISSING:
+            if code_of(exc) in MISSING:
                 return 0.0
             raise
         return head["LastModified"].timestamp()
