@@ -41,3 +41,16 @@ def closed_s3_env(home: os.PathLike[str] | str) -> dict[str, str]:
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_MAX_ATTEMPTS": "1",
     }
+
+
+def wait_for_file(child: subprocess.Popen, path: os.PathLike[str], never: str, timeout: float = 120) -> None:
+    """Wait until the child process writes ``path`` (it says it got there); fails with ``never`` after
+    ``timeout`` seconds, or with the child's output if it ended first."""
+    import time
+    from pathlib import Path
+
+    deadline = time.monotonic() + timeout
+    while not Path(path).exists():
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, never
+        time.sleep(0.1)

@@ -16,14 +16,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import botocore.exceptions as bx
 import pytest
-from cli_support import cli, one_line
+from cli_support import cli, one_line, wait_for_file
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError
@@ -134,11 +133,7 @@ def held_by(holder: str, where: Path, tmp_path: Path) -> Iterator[None]:
         env=dict(os.environ),
     )
     try:
-        deadline = time.monotonic() + 120
-        while not said.exists():
-            assert child.poll() is None, child.communicate()
-            assert time.monotonic() < deadline, f"{holder} never took the lock"
-            time.sleep(0.1)
+        wait_for_file(child, said, f"{holder} never took the lock")
         assert lock.held(where / LOCK)
         yield
     finally:

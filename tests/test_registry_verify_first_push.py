@@ -15,13 +15,12 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from cli_support import cli, one_line
+from cli_support import cli, one_line, wait_for_file
 
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError
@@ -66,11 +65,7 @@ def first_push_held(where: str, sources: dict[str, Path], tmp_path: Path) -> Ite
         env=dict(os.environ),
     )
     try:
-        deadline = time.monotonic() + 120
-        while not said.exists():
-            assert push.poll() is None, push.communicate()
-            assert time.monotonic() < deadline, "the push never stored its first object"
-            time.sleep(0.1)
+        wait_for_file(push, said, "the push never stored its first object")
         yield push
     finally:
         if push.poll() is None:
