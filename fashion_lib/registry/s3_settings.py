@@ -11,6 +11,9 @@ from typing import Any
 from ..errors import ConfigError
 
 RETRY_MODES = ("standard", "adaptive", "legacy")
+# The most attempts ``AWS_MAX_ATTEMPTS`` or a profile's ``max_attempts`` may ask for: botocore sets no bound, and
+# each attempt at a dead server may wait a minute for an answer (and up to 20 s before the next), so 99999 meant days.
+MOST_ATTEMPTS = 20
 
 # Variables botocore reads as whole numbers, with what they count and their least value: anything else,
 # even empty, is a bare ValueError from deep inside it ("invalid literal for int()", exit 70).
@@ -32,6 +35,8 @@ def check_settings() -> None:
             continue
         if not _at_least(value, least):
             raise ConfigError(f"{name} is {value!r}; expected a whole number of {unit}, {least} or more, or unset it")
+        if name == "AWS_MAX_ATTEMPTS" and int(value) > MOST_ATTEMPTS:
+            raise ConfigError(f"{name} is {value!r}; expected at most {MOST_ATTEMPTS} attempts, or unset it")
     mode = os.environ.get("AWS_RETRY_MODE", "").strip()
     if mode and mode not in RETRY_MODES:
         raise ConfigError(f"AWS_RETRY_MODE is {mode!r}; expected one of {', '.join(RETRY_MODES)}, or unset it")
@@ -46,14 +51,16 @@ def check_settings() -> None:
 def profile_retries(session: Any) -> dict[str, str]:
     """``max_attempts`` and ``retry_mode`` as the AWS profile sets them, those it sets only: botocore's own
     lookup for ``session`` (boto3's or botocore's; the profile ``AWS_PROFILE`` picks, in the file
-    ``AWS_CONFIG_FILE`` names), each checked as :func:`check_settings` checks the variables (a ConfigError
-    naming the file, the profile and the setting)."""
+    ``AWS_CONFIG_FILE`` names), each checked as :func:`check_settings` checks the variables, attempts to
+    :data:`MOST_ATTEMPTS` alike (a ConfigError naming the file, the profile and the setting)."""
     core = getattr(session, "_session", session)  # a boto3 session wraps botocore's
     scoped = core.get_scoped_config()
     found = {key: str(scoped[key]).strip() for key in ("max_attempts", "retry_mode") if key in scoped}
     attempts, mode = found.get("max_attempts"), found.get("retry_mode")
     if attempts is not None and not _at_least(attempts, 1):
         raise _bad_in_profile(core.profile, "max_attempts", attempts, "a whole number of attempts, 1 or more")
+    if attempts is not None and int(attempts) > MOST_ATTEMPTS:
+        raise _bad_in_profile(core.profile, "max_attempts", attempts, f"at most {MOST_ATTEMPTS} attempts")
     if mode is not None and mode not in RETRY_MODES:
         raise _bad_in_profile(core.profile, "retry_mode", mode, f"one of {', '.join(RETRY_MODES)}")
     return found

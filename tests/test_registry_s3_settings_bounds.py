@@ -1,0 +1,65 @@
+"""AWS settings that parse but would misbehave: a retry count in the thousands (a dead server then means
+days of retries), from the variable or the profile alike. Each is one line naming the variable or file,
+before any request."""
+
+from __future__ import annotations
+
+import pytest
+import seaweedfs  # tests/ is on sys.path
+
+from fashion_lib import registry
+from fashion_lib.errors import ConfigError
+
+
+@pytest.fixture
+def aws_env(monkeypatch):
+    """Keys and a region for s3://bucket, no retry variable, nothing read from the user's AWS files."""
+    for key in (*seaweedfs.UNSET, "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
+        monkeypatch.delenv(key, raising=False)
+    keys = {"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_DEFAULT_REGION": "us-east-1"}
+    for key, value in {**seaweedfs.ISOLATION, **keys, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
+        monkeypatch.setenv(key, value)
+    return monkeypatch
+
+
+def opening_fails(env) -> str:
+    """The ConfigError line that building s3://bucket's client ends in (before any request)."""
+    with pytest.raises(ConfigError) as caught:
+        _ = registry.open("s3://bucket").client
+    return str(caught.value)
+
+
+def config_file(env, tmp_path, text: str) -> str:
+    path = tmp_path / "aws-config"
+    path.write_text(text)
+    env.setenv("AWS_CONFIG_FILE", str(path))
+    return str(path)
+
+
+MOST_ATTEMPTS = 20  # fashion_lib.registry.s3_settings.MOST_ATTEMPTS, written down: the bound is part of the contract
+TOO_MANY = f"expected at most {MOST_ATTEMPTS} attempts"
+
+
+@pytest.mark.parametrize("value", ["99999", f"{MOST_ATTEMPTS + 1}"])
+def test_aws_max_attempts_beyond_the_bound_is_named(aws_env, value):
+    """Before: accepted, and a dead server was retried 99,999 times (60 s to answer each)."""
+    aws_env.setenv("AWS_MAX_ATTEMPTS", value)
+    assert opening_fails(aws_env) == f"AWS_MAX_ATTEMPTS is {value!r}; {TOO_MANY}, or unset it"
+
+
+@pytest.mark.parametrize("value", ["99999", f"{MOST_ATTEMPTS + 1}"])
+def test_max_attempts_beyond_the_bound_in_the_profile_names_file_profile_and_value(aws_env, tmp_path, value):
+    """Before: accepted from ~/.aws/config as from the variable; now both paths give the same bound."""
+    path = config_file(aws_env, tmp_path, f"[profile team]\nmax_attempts = {value}\n")
+    aws_env.setenv("AWS_PROFILE", "team")
+    assert opening_fails(aws_env) == (
+        f"AWS_CONFIG_FILE {path!r}: max_attempts in [profile team] is {value!r}; {TOO_MANY}; fix it"
+    )
+
+
+def test_the_bound_itself_is_taken_from_the_variable_and_the_profile(aws_env, tmp_path):
+    aws_env.setenv("AWS_MAX_ATTEMPTS", str(MOST_ATTEMPTS))
+    assert registry.open("s3://bucket").client.meta.config.retries["total_max_attempts"] == MOST_ATTEMPTS
+    aws_env.delenv("AWS_MAX_ATTEMPTS")
+    config_file(aws_env, tmp_path, f"[default]\nmax_attempts = {MOST_ATTEMPTS}\n")
+    assert registry.open("s3://bucket").client.meta.config.retries["total_max_attempts"] == MOST_ATTEMPTS
