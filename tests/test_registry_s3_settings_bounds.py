@@ -1,6 +1,6 @@
 """AWS settings that parse but would misbehave: a retry count in the thousands (a dead server then means
-days of retries), from the variable or the profile alike. Each is one line naming the variable or file,
-before any request."""
+days of retries), from the variable or the profile alike, and a config file whose [section] header is
+never closed. Each is one line naming the variable or file, before any request."""
 
 from __future__ import annotations
 
@@ -63,3 +63,21 @@ def test_the_bound_itself_is_taken_from_the_variable_and_the_profile(aws_env, tm
     aws_env.delenv("AWS_MAX_ATTEMPTS")
     config_file(aws_env, tmp_path, f"[default]\nmax_attempts = {MOST_ATTEMPTS}\n")
     assert registry.open("s3://bucket").client.meta.config.retries["total_max_attempts"] == MOST_ATTEMPTS
+
+
+@pytest.mark.parametrize(
+    "text, line",
+    [("[default\nregion = us-east-1\n", 1), ("\n  [profile team  \nregion = us-east-1\n", 2)],
+    ids=["first-line", "indented"],
+)
+def test_a_section_header_never_closed_is_named_as_such(aws_env, tmp_path, text, line):
+    """Before: "line 1 comes before any [section] header", for a line that is one, missing its ']'."""
+    path = config_file(aws_env, tmp_path, text)
+    said = f"the [section] header on line {line} is not closed; expected ']' at its end"
+    assert opening_fails(aws_env) == f"AWS_CONFIG_FILE is {path!r}: {said}; fix it, or unset AWS_CONFIG_FILE"
+
+
+def test_a_line_before_any_header_that_is_no_header_is_still_called_so(aws_env, tmp_path):
+    path = config_file(aws_env, tmp_path, "region = us-east-1\n[default]\n")
+    said = "line 1 comes before any [section] header"
+    assert opening_fails(aws_env) == f"AWS_CONFIG_FILE is {path!r}: {said}; fix it, or unset AWS_CONFIG_FILE"

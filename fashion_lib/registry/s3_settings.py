@@ -193,6 +193,8 @@ def _unparsable(error: object) -> str:
     import configparser
 
     if isinstance(error, configparser.MissingSectionHeaderError):
+        if error.line.strip().startswith("[") and "]" not in error.line:  # '[default': a header, left open
+            return f"the [section] header on line {error.lineno} is not closed; expected ']' at its end"
         return f"line {error.lineno} comes before any [section] header"
     if isinstance(error, configparser.DuplicateSectionError):
         return f"line {error.lineno} repeats the section [{error.section}]"
