@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -15,8 +16,16 @@ SCORES = ("precision", "recall", "f1")
 MISTAKE = ("index", "true", "predicted", "confidence")
 
 
-def training_history(history: dict[str, Sequence[float]]):
-    """Loss and accuracy per epoch, train vs validation, in one figure (a dict, or history.csv's DataFrame)."""
+def training_history(history: dict[str, Sequence[float]], *, label_smoothing: float | None = None):
+    """Loss and accuracy per epoch, train vs validation, in one figure (a dict, or history.csv's DataFrame).
+
+    ``label_smoothing`` is the run's (``run.result.config.label_smoothing``): the loss axis says
+    cross-entropy at 0, label-smoothed cross-entropy above; not given, the training default's (smoothed)."""
+    if label_smoothing is not None and not (
+        isinstance(label_smoothing, numbers.Real) and not isinstance(label_smoothing, bool) and 0 <= label_smoothing < 1
+    ):
+        expected = "a number in [0, 1), such as run.result.config.label_smoothing"
+        raise wrong("plots.training_history: label_smoothing", label_smoothing, expected)
     if not (isinstance(history, Mapping) or type(history).__name__ == "DataFrame") or not all(
         key in history for key in ("loss", "accuracy")
     ):
@@ -28,7 +37,8 @@ def training_history(history: dict[str, Sequence[float]]):
 
     fig, (loss_ax, acc_ax) = plt.subplots(1, 2, figsize=(10, 3.4))
     epochs = np.arange(1, len(history["loss"]) + 1)
-    units = {"loss": "loss (label-smoothed cross-entropy)", "accuracy": "accuracy (share of images right)"}
+    loss = "cross-entropy" if label_smoothing == 0 else "label-smoothed cross-entropy"
+    units = {"loss": f"loss ({loss})", "accuracy": "accuracy (share of images right)"}
     for key, ax in (("loss", loss_ax), ("accuracy", acc_ax)):
         ax.plot(epochs, history[key], "o-", label="train")
         if f"val_{key}" in history:
