@@ -15,9 +15,10 @@ from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
-from ..console import progress_bars, stderr
+from ..console import progress_bars
 from .s3_errors import NotS3Answer, from_s3
 from .s3_settings import check_settings, profile_retries
+from .silence import watch_silence
 
 CONNECT_TIMEOUT_S = 5
 READ_TIMEOUT_S = 60
@@ -30,7 +31,6 @@ BOTOCORE_ATTEMPTS = {"standard": 3, "adaptive": 3, "legacy": 5}
 _quilt3: ModuleType | None = None
 _clients: dict[tuple, Any] = {}
 _clients_lock = threading.Lock()
-_told_retrying = False  # the line about a silent server is printed once per process
 
 
 def quilt() -> ModuleType:
@@ -119,7 +119,7 @@ def _retries(session: Any) -> dict[str, Any]:
     """The retries botocore would set up for ``session``, each setting where botocore looks for it:
     ``AWS_MAX_ATTEMPTS`` and ``AWS_RETRY_MODE`` (checked by ``check_settings``; empty means unset), else the
     profile's ``max_attempts`` and ``retry_mode`` (:func:`.s3_settings.profile_retries`). Where neither is
-    set anywhere, ours: 4 attempts in standard mode (bounded, and said when retrying: :func:`_say_when_retrying`).
+    set anywhere, ours: 4 attempts in standard mode (bounded, and said when slow or retrying: :mod:`.silence`).
     Given to botocore outright: it would read an empty variable itself and fail on it.
 
     One set alone takes botocore's default for the other: mode ``standard`` (botocore 1.44, the locked
@@ -149,40 +149,11 @@ def _client_hook(previous: Callable | None) -> Callable:
                 client_kwargs = dict(client_kwargs, config=_with_limits(client_kwargs.get("config"), retries))
                 build = previous or (lambda base, s, kw, **k: base(s, kw, **k))
                 _clients[key] = build(build_client_base, session, client_kwargs, **kwargs)
-                _say_when_retrying(_clients[key])
+                watch_silence(_clients[key])
                 _refuse_what_s3_never_says(_clients[key])
             return _clients[key]
 
     return hook
-
-
-def _say_when_retrying(client: Any) -> None:
-    """One line on stderr the first time a request that got no answer is retried: a frozen server
-    otherwise means minutes of silence (every attempt waits out the read timeout)."""
-    import botocore.exceptions as bx
-
-    config = client.meta.config
-    total = int((config.retries or {}).get("total_max_attempts") or 0)
-
-    def on_retry(attempts: int, caught_exception: BaseException | None, request_dict: dict, **_: Any) -> None:
-        global _told_retrying
-        if isinstance(caught_exception, bx.ReadTimeoutError):
-            silence = f"no answer from {client.meta.endpoint_url} within {config.read_timeout:g} s"
-        elif isinstance(caught_exception, bx.ConnectTimeoutError):
-            silence = f"no connection to {client.meta.endpoint_url} within {config.connect_timeout:g} s"
-        else:
-            return
-        if _told_retrying or not attempts < total:
-            return
-        _told_retrying = True
-        bucket = request_dict.get("context", {}).get("input_params", {}).get("Bucket")
-        left = total - attempts
-        stderr(
-            f"{f's3://{bucket}: ' if bucket else ''}{silence}; retrying, "
-            f"{'once more' if left == 1 else f'up to {left} more times'} (Ctrl-C stops)"
-        )
-
-    client.meta.events.register("needs-retry.s3", on_retry, unique_id="fashion-says-when-retrying")
 
 
 def _refuse_what_s3_never_says(client: Any) -> None:
