@@ -107,6 +107,16 @@ def test_a_registry_named_that_does_not_exist_is_one_line_exit_4(tmp_path: Path)
     assert not typo.exists()  # reading made nothing
 
 
+def test_a_missing_folder_named_by_the_option_blames_the_option_too(tmp_path: Path) -> None:
+    """``--registry TYPO`` with ``FASHION_REGISTRY=TYPO`` as well: the option named it (open_registry knew). Before,
+    the packages commands worked it out again from the variable and said 'check FASHION_REGISTRY'."""
+    typo = tmp_path / "regsitry"
+    done = cli("packages", "list", "--registry", str(typo), FASHION_REGISTRY=str(typo))
+    assert done.returncode == PackageNotFound.exit_code, done.stderr
+    assert one_line(done).startswith(f"fashion: error: local registry {typo}: no such folder"), one_line(done)
+    assert "check the path given to --registry" in one_line(done)
+
+
 def test_the_embedded_registry_not_made_yet_lists_nothing_exit_0(tmp_path: Path) -> None:
     home = tmp_path / "home"  # a fresh clone's home: no registry folder before the first push
     for command in (["list"], ["verify"], ["gc"]):

@@ -67,17 +67,18 @@ def registry_option(parser: argparse.ArgumentParser) -> None:
 
 
 def open_registry(value: str | None) -> Registry:
-    """The registry ``--registry`` names, else ``FASHION_REGISTRY``, else the embedded one; a
-    ``FASHION_REGISTRY`` that is no registry is an error naming the variable, not only its folder."""
+    """The registry ``--registry`` names, else ``FASHION_REGISTRY``, else the embedded one, its ``named_by``
+    saying which named it; a ``FASHION_REGISTRY`` that is no registry is an error naming the variable, not only
+    its folder."""
     import os
 
     from .. import registry
     from ..errors import ConfigError, RegistryError
 
+    from_variable = value is None and bool(os.environ.get("FASHION_REGISTRY", "").strip())
     try:
-        return registry.open(value)
+        opened = registry.open(value)
     except (ConfigError, RegistryError) as exc:
-        from_variable = value is None and os.environ.get("FASHION_REGISTRY", "").strip()
         if (
             not from_variable
             or type(exc) not in (ConfigError, RegistryError)
@@ -85,6 +86,8 @@ def open_registry(value: str | None) -> Registry:
         ):
             raise  # an option, a registry that did answer, or a line that names its variable already
         raise type(exc)(f"FASHION_REGISTRY: {exc}") from None
+    opened.named_by = "--registry" if value is not None else "FASHION_REGISTRY" if from_variable else ""
+    return opened
 
 
 def registry_text(text: str) -> str:

@@ -28,11 +28,9 @@ def _heading(reg) -> str:
 
 
 def _refuse_missing(reg) -> None:
-    """A local registry folder named by --registry or FASHION_REGISTRY that does not exist is a mistyped path, not
-    an empty registry: PackageNotFound (exit 4, as a fetch from it). The embedded one is not made before its first
-    push (a fresh clone): that one lists nothing, exit 0."""
-    import os
-
+    """A local registry folder named by --registry or FASHION_REGISTRY (``reg.named_by``, as :func:`.common.open_registry`
+    found it) that does not exist is a mistyped path, not an empty registry: PackageNotFound (exit 4, as a fetch
+    from it). The embedded one is not made before its first push (a fresh clone): that one lists nothing, exit 0."""
     from .. import settings
     from ..errors import FashionError, PackageNotFound
 
@@ -41,9 +39,7 @@ def _refuse_missing(reg) -> None:
     with contextlib.suppress(FashionError, OSError, RuntimeError):
         if reg.location == str((settings.home() / "registry").resolve()):
             return
-    variable = os.environ.get("FASHION_REGISTRY", "").strip()
-    with contextlib.suppress(FashionError, OSError, RuntimeError):
-        variable = variable if variable and settings.registry(variable) == reg.location else ""
+    variable = reg.named_by == "FASHION_REGISTRY"
     raise PackageNotFound(
         f"{'FASHION_REGISTRY: ' if variable else ''}{reg.describe()}: no such folder (nothing has been published "
         f"there); check {'FASHION_REGISTRY' if variable else 'the path given to --registry'} (a registry's folder "

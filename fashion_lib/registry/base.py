@@ -54,6 +54,7 @@ class Registry:
     """A registry of quilt3 packages; open one with :func:`fashion_lib.registry.open`."""
 
     location: str  # an absolute folder path or s3://bucket
+    named_by = ""  # what named it, where the command line opened it: "--registry" or "FASHION_REGISTRY"
 
     # --- storage primitives, implemented by subclasses --------------------------------
     def read(self, key: str, limit: int) -> bytes | None:
