@@ -13,6 +13,7 @@ import pytest
 import seaweedfs  # tests/ is on sys.path
 
 from fashion_lib import registry
+from fashion_lib.errors import IntegrityError
 from fashion_lib.registry import manifest as mf
 
 NAME = "t/data"
@@ -51,6 +52,23 @@ def test_local_entry_naming_its_own_store_says_republish(tmp_path):
     (tmp_path / "reg" / "objects" / entry.object_name).unlink()
     (line,) = registry.verify(registry=str(tmp_path / "reg")).problems
     assert "its manifest names" not in line and "republish the package" in line, line
+
+
+@pytest.mark.parametrize("elsewhere", [None, "file:///elsewhere/objects/{}"])
+def test_a_fetch_missing_an_object_says_what_verify_says(tmp_path, elsewhere):
+    """One wording for a missing object (check.no_object). Before, a fetch said it its own way ('is not in the
+    registry's object store ... incomplete or damaged'), and never named where the manifest says the file is."""
+    reg = str(tmp_path / "reg")
+    top_hash, entry = _publish(reg, tmp_path / "src")
+    (tmp_path / "reg" / "objects" / entry.object_name).unlink()
+    if elsewhere:
+        problem = _names_elsewhere(reg, top_hash, entry, elsewhere.format(entry.object_name))
+    else:
+        (problem,) = registry.verify(registry=reg).problems
+    with pytest.raises(IntegrityError) as fetched:
+        registry.fetch(NAME, tmp_path / "out", registry=reg)
+    assert str(fetched.value) == problem and f"has no object {entry.object_name[:12]}" in problem, problem
+    assert not (tmp_path / "out").exists()
 
 
 @pytest.mark.slow  # a real SeaweedFS server

@@ -24,7 +24,7 @@ from ..fsutil import STALE_S as STALE_S  # a staging folder's age, swept
 from ..hashing import file_hash
 from . import manifest as mf
 from .base import Registry
-from .check import check_object, kept_outside, outside_error
+from .check import check_object, kept_outside, no_object, outside_error
 from .records import Fetched
 
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
@@ -122,15 +122,13 @@ def _check_located(reg: Registry, found: mf.Manifest) -> None:
             size = reg.object_size(entry)
         if size is None and (physical := kept_outside(reg, entry)):
             raise outside_error(reg, entry, found.label, physical)
+        if size is None:
+            raise no_object(reg, entry, found.label)  # as verify says it
         if size != entry.size:
-            why = (
-                "is not in the registry's object store"
-                if size is None
-                else f"is stored as {size} bytes, not the {entry.size} its manifest says"
-            )
             raise IntegrityError(
-                f"{entry.key} in {found.label} {why} ({reg.describe()}); the registry is "
-                "incomplete or damaged: republish the package or fetch another version"
+                f"{entry.key} in {found.label} is stored as {size} bytes, not the {entry.size} its manifest says "
+                f"({reg.describe()}); the registry is incomplete or damaged: republish the package or fetch another "
+                "version"
             )
 
 
