@@ -37,7 +37,7 @@ class Profile:
     histograms: dict[str, list[list[int]]]
     class_means: list[list[float]]  # classes x 784, pixel means (0..255)
     label_agreement: float  # nearest-class-mean agreement with the labels
-    leak_share: float  # test images with a (near) duplicate in train
+    leak_share: float  # test images with a (near) duplicate in train (shown; checks use the official's)
     duplicate_share: float  # rows repeating an earlier row of their file
     conflict_share: float  # images with an identical twin of another label
     degenerate_share: float  # blank, constant or saturated images
