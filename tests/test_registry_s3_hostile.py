@@ -210,3 +210,36 @@ def published_version(bucket: str, folder: Path, csv: bytes) -> str:
     folder.mkdir()
     (folder / "t.csv").write_bytes(csv)
     return registry.push(NAME, {"t.csv": folder / "t.csv"}, registry=bucket)
+
+
+def test_ctrl_c_while_a_racing_writer_takes_latest_names_the_newer_version(bucket, tmp_path, monkeypatch):
+    """Ctrl-C during a push's pointers while another writer's newer version lands on S3. Before, the line
+    said this version "is the latest version" though latest named the other one; now it names that one."""
+    import signal
+
+    from fashion_lib.console import short
+    from fashion_lib.registry.base import POINTERS
+    from fashion_lib.registry.pointing import Interrupted
+
+    other = published_version(bucket, tmp_path / "other", b"label,pixel1\n5,5\n")
+    reg = registry.open(bucket)
+    write, raced = type(reg).write, []
+
+    def racing(self, key, data):
+        if key.endswith("/latest") and not raced:
+            stamp = max(int(k) for k in self.pointers(NAME) if k.isdigit()) + 1
+            write(self, f"{POINTERS}/{NAME}/{stamp}", other.encode())
+            raced.append(stamp)
+            signal.raise_signal(signal.SIGINT)  # held until both pointers are written
+        return write(self, key, data)
+
+    monkeypatch.setattr(type(reg), "write", racing)
+    with pytest.raises(Interrupted) as stopped:
+        published_version(bucket, tmp_path / "mine", b"label,pixel1\n6,6\n")
+    monkeypatch.undo()
+    assert raced
+    mine = next(h for h in registry.open(bucket).pointers(NAME).values() if h != other)
+    assert str(stopped.value) == (
+        f"{NAME}@{mine} was published before the push stopped "
+        f"(latest names {short(other)}, a newer version another writer pushed meanwhile)"
+    )

@@ -35,8 +35,14 @@ class Interrupted(KeyboardInterrupt):
     """Ctrl-C after a push wrote its version pointers: the version is published, and the message says which."""
 
 
-def interrupted_after(name: str, top_hash: str) -> Interrupted:
-    return Interrupted(f"{name}@{top_hash} was published before the push stopped (it is the latest version)")
+def interrupted_after(name: str, top_hash: str, latest: str | None = None) -> Interrupted:
+    """The interrupt after ``name@top_hash`` was published; ``latest``: the version the push left ``latest``
+    naming, where a racing writer's newer one took it (S3), else this one."""
+    if latest and latest != top_hash:
+        where = f"latest names {short(latest)}, a newer version another writer pushed meanwhile"
+    else:
+        where = "it is the latest version"
+    return Interrupted(f"{name}@{top_hash} was published before the push stopped ({where})")
 
 
 def latest_behind(reg: Registry, name: str, top_hash: str, pointers: Mapping[str, str]) -> bool:
@@ -55,7 +61,7 @@ def fix_latest(reg: Registry, name: str, top_hash: str, pointers: Mapping[str, s
     return True
 
 
-def point(reg: Registry, name: str, top_hash: str) -> None:
+def point(reg: Registry, name: str, top_hash: str) -> str:
     """Point a new second at ``top_hash``, then ``latest``: this second, or one after every version
     already listed, so a burst of pushes within one second keeps its order (their stamps run a few
     seconds ahead of the clock instead).
@@ -66,11 +72,13 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
     to the newest version listed, checked the same way (:func:`_settled`), so the writer that finishes last
     never points it back at an older version a racing writer superseded.
 
+    Returns the version ``latest`` names when it is done: ``top_hash``, or a racing writer's newer one.
     Ctrl-C (or SIGTERM, in the CLI) waits until both are written, then raises :class:`Interrupted`, naming
-    the version published. If writing them fails instead, that error is raised and the held signal is
+    the version published (and the newer one ``latest`` names, if any). If writing them fails instead, that error is raised and the held signal is
     dropped: the command stops either way, and the error is the line that says what state the pointers
     were left in (the interrupt would only say that it stopped).
     """
+    latest = top_hash
     with _interrupts_held() as held:
         taken = reg.pointers(name)
         stamp = next_stamp(reg, name, taken)
@@ -83,7 +91,8 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
             return False
 
         def latest_is_newest(taken: Mapping[str, str]) -> bool:  # else pointed at the newest listed
-            newest = ([h for _, h in reg.versions(name, dict(taken))] or [top_hash])[0]
+            nonlocal latest
+            newest = latest = ([h for _, h in reg.versions(name, dict(taken))] or [top_hash])[0]
             if taken.get("latest") == newest:
                 return True
             reg.write(f"{POINTERS}/{name}/latest", newest.encode())
@@ -100,7 +109,8 @@ def point(reg: Registry, name: str, top_hash: str) -> None:
     try:
         held.deliver()
     except KeyboardInterrupt:
-        raise interrupted_after(name, top_hash) from None
+        raise interrupted_after(name, top_hash, latest) from None
+    return latest
 
 
 def _settled(reg: Registry, name: str, holds: Callable[[Mapping[str, str]], bool]) -> bool:

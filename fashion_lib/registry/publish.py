@@ -83,13 +83,12 @@ def publish(
             pointers = reg.pointers(name)
             fixed = fix_latest(reg, name, top_hash, pointers)  # the newest version already; latest named another
             added = not fixed and pointers.get("latest") != top_hash
-            if added:
-                point(reg, name, top_hash)  # Ctrl-C in there waits for both pointers
+            latest = point(reg, name, top_hash) if added else top_hash  # Ctrl-C in there waits for both pointers
             try:
                 written += fixed + (_put_back_removed(reg, stored, entries) if reg.pointers_need_checking else 0)
             except KeyboardInterrupt:
                 if added:
-                    raise interrupted_after(name, top_hash) from None
+                    raise interrupted_after(name, top_hash, latest) from None
                 raise
     return Published(top_hash, added, written)
 
