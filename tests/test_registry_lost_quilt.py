@@ -21,6 +21,7 @@ from cli_support import cli, one_line
 from fashion_lib import data, registry
 from fashion_lib.errors import IntegrityError, PackageNotFound
 from fashion_lib.registry import lock
+from fashion_lib.registry.layout import PACKAGES
 from fashion_lib.registry.local import PUSH_LOCK
 
 NAME = "fashion-mnist/data"
@@ -68,6 +69,19 @@ def test_the_library_says_it_too(star: Path) -> None:
         registry.resolve_top_hash(NAME, None, registry=str(star))
     with pytest.raises(IntegrityError, match="no manifest at all"):
         registry.open(str(star)).resolve(NAME, "abc")
+
+
+def test_not_found_lists_the_manifests_once_each_time_it_asks_about_damage(
+    star: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It asks twice (before and after looking for a push in flight). Before, each asking listed the manifests
+    twice: once for manifests without pointers, again for objects without manifests."""
+    reg = registry.open(str(star))
+    listed: list[str] = []
+    real = reg.list_keys
+    monkeypatch.setattr(reg, "list_keys", lambda prefix: listed.append(prefix) or real(prefix))
+    assert isinstance(reg.not_found(NAME), IntegrityError)
+    assert listed.count(PACKAGES) == 2, listed
 
 
 def test_a_first_push_storing_its_objects_is_not_damage(star: Path, tmp_path: Path) -> None:

@@ -61,7 +61,11 @@ def check_manifests_kept(reg: Store, outcome: str, *, in_flight: bool = False) -
     Cheap where manifests exist (one listing). ``in_flight``: pass over objects younger than the
     grace period where no lock serialises writers (S3): a first push may be storing them now.
     """
-    stored = objects_without_manifests(reg)
+    return _objects_lost(reg, objects_without_manifests(reg), outcome, in_flight=in_flight)
+
+
+def _objects_lost(reg: Store, stored: list[StoredObject], outcome: str, *, in_flight: bool) -> IntegrityError | None:
+    """:func:`lost_manifests` for ``stored``, objects of a registry without manifests (see :func:`check_manifests_kept`)."""
     if in_flight and reg.pointers_need_checking:
         cutoff = grace_cutoff()
         stored = [o for o in stored if o.modified <= cutoff]
@@ -70,9 +74,16 @@ def check_manifests_kept(reg: Store, outcome: str, *, in_flight: bool = False) -
 
 def objects_without_manifests(reg: Store) -> list[StoredObject]:
     """Every object the registry holds if it holds no manifest at all, else none (one listing)."""
+    return [] if _manifests(reg) else _objects(reg)
+
+
+def _manifests(reg: Store) -> list[str]:
+    """The top hashes of the manifests the registry holds."""
     with reg.errors("listing manifests"):
-        if any(mf.TOP_HASH.fullmatch(k) for k in reg.list_keys(PACKAGES)):
-            return []
+        return [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k)]
+
+
+def _objects(reg: Store) -> list[StoredObject]:
     with reg.errors("listing objects"):
         return reg.list_objects()
 
@@ -117,15 +128,21 @@ def absent(reg: Store, name: str) -> PackageNotFound | IntegrityError:
     why = f"package {name} is not in {reg.describe()} ({holds}); publish it first, or point FASHION_REGISTRY at the registry that has it"
     if names or gone:
         return PackageNotFound(why)
-    damage = lambda: _manifests_without_pointers(reg) or check_manifests_kept(reg, OUTCOME, in_flight=True)  # noqa: E731
-    return (damage() and not writer_active(reg) and damage()) or PackageNotFound(why)
+    return (_damage(reg) and not writer_active(reg) and _damage(reg)) or PackageNotFound(why)
 
 
-def _manifests_without_pointers(reg: Store) -> IntegrityError | None:
-    """Damage if the registry holds manifests (that no push may still be pointing) and no version pointer."""
-    with reg.errors("listing manifests"):
-        manifests = [k for k in reg.list_keys(PACKAGES) if mf.TOP_HASH.fullmatch(k)]
-    if not manifests or reg.package_names():  # pointers since written: by a push that has finished
+def _damage(reg: Store) -> IntegrityError | None:
+    """In a registry with no package: manifests but no version pointer, or objects but no manifest (each unless a
+    push may still be writing them); the manifests are listed once."""
+    manifests = _manifests(reg)
+    if manifests:
+        return _manifests_without_pointers(reg, manifests)
+    return _objects_lost(reg, _objects(reg), OUTCOME, in_flight=True)
+
+
+def _manifests_without_pointers(reg: Store, manifests: list[str]) -> IntegrityError | None:
+    """Damage if the registry holds ``manifests`` (that no push may still be pointing) and no version pointer."""
+    if reg.package_names():  # pointers since written: by a push that has finished
         return None
     if reg.pointers_need_checking and len(in_flight(reg, manifests)) == len(manifests):
         return None
