@@ -152,3 +152,18 @@ def test_ctrl_c_during_a_request_leaves_no_timer_to_speak_later(quick_server, sa
     assert _timers() == []
     time.sleep(0.6)
     assert said == []
+
+
+def test_an_upload_larger_than_quiet_body_is_not_called_silent(frozen_server, said, monkeypatch):
+    """A part sent on a slow link takes its time before any answer can come: "no answer after 10 s" would
+    be untrue there. Only the retry line speaks, once the read timeout has passed."""
+    monkeypatch.setattr(silence, "SLOW_S", 0.2)
+    monkeypatch.setattr(silence, "QUIET_BODY", 1000)
+    monkeypatch.setattr(quilt_module, "READ_TIMEOUT_S", 0.5)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
+    client = quilt_module.s3_client()
+    with pytest.raises(Exception, match="Read timeout"):
+        client.put_object(Bucket="frozen", Key="big", Body=b"x" * 2000)
+    assert [line for _, line in said] == [
+        f"s3://frozen: no answer from {frozen_server} within 0.5 s; retrying, once more (Ctrl-C stops)"
+    ]

@@ -14,6 +14,7 @@ from typing import Any
 from ..console import stderr
 
 SLOW_S = 10.0  # seconds without an answer to a request before saying so
+QUIET_BODY = 1 << 20  # a request sending more bytes than this may take SLOW_S on a slow link: not watched
 
 _told = False  # one line about a silent server per process
 _told_lock = threading.Lock()
@@ -71,11 +72,14 @@ def _say_when_slow(client: Any) -> None:
     The timer wraps the endpoint's send rather than hanging on botocore's events: ``before-send`` and
     ``response-received`` bracket a send, but an interrupted one (Ctrl-C in a notebook) emits nothing
     after it, and would leave the timer to speak later. A send that a ``before-send`` handler answers is
-    never made, so never watched."""
+    never made, so never watched; nor is one sending more than :data:`QUIET_BODY` bytes (an upload's part
+    on a slow link takes its time before any answer can come)."""
     endpoint = client._endpoint
     send = endpoint._send
 
     def watched(request: Any) -> Any:
+        if int(request.headers.get("Content-Length") or 0) > QUIET_BODY:
+            return send(request)
         timer = threading.Timer(SLOW_S, lambda: _say_once(_slow_line(client, request, SLOW_S)))
         timer.daemon = True  # a process that ends mid-request does not wait for it
         timer.start()
