@@ -16,21 +16,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cli_support import cli, one_line
+from registry_copy_support import NAME, WAY_OUT, published, star_copy
 
 from fashion_lib import data, hashing, registry
 from fashion_lib.errors import IntegrityError, RegistryError
 from fashion_lib.registry import manifest
 
-NAME = "fashion-mnist/data"
-WAY_OUT = "restore .quilt from the original (copy a registry with 'cp -a REG COPY'"
-
 
 @pytest.fixture
 def reg(tmp_path: Path, sources: dict[str, Path]) -> Path:
     """A registry holding one version."""
-    folder = tmp_path / "registry"
-    registry.push(NAME, sources, registry=str(folder), message="good")
-    return folder
+    return published(tmp_path / "registry", sources)
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -38,10 +34,7 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def test_a_copy_that_lost_its_quilt_folder_is_damage_to_verify_gc_and_push(reg, sources, tmp_path):
-    copy = tmp_path / "copy"
-    copy.mkdir()
-    subprocess.run(f"cp -r '{reg}'/* '{copy}/'", shell=True, check=True)  # the glob leaves .quilt out
-    assert (copy / "objects").is_dir() and not (copy / ".quilt").exists()
+    copy = star_copy(reg, tmp_path / "copy")
     before = tree(copy)
 
     lines = {}

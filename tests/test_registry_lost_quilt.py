@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from cli_support import cli, one_line
+from registry_copy_support import NAME, WAY_OUT, published, star_copy
 
 from fashion_lib import data, registry
 from fashion_lib.errors import IntegrityError, PackageNotFound
@@ -24,21 +25,13 @@ from fashion_lib.registry import lock
 from fashion_lib.registry.layout import PACKAGES
 from fashion_lib.registry.local import PUSH_LOCK
 
-NAME = "fashion-mnist/data"
 LOST = "holds 2 object(s) but no manifest at all, so its hidden .quilt folder (manifests and version pointers)"
-WAY_OUT = "restore .quilt from the original (copy a registry with 'cp -a REG COPY'"
 
 
 @pytest.fixture
 def star(tmp_path: Path, sources: dict[str, Path]) -> Path:
     """A registry holding one version, copied with ``cp -r REG/* COPY/`` (the glob leaves .quilt out)."""
-    reg = tmp_path / "registry"
-    registry.push(NAME, sources, registry=str(reg), message="good")
-    copy = tmp_path / "star"
-    copy.mkdir()
-    subprocess.run(f"cp -r '{reg}'/* '{copy}/'", shell=True, check=True)
-    assert (copy / "objects").is_dir() and not (copy / ".quilt").exists()
-    return copy
+    return star_copy(published(tmp_path / "registry", sources), tmp_path / "star")
 
 
 def test_reading_commands_call_a_copy_without_quilt_damaged_as_verify_does(star: Path, tmp_path: Path) -> None:
@@ -173,8 +166,7 @@ def test_a_registry_that_lost_its_version_pointers_is_damage_to_a_fetch(tmp_path
     'it is empty; publish it first' (exit 4)."""
     import shutil
 
-    reg = tmp_path / "registry"
-    registry.push(NAME, sources, registry=str(reg), message="good")
+    reg = published(tmp_path / "registry", sources)
     shutil.rmtree(reg / ".quilt" / "named_packages")
     done = cli("data", "fetch", "--dest", str(tmp_path / "d"), "--registry", str(reg))
     assert done.returncode == IntegrityError.exit_code, done.stderr
@@ -192,8 +184,7 @@ def test_manifests_without_pointers_beside_a_push_in_flight_are_not_damage(
 
     from fashion_lib.registry import lost
 
-    reg = tmp_path / "registry"
-    registry.push(NAME, sources, registry=str(reg), message="good")
+    reg = published(tmp_path / "registry", sources)
     shutil.rmtree(reg / ".quilt" / "named_packages")
     monkeypatch.setattr(lost, "writer_active", lambda asked: True)
     assert isinstance(registry.open(str(reg)).not_found(NAME), PackageNotFound)
