@@ -229,11 +229,25 @@ def test_cli_two_workers_only_the_chief_evaluates_and_publishes(tmp_path):
     if not (RAW / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real Fashion-MNIST IDX files not found in {RAW}")
     from fashion_lib import registry
+    from fashion_lib.csvio import write_csv
+    from fashion_lib.idx import load_images, load_labels
 
     reg = tmp_path / "registry"
     registry_env = {**os.environ, "FASHION_HOME": str(tmp_path / "home"), "QUILT_MINIMIZE_STDOUT": "true"}
+    # The workers train on 2,000 rows: a data package of real rows that size (not all 70,000 prepared).
+    train = write_csv(
+        load_images(RAW / "train-images-idx3-ubyte.gz")[:2000],
+        load_labels(RAW / "train-labels-idx1-ubyte.gz")[:2000],
+        tmp_path / "train.csv",
+    )
+    test = write_csv(
+        load_images(RAW / "t10k-images-idx3-ubyte.gz")[:1000],
+        load_labels(RAW / "t10k-labels-idx1-ubyte.gz")[:1000],
+        tmp_path / "test.csv",
+    )
+    push = ["data", "push", "--name", "t/data", "--train", str(train), "--test", str(test), "--registry", str(reg)]
     prepare = subprocess.run(
-        [sys.executable, "-m", "fashion_lib", "data", "prepare", "--registry", str(reg)],
+        [sys.executable, "-m", "fashion_lib", *push],
         env=registry_env,
         capture_output=True,
         text=True,
@@ -264,6 +278,8 @@ def test_cli_two_workers_only_the_chief_evaluates_and_publishes(tmp_path):
                     "--push",
                     "--registry",
                     str(reg),
+                    "--data-package",
+                    "t/data",
                     "--output-dir",
                     str(tmp_path / f"out-{index}"),
                 ],
