@@ -25,6 +25,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "run_history",
             "classes",
             "fsutil",
+            "scratch",
             "hashing",
             "backend",
             "config",

@@ -19,9 +19,10 @@ import tempfile
 from pathlib import Path
 
 from ..errors import DestinationError, IntegrityError
-from ..fsutil import MKDTEMP_RANDOM, access_denied, held, looked_up, make_public, sweep, why_failed
-from ..fsutil import STALE_S as STALE_S  # a staging folder's age, swept
+from ..fsutil import access_denied, looked_up, make_public, why_failed
 from ..hashing import file_hash
+from ..scratch import MKDTEMP_RANDOM, held, sweep
+from ..scratch import STALE_S as STALE_S  # a staging folder's age, swept
 from . import manifest as mf
 from .base import Registry
 from .check import check_object, kept_outside, no_object, outside_error
@@ -94,7 +95,7 @@ def _stage(dest: Path) -> Path:
 def _sweep(dest: Path) -> None:
     """Remove the staging folders of ``dest`` (inside it and beside it, named exactly as :func:`_stage` names
     them) that a fetch killed outright (SIGKILL, the OOM killer) left, at once; a live fetch's stay
-    (:func:`.fsutil.sweep`). One an older fashion made, without a lock file, goes once nothing was written
+    (:func:`.scratch.sweep`). One an older fashion made, without a lock file, goes once nothing was written
     in it for :data:`STALE_S`."""
     sweep(dest, rf"\.fashion-{MKDTEMP_RANDOM}{re.escape(STAGED)}")
     sweep(dest.parent, rf"\.{re.escape(dest.name)}\.{MKDTEMP_RANDOM}{re.escape(STAGED)}")
