@@ -7,21 +7,17 @@ A registry keeps quilt3's layout, so stock quilt3 reads what we write::
     .quilt/packages/<top hash>                            manifests (JSON lines)
     objects/<hex of the file's hash>                      the registry's own copy of every file
 
-Subclasses (:class:`~.local.LocalRegistry`, :class:`~.s3.S3Registry`) only move bytes:
-read, write (atomically), list, and locate objects by hash. Everything that decides what
-those bytes mean - which version a prefix names, whether a manifest is the one its top
-hash names - lives here, once.
+Subclasses (:class:`~.local.LocalRegistry`, :class:`~.s3.S3Registry`) only move bytes
+(:class:`~.storage.Storage`): read, write (atomically), list, and locate objects by hash.
+Everything that decides what those bytes mean - which version a prefix names, whether a
+manifest is the one its top hash names - lives here, once.
 """
 
 from __future__ import annotations
 
-import contextlib
 import re
 import time
-from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import IO
 
 from ..errors import IntegrityError, PackageNotFound, RegistryError
 from . import manifest as mf
@@ -30,11 +26,12 @@ from .layout import PACKAGES, POINTERS
 from .lost import absent
 from .names import check_name as check_name  # re-exported: publish.py takes it from here
 from .names import check_stored_name
-from .records import PackageVersion, StoredObject
+from .records import PackageVersion
+from .storage import REMOVE_BATCH as REMOVE_BATCH  # re-exported: gc.py takes it from here
+from .storage import Storage
 
 SHORT = 7
 MAX_POINTER_BYTES = 1024
-REMOVE_BATCH = 1000  # S3 DeleteObjects takes at most 1,000 keys a request
 
 
 def now() -> int:
@@ -50,108 +47,9 @@ def stamp_time(stamp: int) -> datetime | None:
         return None
 
 
-class Registry:
+class Registry(Storage):
     """A registry of quilt3 packages; open one with :func:`fashion_lib.registry.open`."""
 
-    location: str  # an absolute folder path or s3://bucket
-    named_by = ""  # what named it, where the command line opened it: "--registry" or "FASHION_REGISTRY"
-
-    # --- storage primitives, implemented by subclasses --------------------------------
-    def read(self, key: str, limit: int) -> bytes | None:
-        """The bytes at ``key`` (at most ``limit``), or None if there is nothing there."""
-        raise NotImplementedError
-
-    def write(self, key: str, data: bytes) -> None:
-        """Replace ``key`` with ``data`` in one step: readers see the old bytes or the new."""
-        raise NotImplementedError
-
-    def list_keys(self, prefix: str) -> list[str]:
-        """Keys under ``prefix`` (a folder), relative to it."""
-        raise NotImplementedError
-
-    def object_size(self, entry: mf.Entry) -> int | None:
-        """Size of the store's object for ``entry``, None if the store has none."""
-        raise NotImplementedError
-
-    def open_object(self, entry: mf.Entry) -> contextlib.AbstractContextManager[IO[bytes]]:
-        """A binary stream of the store's object for ``entry`` (never its physical key)."""
-        raise NotImplementedError
-
-    def store_object(self, entry: mf.Entry, source: Path) -> bool:
-        """Copy ``source`` into the store as ``entry``'s object, atomically.
-
-        Returns True if the bytes stored were checked against ``entry``'s hash on the way in.
-        """
-        raise NotImplementedError
-
-    def discard_object(self, entry: mf.Entry) -> None:
-        """Remove ``entry``'s object that a failed push stored and no manifest names (with the
-        writing lock held). Where no lock serialises writers (S3), another writer may be storing
-        the same object at this moment, so the object stays: a later push reuses it."""
-
-    def list_objects(self) -> list[StoredObject]:
-        """Every object in the store (``objects/<hex>``), named by a manifest or not."""
-        raise NotImplementedError
-
-    def remove_objects(self, names: Sequence[str]) -> None:
-        """Delete these objects from the store (``fashion packages gc --delete`` only); at most
-        :data:`REMOVE_BATCH` names, which S3 removes in one request."""
-        raise NotImplementedError
-
-    def same_bytes(self, entry: mf.Entry, source: Path) -> bool:
-        """True if the store's object for ``entry`` surely holds ``source``'s bytes without reading it
-        back (S3: its ETag); False means "read it back and hash it"."""
-        return False
-
-    def object_version(self, entry: mf.Entry) -> str | None:
-        """The version of its object ``entry`` pins, where the store keeps versions (S3), else None."""
-
-    def foreign_key(self, entry: mf.Entry) -> str | None:
-        """Where stock quilt3 pushed ``entry`` in this registry (S3), read when the store has no object of it."""
-
-    def physical_key(self, name: str) -> str:
-        """The physical key written into manifests for object ``name`` (for stock quilt3)."""
-        raise NotImplementedError
-
-    @contextlib.contextmanager
-    def writing(self, clean: bool = True) -> Iterator[None]:
-        """Held while publishing; local registries take an OS lock and (``clean``) remove dead writers' leftovers."""
-        yield
-
-    def clean_temporary(self) -> list:
-        """Remove what dead writers left behind (with the writing lock held); returns what went."""
-        return []
-
-    def errors(self, doing: str) -> contextlib.AbstractContextManager[None]:
-        """Turn the store's failures into one-line RegistryErrors of the right kind."""
-        return contextlib.nullcontext()
-
-    pointers_need_checking = False  # True where no lock serialises writers (S3)
-
-    def describe(self) -> str:
-        return self.location
-
-    def where(self, key: str) -> str:
-        """``key`` as a person finds it (``REG/key``)."""
-        return f"{self.location}/{key}"
-
-    def missing(self) -> bool:
-        """Whether the registry is not there at all (a local folder not created yet, or mistyped)."""
-        return False
-
-    def __str__(self) -> str:
-        return self.location
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}({self.location!r})"
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Registry) and other.location == self.location
-
-    def __hash__(self) -> int:
-        return hash(self.location)
-
-    # --- packages and versions --------------------------------------------------------
     def package_names(self) -> list[str]:
         with self.errors("listing packages"):
             keys = [k for k in self.list_keys(POINTERS) if not k.startswith(".")]
