@@ -25,7 +25,7 @@ from ..scratch import MKDTEMP_RANDOM, held, sweep
 from ..scratch import STALE_S as STALE_S  # a staging folder's age, swept
 from . import manifest as mf
 from .base import Registry
-from .check import check_object, kept_outside, no_object, outside_error
+from .object_check import check_object, kept_outside, no_object, outside_error
 from .records import Fetched
 
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``

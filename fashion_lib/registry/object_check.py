@@ -1,0 +1,116 @@
+"""Check one object of a registry's store against its manifest entry: there, of its size, holding its bytes
+(read never past its declared size), else :class:`DamagedObject` saying how. Fetch, push and verify ask it."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from typing import IO
+
+from .. import hashing
+from ..console import short
+from ..errors import IntegrityError
+from . import manifest as mf
+from .base import Registry
+
+BLOCK = 1 << 20
+
+
+class DamagedObject(IntegrityError):
+    """The store's object for an entry is missing or does not hold its bytes; ``why`` says how, alone."""
+
+    def __init__(self, reg: Registry, entry: mf.Entry, label: str, why: str, hint: str | None = None) -> None:
+        self.why = why  # "does not match its hash": completes "<key> in <version> ..."
+        self.hint = hint  # what to do, where it is not "republish" (a file kept outside the registry)
+        where = f" in {label}" if label else ""
+        super().__init__(
+            f"{entry.key}{where} {why} in {reg.describe()}: "
+            + (
+                hint
+                or "the registry's copy is missing, corrupted or was overwritten after publishing; republish the "
+                "package or fetch another version"
+            )
+        )
+
+
+def kept_outside(reg: Registry, entry: mf.Entry) -> str | None:
+    """Where ``entry``'s manifest keeps its file outside the registry (stock quilt3's ``Package.build`` leaves
+    files where they were: ``file:///...``; another bucket, another key), which fashion never reads; None for
+    an object of the store (``objects/<hex>``, wherever the registry was) or where quilt3 pushed it here."""
+    physical = entry.physical_key or ""
+    if not physical or reg.foreign_key(entry) or physical.split("?")[0].endswith(f"/objects/{entry.object_name}"):
+        return None
+    return physical
+
+
+def outside_error(reg: Registry, entry: mf.Entry, label: str, physical: str) -> DamagedObject:
+    return DamagedObject(
+        reg,
+        entry,
+        label,
+        f"is kept by its manifest at {physical}, not in the registry's object store",
+        "fashion reads a version's files only from its registry (objects/<hex>, or on S3 <owner>/<name>/<file>, "
+        "where stock quilt3's Package.push puts them), and stock quilt3's Package.build leaves them where they "
+        "were; publish it with fashion (data push, model push), or push it with quilt3 to an S3 registry",
+    )
+
+
+def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
+    """The store has none; its manifest's ``objects/<hex>`` in another store (copied from there?) is named."""
+    version, foreign, physical = reg.object_version(entry), reg.foreign_key(entry), entry.physical_key or ""
+    elsewhere = not foreign and physical.split("?")[0] not in ("", reg.physical_key(entry.object_name).split("?")[0])
+    why = f"has no object {short(entry.object_name)}" + (f" version {version}" if version else "")
+    return DamagedObject(
+        reg,
+        entry,
+        label,
+        why + (f", nor is it at {foreign} (where its manifest says quilt3 pushed it)," if foreign else ""),
+        f"its manifest names {physical}, not this registry's store (fashion reads a version's files only from "
+        "its own registry); copy the object from there, republish the package or fetch another version"
+        if elsewhere
+        else None,
+    )
+
+
+def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
+    """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch (:class:`DamagedObject`);
+    ``sink`` gets every block (a fetch writes them to its staging file in the same pass)."""
+
+    def bad(why: str) -> DamagedObject:
+        return DamagedObject(reg, entry, label, why)
+
+    where = f" in {label}" if label else ""
+    with reg.errors(f"reading {entry.key}{where}"):  # S3 refusing (expired token, 403, 500): its line, not a bug
+        size = reg.object_size(entry)
+    if size is None and (physical := kept_outside(reg, entry)):
+        raise outside_error(reg, entry, label, physical)
+    if size is None:
+        raise no_object(reg, entry, label)
+    if size != entry.size:
+        raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
+    hasher = hashing.StreamHasher(entry.hash_type, entry.size)
+    left = entry.size
+    with reg.errors(f"reading {entry.key}{where}"), contextlib.ExitStack() as opened:
+        try:
+            stream = opened.enter_context(reg.open_object(entry))
+        except FileNotFoundError:  # gone since its size was read: S3's GET says so as its HEAD would
+            raise no_object(reg, entry, label) from None
+        while left:
+            block = _read(stream, min(BLOCK, left))
+            if not block:
+                raise bad(f"ended after {entry.size - left} bytes, not the {entry.size} its manifest says,")
+            left -= len(block)
+            hasher.update(block)
+            if sink is not None:
+                sink(block)
+        if _read(stream, 1):
+            raise bad(f"is longer than the {entry.size} bytes its manifest says,")
+    value = hasher.value()
+    if value is None:
+        raise bad(f"has a hash type fashion cannot check ({entry.hash_type})")
+    if value != entry.hash_value:
+        raise bad("does not match its hash")
+
+
+def _read(stream: IO[bytes], n: int) -> bytes:
+    return stream.read(n) or b""
