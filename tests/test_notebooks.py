@@ -10,17 +10,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from cli_support import cli
 
 from fashion_lib import registry, settings
+from fashion_lib.csvio import write_csv
+from fashion_lib.idx import load_images, load_labels
 from fashion_lib.sources import find_in
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ("explore.ipynb", "train.ipynb")
 KERNEL = "fashion-mnist"
 MAX_BYTES = 3_000_000
-needs_data = pytest.mark.skipif(
-    find_in(settings.DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
-)
+RAW = find_in(settings.DEBIAN_DATASET_DIR)
+needs_data = pytest.mark.skipif(RAW is None, reason="Debian package dataset-fashion-mnist is not installed")
 
 
 def _execute(notebook: str, out: Path, cwd: Path, **parameters):
@@ -124,6 +126,14 @@ def test_train_runs_under_papermill_and_publishes(home: Path, tmp_path: Path, mo
     Not the README's papermill run (test_readme_commands): that one runs verbatim in a fresh copy
     with no FASHION_* variable set, so it cannot show the variables being followed."""
     reg = str(home / "registry")
+    # nbtest/data: real rows, as many as the run trains on and a 1,000-image test set (not all 70,000
+    # prepared again; a notebook preparing the data: test_readme_commands' papermill run, and docker's)
+    images, labels = load_images(RAW["train-images-idx3-ubyte"]), load_labels(RAW["train-labels-idx1-ubyte"])
+    train = write_csv(images[:4000], labels[:4000], tmp_path / "train.csv")
+    images, labels = load_images(RAW["t10k-images-idx3-ubyte"]), load_labels(RAW["t10k-labels-idx1-ubyte"])
+    test = write_csv(images[:1000], labels[:1000], tmp_path / "test.csv")
+    pushed = cli("data", "push", "--name", "nbtest/data", "--train", str(train), "--test", str(test), "--registry", reg)
+    assert pushed.returncode == 0, pushed.stderr
     outputs = tmp_path / "outputs"
     monkeypatch.setenv("FASHION_OUTPUT_DIR", str(outputs))
     monkeypatch.setenv("FASHION_DATA_PACKAGE", "nbtest/data")
