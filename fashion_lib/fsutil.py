@@ -13,15 +13,6 @@ from pathlib import Path
 
 from .errors import DataValidationError, FashionError
 
-# re-exported: cache, runfolder, registry.publish, quality.gate and tests still take these from here
-from .scratch import LIVE as LIVE
-from .scratch import MKDTEMP_RANDOM as MKDTEMP_RANDOM
-from .scratch import SCRATCH_PREFIXES as SCRATCH_PREFIXES
-from .scratch import STALE_S as STALE_S
-from .scratch import scratch_folder as scratch_folder
-from .scratch import sweep as sweep
-from .scratch import sweep_scratch as sweep_scratch
-
 
 def umask() -> int:
     """The process umask (read without changing it for good)."""

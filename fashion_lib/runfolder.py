@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, DestinationError
-from .fsutil import atomic_path, missing_folders, regular_file, remove_folders, scratch_folder, unusable, why_failed
+from .fsutil import atomic_path, missing_folders, regular_file, remove_folders, unusable, why_failed
 from .run_history import history_problem
+from .scratch import scratch_folder
 
 MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
 HISTORY_CSV = "history.csv"  # one row per epoch: loss, accuracy, val_loss, val_accuracy, ...
@@ -167,7 +168,7 @@ class RunFolder:
 
         A version cannot name itself, so the record stays out of every package: publishing an
         unchanged run again gives the same top hash, and no package's ``metrics.json`` names another
-        version. The scratch copy (:func:`~fashion_lib.fsutil.scratch_folder`) is removed on leaving, or, left
+        version. The scratch copy (:func:`~fashion_lib.scratch.scratch_folder`) is removed on leaving, or, left
         by a push killed outright, by the next push; a run folder that cannot be written publishes all the same."""
         metrics = read_json_object(self.metrics)
         if metrics.get(PUBLISHED_VERSION_KEY) is None:

@@ -23,7 +23,7 @@ import pytest
 from test_fetch_dest import DATA, reg  # noqa: F401  (the fixture: a registry with a data package)
 from test_push_scratch import age
 
-from fashion_lib import fsutil, registry
+from fashion_lib import registry, scratch
 from fashion_lib.data import fetch_data
 from fashion_lib.registry import cache, download
 from fashion_lib.settings import TEST_CSV, TRAIN_CSV
@@ -120,7 +120,7 @@ def test_a_killed_fetchs_staging_goes_when_the_next_finds_the_version_complete(
             (dest / key).write_bytes(data)
         fetch_data(registry=reg, name=DATA, dest=dest)  # complete: nothing staged, only swept
         assert not left.exists()
-        assert held.is_dir() and (held / fsutil.LIVE).is_file()  # the live fetch's: kept
+        assert held.is_dir() and (held / scratch.LIVE).is_file()  # the live fetch's: kept
         let_go(live)
     assert staging(dest, f".fashion-*{download.STAGED}") == []
     assert (dest / TRAIN_CSV).read_text() == "label,pixel1\n1,0\n"
@@ -145,7 +145,7 @@ def test_a_killed_cache_fills_staging_goes_at_the_next_use_of_the_cache(
         assert held.is_dir()  # the live fill's: kept
         other = copy.parent / f".{'0' * len(copy.name)}.k2m4p6q8{download.STAGED}"  # another version's,
         (other / "new").mkdir(parents=True)  # its fill killed: its lock file unlocked
-        (other / fsutil.LIVE).touch()
+        (other / scratch.LIVE).touch()
         fetch_data(registry=reg, name=DATA)  # complete: only read, and the package's folder swept
         assert not other.exists() and held.is_dir()
         let_go(live)

@@ -21,7 +21,8 @@ import pytest
 from cli_support import cli
 from test_run_reuse import MODEL, tiny_setup
 
-from fashion_lib import fsutil, pipeline, registry, settings
+from fashion_lib import pipeline, registry, settings
+from fashion_lib import scratch as scratch_lib
 from fashion_lib.csvio import write_csv
 from fashion_lib.idx import load_images, load_labels
 from fashion_lib.sources import find_in
@@ -57,7 +58,7 @@ def tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def scratch(tmp: Path) -> list[str]:
     """The push's scratch folders in ``tmp``, by kind (``fashion-quality-*``: the data quality gate's report)."""
     return sorted(
-        path.name.rsplit("-", 1)[0] for path in tmp.iterdir() if path.name.startswith(fsutil.SCRATCH_PREFIXES)
+        path.name.rsplit("-", 1)[0] for path in tmp.iterdir() if path.name.startswith(scratch_lib.SCRATCH_PREFIXES)
     )
 
 
@@ -95,19 +96,19 @@ def age(folder: Path, seconds: float) -> None:
 
 def test_a_killed_pushs_scratch_goes_at_once_a_live_ones_never(tmp: Path, tmp_path: Path) -> None:
     holder = subprocess.Popen(  # a push killed outright, holding its scratch folder
-        [sys.executable, "-c", "import sys\nfrom fashion_lib import fsutil\n"
-         "with fsutil.scratch_folder('fashion-push-') as f:\n    print(f, flush=True)\n    sys.stdin.read()"],
+        [sys.executable, "-c", "import sys\nfrom fashion_lib import scratch\n"
+         "with scratch.scratch_folder('fashion-push-') as f:\n    print(f, flush=True)\n    sys.stdin.read()"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=str(ROOT), TMPDIR=str(tmp)),
     )  # fmt: skip
     dead = Path(holder.stdout.readline().strip())
-    with fsutil.scratch_folder("fashion-publish-") as live:
-        fsutil.sweep_scratch()
-        assert dead.is_dir() and (dead / fsutil.LIVE).is_file()  # its process lives: kept
+    with scratch_lib.scratch_folder("fashion-publish-") as live:
+        scratch_lib.sweep_scratch()
+        assert dead.is_dir() and (dead / scratch_lib.LIVE).is_file()  # its process lives: kept
         holder.kill()
         holder.wait(timeout=30)
-        age(live, fsutil.STALE_S + 60)  # a live push waiting an hour for the registry's lock
-        fsutil.sweep_scratch()
+        age(live, scratch_lib.STALE_S + 60)  # a live push waiting an hour for the registry's lock
+        scratch_lib.sweep_scratch()
         assert not dead.exists()  # no process holds it: removed, however fresh
         assert live.is_dir()  # held: kept, however old
         (live / "README.md").write_text("in use")
@@ -125,10 +126,10 @@ def test_an_older_fashions_scratch_goes_once_stale(tmp: Path) -> None:
         (folder / "README.md").write_text("left")
     fresh = tmp / "fashion-push-fresh123"
     fresh.mkdir()
-    age(made["fashion-push-ab_d1234"], fsutil.STALE_S + 60)
-    age(made["fashion-publish-x9y8z7w6"], fsutil.STALE_S + 60)
-    age(made["fashion-push-notes"], fsutil.STALE_S + 60)
-    with fsutil.scratch_folder("fashion-push-"):  # the next push sweeps first
+    age(made["fashion-push-ab_d1234"], scratch_lib.STALE_S + 60)
+    age(made["fashion-publish-x9y8z7w6"], scratch_lib.STALE_S + 60)
+    age(made["fashion-push-notes"], scratch_lib.STALE_S + 60)
+    with scratch_lib.scratch_folder("fashion-push-"):  # the next push sweeps first
         pass
     assert sorted(path.name for path in tmp.iterdir()) == ["fashion-push-fresh123", "fashion-push-notes"]
 

@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 from fashion_lib import registry
 from fashion_lib.errors import IntegrityError, RegistryAccessDenied, RegistryError, RegistryUnreachable
 from fashion_lib.registry import manifest as mf
-from fashion_lib.registry.check import DamagedObject, check_object
+from fashion_lib.registry.object_check import DamagedObject, check_object
 from fashion_lib.registry.s3 import S3Registry
 from fashion_lib.registry.s3_errors import missing
 

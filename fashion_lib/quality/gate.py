@@ -27,7 +27,7 @@ import numpy as np
 from ..console import Log, short
 from ..console import stderr as _stderr
 from ..errors import IntegrityError, QualityError
-from ..fsutil import scratch_folder
+from ..scratch import scratch_folder
 from .checks import run_checks
 from .measure import data_sha256, measure
 from .profile import Profile

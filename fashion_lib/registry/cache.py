@@ -22,7 +22,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import IO
 
-from .. import fsutil, settings
+from .. import scratch, settings
 from ..console import SHORT_HASH, short
 from ..console import stderr as _stderr
 from ..errors import (
@@ -34,7 +34,8 @@ from ..errors import (
     RegistryError,
     RegistryUnreachable,
 )
-from ..fsutil import MKDTEMP_RANDOM, atomic_path
+from ..fsutil import atomic_path
+from ..scratch import MKDTEMP_RANDOM
 from . import manifest as mf
 from .base import Registry
 from .records import Fetched
@@ -73,7 +74,7 @@ def sweep(name: str) -> None:
 
     with contextlib.suppress(OSError, FashionError):  # no cache, or a data folder setting that names none
         pattern = rf"\.[0-9a-f]{{{SHORT_HASH}}}\.{MKDTEMP_RANDOM}{re.escape(STAGED)}"
-        fsutil.sweep(_package_folder(name), pattern)
+        scratch.sweep(_package_folder(name), pattern)
 
 
 def keep(reg: Registry, found: mf.Manifest, dest: Path) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 from .. import hashing
 from ..errors import IntegrityError, RegistryError
-from ..fsutil import scratch_folder
+from ..scratch import scratch_folder
 from . import manifest as mf
 from .base import PACKAGES, POINTERS, Registry, check_name
 from .lost import check_manifests_kept
@@ -49,7 +49,7 @@ def publish(
 ) -> Published:
     """Publish ``files`` (logical key -> path) as a new version of ``name``.
 
-    ``readme`` becomes ``README.md``, written to a scratch folder (:func:`~fashion_lib.fsutil.scratch_folder`:
+    ``readme`` becomes ``README.md``, written to a scratch folder (:func:`~fashion_lib.scratch.scratch_folder`:
     one a push killed outright leaves is removed by the next). An unchanged re-push copies nothing, adds no
     version and returns the same top hash; it repairs objects whose bytes no longer match their hash.
     """
@@ -254,7 +254,7 @@ def _holds(reg: Registry, entry: mf.Entry, source: Path | None) -> bool:
 
 
 def _object_matches(reg: Registry, entry: mf.Entry) -> bool:
-    from .check import check_object
+    from .object_check import check_object
 
     try:
         check_object(reg, entry, "")
