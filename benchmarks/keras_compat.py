@@ -106,6 +106,22 @@ def one_line(exc: BaseException, limit: int = 400) -> str:
     return f"{type(exc).__name__}: {text if len(text) <= limit else text[:limit] + ' ...'}"
 
 
+# Keras 3.11 and later write a one-input, one-output model's "input_layers" and "output_layers" as
+# ["image", 0, 0] (keras-team/keras#21341); Keras 3.0 to 3.3 read only [["image", 0, 0]] and unpack the
+# name letter by letter. The file can't be written their way: in Keras 3.11 and later model.input would be a list.
+OLD_READER = "get_tensor() takes 3 positional arguments but"
+
+
+def explain(error: str, keras_version: str) -> str:
+    """``error`` (from :func:`one_line`) led by why this Keras refuses the file, where that is known."""
+    if OLD_READER in error:
+        return (
+            f"Keras {keras_version} can't read this file: Keras 3.0 to 3.3 read a model's single input and "
+            f"output only as [[name, 0, 0]], and this file has [name, 0, 0]; install Keras 3.4 or later ({error})"
+        )
+    return error
+
+
 def score(args: argparse.Namespace) -> dict:
     """Load, predict and compare; the findings as a dict (``status``: match, differs, load_failed)."""
     images, labels = read_test_csv(args.test_csv)
@@ -127,7 +143,8 @@ def score(args: argparse.Namespace) -> dict:
         try:
             model = keras.models.load_model(args.model)  # safe mode, no custom objects: as the README says
         except Exception as exc:  # any failure to load is the finding, reported in one line
-            found.update(status="load_failed", error=one_line(exc), warnings=[str(w.message) for w in caught])
+            error = explain(one_line(exc), found["versions"]["keras"])
+            found.update(status="load_failed", error=error, warnings=[str(w.message) for w in caught])
             return found
         found["load_seconds"] = round(time.perf_counter() - start, 2)
         start = time.perf_counter()
