@@ -7,6 +7,11 @@ before it ("Unrecognized keyword arguments passed to Dense: {'quantization_confi
 below are dropped from the file's ``config.json`` *only where they hold their default*, which
 is what any Keras that knows them fills in when they are missing: the model loaded back is the
 same, layer for layer, in every version. The weights are not touched.
+
+Keras 3.0 to 3.3 stay out of reach ("get_tensor() takes 3 positional arguments but 5 were given"):
+they read a model's one input and output only as ``[["image", 0, 0]]``. Keras 3.11 and later write
+``["image", 0, 0]`` and read the nested form as a list of one (``model.input`` a list, not the tensor),
+so writing it would change the model every newer Keras loads. Checked with 3.0.5, 3.1.1, 3.2.1, 3.3.3.
 """
 
 from __future__ import annotations
