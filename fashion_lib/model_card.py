@@ -44,7 +44,8 @@ exactly what plain Keras gives on this file: `keras.models.load_model("{MODEL_FI
 from fashion_lib.model_package import load_model
 model = load_model("{settings.model_package()}", top_hash="<this version's top hash>")
 ```
-or, without this project: `quilt3` to fetch the package, then `keras.models.load_model("{MODEL_FILE}")`.
+or, without this project: `quilt3` to fetch the package, then `keras.models.load_model("{MODEL_FILE}")`
+(Keras 3.4 or later: 3.0 to 3.3 can't read the file).
 
 ## How it was trained
 - data: `{data["name"]}` top hash `{data["top_hash"]}`

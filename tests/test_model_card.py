@@ -25,6 +25,7 @@ def test_the_card_is_written_from_the_lineage():
     assert "**Test accuracy: 0.9123** (loss 0.2500)" in card
     assert "over 2 test-time view(s)" in card and "its mirror" in card
     assert "commit `abc123` (with uncommitted changes)" in card
+    assert "(Keras 3.4 or later: 3.0 to 3.3 can't read the file)" in card  # a receiver on TensorFlow 2.16's 3.3
     rows = [line.split(" | ")[0].removeprefix("| ") for line in card.splitlines() if line.startswith("| ")][1:]
     assert rows == list(CLASS_NAMES)
 
