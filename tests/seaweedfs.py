@@ -39,6 +39,18 @@ ISOLATION = {
     "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
 }
 UNSET = ("AWS_SESSION_TOKEN", "AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_SECURITY_TOKEN")
+TEST_KEYS = {"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+def isolate_aws(monkeypatch, endpoint: str | None = "http://127.0.0.1:9", unset: tuple[str, ...] = ()) -> None:
+    """Test keys and a region, nothing read from the user's AWS files, no retry variables (nor ``unset``);
+    ``endpoint``: AWS_ENDPOINT_URL (a closed port by default), None to leave it alone."""
+    for key in (*UNSET, "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", *unset):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in {**ISOLATION, **TEST_KEYS}.items():
+        monkeypatch.setenv(key, value)
+    if endpoint is not None:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
 
 
 @contextlib.contextmanager

@@ -17,11 +17,7 @@ from fashion_lib import registry
 @pytest.fixture
 def aws_env(monkeypatch):
     """Keys and a region for s3://bucket, no retry variable, nothing read from the user's AWS files."""
-    for key in (*seaweedfs.UNSET, "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
-        monkeypatch.delenv(key, raising=False)
-    keys = {"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_DEFAULT_REGION": "us-east-1"}
-    for key, value in {**seaweedfs.ISOLATION, **keys, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
-        monkeypatch.setenv(key, value)
+    seaweedfs.isolate_aws(monkeypatch)
     return monkeypatch
 
 

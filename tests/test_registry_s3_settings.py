@@ -20,13 +20,7 @@ from fashion_lib.errors import ConfigError
 @pytest.fixture
 def aws_env(monkeypatch):
     """Keys and a region for s3://bucket, nothing read from the user's AWS files; returns monkeypatch."""
-    for key in seaweedfs.UNSET:
-        monkeypatch.delenv(key, raising=False)
-    for key in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE", "AWS_METADATA_SERVICE_TIMEOUT"):
-        monkeypatch.delenv(key, raising=False)
-    keys = {"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_DEFAULT_REGION": "us-east-1"}
-    for key, value in {**seaweedfs.ISOLATION, **keys, "AWS_ENDPOINT_URL": "http://127.0.0.1:9"}.items():
-        monkeypatch.setenv(key, value)
+    seaweedfs.isolate_aws(monkeypatch, unset=("AWS_METADATA_SERVICE_TIMEOUT",))
     return monkeypatch
 
 

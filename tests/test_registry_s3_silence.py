@@ -42,11 +42,7 @@ def said(monkeypatch) -> list[tuple[float, str]]:
 @pytest.fixture
 def s3_env(monkeypatch) -> None:
     """Test keys, no profile or instance metadata, the default retries."""
-    keys = {"AWS_ACCESS_KEY_ID": "K", "AWS_SECRET_ACCESS_KEY": "S", "AWS_DEFAULT_REGION": "us-east-1"}
-    for key, value in {**seaweedfs.ISOLATION, **keys}.items():
-        monkeypatch.setenv(key, value)
-    for key in (*seaweedfs.UNSET, "AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
-        monkeypatch.delenv(key, raising=False)
+    seaweedfs.isolate_aws(monkeypatch, endpoint=None)
 
 
 @pytest.fixture
