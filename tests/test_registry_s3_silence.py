@@ -163,3 +163,21 @@ def test_an_upload_larger_than_quiet_body_is_not_called_silent(frozen_server, sa
     assert [line for _, line in said] == [
         f"s3://frozen: no answer from {frozen_server} within 0.5 s; retrying, once more (Ctrl-C stops)"
     ]
+
+
+def test_an_upload_sent_in_signed_chunks_is_sized_by_its_decoded_length(frozen_server, said, monkeypatch):
+    """Over HTTPS botocore sends an upload's body in signed chunks: no Content-Length, its size in
+    X-Amz-Decoded-Content-Length (found by review h80). Before, such a part was called silent after 10 s."""
+    monkeypatch.setattr(silence, "SLOW_S", 0.2)
+    monkeypatch.setattr(silence, "QUIET_BODY", 1000)
+    monkeypatch.setattr(quilt_module, "READ_TIMEOUT_S", 0.5)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    client = quilt_module.s3_client()
+
+    def as_over_https(request, **_):
+        request.headers["X-Amz-Decoded-Content-Length"] = request.headers.pop("Content-Length")
+
+    client.meta.events.register("before-send.s3.PutObject", as_over_https)
+    with pytest.raises(Exception, match="Read timeout"):
+        client.put_object(Bucket="frozen", Key="big", Body=b"x" * 2000)
+    assert said == []

@@ -65,6 +65,13 @@ def _slow_line(client: Any, request: Any, waited: float) -> str:
     )
 
 
+def _body_size(headers: Any) -> int:
+    """The bytes a request sends: ``Content-Length``, or, for a body botocore sends in signed chunks
+    (uploads over HTTPS, which carry no ``Content-Length``), ``X-Amz-Decoded-Content-Length``."""
+    size = headers.get("Content-Length") or headers.get("X-Amz-Decoded-Content-Length") or 0
+    return int(size)
+
+
 def _say_when_slow(client: Any) -> None:
     """Watch every request ``client`` sends: a timer, cancelled and joined however the send ends (an answer,
     an error, Ctrl-C), prints :func:`_slow_line` if no answer came within :data:`SLOW_S` seconds.
@@ -78,16 +85,17 @@ def _say_when_slow(client: Any) -> None:
     send = endpoint._send
 
     def watched(request: Any) -> Any:
-        if int(request.headers.get("Content-Length") or 0) > QUIET_BODY:
+        if _body_size(request.headers) > QUIET_BODY:
             return send(request)
         timer = threading.Timer(SLOW_S, lambda: _say_once(_slow_line(client, request, SLOW_S)))
         timer.daemon = True  # a process that ends mid-request does not wait for it
-        timer.start()
         try:
+            timer.start()  # inside: Ctrl-C right after it still cancels it
             return send(request)
         finally:
             timer.cancel()
-            timer.join()
+            if timer.ident is not None:  # started (Ctrl-C may come before)
+                timer.join()
 
     endpoint._send = watched
 
