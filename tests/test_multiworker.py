@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from cli_support import cli
 
 from fashion_lib.errors import ConfigError
 from fashion_lib.training.cluster import cluster_from_environment, parse_tf_config
@@ -118,8 +119,12 @@ def test_ctrl_c_while_waiting_for_the_other_workers_ends_the_worker(tmp_path, wa
         "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
         "FASHION_HOME": str(tmp_path / "home"),
     }
+    args = WAITS[waiting]
+    if waiting == "fashion train":  # the data it trains on in its registry: it goes straight to the wait
+        _push_small_data(tmp_path, tmp_path / "registry", env["FASHION_HOME"])
+        args = [*args, "--registry", str(tmp_path / "registry"), "--data-package", "t/data"]
     worker = subprocess.Popen(
-        [sys.executable, *WAITS[waiting]], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
     try:
         import threading
@@ -148,6 +153,21 @@ def test_ctrl_c_while_waiting_for_the_other_workers_ends_the_worker(tmp_path, wa
         said = "".join(said) + err
         assert "outputs: " + str(outputs / "run-") in said, said  # the chief: it claims a folder
         assert not list(outputs.glob("run-*")), said
+
+
+def _push_small_data(folder: Path, reg: Path, home: str) -> None:
+    """``t/data`` in ``reg``: 2,000 real training rows and 1,000 test rows, what these workers train on
+    and score (not all 70,000 images prepared, which ``fashion train`` does first in an empty registry)."""
+    from fashion_lib.csvio import write_csv
+    from fashion_lib.idx import load_images, load_labels
+
+    push = ["data", "push", "--name", "t/data", "--registry", str(reg)]
+    for option, idx, n in (("--train", "train", 2000), ("--test", "t10k", 1000)):
+        images = load_images(RAW / f"{idx}-images-idx3-ubyte.gz")
+        labels = load_labels(RAW / f"{idx}-labels-idx1-ubyte.gz")
+        push += [option, str(write_csv(images[:n], labels[:n], folder / f"{idx}.csv"))]
+    done = cli(*push, FASHION_HOME=home)
+    assert done.returncode == 0, done.stderr
 
 
 def _free_ports(n: int) -> list[int]:
@@ -229,31 +249,10 @@ def test_cli_two_workers_only_the_chief_evaluates_and_publishes(tmp_path):
     if not (RAW / "train-images-idx3-ubyte.gz").is_file():
         pytest.skip(f"real Fashion-MNIST IDX files not found in {RAW}")
     from fashion_lib import registry
-    from fashion_lib.csvio import write_csv
-    from fashion_lib.idx import load_images, load_labels
 
     reg = tmp_path / "registry"
     registry_env = {**os.environ, "FASHION_HOME": str(tmp_path / "home"), "QUILT_MINIMIZE_STDOUT": "true"}
-    # The workers train on 2,000 rows: a data package of real rows that size (not all 70,000 prepared).
-    train = write_csv(
-        load_images(RAW / "train-images-idx3-ubyte.gz")[:2000],
-        load_labels(RAW / "train-labels-idx1-ubyte.gz")[:2000],
-        tmp_path / "train.csv",
-    )
-    test = write_csv(
-        load_images(RAW / "t10k-images-idx3-ubyte.gz")[:1000],
-        load_labels(RAW / "t10k-labels-idx1-ubyte.gz")[:1000],
-        tmp_path / "test.csv",
-    )
-    push = ["data", "push", "--name", "t/data", "--train", str(train), "--test", str(test), "--registry", str(reg)]
-    prepare = subprocess.run(
-        [sys.executable, "-m", "fashion_lib", *push],
-        env=registry_env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_S,
-    )
-    assert prepare.returncode == 0, prepare.stderr  # both workers then read the same data version
+    _push_small_data(tmp_path, reg, registry_env["FASHION_HOME"])  # both workers then read the same data version
     workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
     procs = []
     for index in range(2):
