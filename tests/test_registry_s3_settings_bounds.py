@@ -77,3 +77,12 @@ def test_a_line_before_any_header_that_is_no_header_is_still_called_so(aws_env, 
     path = config_file(aws_env, tmp_path, "region = us-east-1\n[default]\n")
     said = "line 1 comes before any [section] header"
     assert opening_fails(aws_env) == f"AWS_CONFIG_FILE is {path!r}: {said}; fix it, or unset AWS_CONFIG_FILE"
+
+
+def test_a_profile_setting_its_variable_overrides_is_never_refused(aws_env, tmp_path):
+    """AWS_MAX_ATTEMPTS=5 wins over the profile's max_attempts, as in a plain botocore client: a profile
+    value beyond the bound was refused all the same, for a setting never used (review h80)."""
+    config_file(aws_env, tmp_path, "[profile team]\nmax_attempts = 50\n")
+    aws_env.setenv("AWS_PROFILE", "team")
+    aws_env.setenv("AWS_MAX_ATTEMPTS", "5")
+    assert registry.open("s3://bucket").client.meta.config.retries["total_max_attempts"] == 5

@@ -129,8 +129,9 @@ def _retries(session: Any) -> dict[str, Any]:
     check_settings()
     attempts = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
     mode = os.environ.get("AWS_RETRY_MODE", "").strip()
-    if not (attempts and mode):
-        profile = profile_retries(session)
+    unset = tuple(key for key, value in (("max_attempts", attempts), ("retry_mode", mode)) if not value)
+    if unset:  # the profile's, for those no variable sets (botocore reads no other)
+        profile = profile_retries(session, unset)
         attempts, mode = attempts or profile.get("max_attempts", ""), mode or profile.get("retry_mode", "")
     if not (attempts or mode):
         return {"total_max_attempts": MAX_ATTEMPTS + 1, "mode": "standard"}

@@ -48,14 +48,15 @@ def check_settings() -> None:
         )
 
 
-def profile_retries(session: Any) -> dict[str, str]:
-    """``max_attempts`` and ``retry_mode`` as the AWS profile sets them, those it sets only: botocore's own
+def profile_retries(session: Any, keys: tuple[str, ...] = ("max_attempts", "retry_mode")) -> dict[str, str]:
+    """Those of ``keys`` (``max_attempts``, ``retry_mode``) that the AWS profile sets: botocore's own
     lookup for ``session`` (boto3's or botocore's; the profile ``AWS_PROFILE`` picks, in the file
     ``AWS_CONFIG_FILE`` names), each checked as :func:`check_settings` checks the variables, attempts to
-    :data:`MOST_ATTEMPTS` alike (a ConfigError naming the file, the profile and the setting)."""
+    :data:`MOST_ATTEMPTS` alike (a ConfigError naming the file, the profile and the setting). A setting
+    its variable overrides is left out of ``keys``: botocore never reads it, so it is never refused."""
     core = getattr(session, "_session", session)  # a boto3 session wraps botocore's
     scoped = core.get_scoped_config()
-    found = {key: str(scoped[key]).strip() for key in ("max_attempts", "retry_mode") if key in scoped}
+    found = {key: str(scoped[key]).strip() for key in keys if key in scoped}
     attempts, mode = found.get("max_attempts"), found.get("retry_mode")
     if attempts is not None and not _at_least(attempts, 1):
         raise _bad_in_profile(core.profile, "max_attempts", attempts, "a whole number of attempts, 1 or more")
