@@ -184,3 +184,24 @@ def test_fetch_says_access_denied_where_aws_answers_an_expired_token_with_a_bare
     with pytest.raises(RegistryAccessDenied) as caught:  # before: the ClientError itself, 'internal error', exit 70
         registry.verify(registry=bucket)
     assert ": access denied (ExpiredToken); check your AWS credentials" in str(caught.value)
+
+
+@pytest.mark.slow  # a real SeaweedFS server
+def test_a_timeout_while_naming_a_missing_object_is_one_line(pinned_refused, monkeypatch):
+    """Naming a missing object asks S3 once more (where the store keeps it: a HEAD). A timeout there
+    was a botocore traceback out of fetch and verify (review h80): now the registry's one line."""
+    from botocore.exceptions import ReadTimeoutError
+
+    from fashion_lib.registry.download import _check_located
+
+    bucket, top_hash = pinned_refused
+    reg, found, entry = _entry(bucket, top_hash)
+
+    def silent(name):
+        raise ReadTimeoutError(endpoint_url=f"http://127.0.0.1:9/{name}")
+
+    monkeypatch.setattr(reg, "physical_key", silent)
+    with pytest.raises(RegistryUnreachable, match=f"fetching {NAME}@"):
+        _check_located(reg, found)
+    with pytest.raises(RegistryUnreachable, match="reading test.csv in "):
+        check_object(reg, entry, found.label)

@@ -49,7 +49,7 @@ def _package_folder(name: str) -> Path:
 
 
 def folder(name: str, top_hash: str) -> Path:
-    """The cache's folder for ``name@top_hash``; the package's folder is swept first (:func:`sweep`)."""
+    """The cache's folder for ``name@top_hash``; the package's folder is swept first (:func:`sweep`, this module's)."""
     sweep(name)
     return _package_folder(name) / short(top_hash)
 

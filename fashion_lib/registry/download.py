@@ -25,7 +25,7 @@ from ..scratch import MKDTEMP_RANDOM, held, sweep
 from ..scratch import STALE_S as STALE_S  # a staging folder's age, swept
 from . import manifest as mf
 from .base import Registry
-from .object_check import check_object, kept_outside, no_object, outside_error
+from .object_check import absent, check_object
 from .records import Fetched
 
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
@@ -119,12 +119,9 @@ def _write(fh, block: bytes, dest: Path) -> None:
 def _check_located(reg: Registry, found: mf.Manifest) -> None:
     """Refuse, before reading a byte, any entry the store has no object of the right size for."""
     for entry in found.entries:
-        with reg.errors(f"fetching {found.label}"):
-            size = reg.object_size(entry)
-        if size is None and (physical := kept_outside(reg, entry)):
-            raise outside_error(reg, entry, found.label, physical)
-        if size is None:
-            raise no_object(reg, entry, found.label)  # as verify says it
+        size, missing = absent(reg, entry, found.label, f"fetching {found.label}")
+        if missing is not None:
+            raise missing  # as verify says it
         if size != entry.size:
             raise IntegrityError(
                 f"{entry.key} in {found.label} is stored as {size} bytes, not the {entry.size} its manifest says "

@@ -72,6 +72,19 @@ def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
     )
 
 
+def absent(reg: Registry, entry: mf.Entry, label: str, doing: str) -> tuple[int | None, DamagedObject | None]:
+    """``entry``'s stored size, or None with the error that says why there is no object: kept outside the
+    store by its manifest, or missing. Every lookup (the size; on S3 where quilt3 would have pushed it) is
+    inside ``reg.errors(doing)``: a timeout or refusal there is its one line, never a traceback."""
+    with reg.errors(doing):
+        size = reg.object_size(entry)
+        if size is not None:
+            return size, None
+        if physical := kept_outside(reg, entry):
+            return None, outside_error(reg, entry, label, physical)
+        return None, no_object(reg, entry, label)
+
+
 def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
     """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch (:class:`DamagedObject`);
     ``sink`` gets every block (a fetch writes them to its staging file in the same pass)."""
@@ -80,12 +93,9 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
         return DamagedObject(reg, entry, label, why)
 
     where = f" in {label}" if label else ""
-    with reg.errors(f"reading {entry.key}{where}"):  # S3 refusing (expired token, 403, 500): its line, not a bug
-        size = reg.object_size(entry)
-    if size is None and (physical := kept_outside(reg, entry)):
-        raise outside_error(reg, entry, label, physical)
-    if size is None:
-        raise no_object(reg, entry, label)
+    size, missing = absent(reg, entry, label, f"reading {entry.key}{where}")  # S3 refusing: its line, not a bug
+    if missing is not None:
+        raise missing
     if size != entry.size:
         raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
     hasher = hashing.StreamHasher(entry.hash_type, entry.size)
