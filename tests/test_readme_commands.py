@@ -47,6 +47,10 @@ DOCUMENTED_ONLY: list[tuple[str, str]] = [
     ),
     (r"^(JUPYTER_TOKEN=\S+ )?make lab\b", "a server; tests/test_lab_browser.py drives it"),
     (r"^CI=true bash \.ci/run", "the whole CI run"),
+    (
+        r"^\.venv/bin/python tests/cpu_profile\.py cpu\.tsv$",
+        "needs cpu.tsv from a profiled run of the whole suite; tests/test_cpu_profile.py profiles a small file",
+    ),
     (r"^make docker-build\b|^docker ", "needs the image; tests/test_docker_image.py runs the batch command verbatim"),
     (
         r"^\(umask|^mkdir -p -m 700 ~/\.config/fashion-mnist",
