@@ -11,7 +11,7 @@ reuses them) but take space. Rules:
 * only objects older than a grace period go: on S3 a push may still be storing objects
   whose manifest it has not written yet, so the grace must outlast the longest push;
   a local registry is locked while collecting, so no push is in flight there
-  (:func:`in_flight` applies the same two rules to manifests no version pointer names yet, and
+  (:func:`.lost.in_flight` applies the same two rules to manifests no version pointer names yet, and
   :func:`.lost.first_push_in_flight` to objects in a registry with no manifest yet);
 * the manifests are listed again just before each removal (of up to 1,000 objects, one
   request on S3), and an object a new one names stays; an S3 push that reused an object
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from ..console import short
 from ..errors import IntegrityError
@@ -30,9 +29,6 @@ from . import manifest as mf
 from .base import PACKAGES, REMOVE_BATCH, Registry
 from .lost import DEFAULT_GRACE_HOURS, lost_manifests
 from .records import StoredObject
-
-if TYPE_CHECKING:
-    pass
 
 
 @dataclass

@@ -92,15 +92,15 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
     def bad(why: str) -> DamagedObject:
         return DamagedObject(reg, entry, label, why)
 
-    where = f" in {label}" if label else ""
-    size, missing = absent(reg, entry, label, f"reading {entry.key}{where}")  # S3 refusing: its line, not a bug
+    doing = f"reading {entry.key}{f' in {label}' if label else ''}"
+    size, missing = absent(reg, entry, label, doing)  # S3 refusing (expired token, 403, 500): its line, not a bug
     if missing is not None:
         raise missing
     if size != entry.size:
         raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
     hasher = hashing.StreamHasher(entry.hash_type, entry.size)
     left = entry.size
-    with reg.errors(f"reading {entry.key}{where}"), contextlib.ExitStack() as opened:
+    with reg.errors(doing), contextlib.ExitStack() as opened:
         try:
             stream = opened.enter_context(reg.open_object(entry))
         except FileNotFoundError:  # gone since its size was read: S3's GET says so as its HEAD would

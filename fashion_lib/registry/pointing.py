@@ -74,9 +74,9 @@ def point(reg: Registry, name: str, top_hash: str) -> str:
 
     Returns the version ``latest`` names when it is done: ``top_hash``, or a racing writer's newer one.
     Ctrl-C (or SIGTERM, in the CLI) waits until both are written, then raises :class:`Interrupted`, naming
-    the version published (and the newer one ``latest`` names, if any). If writing them fails instead, that error is raised and the held signal is
-    dropped: the command stops either way, and the error is the line that says what state the pointers
-    were left in (the interrupt would only say that it stopped).
+    the version published (and the newer one ``latest`` names, if any). If writing them fails instead,
+    that error is raised and the held signal is dropped: the command stops either way, and the error is
+    the line that says what state the pointers were left in (the interrupt would only say that it stopped).
     """
     latest = top_hash
     with _interrupts_held() as held:
