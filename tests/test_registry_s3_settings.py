@@ -144,9 +144,10 @@ def test_a_profile_that_is_nowhere_is_named_with_the_files_looked_in(aws_env, tm
 
 GARBLED = [
     ("secret-key-on-line-1\n", "line 1 comes before any [section] header"),
-    (
+    ("[default]\nregion = us-east-1\naws_secret_access_key\n", "line 3 is neither a [section] nor KEY = VALUE"),
+    (  # before: "line 3 is neither a [section] nor KEY = VALUE", though only the first such header was named so
         "[default]\nregion = us-east-1\n[profile x\naws_secret_access_key\n",
-        "line 3 is neither a [section] nor KEY = VALUE",
+        "the [section] header on line 3 is not closed; expected ']' at its end",
     ),
     ("[default]\nregion = us-east-1\n[default]\n", "line 3 repeats the section [default]"),
     ("[default]\nregion = a\nregion = b\n", "line 3 repeats region in [default]"),
@@ -155,7 +156,9 @@ GARBLED = [
 
 
 @pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
-@pytest.mark.parametrize("text, why", GARBLED, ids=["no-header", "bad-line", "same-section", "same-key", "binary"])
+@pytest.mark.parametrize(
+    "text, why", GARBLED, ids=["no-header", "bad-line", "open-header", "same-section", "same-key", "binary"]
+)
 def test_a_garbled_settings_file_is_named_by_its_variable_and_line(aws_env, tmp_path, variable, text, why):
     """Before: "...: Unable to parse config file: /path", naming neither the variable nor what is wrong;
     the line itself is never shown (it may hold a key)."""

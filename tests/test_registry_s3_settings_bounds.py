@@ -73,6 +73,13 @@ def test_a_section_header_never_closed_is_named_as_such(aws_env, tmp_path, text,
     assert opening_fails(aws_env) == f"AWS_CONFIG_FILE is {path!r}: {said}; fix it, or unset AWS_CONFIG_FILE"
 
 
+def test_a_section_header_never_closed_after_a_good_section_is_named_as_such(aws_env, tmp_path):
+    """Before: "line 3 is neither a [section] nor KEY = VALUE"; only a first line's open header was named."""
+    path = config_file(aws_env, tmp_path, "[default]\nregion = us-east-1\n[profile team\n")
+    said = "the [section] header on line 3 is not closed; expected ']' at its end"
+    assert opening_fails(aws_env) == f"AWS_CONFIG_FILE is {path!r}: {said}; fix it, or unset AWS_CONFIG_FILE"
+
+
 def test_a_line_before_any_header_that_is_no_header_is_still_called_so(aws_env, tmp_path):
     path = config_file(aws_env, tmp_path, "region = us-east-1\n[default]\n")
     said = "line 1 comes before any [section] header"

@@ -3,6 +3,7 @@ before any client exists, and botocore's complaints about them as one line namin
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import os
 from collections.abc import Iterator
@@ -194,7 +195,7 @@ def _unparsable(error: object) -> str:
     import configparser
 
     if isinstance(error, configparser.MissingSectionHeaderError):
-        if error.line.strip().startswith("[") and "]" not in error.line:  # '[default': a header, left open
+        if _left_open(error.line):
             return f"the [section] header on line {error.lineno} is not closed; expected ']' at its end"
         return f"line {error.lineno} comes before any [section] header"
     if isinstance(error, configparser.DuplicateSectionError):
@@ -202,7 +203,15 @@ def _unparsable(error: object) -> str:
     if isinstance(error, configparser.DuplicateOptionError):
         return f"line {error.lineno} repeats {error.option} in [{error.section}]"
     if isinstance(error, configparser.ParsingError):
-        return f"line {error.errors[0][0]} is neither a [section] nor KEY = VALUE"
+        lineno, line = error.errors[0]  # the first bad line, as its repr
+        if _left_open(ast.literal_eval(line)):
+            return f"the [section] header on line {lineno} is not closed; expected ']' at its end"
+        return f"line {lineno} is neither a [section] nor KEY = VALUE"
     if isinstance(error, UnicodeDecodeError):
         return "it is not text"
     return "an indented block in it is not KEY = VALUE lines"
+
+
+def _left_open(line: str) -> bool:
+    """Whether ``line`` is a [section] header never closed (``[profile team``): it starts with '[', has no ']'."""
+    return line.strip().startswith("[") and "]" not in line
