@@ -143,9 +143,18 @@ def test_dev_zero_behind_a_small_size_is_refused(reg, tmp_path):
 
 
 def test_object_longer_than_declared_is_read_only_to_its_size(reg, published, tmp_path):
+    """Fetch (refusing before a byte is read) and verify word it alike (object_check.wrong_size), each with its
+    own advice; before, fetch said "is stored as N bytes ... (REGISTRY)", verify "is N bytes ..., in REGISTRY"."""
     obj = next(p for p in (Path(reg) / "objects").iterdir() if p.read_bytes().startswith(b"label,pixel1\n3"))
+    declared = obj.stat().st_size
     obj.write_bytes(obj.read_bytes() + b"x" * 1000)
-    refused(reg, tmp_path, "stored as")
+    error = str(refused(reg, tmp_path, "stored as"))
+    (problem,) = registry.verify(registry=reg).problems
+    sentence = f"{TEST_CSV} in {NAME}@{published[:12]} is stored as {declared + 1000} bytes, not the {declared} its "
+    sentence += f"manifest says, in local registry {reg}: "
+    assert error.startswith(sentence) and problem.startswith(sentence), (error, problem)
+    assert error.endswith("the registry is incomplete or damaged: republish the package or fetch another version")
+    assert problem.endswith("was overwritten after publishing; republish the package or fetch another version")
 
 
 def test_republishing_repairs_a_corrupted_object(reg, published, tmp_path):

@@ -114,8 +114,10 @@ def test_object_longer_than_declared_is_refused(bucket, client, published, tmp_p
     entry = next(line for line in lines[1:] if line["logical_key"] == "test.csv")
     key = entry["physical_keys"][0].split("/", 3)[3].split("?")[0]
     client.put_object(Bucket=bucket[len("s3://") :], Key=key, Body=b"label,pixel1\n3,7\n" + b"0" * 10_000)
-    with pytest.raises(IntegrityError, match="stored as"):
+    said = f"is stored as 10017 bytes, not the {entry['size']} its manifest says, in "  # verify's words (wrong_size)
+    with pytest.raises(IntegrityError, match=said):
         registry.fetch(NAME, tmp_path / "out", registry=bucket)
+    assert any(said in problem for problem in registry.verify(registry=bucket).problems)
 
 
 def test_missing_bucket_is_its_own_error(endpoint, tmp_path):

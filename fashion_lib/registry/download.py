@@ -18,14 +18,14 @@ import re
 import tempfile
 from pathlib import Path
 
-from ..errors import DestinationError, IntegrityError
+from ..errors import DestinationError
 from ..fsutil import access_denied, looked_up, make_public, why_failed
 from ..hashing import file_hash
 from ..scratch import MKDTEMP_RANDOM, held, sweep
 from ..scratch import STALE_S as STALE_S  # a staging folder's age, swept
 from . import manifest as mf
 from .base import Registry
-from .object_check import absent, check_object
+from .object_check import absent, check_object, wrong_size
 from .records import Fetched
 
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
@@ -123,10 +123,12 @@ def _check_located(reg: Registry, found: mf.Manifest) -> None:
         if missing is not None:
             raise missing  # as verify says it
         if size != entry.size:
-            raise IntegrityError(
-                f"{entry.key} in {found.label} is stored as {size} bytes, not the {entry.size} its manifest says "
-                f"({reg.describe()}); the registry is incomplete or damaged: republish the package or fetch another "
-                "version"
+            raise wrong_size(
+                reg,
+                entry,
+                found.label,
+                size,
+                "the registry is incomplete or damaged: republish the package or fetch another version",
             )
 
 

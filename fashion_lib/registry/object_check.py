@@ -72,6 +72,12 @@ def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
     )
 
 
+def wrong_size(reg: Registry, entry: mf.Entry, label: str, size: int, hint: str | None = None) -> DamagedObject:
+    """The one sentence for a stored object of another size than its entry says: a fetch refuses it before
+    reading a byte (``hint``: its own advice), :func:`check_object` (verify, push) as it is about to read it."""
+    return DamagedObject(reg, entry, label, f"is stored as {size} bytes, not the {entry.size} its manifest says,", hint)
+
+
 def absent(reg: Registry, entry: mf.Entry, label: str, doing: str) -> tuple[int | None, DamagedObject | None]:
     """``entry``'s stored size, or None with the error that says why there is no object: kept outside the
     store by its manifest, or missing. Every lookup (the size; on S3 where quilt3 would have pushed it) is
@@ -97,7 +103,7 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
     if missing is not None:
         raise missing
     if size != entry.size:
-        raise bad(f"is {size} bytes, not the {entry.size} its manifest says,")
+        raise wrong_size(reg, entry, label, size)
     hasher = hashing.StreamHasher(entry.hash_type, entry.size)
     left = entry.size
     with reg.errors(doing), contextlib.ExitStack() as opened:
