@@ -80,6 +80,18 @@ def test_a_section_header_never_closed_after_a_good_section_is_named_as_such(aws
     assert opening_fails(aws_env) == f"AWS_CONFIG_FILE is {path!r}: {said}; fix it, or unset AWS_CONFIG_FILE"
 
 
+@pytest.mark.parametrize("variable", ["AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"])
+@pytest.mark.parametrize("header", ["[profile team = 3", "[profile team: x"])
+def test_a_section_header_never_closed_that_looks_like_a_setting_is_a_header(aws_env, tmp_path, variable, header):
+    """Before: no error at all; botocore read it as a setting "[profile team" of [default], and the profile
+    it was meant to open was nowhere (or its settings landed in [default])."""
+    path = tmp_path / "aws-file"
+    path.write_text(f"[default]\nregion = us-east-1\n{header}\nregion = eu-west-1\n")
+    aws_env.setenv(variable, str(path))
+    said = "the [section] header on line 3 is not closed; expected ']' at its end"
+    assert opening_fails(aws_env) == f"{variable} is {str(path)!r}: {said}; fix it, or unset {variable}"
+
+
 def test_a_line_before_any_header_that_is_no_header_is_still_called_so(aws_env, tmp_path):
     path = config_file(aws_env, tmp_path, "region = us-east-1\n[default]\n")
     said = "line 1 comes before any [section] header"

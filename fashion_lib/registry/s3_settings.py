@@ -4,8 +4,10 @@ before any client exists, and botocore's complaints about them as one line namin
 from __future__ import annotations
 
 import ast
+import configparser
 import contextlib
 import os
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,7 +28,8 @@ _WHOLE_NUMBERS = {
 
 
 def check_settings() -> None:
-    """A ConfigError naming the AWS variable boto3 would stumble on, before any client is built.
+    """A ConfigError naming the AWS variable, or the line of an AWS file, boto3 would stumble on, before any
+    client is built.
 
     An empty ``AWS_MAX_ATTEMPTS`` or ``AWS_RETRY_MODE`` means unset (:mod:`.quilt` hands botocore both);
     botocore reads the other variables itself, empty or not."""
@@ -47,6 +50,7 @@ def check_settings() -> None:
             f"AWS_DEFAULT_REGION is {region!r}; expected the bucket's region, "
             "letters, digits and hyphens such as us-east-1, or unset it"
         )
+    _check_files()
 
 
 def profile_retries(session: Any, keys: tuple[str, ...] = ("max_attempts", "retry_mode")) -> dict[str, str]:
@@ -132,19 +136,44 @@ def setting_error(exc: BaseException) -> ConfigError | None:
     if isinstance(exc, bx.ProfileNotFound):
         return _no_such_profile(str(kwargs.get("profile", "")))
     if isinstance(exc, bx.ConfigParseError):
-        path, why = str(kwargs.get("path", "")), _unparsable(kwargs.get("error"))
-        for index, (variable, _) in enumerate(_FILES):
-            if _file_path(index) == path:
-                if os.environ.get(variable):
-                    return ConfigError(f"{variable} is {os.environ[variable]!r}: {why}; fix it, or unset {variable}")
-                return ConfigError(f"the AWS settings file {_file_name(index)}: {why}; fix it, or set {variable}")
-        return ConfigError(f"the AWS settings file {path}: {why}; fix it")
+        return _unparsable_file(str(kwargs.get("path", "")), kwargs.get("error"))
     if isinstance(exc, bx.InvalidRegionError):  # AWS_DEFAULT_REGION is checked at open: this is the file's
         return ConfigError(
             f"the region {kwargs.get('region_name')!r} in {_file_name(0)} is no region name; "
             "expected letters, digits and hyphens such as us-east-1"
         )
     return None
+
+
+def _unparsable_file(path: str, error: object) -> ConfigError:
+    """The ConfigError for the AWS settings file at ``path`` that ``error`` (configparser's) refused."""
+    why = _unparsable(error)
+    for index, (variable, _) in enumerate(_FILES):
+        if _file_path(index) == path:
+            if os.environ.get(variable):
+                return ConfigError(f"{variable} is {os.environ[variable]!r}: {why}; fix it, or unset {variable}")
+            return ConfigError(f"the AWS settings file {_file_name(index)}: {why}; fix it, or set {variable}")
+    return ConfigError(f"the AWS settings file {path}: {why}; fix it")
+
+
+class _HeadersFirst(configparser.RawConfigParser):
+    """botocore's parser for the AWS files, except that a line starting with '[' is never KEY = VALUE."""
+
+    OPTCRE = re.compile(
+        r"(?!\[)" + configparser.RawConfigParser.OPTCRE.pattern, configparser.RawConfigParser.OPTCRE.flags
+    )
+
+
+def _check_files() -> None:
+    """The AWS files botocore reads for any client (both), parsed as it parses them, save that ``[profile team = 3``
+    is a [section] header left open: botocore reads it as a setting "[profile team" of the section above."""
+    for index in range(len(_FILES)):
+        path = _file_path(index)
+        if os.path.isfile(path):  # botocore reads no other
+            try:
+                _HeadersFirst(strict=False).read([path])  # a repeat is botocore's to name, and may follow from it
+            except (configparser.Error, UnicodeDecodeError) as exc:
+                raise _unparsable_file(path, exc) from None
 
 
 def _no_such_profile(profile: str) -> ConfigError:
@@ -192,8 +221,6 @@ def unusable_files() -> str:
 
 def _unparsable(error: object) -> str:
     """Why configparser refused a file, by line number only: the line itself may hold a secret key."""
-    import configparser
-
     if isinstance(error, configparser.MissingSectionHeaderError):
         if _left_open(error.line):
             return f"the [section] header on line {error.lineno} is not closed; expected ']' at its end"
