@@ -61,6 +61,30 @@ def test_the_bound_itself_is_taken_from_the_variable_and_the_profile(aws_env, tm
     assert registry.open("s3://bucket").client.meta.config.retries["total_max_attempts"] == MOST_ATTEMPTS
 
 
+@pytest.mark.parametrize("value", ["99999", f"{MOST_ATTEMPTS + 1}"])
+def test_metadata_service_attempts_beyond_the_bound_are_named(aws_env, tmp_path, value):
+    """Before: accepted from the variable or the profile; without credentials elsewhere, botocore then asked
+    an EC2 metadata service that is not there 99,999 times (1 s each). Same bound, same line, as max_attempts."""
+    aws_env.setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", value)
+    assert opening_fails(aws_env) == f"AWS_METADATA_SERVICE_NUM_ATTEMPTS is {value!r}; {TOO_MANY}, or unset it"
+    aws_env.delenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS")
+    path = config_file(aws_env, tmp_path, f"[profile team]\nmetadata_service_num_attempts = {value}\n")
+    aws_env.setenv("AWS_PROFILE", "team")
+    assert opening_fails(aws_env) == (
+        f"AWS_CONFIG_FILE {path!r}: metadata_service_num_attempts in [profile team] is {value!r}; {TOO_MANY}; fix it"
+    )
+
+
+def test_metadata_service_attempts_up_to_the_bound_are_taken_and_the_variable_wins(aws_env, tmp_path):
+    aws_env.setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", str(MOST_ATTEMPTS))
+    assert registry.open("s3://bucket").client
+    config_file(aws_env, tmp_path, "[default]\nmetadata_service_num_attempts = 50\n")
+    assert registry.open("s3://bucket").client  # botocore never reads the profile's: never refused
+    aws_env.delenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS")
+    config_file(aws_env, tmp_path, f"[default]\nmetadata_service_num_attempts = {MOST_ATTEMPTS}\n")
+    assert registry.open("s3://bucket").client
+
+
 @pytest.mark.parametrize(
     "text, line",
     [("[default\nregion = us-east-1\n", 1), ("\n  [profile team  \nregion = us-east-1\n", 2)],

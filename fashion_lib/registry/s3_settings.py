@@ -16,15 +16,18 @@ from ..errors import ConfigError
 RETRY_MODES = ("standard", "adaptive", "legacy")
 # The most attempts ``AWS_MAX_ATTEMPTS`` or a profile's ``max_attempts`` may ask for: botocore sets no bound, and
 # each attempt at a dead server may wait a minute for an answer (and up to 20 s before the next), so 99999 meant days.
+# ``AWS_METADATA_SERVICE_NUM_ATTEMPTS`` alike: off EC2, each asks a metadata service that is not there (1 s each).
 MOST_ATTEMPTS = 20
 
-# Variables botocore reads as whole numbers, with what they count and their least value: anything else,
-# even empty, is a bare ValueError from deep inside it ("invalid literal for int()", exit 70).
+# Variables botocore reads as whole numbers, with what they count, their least value and their most (None: any):
+# anything else, even empty, is a bare ValueError from deep inside it ("invalid literal for int()", exit 70).
 _WHOLE_NUMBERS = {
-    "AWS_MAX_ATTEMPTS": ("attempts", 1),
-    "AWS_METADATA_SERVICE_NUM_ATTEMPTS": ("attempts", 1),
-    "AWS_METADATA_SERVICE_TIMEOUT": ("seconds", 0),
+    "AWS_MAX_ATTEMPTS": ("attempts", 1, MOST_ATTEMPTS),
+    "AWS_METADATA_SERVICE_NUM_ATTEMPTS": ("attempts", 1, MOST_ATTEMPTS),
+    "AWS_METADATA_SERVICE_TIMEOUT": ("seconds", 0, None),
 }
+# The profile settings botocore reads where those variables are unset, with their variable: checked alike.
+_IN_PROFILE = {"max_attempts": "AWS_MAX_ATTEMPTS", "metadata_service_num_attempts": "AWS_METADATA_SERVICE_NUM_ATTEMPTS"}
 
 
 def check_settings() -> None:
@@ -33,14 +36,13 @@ def check_settings() -> None:
 
     An empty ``AWS_MAX_ATTEMPTS`` or ``AWS_RETRY_MODE`` means unset (:mod:`.quilt` hands botocore both);
     botocore reads the other variables itself, empty or not."""
-    for name, (unit, least) in _WHOLE_NUMBERS.items():
+    for name in _WHOLE_NUMBERS:
         value = os.environ.get(name)
         if value is None or (name == "AWS_MAX_ATTEMPTS" and not value.strip()):
             continue
-        if not _at_least(value, least):
-            raise ConfigError(f"{name} is {value!r}; expected a whole number of {unit}, {least} or more, or unset it")
-        if name == "AWS_MAX_ATTEMPTS" and int(value) > MOST_ATTEMPTS:
-            raise ConfigError(f"{name} is {value!r}; expected at most {MOST_ATTEMPTS} attempts, or unset it")
+        expected = _expected_number(name, value)
+        if expected:
+            raise ConfigError(f"{name} is {value!r}; expected {expected}, or unset it")
     mode = os.environ.get("AWS_RETRY_MODE", "").strip()
     if mode and mode not in RETRY_MODES:
         raise ConfigError(f"AWS_RETRY_MODE is {mode!r}; expected one of {', '.join(RETRY_MODES)}, or unset it")
@@ -57,19 +59,31 @@ def profile_retries(session: Any, keys: tuple[str, ...] = ("max_attempts", "retr
     """Those of ``keys`` (``max_attempts``, ``retry_mode``) that the AWS profile sets: botocore's own
     lookup for ``session`` (boto3's or botocore's; the profile ``AWS_PROFILE`` picks, in the file
     ``AWS_CONFIG_FILE`` names), each checked as :func:`check_settings` checks the variables, attempts to
-    :data:`MOST_ATTEMPTS` alike (a ConfigError naming the file, the profile and the setting). A setting
-    its variable overrides is left out of ``keys``: botocore never reads it, so it is never refused."""
+    :data:`MOST_ATTEMPTS` alike (a ConfigError naming the file, the profile and the setting); so is the
+    profile's ``metadata_service_num_attempts`` where its variable is unset. A setting its variable overrides
+    is left out of ``keys``: botocore never reads it, so it is never refused."""
     core = getattr(session, "_session", session)  # a boto3 session wraps botocore's
     scoped = core.get_scoped_config()
-    found = {key: str(scoped[key]).strip() for key in keys if key in scoped}
-    attempts, mode = found.get("max_attempts"), found.get("retry_mode")
-    if attempts is not None and not _at_least(attempts, 1):
-        raise _bad_in_profile(core.profile, "max_attempts", attempts, "a whole number of attempts, 1 or more")
-    if attempts is not None and int(attempts) > MOST_ATTEMPTS:
-        raise _bad_in_profile(core.profile, "max_attempts", attempts, f"at most {MOST_ATTEMPTS} attempts")
-    if mode is not None and mode not in RETRY_MODES:
-        raise _bad_in_profile(core.profile, "retry_mode", mode, f"one of {', '.join(RETRY_MODES)}")
-    return found
+    metadata = () if "AWS_METADATA_SERVICE_NUM_ATTEMPTS" in os.environ else ("metadata_service_num_attempts",)
+    found = {key: str(scoped[key]).strip() for key in (*keys, *metadata) if key in scoped}
+    for key, value in found.items():
+        if key in _IN_PROFILE:
+            expected = _expected_number(_IN_PROFILE[key], value)
+        else:  # retry_mode
+            expected = None if value in RETRY_MODES else f"one of {', '.join(RETRY_MODES)}"
+        if expected:
+            raise _bad_in_profile(core.profile, key, value, expected)
+    return {key: value for key, value in found.items() if key in keys}
+
+
+def _expected_number(name: str, value: str) -> str | None:
+    """What the variable ``name`` (or its profile setting) should be, where ``value`` is not that."""
+    unit, least, most = _WHOLE_NUMBERS[name]
+    if not _at_least(value, least):
+        return f"a whole number of {unit}, {least} or more"
+    if most is not None and int(value) > most:
+        return f"at most {most} {unit}"
+    return None
 
 
 def _at_least(value: str, least: int) -> bool:
