@@ -243,7 +243,10 @@ def train_evaluate_publish(
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
     from .train import is_chief
 
+    said = run.output_dir
     strategy = _strategy(run, strategy)
+    if run.output_dir != said:  # given back for the cluster's wait, and the name taken meanwhile: the one it writes
+        log(f"outputs: {run.output_dir} instead (another run took {said.name} while this one waited for its workers)")
     if not is_chief(strategy):  # the other workers write nothing
         fit(run, strategy=strategy)
         log("Training done on this worker; the chief evaluates and publishes.")

@@ -26,6 +26,9 @@ class _Data:
     train = range(60000)
     meta: dict = {}
 
+    def describe(self) -> str:
+        return "some data"
+
 
 @pytest.fixture
 def outputs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
@@ -166,6 +169,47 @@ def test_fitting_again_after_a_failed_fit_claims_a_folder_again(outputs: Path, m
     with pytest.raises(ConfigError, match="a mistake in training"):
         pipeline.fit(first, strategy=_OneReplica(), verbose=0)
     assert first.output_dir == outputs / "run-20261129-051656"
+
+
+class _TwoWorkers:
+    """The chief's strategy once the other worker answered (``cluster_resolver`` None: this process writes)."""
+
+    num_replicas_in_sync = 2
+
+
+def test_the_folder_said_is_the_one_written_when_its_name_was_taken_during_the_wait(
+    outputs: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``fashion train`` on a cluster's chief gives its folder back for the wait for the workers and claims it
+    again after; another run that took the name meanwhile keeps it, and this run says the folder it writes to.
+    Before: only the folder given back was said (printed before the wait), and the run wrote into ``-2``."""
+    from fashion_lib.cli import main
+
+    taken = outputs / "run-20261129-051656"
+
+    def other_run_starts_while_waiting():
+        assert not taken.exists()  # given back for the wait
+        taken.mkdir(parents=True)  # the same second's next run claims the name
+        return _TwoWorkers()
+
+    written = []
+
+    def train(config, images, *, output_dir, **kwargs):
+        written.append(output_dir)
+        raise ConfigError("stop after the folder is settled")
+
+    monkeypatch.setenv("FASHION_HOME", str(outputs.parent / "home"))
+    monkeypatch.setenv("TF_CONFIG", _tf_config(0))
+    monkeypatch.setattr("fashion_lib.train.strategy_from_environment", other_run_starts_while_waiting)
+    monkeypatch.setattr("fashion_lib.train.train", train)
+    assert main(["train", "--preset", "quick"]) == ConfigError.exit_code
+    said = [line for line in capsys.readouterr().err.splitlines() if "outputs: " in line]
+    assert written == [outputs / "run-20261129-051656-2"]
+    assert said[0].endswith(f"; outputs: {taken}") and len(said) == 2, said
+    assert said[-1] == (
+        f"outputs: {written[0]} instead (another run took {taken.name} while this one waited for its workers)"
+    )
+    assert taken.is_dir() and not written[0].exists()  # the other run's folder kept; this failed run's removed
 
 
 def test_a_full_disk_is_named_when_a_run_folder_cannot_be_made(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
