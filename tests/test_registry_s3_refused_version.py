@@ -21,7 +21,7 @@ from fashion_lib.errors import IntegrityError, RegistryAccessDenied, RegistryErr
 from fashion_lib.registry import manifest as mf
 from fashion_lib.registry.object_check import DamagedObject, check_object
 from fashion_lib.registry.s3 import S3Registry
-from fashion_lib.registry.s3_errors import missing
+from fashion_lib.registry.s3_errors import code_of, missing, s3_errors
 
 NAME = "t/data"
 REFUSED = "a%2Fb"  # "a/b": SeaweedFS refuses it with a 400, as AWS does a malformed id
@@ -205,3 +205,17 @@ def test_a_timeout_while_naming_a_missing_object_is_one_line(pinned_refused, mon
         _check_located(reg, found)
     with pytest.raises(RegistryUnreachable, match="reading test.csv in "):
         check_object(reg, entry, found.label)
+
+
+@pytest.mark.parametrize("error", [{"Message": "Bad"}, {"Code": None, "Message": "Bad"}], ids=["absent", "none"])
+def test_no_code_is_one_meaning_for_code_of_and_s3_errors(error):
+    """Before: code_of said "None" where s3_errors, reading the code itself, said "" (for an absent one) or
+    "None" (for None); code_of is now the only reader, and "" means no code. A refactor: the codes compared
+    (MISSING, VERSION_REFUSED, DENIED, "400", "InvalidRange") are neither, so no judgement changes."""
+    meta = {"HTTPStatusCode": 400, "HTTPHeaders": {"x-amz-request-id": "1"}}
+    exc = ClientError({"Error": error, "ResponseMetadata": meta}, "GetObject")
+    assert code_of(exc) == ""
+    assert not missing(exc, versioned=True)
+    with pytest.raises(RegistryError) as caught, s3_errors("reading", "s3://bucket"):
+        raise exc
+    assert str(caught.value) == "reading: s3://bucket: S3 said : Bad"

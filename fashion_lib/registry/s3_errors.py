@@ -32,8 +32,10 @@ SERVER_FAILED = {"InternalError", "ServiceUnavailable", "SlowDown"}  # HTTP 500 
 
 
 def code_of(exc: BaseException) -> str:
-    """S3's error code of a ClientError ("400", "404" for a HEAD, whose answer has no body)."""
-    return str(getattr(exc, "response", {}).get("Error", {}).get("Code"))
+    """S3's error code of a ClientError ("400", "404" for a HEAD, whose answer has no body); "" for none.
+    The only reader of the code: every comparison (DENIED, MISSING, ...) goes through it."""
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code")
+    return "" if code is None else str(code)
 
 
 def missing(exc: BaseException, versioned: bool) -> bool:
@@ -82,8 +84,7 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
     except (FashionError, KeyboardInterrupt):
         raise
     except bx.ClientError as exc:
-        error = exc.response.get("Error", {})
-        code, text = str(error.get("Code", "")), error.get("Message") or str(exc)
+        code, text = code_of(exc), exc.response.get("Error", {}).get("Message") or str(exc)
         headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         if code.isdigit() and not from_s3(headers):
             raise NotS3Answer(f"{doing}: {where}", f"HTTP {code} {text}") from None  # the rest: quilt.not_s3
