@@ -218,4 +218,4 @@ def test_no_code_is_one_meaning_for_code_of_and_s3_errors(error):
     assert not missing(exc, versioned=True)
     with pytest.raises(RegistryError) as caught, s3_errors("reading", "s3://bucket"):
         raise exc
-    assert str(caught.value) == "reading: s3://bucket: S3 said : Bad"
+    assert str(caught.value) == "reading: s3://bucket: S3 said: Bad"  # no empty code before the colon

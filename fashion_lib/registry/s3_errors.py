@@ -85,6 +85,7 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         raise
     except bx.ClientError as exc:
         code, text = code_of(exc), exc.response.get("Error", {}).get("Message") or str(exc)
+        said = f"S3 said {code}: {text}" if code else f"S3 said: {text}"
         headers = exc.response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
         if code.isdigit() and not from_s3(headers):
             raise NotS3Answer(f"{doing}: {where}", f"HTTP {code} {text}") from None  # the rest: quilt.not_s3
@@ -99,9 +100,9 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
         if code in SERVER_FAILED or status >= 500:  # a server stopping, overloaded or failing: as unreachable
             raise RegistryUnreachable(
-                f"{doing}: {where}: the server failed (S3 said {code}: {text}), after retries; try again later"
+                f"{doing}: {where}: the server failed ({said}), after retries; try again later"
             ) from None
-        raise RegistryError(f"{doing}: {where}: S3 said {code}: {text}") from None
+        raise RegistryError(f"{doing}: {where}: {said}") from None
     except bx.NoCredentialsError:
         raise RegistryAccessDenied(
             f"{doing}: no AWS credentials for {where}; set AWS_PROFILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
