@@ -75,6 +75,17 @@ def test_metadata_service_attempts_beyond_the_bound_are_named(aws_env, tmp_path,
     )
 
 
+def test_the_profiles_metadata_attempts_are_checked_when_both_retry_variables_are_set(aws_env, tmp_path):
+    """Before: with AWS_MAX_ATTEMPTS and AWS_RETRY_MODE both set, the profile was never read, so its
+    metadata_service_num_attempts (which no variable overrode) went unchecked."""
+    aws_env.setenv("AWS_MAX_ATTEMPTS", "3")
+    aws_env.setenv("AWS_RETRY_MODE", "standard")
+    path = config_file(aws_env, tmp_path, "[default]\nmetadata_service_num_attempts = 99999\n")
+    assert opening_fails(aws_env) == (
+        f"AWS_CONFIG_FILE {path!r}: metadata_service_num_attempts in [default] is '99999'; {TOO_MANY}; fix it"
+    )
+
+
 def test_metadata_service_attempts_up_to_the_bound_are_taken_and_the_variable_wins(aws_env, tmp_path):
     aws_env.setenv("AWS_METADATA_SERVICE_NUM_ATTEMPTS", str(MOST_ATTEMPTS))
     assert registry.open("s3://bucket").client

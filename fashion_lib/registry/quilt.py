@@ -130,9 +130,10 @@ def _retries(session: Any) -> dict[str, Any]:
     attempts = os.environ.get("AWS_MAX_ATTEMPTS", "").strip()
     mode = os.environ.get("AWS_RETRY_MODE", "").strip()
     unset = tuple(key for key, value in (("max_attempts", attempts), ("retry_mode", mode)) if not value)
-    if unset:  # the profile's, for those no variable sets (botocore reads no other)
-        profile = profile_retries(session, unset)
-        attempts, mode = attempts or profile.get("max_attempts", ""), mode or profile.get("retry_mode", "")
+    # The profile's, for those no variable sets (botocore reads no other); called even when both are set,
+    # for it checks the profile's metadata_service_num_attempts too.
+    profile = profile_retries(session, unset)
+    attempts, mode = attempts or profile.get("max_attempts", ""), mode or profile.get("retry_mode", "")
     if not (attempts or mode):
         return {"total_max_attempts": MAX_ATTEMPTS + 1, "mode": "standard"}
     mode = mode or "standard"
