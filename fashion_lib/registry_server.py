@@ -21,6 +21,7 @@ from pathlib import Path
 
 from . import settings
 from .errors import ConfigError, FashionError, RegistryError
+from .registry.s3_errors import code_of
 from .seaweedfs import ADMIN, GRPC_OFFSET, PORTS, READ_ONLY, READ_WRITE, Identity, SeaweedServer, read_identities
 
 DEFAULT_PORT = 8333
@@ -51,7 +52,7 @@ def ensure_bucket(server: SeaweedServer, bucket: str) -> bool:
         client.head_bucket(Bucket=bucket)
         return False
     except botocore.exceptions.ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") not in ("404", "NoSuchBucket"):
+        if code_of(exc) not in ("404", "NoSuchBucket"):
             raise RegistryError(f"cannot check bucket {bucket} on {server.endpoint}: {exc}") from None
     server.create_bucket(bucket, versioned=True, identity="admin")
     return True
