@@ -70,6 +70,8 @@ class LocalRegistry(Registry):
         except OSError as exc:
             where = f"{doing}: {self.describe()}"
             file = f" ({exc.filename})" if exc.filename else ""  # a failed write() names no file
+            if isinstance(exc, lock.LockDenied):  # the one file in the way, not the whole registry
+                raise RegistryAccessDenied(f"{where}: {exc.reason()}") from None
             if access_denied(exc):
                 raise _denied(where, exc) from None
             if disk_full(exc):

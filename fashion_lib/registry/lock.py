@@ -1,14 +1,20 @@
 """An exclusive OS lock on a file (``flock``): released by the kernel when its holder dies.
 
 A ``kill -9`` in the middle of a push therefore never blocks the next writer, which
-then cleans up what the dead one left behind.
+then cleans up what the dead one left behind. ``flock`` needs no write access: a lock file another
+user made (``0644`` under umask 022, in a folder a group shares) is locked through a read-only descriptor,
+and a new one takes the group's and others' write access from its folder (a setgid ``2775`` folder: ``0664``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
+import grp
 import os
+import pwd
+import stat
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +27,7 @@ def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
     that died). Only for a file every holder locks while holding another lock first: else a second
     holder could wait on the file just removed while a third locks a new one.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    fd = _open(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -30,6 +36,69 @@ def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
             with contextlib.suppress(OSError):  # one left behind is only a file no one holds
                 path.unlink()
         os.close(fd)  # closing the last descriptor releases the lock
+
+
+class LockDenied(PermissionError):
+    """A lock file that is there but that this user can open neither to write nor to read."""
+
+    def reason(self) -> str:
+        """The lock file, its mode and owner, as the problem: "its lock file NAME (MODE, owner U, group G) ..."."""
+        path = Path(self.filename)
+        try:
+            info = os.stat(path)
+        except OSError:
+            return f"its lock file {path.name} can't be opened by you ({self.strerror}); choose another registry with --registry"
+        return (
+            f"its lock file {path.name} ({stat.filemode(info.st_mode)}, owner {_user(info.st_uid)}, group "
+            f"{_group(info.st_gid)}) can't be opened by you, to write or to read ({self.strerror}); locking needs "
+            "only read access: its owner can run 'chmod a+r' on it, or choose another registry with --registry"
+        )
+
+
+def _open(path: Path) -> int:
+    """A descriptor of the lock file ``path``: made if missing (its mode following its folder's), else opened to
+    write or, where this user may only read it, to read. :class:`LockDenied` if it is there but neither opens."""
+    for _ in range(100):
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            pass
+        else:
+            _share(fd, path.parent)
+            return fd
+        for flags in (os.O_RDWR, os.O_RDONLY):
+            try:
+                return os.open(path, flags)
+            except FileNotFoundError:
+                break  # removed by its holder since: made anew on the next try
+            except PermissionError:
+                continue
+        else:
+            raise LockDenied(errno.EACCES, os.strerror(errno.EACCES), str(path))
+    return os.open(path, os.O_RDWR | os.O_CREAT, 0o666)  # removed and made again 100 times: as before
+
+
+def _share(fd: int, folder: Path) -> None:
+    """Give a new lock file the write access its folder gives its group and others (beyond the umask's)."""
+    with contextlib.suppress(OSError):  # a file that stays 0644 is locked read-only by the others
+        shared = os.stat(folder).st_mode & 0o022
+        mode = stat.S_IMODE(os.fstat(fd).st_mode)
+        if mode | shared != mode:
+            os.fchmod(fd, mode | shared)
+
+
+def _user(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+def _group(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
 
 
 def held(path: Path) -> bool:
