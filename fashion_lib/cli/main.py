@@ -12,7 +12,7 @@ from ..errors import FashionError
 from .common import Handler, open_registry
 from .names import check_package_variables
 from .parser import build_parser
-from .streams import STDOUT, Sigint, Sigterm, named_stdout, quiet_stdout, standard_streams
+from .streams import STDOUT, Sigint, Sigterm, named_stdout, quiet_stdout, showable_streams, standard_streams
 
 INTERRUPTED = 130  # 128 + SIGINT, what a shell shows for Ctrl-C
 TERMINATED = 143  # 128 + SIGTERM: docker stop, timeout, systemd
@@ -23,7 +23,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command ``argv`` (default: the process's arguments); the exit code of the README's table.
     SIGTERM, within, takes Ctrl-C's path (:class:`.streams.Sigterm`), then says ``fashion: terminated``."""
     standard_streams()
-    with Sigint() as sigint, Sigterm(sigint) as sigterm, named_stdout():
+    with Sigint() as sigint, Sigterm(sigint) as sigterm, showable_streams(), named_stdout():
         try:
             parser = build_parser()
             args = parser.parse_args(argv)  # inside the try: nothing it raises escapes as a traceback

@@ -3,6 +3,8 @@
 * :func:`standard_streams`: a standard stream the shell closed (``>&-``) becomes ``/dev/null``, as
   Python's own ``print`` treats it (output dropped), and no file the command opens takes its number.
 * :func:`named_stdout`: an error writing the results (``> /dev/full``) names the standard output.
+* :func:`showable_streams`: a character the output's encoding can't show (a path's ``ü`` under
+  ``PYTHONIOENCODING=ascii`` or the C locale, an undecodable byte of a path) is printed escaped.
 * :class:`Sigint`: remembers a Ctrl-C, so an error it turned into on its way out (awscrt's
   ``AwsCrtError``) is still reported as an interrupt; and keeps the traceback a library prints for
   a KeyboardInterrupt inside its callback (awscrt does) off stderr.
@@ -11,6 +13,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import os
 import signal
@@ -38,6 +41,55 @@ def quiet_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError, AttributeError):
         pass
+
+
+_ESCAPE = "fashion-surrogateescape-backslashreplace"  # the handler below, registered under this name
+
+
+def _escape(err: UnicodeError) -> tuple[str | bytes, int]:
+    """Encoding errors: a byte a path could not be decoded from (``surrogateescape``'s U+DC80..U+DCFF)
+    goes back as that byte, as the stream did; any other character is written ``\\xfc``-style."""
+    if not isinstance(err, UnicodeEncodeError):
+        raise err
+    text, start = err.object, err.start
+    byte = _escaped_byte(text[start])
+    stop = start + 1
+    while stop < err.end and _escaped_byte(text[stop]) == byte:
+        stop += 1
+    if byte:
+        return bytes(ord(char) - 0xDC00 for char in text[start:stop]), stop
+    return text[start:stop].encode("ascii", "backslashreplace").decode("ascii"), stop
+
+
+def _escaped_byte(char: str) -> bool:
+    return "\udc80" <= char <= "\udcff"
+
+
+codecs.register_error(_ESCAPE, _escape)
+
+# A stream's error handler -> the one that shows every character; a lenient one the user chose stays.
+_SHOWING = {"strict": "backslashreplace", "surrogateescape": _ESCAPE}
+
+
+@contextlib.contextmanager
+def showable_streams() -> Iterator[None]:
+    """Within the block, stdout and stderr write what their encoding can't show escaped, never failing
+    with UnicodeEncodeError (``PYTHONIOENCODING=ascii``, ``LC_ALL=C`` without UTF-8 mode). Streams that
+    can't be reconfigured (a notebook's, a StringIO) are left as they are."""
+    changed: list[tuple[Any, str]] = []
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        errors = getattr(stream, "errors", None)
+        if errors in _SHOWING and callable(getattr(stream, "reconfigure", None)):
+            with contextlib.suppress(OSError, ValueError):  # it flushes first: a closed pipe shows later
+                stream.reconfigure(errors=_SHOWING[errors])
+                changed.append((stream, errors))
+    try:
+        yield
+    finally:
+        for stream, errors in changed:
+            with contextlib.suppress(OSError, ValueError):
+                stream.reconfigure(errors=errors)
 
 
 class _NamedStdout:
