@@ -15,7 +15,9 @@ reuses them) but take space. Rules:
   :func:`.lost.first_push_in_flight` to objects in a registry with no manifest yet);
 * the manifests are listed again just before each removal (of up to 1,000 objects, one
   request on S3), and an object a new one names stays; an S3 push that reused an object
-  checks, after publishing, that it is still there.
+  checks, after publishing, that it is still there;
+* objects stored as symbolic links (a registry copied with ``cp -rs``) are never read, counted or removed,
+  but named in a note.
 """
 
 from __future__ import annotations
@@ -23,10 +25,10 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..console import short
+from ..console import Log, short, stderr
 from ..errors import IntegrityError
 from . import manifest as mf
-from .base import PACKAGES, REMOVE_BATCH, Registry
+from .base import OBJECTS, PACKAGES, REMOVE_BATCH, Registry
 from .lost import DEFAULT_GRACE_HOURS, lost_manifests
 from .records import StoredObject
 
@@ -39,6 +41,7 @@ class Collection:
     unnamed: list[StoredObject] = field(default_factory=list)  # older than the grace period
     young: list[StoredObject] = field(default_factory=list)  # unnamed, but inside the grace period
     removed: list[StoredObject] = field(default_factory=list)
+    links: dict[str, str] = field(default_factory=dict)  # objects stored as symbolic links -> what they link to
 
     @property
     def unnamed_bytes(self) -> int:
@@ -84,6 +87,7 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
     _every_version_read(reg, known)
     with reg.errors("listing objects"):
         stored = reg.list_objects()
+        result.links = reg.object_links()
     cutoff = time.time() - grace_hours * 3600
     if stored and not known:  # on S3, where no lock reaches, a first push may be storing the young ones now
         old = [o for o in stored if o.modified <= cutoff] if reg.pointers_need_checking else stored
@@ -116,20 +120,23 @@ def _every_version_read(reg: Registry, known: dict[str, set[str]]) -> None:
                 )
 
 
-def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: bool = False) -> Collection:
+def collect(
+    reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: bool = False, log: Log = stderr
+) -> Collection:
     """Objects no manifest names and older than ``grace_hours``; removed when ``delete``.
 
     A dry run writes nothing. Removing surveys again with the registry's writing lock held
     (local registries), and lists the manifests again just before each removal of up to
     :data:`REMOVE_BATCH` objects (reading only the new ones): the moment between that look and
     the removal is one request, and an S3 push checks its objects after publishing its
-    pointers, which takes longer, so it puts back one removed in that moment (:mod:`.publish`).
+    pointers, which takes longer, so it puts back one removed in that moment (:mod:`.publish`). Objects
+    stored as symbolic links are named in a note (``log``).
     """
     if grace_hours < 0:
         raise ValueError("grace_hours must be >= 0")
     result = _survey(reg, grace_hours)
     if not delete or not result.unnamed:
-        return result
+        return _note_links(reg, result, log)
     with reg.errors("locking the registry"), reg.writing(clean=False):
         known: dict[str, set[str]] = {}
         result = _survey(reg, grace_hours, known)
@@ -139,4 +146,17 @@ def collect(reg: Registry, *, grace_hours: float = DEFAULT_GRACE_HOURS, delete: 
             with reg.errors(f"removing {len(batch)} object(s)"):
                 reg.remove_objects([o.name for o in batch])
             result.removed.extend(batch)
+    return _note_links(reg, result, log)
+
+
+def _note_links(reg: Registry, result: Collection, log: Log) -> Collection:
+    """One note naming the objects stored as symbolic links (the first three), if any."""
+    if result.links:
+        shown = [f"{OBJECTS}/{short(name)} (to {to})" for name, to in sorted(result.links.items())[:3]]
+        more = f" and {len(result.links) - 3} more" if len(result.links) > 3 else ""
+        log(
+            f"note: {reg.describe()} holds {len(result.links)} object(s) as symbolic links, which fashion never "
+            f"reads, counts or removes: {', '.join(shown)}{more}; copy a registry with 'cp -r' or 'cp -a', not "
+            "'cp -rs' ('fashion packages verify' names the versions they break)"
+        )
     return result

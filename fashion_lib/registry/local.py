@@ -15,7 +15,7 @@ import errno
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -26,6 +26,7 @@ from . import lock
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
 from .records import StoredObject
+from .storage import links_in
 
 LOCK = ".fashion.lock"
 PUSH_LOCK = ".fashion-push.lock"  # held, with LOCK, by a push only: lost.writer_active asks about it
@@ -38,15 +39,13 @@ class LocalRegistry(Registry):
         self.root = Path(folder).expanduser().absolute()
         self.push_lock = self.root / PUSH_LOCK  # held by a push only: lost.writer_active asks about it
         self.location = str(self.root)
-        why = _not_a_folder(self.root)
-        outer = _registry_around(self.root)
-        if outer is not None:
+        if (outer := _registry_around(self.root)) is not None:
             raise RegistryError(
                 f"{self.describe()} is inside a registry, not one (its {self.root.relative_to(outer)} folder); "
                 f"give the registry folder itself, {settings.display_path(outer)}, instead "
                 "(--registry or FASHION_REGISTRY)"
             )
-        if why:
+        if why := _not_a_folder(self.root):
             raise RegistryError(
                 f"{self.describe()} {why}; give a registry folder (--registry or FASHION_REGISTRY), "
                 "or an S3 bucket as s3://BUCKET"
@@ -98,9 +97,8 @@ class LocalRegistry(Registry):
 
     # --- primitives -------------------------------------------------------------------
     def read(self, key: str, limit: int) -> bytes | None:
-        path = self.root / key
         try:
-            with open(path, "rb") as fh:
+            with open(self.root / key, "rb") as fh:
                 if not stat.S_ISREG(os.fstat(fh.fileno()).st_mode):
                     return None
                 return fh.read(limit)
@@ -178,12 +176,12 @@ class LocalRegistry(Registry):
         if not folder.is_dir():
             self._no_file_in_the_way(folder)
             return []
-        found = []
-        for path in folder.iterdir():
-            info = os.lstat(path)
-            if stat.S_ISREG(info.st_mode) and mf.OBJECT_NAME.fullmatch(path.name):
-                found.append(StoredObject(path.name, info.st_size, info.st_mtime))
+        infos = [(p.name, os.lstat(p)) for p in folder.iterdir() if mf.OBJECT_NAME.fullmatch(p.name)]
+        found = [StoredObject(name, i.st_size, i.st_mtime) for name, i in infos if stat.S_ISREG(i.st_mode)]
         return sorted(found, key=lambda o: o.name)
+
+    def object_links(self, names: Iterable[str] | None = None) -> dict[str, str]:
+        return links_in(self.root / OBJECTS, names)
 
     def remove_objects(self, names: Sequence[str]) -> None:
         for name in names:

@@ -11,7 +11,7 @@ from .. import hashing
 from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
-from .base import Registry
+from .base import OBJECTS, Registry
 
 BLOCK = 1 << 20
 
@@ -55,6 +55,18 @@ def outside_error(reg: Registry, entry: mf.Entry, label: str, physical: str) -> 
     )
 
 
+def linked_error(reg: Registry, entry: mf.Entry, label: str, target: str) -> DamagedObject:
+    """The store's object is a symbolic link (a registry copied with ``cp -rs``), which is never followed."""
+    return DamagedObject(
+        reg,
+        entry,
+        label,
+        f"is stored as a symbolic link, {OBJECTS}/{entry.object_name} (to {target}),",
+        "fashion reads only regular files from a registry's store, never a link; copy a registry with 'cp -r' or "
+        "'cp -a', not 'cp -rs', or replace the link with a copy of its file, or republish the package",
+    )
+
+
 def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
     """The store has none; its manifest's ``objects/<hex>`` in another store (copied from there?) is named."""
     version, foreign, physical = reg.object_version(entry), reg.foreign_key(entry), entry.physical_key or ""
@@ -80,7 +92,7 @@ def wrong_size(reg: Registry, entry: mf.Entry, label: str, size: int, hint: str 
 
 def absent(reg: Registry, entry: mf.Entry, label: str, doing: str) -> tuple[int | None, DamagedObject | None]:
     """``entry``'s stored size, or None with the error that says why there is no object: kept outside the
-    store by its manifest, or missing. Every lookup (the size; on S3 where quilt3 would have pushed it) is
+    store by its manifest, a symbolic link, or missing. Every lookup (the size; on S3 where quilt3 would have pushed it) is
     inside ``reg.errors(doing)``: a timeout or refusal there is its one line, never a traceback."""
     with reg.errors(doing):
         size = reg.object_size(entry)
@@ -88,6 +100,8 @@ def absent(reg: Registry, entry: mf.Entry, label: str, doing: str) -> tuple[int 
             return size, None
         if physical := kept_outside(reg, entry):
             return None, outside_error(reg, entry, label, physical)
+        if (target := reg.object_links([entry.object_name]).get(entry.object_name)) is not None:
+            return None, linked_error(reg, entry, label, target)
         return None, no_object(reg, entry, label)
 
 

@@ -8,7 +8,8 @@ only move bytes: read, write (atomically), list, and locate objects by hash. Wha
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+import os
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -59,6 +60,11 @@ class Storage:
     def list_objects(self) -> list[StoredObject]:
         """Every object in the store (``objects/<hex>``), named by a manifest or not."""
         raise NotImplementedError
+
+    def object_links(self, names: Iterable[str] | None = None) -> dict[str, str]:
+        """Of the objects ``names`` (else every one), those the store holds as symbolic links (a folder copied with
+        ``cp -rs``, or by a dedup tool), each to what it links to: never read, counted or removed as objects."""
+        return {}
 
     def remove_objects(self, names: Sequence[str]) -> None:
         """Delete these objects from the store (``fashion packages gc --delete`` only); at most
@@ -117,3 +123,15 @@ class Storage:
 
     def __hash__(self) -> int:
         return hash(self.location)
+
+
+def links_in(folder: Path, names: Iterable[str] | None = None) -> dict[str, str]:
+    """The symbolic links named like an object in ``folder`` (of ``names``, else all), each to what it links to."""
+    if names is None:
+        names = sorted(os.listdir(folder)) if folder.is_dir() else []
+    links = {}
+    for name in names:
+        if mf.OBJECT_NAME.fullmatch(name):
+            with contextlib.suppress(OSError):  # not there, or not a link
+                links[name] = os.readlink(folder / name)
+    return links
