@@ -139,13 +139,13 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
 def _file_url_path(url: str) -> str:
     """The absolute path a ``file:`` URL names (RFC 8089): ``file:///p``, ``file://localhost/p`` or
     ``file:/p``, percent-decoded. Another host, a relative path, ``?`` or ``#`` is a ConfigError."""
-    from urllib.parse import unquote
+    from urllib.parse import unquote_to_bytes
 
     rest, host = url[len("file:") :], ""  # split by hand: urlsplit would drop tabs and line breaks
     if rest.startswith("//"):
         host, slash, tail = rest[2:].partition("/")
         rest = slash + tail
-    path = unquote(rest, errors="surrogateescape")
+    path = os.fsdecode(unquote_to_bytes(rest))  # the bytes named, in this machine's file name encoding
     if host.lower() not in ("", "localhost"):
         why = (
             f"names the host {host!r}, and a registry on another machine is not supported "
