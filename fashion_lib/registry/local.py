@@ -22,10 +22,10 @@ from typing import IO
 from .. import hashing, settings
 from ..errors import FashionError, IntegrityError, RegistryAccessDenied, RegistryError
 from ..fsutil import access_denied, disk_full, make_public
-from . import lock
+from . import lock, lost
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
-from .records import StoredObject
+from .records import PackageVersion, StoredObject
 from .storage import links_in
 
 LOCK = ".fashion.lock"
@@ -79,6 +79,9 @@ class LocalRegistry(Registry):
                     "space and publish again (nothing was half-written)"
                 ) from None
             raise RegistryError(f"{where}: {exc.strerror or exc}{file}") from None
+
+    def list_versions(self, name: str | None = None) -> list[PackageVersion]:
+        return super().list_versions(name) or lost.note_inner(self)  # empty: a registry inside it is noted
 
     def write_problem(self, doing: str, name: str) -> RegistryError | None:
         """The access-denied error a push of ``name`` would end in, found by making and removing at once a folder

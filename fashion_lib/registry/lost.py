@@ -1,5 +1,6 @@
 """A registry that lost its manifests: objects stored, but no manifest to name them (a copy made with
-``cp -r REG/*``, which leaves the hidden ``.quilt`` out), and whether a first push may still be storing them.
+``cp -r REG/*``, which leaves the hidden ``.quilt`` out), and whether a first push may still be storing them;
+and an empty registry folder that holds a registry one folder down (``cp -r REG existing/``).
 
 Below :mod:`.base` (which asks it when a package is not found) and :mod:`.gc` (which stops at it): so it
 knows a registry only by the few methods it calls (:class:`Store`).
@@ -7,11 +8,15 @@ knows a registry only by the few methods it calls (:class:`Store`).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Protocol
 
+from .. import settings
+from ..console import Log, stderr
 from ..errors import IntegrityError, PackageNotFound
 from . import manifest as mf
 from .layout import PACKAGES, POINTERS
@@ -25,6 +30,7 @@ class Store(Protocol):
     """What this module asks of a registry (:class:`.base.Registry` has it all)."""
 
     pointers_need_checking: bool
+    named_by: str
 
     def describe(self) -> str: ...
 
@@ -124,11 +130,39 @@ def absent(reg: Store, name: str) -> PackageNotFound | IntegrityError:
     but no version pointer (``.quilt/named_packages`` lost), each unless a push may be storing them now (asked
     again once none is: one that finished meanwhile has written the rest)."""
     names, gone = reg.package_names(), reg.missing()
-    holds = f"it holds {', '.join(names)}" if names else "no such folder" if gone else "it is empty"
+    holds = f"it holds {', '.join(names)}" if names else "no such folder" if gone else f"it is empty{_inner(reg)}"
     why = f"package {name} is not in {reg.describe()} ({holds}); publish it first, or point FASHION_REGISTRY at the registry that has it"
     if names or gone:
         return PackageNotFound(why)
     return (_damage(reg) and not writer_active(reg) and _damage(reg)) or PackageNotFound(why)
+
+
+def note_inner(reg: Store, log: Log = stderr) -> list:
+    """Say in a note (``log``) that ``reg`` holds no package but a folder inside it is a registry (``packages list``
+    of the folder a registry was copied into); returns no versions, for ``list_versions() or note_inner(reg)``."""
+    if not reg.package_names() and (inner := _inner(reg)):
+        log(f"note: {reg.describe()} is empty{inner}")
+    return []
+
+
+def _inner(reg: Store) -> str:
+    """The hint "; DIR inside it is a registry: did you mean --registry DIR?" where folders inside a local registry's
+    folder are registries themselves (``cp -r REG existing/`` then ``--registry existing``), else ""."""
+    root: Path | None = getattr(reg, "root", None)  # a LocalRegistry's folder; S3 has none
+    inner: list[str] = []
+    with contextlib.suppress(OSError):  # a folder that can't be listed: no hint, the line as it was
+        inner = sorted(settings.display_path(p) for p in root.iterdir() if _is_registry(p)) if root else []
+    if not inner:
+        return ""
+    shown = ", ".join(inner[:3]) + (f" and {len(inner) - 3} more" if len(inner) > 3 else "")
+    option = "FASHION_REGISTRY=" if reg.named_by == "FASHION_REGISTRY" else "--registry "
+    verb = "is a registry" if len(inner) == 1 else "are registries"
+    return f"; {shown} inside it {verb}: did you mean {option}{inner[0]}?"
+
+
+def _is_registry(folder: Path) -> bool:
+    """Whether ``folder`` holds a registry: manifests or version pointers in its ``.quilt`` folder."""
+    return any((folder / ".quilt" / sub).is_dir() for sub in ("packages", "named_packages"))
 
 
 def _damage(reg: Store) -> IntegrityError | None:
