@@ -64,6 +64,21 @@ def publish_folder(
     return top_hash
 
 
+def refuse_unpublishable(registry: RegistryLike, name: str | None) -> None:
+    """Before any data is loaded or trained on: a bad model package ``name``, and the access-denied line a
+    publish of it to a local ``registry`` would end in (``data prepare``'s check,
+    :func:`~fashion_lib.registry.refuse_unwritable`); said only where this process publishes, not by another
+    worker of a cluster. An S3 bucket is not asked (that takes a write)."""
+    from . import registry as reg
+    from .parameters import model_package_name
+    from .training.cluster import cluster_from_environment
+
+    name = model_package_name(name)
+    cluster = cluster_from_environment()
+    if cluster is None or cluster.chief:
+        reg.refuse_unwritable(reg.open(registry), name)
+
+
 def push_run_folder(
     folder: str | Path, *, registry: RegistryLike = None, name: str | None = None, log: Log = _stderr
 ) -> str:

@@ -25,10 +25,9 @@ from .data import load_data
 from .errors import DestinationError, ModelError, expect
 from .evaluate import chance_warning, report
 from .lineage import now
-from .parameters import model_package_name
 from .quality.gate import ensure_quality, quality_summary
 from .quality.reference import META_KEY
-from .run_publish import publish_folder
+from .run_publish import publish_folder, refuse_unpublishable
 from .runfolder import Claim, RunFolder, write_json
 from .training.cluster import cluster_from_environment
 from .training_run import TrainingRun
@@ -233,9 +232,10 @@ def train_evaluate_publish(
     log: Log = _stderr,
 ) -> TrainingRun:
     """The whole job, in a row; a bad model package name is refused before anything is loaded. The data
-    comes from ``data_registry`` where given (``reproduce``), else ``registry``; the model goes to ``registry``."""
+    comes from ``data_registry`` where given (``reproduce``), else ``registry``; the model goes to ``registry``,
+    and a local one this process can't publish to is refused first, as ``data prepare`` refuses."""
     if push:
-        model_package_name(model_package)
+        refuse_unpublishable(registry, model_package)
     source = registry if data_registry is None else data_registry
     run = prepare_run(
         config, registry=source, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
