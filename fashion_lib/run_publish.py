@@ -9,13 +9,14 @@ or another machine, records how the model was made, and says what differs here i
 from __future__ import annotations
 
 import contextlib
+import shlex
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .console import Log
 from .console import stderr as _stderr
-from .errors import ConfigError
+from .errors import ConfigError, RegistryError
 from .evaluate import chance_warning
 from .lineage import run_lineage
 from .lineage_values import check_run_metrics
@@ -77,6 +78,16 @@ def refuse_unpublishable(registry: RegistryLike, name: str | None) -> None:
     cluster = cluster_from_environment()
     if cluster is None or cluster.chief:
         reg.refuse_unwritable(reg.open(registry), name)
+
+
+def kept_for_later(error: RegistryError, folder: Path, registry: RegistryLike, name: str | None) -> RegistryError:
+    """``error``, a publish of the finished run in ``folder`` that failed, its line ending with where the run is
+    kept and the ``fashion model push`` command that publishes it (to ``registry`` and ``name`` where given)."""
+    where = getattr(registry, "location", registry)
+    command = ["fashion", "model", "push", str(folder)]
+    command += ["--registry", str(where)] if where is not None else []
+    command += ["--model-package", name] if name is not None else []
+    return type(error)(f"{error}; the trained run is kept in {folder} (publish it with: {shlex.join(command)})")
 
 
 def push_run_folder(

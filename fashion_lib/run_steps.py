@@ -22,12 +22,12 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import load_data
-from .errors import DestinationError, ModelError, expect
+from .errors import DestinationError, ModelError, RegistryError, expect
 from .evaluate import chance_warning, report
 from .lineage import now
 from .quality.gate import ensure_quality, quality_summary
 from .quality.reference import META_KEY
-from .run_publish import publish_folder, refuse_unpublishable
+from .run_publish import kept_for_later, publish_folder, refuse_unpublishable
 from .runfolder import Claim, RunFolder, write_json
 from .training.cluster import cluster_from_environment
 from .training_run import TrainingRun
@@ -212,8 +212,11 @@ def publish(
     expect(run, TrainingRun, "pipeline.publish: run", A_RUN)
     if not run.chief:
         return None
-    quality = run.data_quality  # read only for a folder without provenance.json
-    run.model_top_hash = publish_folder(run.folder, quality, registry=registry or run.data.registry, name=name, log=log)
+    quality, to = run.data_quality, registry or run.data.registry  # quality: read only without provenance.json
+    try:
+        run.model_top_hash = publish_folder(run.folder, quality, registry=to, name=name, log=log)
+    except RegistryError as exc:  # the run folder is whole (assessed): the line says how to publish it later
+        raise kept_for_later(exc, run.output_dir, registry, name) from exc
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
 

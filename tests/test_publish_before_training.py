@@ -1,18 +1,24 @@
 """A run that will publish to a local registry it can't write is refused before training, with the line and
 exit 6 ``data prepare`` gives (``fashion train --push``, ``fashion run``: before, a full training, then that
-line). A real registry folder made read-only for real (``chmod``, or a read-only bind mount as root), the
-real ``fashion`` command on real Fashion-MNIST rows."""
+line); one whose publishing fails after training anyway says where the trained run is kept and the
+``fashion model push`` command that publishes it. Real registry folders made read-only for real
+(``chmod``, or a read-only bind mount as root), the real ``fashion`` command on real Fashion-MNIST rows,
+and a tiny real run through the library's steps as train.ipynb calls them."""
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import pytest
 from cli_support import cli, one_line
 from readonly_support import read_only
 from test_publish_unwritable import RAW, denied
+from test_run_reuse import MODEL, tiny_setup
 
+from fashion_lib import pipeline, registry
 from fashion_lib.csvio import write_csv
+from fashion_lib.errors import RegistryAccessDenied
 from fashion_lib.idx import load_images, load_labels
 
 pytestmark = pytest.mark.skipif(RAW is None, reason="Debian package dataset-fashion-mnist is not installed")
@@ -55,3 +61,23 @@ def test_a_run_that_would_publish_to_a_read_only_registry_is_refused_before_trai
     assert "epoch" not in done.stderr.lower() and done.stdout == ""  # nothing trained ('training on ...'), no scores
     assert not outputs.exists() or list(outputs.iterdir()) == []  # no run folder left
     assert sorted(p.relative_to(with_data) for p in with_data.rglob("*")) == before
+
+
+def test_a_publish_that_fails_after_training_says_where_the_run_is_kept_and_how_to_publish_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """train.ipynb's steps; the registry becomes read-only between training and publishing."""
+    config, reg = tiny_setup(tmp_path, monkeypatch), tmp_path / "models"
+    reg.mkdir()
+    run = pipeline.assess(pipeline.fit(pipeline.prepare_run(config, output_dir=tmp_path / "run"), verbose=0))
+    with read_only(reg), pytest.raises(RegistryAccessDenied) as raised:
+        pipeline.publish(run, registry=str(reg), name=MODEL)
+    line = str(raised.value)
+    command = f"fashion model push {run.output_dir} --registry {reg} --model-package {MODEL}"
+    assert line.startswith(denied(reg, MODEL).removeprefix("fashion: error: ")), line
+    assert line.endswith(f"; the trained run is kept in {run.output_dir} (publish it with: {command})"), line
+    assert "\n" not in line and registry.list_versions(registry=str(reg)) == []
+    pushed = cli(*shlex.split(command)[1:], FASHION_HOME=str(tmp_path / "home"))  # the command, as said
+    assert pushed.returncode == 0, pushed.stderr
+    top_hash = pushed.stdout.splitlines()[-1].removeprefix("model top hash: ")
+    assert [v.top_hash for v in registry.list_versions(registry=str(reg), name=MODEL)] == [top_hash]
