@@ -99,7 +99,8 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     ``output_dir`` (or, left None, the outputs folder) must be a folder that can be written or made
     (DestinationError), a local ``registry`` (or, left None, ``FASHION_REGISTRY``) a path that can be
     looked up (ConfigError: a path too long for the file system, a name in it too long, a loop of
-    symbolic links), and ``seed``, given or defined by the notebook's parameters cell, an integer
+    symbolic links) that a run which publishes can write (the access-denied line its publish would end
+    in), and ``seed``, given or defined by the notebook's parameters cell, an integer
     from 0 to 2**31-1 (ConfigError, the training config's own check).
 
     A name papermill injected (``-p NAME VALUE``) that the notebook's parameters cell does not define
@@ -113,8 +114,9 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
     check_injected(_ipython())
     values = tuple(_checked(name, value) for name, value in given.items())
     checked = dict(zip(given, values))
-    if "model_package" in checked and checked.get("publish", _FLAGS["publish"]):
-        model_package_name(checked["model_package"])  # one line now, not after training
+    publishing = "model_package" in checked and checked.get("publish", _FLAGS["publish"])
+    if publishing:
+        name = model_package_name(checked["model_package"])  # one line now, not after training
     variable = _variable("FASHION_DATA_PACKAGE")
     if "data_package" in checked and checked["data_package"] is not None:
         package_name("data_package", checked["data_package"])  # named here, not by the registry cells later
@@ -122,6 +124,10 @@ def notebook_parameters(**given: Any) -> tuple[Any, ...]:
         package_name("FASHION_DATA_PACKAGE", variable)  # as the CLI names it
     if "registry" in checked:
         registry_folder(checked["registry"])
+        if publishing:  # the line a publish would end in, now and not after training (as the CLI's run)
+            from . import registry
+
+            registry.refuse_unwritable(registry.open(checked["registry"]), name)
     if "output_dir" in checked:
         output_folder(checked["output_dir"])
     namespace = _notebook_namespace()

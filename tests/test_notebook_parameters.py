@@ -226,3 +226,22 @@ def test_assignments_given_as_one_string_are_refused() -> None:
     with pytest.raises(ConfigError, match=r"^--set 5: expected KEY=VALUE"):
         pipeline.config_from_parameters("quick", assignments=[5])
     assert pipeline.config_from_parameters("quick", assignments=["dropout=0.3"]).dropout == 0.3
+
+
+def test_a_notebook_that_publishes_to_a_registry_it_cant_write_is_refused_by_its_parameters_cell(
+    no_data: Path, tmp_path: Path
+) -> None:
+    """Before: train.ipynb trained (ten minutes by default) and only its publish cell said the registry
+    could not be written. Now the parameters cell says the line that publish would end in; a notebook that
+    does not publish is not refused."""
+    from readonly_support import read_only
+
+    from fashion_lib.errors import RegistryAccessDenied
+
+    reg = tmp_path / "registry"
+    reg.mkdir()
+    given = {"registry": str(reg), "model_package": None, "output_dir": None}
+    with read_only(reg):
+        with pytest.raises(RegistryAccessDenied, match=f"^publishing fashion-mnist/model: local registry {reg} is not"):
+            parameters.notebook_parameters(**given, publish=True)
+        assert parameters.notebook_parameters(**given, publish=False)[-1] is False
