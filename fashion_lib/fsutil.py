@@ -21,9 +21,37 @@ def umask() -> int:
     return mask
 
 
-def make_public(path: str | os.PathLike[str], *, directory: bool = False) -> None:
-    """Give a ``mkstemp``/``mkdtemp`` result (0600/0700) the permissions of any new file or folder."""
-    os.chmod(path, (0o777 if directory else 0o666) & ~umask())
+def make_public(path: str | os.PathLike[str], *, directory: bool = False, group: bool = False) -> None:
+    """Give a ``mkstemp``/``mkdtemp`` result (0600/0700) the permissions of any new file or folder; ``group``
+    (made in a :func:`shared_folder`): group-writable too whatever the umask, a folder setgid (``g+rwxs``)."""
+    mode = (0o777 if directory else 0o666) & ~umask()
+    os.chmod(path, mode | ((0o2070 if directory else 0o060) if group else 0))
+
+
+SHARED = stat.S_ISGID | stat.S_IWGRP  # a folder a group shares: setgid (what is made in it takes its group), g+w
+
+
+def shared_folder(folder: str | os.PathLike[str]) -> bool:
+    """Whether ``folder`` is one a group shares: group-writable and setgid (``chmod 2775``, as git's
+    ``core.sharedRepository=group`` makes it), so what is made in it is made group-writable (``group=True``)."""
+    try:
+        mode = os.stat(folder).st_mode
+    except OSError:
+        return False
+    return stat.S_ISDIR(mode) and mode & SHARED == SHARED
+
+
+def make_folders(folder: Path, *, group: bool = False) -> None:
+    """``folder.mkdir(parents=True, exist_ok=True)``; ``group``: each folder this makes is ``g+rwxs``
+    (:func:`make_public`), one another process made meanwhile is left as it is."""
+    for path in reversed(missing_folders(folder)):
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        if group:
+            make_public(path, directory=True, group=True)
+    folder.mkdir(parents=True, exist_ok=True)  # there now; a file in the way is FileExistsError, as ever
 
 
 def unusable(path: str | os.PathLike[str], *, folder: bool) -> str | None:

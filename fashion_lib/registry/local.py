@@ -21,7 +21,7 @@ from typing import IO
 
 from .. import hashing, settings
 from ..errors import FashionError, IntegrityError, RegistryAccessDenied, RegistryError
-from ..fsutil import access_denied, disk_full, make_public
+from ..fsutil import access_denied, disk_full, make_folders, make_public, shared_folder
 from . import lock, lost
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
@@ -110,7 +110,7 @@ class LocalRegistry(Registry):
 
     def write(self, key: str, data: bytes) -> None:
         target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent, group=shared_folder(self.root))
         tmp = self._temp(target.name)
         try:
             with open(tmp, "wb") as fh:
@@ -201,7 +201,6 @@ class LocalRegistry(Registry):
     def store_object(self, entry: mf.Entry, source: Path) -> bool:
         """Copy and hash in one pass; only bytes that match the entry's hash are renamed into place."""
         target = self._object_path(entry)
-        target.parent.mkdir(parents=True, exist_ok=True)
         tmp = self._temp(f".{target.name}", target.parent)  # beside it: objects/ may be a link to another disk
         try:
             hasher = hashing.StreamHasher(entry.hash_type, entry.size)
@@ -223,10 +222,10 @@ class LocalRegistry(Registry):
     def _temp(self, name: str, folder: Path | None = None) -> Path:
         """A new empty file to write and rename to ``name`` in ``folder`` (``.fashion-tmp`` by default)."""
         folder = self.root / TMP if folder is None else folder
-        folder.mkdir(parents=True, exist_ok=True)
+        make_folders(folder, group=shared_folder(self.root))  # a folder a group shares: all made group-writable
         fd, tmp = tempfile.mkstemp(prefix=f"{name}.", dir=folder)
         os.close(fd)
-        make_public(tmp)
+        make_public(tmp, group=shared_folder(self.root))
         return Path(tmp)
 
     @contextlib.contextmanager
