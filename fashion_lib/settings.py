@@ -145,7 +145,11 @@ def _file_url_path(url: str) -> str:
     if rest.startswith("//"):
         host, slash, tail = rest[2:].partition("/")
         rest = slash + tail
-    path = os.fsdecode(unquote_to_bytes(rest))  # the bytes named, in this machine's file name encoding
+    try:  # the URL as this machine's file name bytes (a literal ü from argv under C is surrogate-escaped)
+        raw = os.fsencode(rest)
+    except UnicodeEncodeError:  # a character no file name here can hold: found missing later, in one line
+        raw = rest.encode("utf-8", "surrogateescape")
+    path = os.fsdecode(unquote_to_bytes(raw))  # %XX escapes name bytes, decoded as file names are here
     if host.lower() not in ("", "localhost"):
         why = (
             f"names the host {host!r}, and a registry on another machine is not supported "

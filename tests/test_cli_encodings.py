@@ -99,8 +99,9 @@ def test_the_c_locale_takes_a_file_url_whose_percent_escapes_are_utf8(umlaut: Pa
     """Before: ``file:///.../reg%C3%BC`` was decoded as UTF-8 text whatever the locale; under C (ASCII file
     names) resolving that path raised UnicodeEncodeError, exit 70. The escapes name bytes, and those are
     the folder's name in any locale."""
-    url = "file://" + str(umlaut.parent).replace("%", "%25") + "/reg%C3%BC"
-    for env in ({}, C_LOCALE):
-        done = fashion("packages", "list", "--registry", url, **env)
-        assert (done.returncode, done.stderr) == (0, b""), done.stderr
-        assert b": 1 version(s)\n" in done.stdout
+    base = "file://" + str(umlaut.parent).replace("%", "%25")
+    for url in (base + "/reg%C3%BC", base + "/regü"):  # escaped, and typed as it is (review 87: exit 70 then)
+        for env in ({}, C_LOCALE):
+            done = fashion("packages", "list", "--registry", url, **env)
+            assert (done.returncode, done.stderr) == (0, b""), (url, env, done.stderr)
+            assert b": 1 version(s)\n" in done.stdout
