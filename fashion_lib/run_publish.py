@@ -82,12 +82,18 @@ def refuse_unpublishable(registry: RegistryLike, name: str | None) -> None:
 
 def kept_for_later(error: RegistryError, folder: Path, registry: RegistryLike, name: str | None) -> RegistryError:
     """``error``, a publish of the finished run in ``folder`` that failed, its line ending with where the run is
-    kept and the ``fashion model push`` command that publishes it (to ``registry`` and ``name`` where given)."""
+    kept and the ``fashion model push`` command that publishes it to that ``registry`` and package (``name``, or
+    the one FASHION_MODEL_PACKAGE or the default names now: a later shell may not have the variable)."""
+    from .parameters import model_package_name
+
     where = getattr(registry, "location", registry)
     command = ["fashion", "model", "push", str(folder)]
     command += ["--registry", str(where)] if where is not None else []
-    command += ["--model-package", name] if name is not None else []
-    return type(error)(f"{error}; the trained run is kept in {folder} (publish it with: {shlex.join(command)})")
+    command += ["--model-package", model_package_name(name)]
+    kept = type(error).__new__(type(error))  # its class and attributes, whatever its constructor takes
+    kept.__dict__.update(error.__dict__)
+    kept.args = (f"{error}; the trained run is kept in {folder} (publish it with: {shlex.join(command)})",)
+    return kept
 
 
 def push_run_folder(

@@ -216,7 +216,7 @@ def publish(
     try:
         run.model_top_hash = publish_folder(run.folder, quality, registry=to, name=name, log=log)
     except RegistryError as exc:  # the run folder is whole (assessed): the line says how to publish it later
-        raise kept_for_later(exc, run.output_dir, registry, name) from exc
+        raise kept_for_later(exc, run.output_dir, to, name) from exc
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash
 

@@ -81,3 +81,20 @@ def test_a_publish_that_fails_after_training_says_where_the_run_is_kept_and_how_
     assert pushed.returncode == 0, pushed.stderr
     top_hash = pushed.stdout.splitlines()[-1].removeprefix("model top hash: ")
     assert [v.top_hash for v in registry.list_versions(registry=str(reg), name=MODEL)] == [top_hash]
+
+
+def test_the_kept_run_line_keeps_any_registry_errors_class_and_names_the_package_it_resolved(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 87: NotS3Answer (a proxy's page answering the publish) takes two arguments, so rebuilding it from
+    the line raised TypeError (exit 70) in place of the registry's line; and a package left to
+    FASHION_MODEL_PACKAGE was not named, so the command said later, in a shell without it, published elsewhere."""
+    from fashion_lib.registry.s3_errors import NotS3Answer
+    from fashion_lib.run_publish import kept_for_later
+
+    monkeypatch.setenv("FASHION_MODEL_PACKAGE", "team/cnn")
+    error = NotS3Answer("publishing team/cnn: s3://b", "HTTP 404 with a web page")
+    kept = kept_for_later(error, tmp_path / "run 1", "s3://b", None)
+    assert type(kept) is NotS3Answer and kept.answer == error.answer
+    hint = f"; the trained run is kept in {tmp_path / 'run 1'} (publish it with: fashion model push "
+    assert str(kept) == f"{error}{hint}'{tmp_path / 'run 1'}' --registry s3://b --model-package team/cnn)"
