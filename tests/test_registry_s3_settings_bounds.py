@@ -140,3 +140,25 @@ def test_a_profile_setting_its_variable_overrides_is_never_refused(aws_env, tmp_
     aws_env.setenv("AWS_PROFILE", "team")
     aws_env.setenv("AWS_MAX_ATTEMPTS", "5")
     assert registry.open("s3://bucket").client.meta.config.retries["total_max_attempts"] == 5
+
+
+@pytest.mark.parametrize("python", ["3.11", "3.13"])
+@pytest.mark.parametrize(
+    "line, said",
+    [
+        ("[profile team\n", "the [section] header on line 3 is not closed; expected ']' at its end"),
+        ("bad line\n", "line 3 is neither a [section] nor KEY = VALUE"),
+        ("[1, 2\n", "the [section] header on line 3 is not closed; expected ']' at its end"),
+        ("'quoted'\n", "line 3 is neither a [section] nor KEY = VALUE"),
+    ],
+)
+def test_a_bad_line_is_named_whichever_form_python_keeps_it_in(python, line, said):
+    """Review 87: Python 3.13's configparser keeps the bad line itself, 3.11 and 3.12 its repr, which was read
+    back with ast.literal_eval: on 3.13 every such line raised SyntaxError or ValueError (exit 70)."""
+    import configparser
+
+    from fashion_lib.registry.s3_settings import _unparsable
+
+    error = configparser.ParsingError(source="aws-config")
+    error.errors = [(3, repr(line) if python == "3.11" else line)]
+    assert _unparsable(error) == said

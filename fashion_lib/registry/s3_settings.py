@@ -244,13 +244,22 @@ def _unparsable(error: object) -> str:
     if isinstance(error, configparser.DuplicateOptionError):
         return f"line {error.lineno} repeats {error.option} in [{error.section}]"
     if isinstance(error, configparser.ParsingError):
-        lineno, line = error.errors[0]  # the first bad line, as its repr
-        if _left_open(ast.literal_eval(line)):
+        lineno, line = error.errors[0]  # the first bad line
+        if _left_open(_bad_line(line)):
             return f"the [section] header on line {lineno} is not closed; expected ']' at its end"
         return f"line {lineno} is neither a [section] nor KEY = VALUE"
     if isinstance(error, UnicodeDecodeError):
         return "it is not text"
     return "an indented block in it is not KEY = VALUE lines"
+
+
+def _bad_line(kept: str) -> str:
+    """A ParsingError's bad line: kept as its repr up to Python 3.12, as itself from 3.13 on."""
+    try:
+        line = ast.literal_eval(kept)
+    except (ValueError, SyntaxError):
+        return kept
+    return line if isinstance(line, str) and repr(line) == kept else kept
 
 
 def _left_open(line: str) -> bool:
