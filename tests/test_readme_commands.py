@@ -28,7 +28,7 @@ README = ROOT / "README.md"
 DOCS = [README, *sorted((ROOT / "docs").glob("*.md"))]
 INLINE_COMMAND = re.compile(r"^(make |docker |\.venv/bin/|mkdir |papermill |CI=|JUPYTER_TOKEN=)")
 
-PAPERMILL = "mkdir -p out && .venv/bin/papermill train.ipynb out/train.ipynb -p preset quick -p epochs 2"
+PAPERMILL = "mkdir -p out && .venv/bin/papermill train.ipynb out/train.ipynb -p preset quick -p epochs 2 -p model_package demo/quick"
 REPLOT = ".venv/bin/python benchmarks/train_bench.py --replot docs/accuracy_vs_time.json"
 SCREEN = ".venv/bin/python benchmarks/recipe_screen.py --summary docs/recipe_screen.jsonl"
 # command: timeout in seconds (about a minute here; generous for busy machines)
@@ -37,6 +37,10 @@ RUN = {PAPERMILL: 600, REPLOT: 300, SCREEN: 120}
 DOCUMENTED_ONLY: list[tuple[str, str]] = [
     (r"^make (run|test|notebooks|bench)\b", "minutes of training or tests (CI runs make test)"),
     (r"^make (setup|test-fast|lock|lock-check|lint)\b", "CI runs it (.ci/run)"),
+    (
+        r"^mkdir REG && chgrp team REG && chmod 2775 REG$",
+        "needs a group and a second user: tests/test_registry_shared_folders.py makes such a folder for real",
+    ),
     (
         r"^\.venv/bin/python benchmarks/train_bench\.py --json docs/accuracy_vs_time\.json$",
         "30 to 45 minutes of training; its --replot form runs",
@@ -189,4 +193,6 @@ def test_readme_command_works_verbatim_on_a_fresh_copy(command: str, tmp_path: P
         metrics = json.loads((runs[0] / "metrics.json").read_text())
         assert metrics["epochs_run"] == 2 and metrics["model_top_hash"]
         assert metrics["test_accuracy"] > 0.5  # a real model for the reader, far above chance (0.1)
-        assert (clone / "registry" / ".quilt" / "named_packages" / "fashion-mnist" / "model").is_dir()
+        named = clone / "registry" / ".quilt" / "named_packages"
+        assert (named / "demo" / "quick").is_dir()  # the demo's own package:
+        assert not (named / "fashion-mnist" / "model").exists()  # the real model's latest is left alone
