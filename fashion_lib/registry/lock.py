@@ -29,7 +29,7 @@ def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
     """
     fd = _open(path)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        _lock(fd, path)
         yield
     finally:
         if remove:
@@ -44,15 +44,42 @@ class LockDenied(PermissionError):
     def reason(self) -> str:
         """The lock file, its mode and owner, as the problem: "its lock file NAME (MODE, owner U, group G) ..."."""
         path = Path(self.filename)
-        try:
-            info = os.stat(path)
-        except OSError:
+        if not (owned := _owned(path)):
             return f"its lock file {path.name} can't be opened by you ({self.strerror}); choose another registry with --registry"
         return (
-            f"its lock file {path.name} ({stat.filemode(info.st_mode)}, owner {_user(info.st_uid)}, group "
-            f"{_group(info.st_gid)}) can't be opened by you, to write or to read ({self.strerror}); locking needs "
-            "only read access: its owner can run 'chmod a+r' on it, or choose another registry with --registry"
+            f"its lock file {path.name}{owned} can't be opened by you, to write or to read ({self.strerror}); locking "
+            "needs only read access: its owner can run 'chmod a+r' on it, or choose another registry with --registry"
         )
+
+
+class LockReadOnly(LockDenied):
+    """A lock file open to this user only to read, on a file system whose locks need it open to write (NFS, where
+    ``flock`` is emulated with ``fcntl`` locks: ``EBADF``)."""
+
+    def reason(self) -> str:
+        """The lock file, its mode and owner, and the way out: "its lock file NAME (...) is open to you only ..."."""
+        path = Path(self.filename)
+        return (
+            f"its lock file {path.name}{_owned(path)} can be opened by you only to read, and this file system (NFS, for one) locks "
+            f"only a file open to write ({self.strerror}); its owner can run 'chmod g+w' on it to make it writable "
+            "by the group, or choose another registry with --registry"
+        )
+
+
+def read_only(fd: int) -> bool:
+    """Whether the descriptor ``fd`` is open only to read."""
+    return fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+
+
+def _lock(fd: int, path: Path) -> None:
+    """Lock ``fd`` (the lock file ``path``) exclusively, waiting for its holder; :class:`LockReadOnly` where the file
+    system refuses to lock a descriptor open only to read (NFS: ``EBADF``)."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError as exc:
+        if exc.errno == errno.EBADF and read_only(fd):
+            raise LockReadOnly(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from None
+        raise
 
 
 def _open(path: Path) -> int:
@@ -85,6 +112,15 @@ def _share(fd: int, folder: Path) -> None:
         mode = stat.S_IMODE(os.fstat(fd).st_mode)
         if mode | shared != mode:
             os.fchmod(fd, mode | shared)
+
+
+def _owned(path: Path) -> str:
+    """`` (MODE, owner U, group G)`` of ``path``; "" where it can't be looked up."""
+    try:
+        info = os.stat(path)
+    except OSError:
+        return ""
+    return f" ({stat.filemode(info.st_mode)}, owner {_user(info.st_uid)}, group {_group(info.st_gid)})"
 
 
 def _user(uid: int) -> str:
