@@ -85,3 +85,87 @@ def test_without_nfs_the_same_lock_file_locks_read_only(shared: Path) -> None:
         CLI, "packages", "verify", "--repair", "--registry", str(shared / "registry"), home=shared / "home"
     )
     assert done.returncode == 0, (done.stdout, done.stderr)
+
+
+PUSH = """import sys; from pathlib import Path; from fashion_lib import registry
+try:
+    registry.push("fashion-mnist/model", {"clf.keras": Path(sys.argv[2])}, registry=sys.argv[1]); print("pushed")
+except Exception as exc:
+    print(type(exc).__name__, exc, file=sys.stderr)
+"""
+REFUSE = """import sys; from fashion_lib import registry
+try:
+    registry.refuse_unwritable(registry.open(sys.argv[1]), "fashion-mnist/model"); print("writable")
+except Exception as exc:
+    print(type(exc).__name__, exc, file=sys.stderr)
+"""
+
+
+def _files(reg: Path) -> set[Path]:
+    return {p.relative_to(reg) for p in reg.rglob("*") if p.is_file()}
+
+
+def test_a_push_that_locks_read_only_but_cant_write_its_pointers_writes_nothing(shared: Path) -> None:
+    """Before: the object and the manifest were written, then the pointer failed: debris no version names."""
+    reg = shared / "registry"
+    pointers = reg / ".quilt" / "named_packages" / MODEL
+    pointers.chmod(0o2555)  # made 2755 by another member before folders a group shares were made g+w
+    before = _files(reg)
+    (shared / "second.keras").write_bytes(b"the second member's model")
+    (shared / "second.keras").chmod(0o644)
+    done = as_member(PUSH, str(reg), str(shared / "second.keras"), home=shared / "home")
+    line = done.stderr.strip()
+    assert done.stdout == "" and line.startswith("RegistryAccessDenied publishing fashion-mnist/model: local "), line
+    assert f"is not writable or readable by you (Permission denied: {pointers})" in line, line
+    assert _files(reg) == before
+
+
+def test_gc_delete_that_locks_read_only_but_cant_remove_objects_is_refused_before_its_survey(shared: Path) -> None:
+    """Before: "removing 1 object(s): ... (Permission denied: .../objects/<hex>)", after surveying with the lock held."""
+    reg = shared / "registry"
+    unnamed = reg / "objects" / ("0" * 64)
+    unnamed.write_bytes(b"left by a killed push")
+    os.utime(unnamed, (0, 0))
+    (reg / "objects").chmod(0o2555)
+    done = as_member(CLI, "packages", "gc", "--delete", "--registry", str(reg), home=shared / "home")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 6 and len(lines) == 1, (done.stdout, done.stderr)
+    assert lines[0].startswith(f"fashion: error: removing unnamed objects: local registry {reg} is not"), lines[0]
+    assert f"(Permission denied: {reg / 'objects'})" in lines[0], lines[0]
+    assert unnamed.exists()
+
+
+def test_verify_repair_that_locks_read_only_removes_nothing_where_it_cant_remove_everything(shared: Path) -> None:
+    """Before: the leftover in .fashion-tmp was removed, then the one in objects/ failed, half-way."""
+    reg = shared / "registry"
+    (reg / ".fashion-tmp").mkdir(exist_ok=True)
+    (reg / ".fashion-tmp").chmod(0o2777)
+    leftovers = [reg / ".fashion-tmp" / "clf.keras.x1", reg / "objects" / ".abc.x2"]
+    for path in leftovers:
+        path.write_bytes(b"left by a killed push")
+    (reg / "objects").chmod(0o2555)
+    done = as_member(CLI, "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home")
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 6 and len(lines) == 1, (done.stdout, done.stderr)
+    assert f"repairing: local registry {reg} is not writable or readable by you" in lines[0], lines[0]
+    assert all(path.exists() for path in leftovers)
+
+
+def test_a_member_who_can_write_still_pushes_through_the_read_only_lock(shared: Path) -> None:
+    (shared / "second.keras").write_bytes(b"the second member's model")
+    (shared / "second.keras").chmod(0o644)
+    done = as_member(PUSH, str(shared / "registry"), str(shared / "second.keras"), home=shared / "home")
+    assert done.stdout == "pushed\n", done.stderr
+    assert len(registry.list_versions(registry=str(shared / "registry"))) == 2
+
+
+def test_refusing_up_front_names_a_lock_file_that_opens_neither_way(shared: Path) -> None:
+    """Before: nothing said up front (the folders are writable); the push failed only at its lock."""
+    reg = shared / "registry"
+    (reg / LOCK).chmod(0o200)  # another user's, unreadable to the member (binds a test that is not root, too)
+    done = as_member(REFUSE, str(reg), home=shared / "home")
+    line = done.stderr.strip()
+    assert done.stdout == "" and line.startswith("RegistryAccessDenied publishing fashion-mnist/model: local "), line
+    assert f"{reg}: its lock file {LOCK} (--w-------, owner " in line and "chmod a+r" in line, line
+    (reg / LOCK).chmod(0o444)
+    assert as_member(REFUSE, str(reg), home=shared / "home").stdout == "writable\n"

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Union
 
 from .. import settings
 from ..console import short
-from ..errors import ConfigError, DestinationError, PackageNotFound, RegistryError
+from ..errors import ConfigError, DestinationError, PackageNotFound, RegistryAccessDenied, RegistryError
 from . import manifest
 from .base import OBJECTS, Registry
 from .check import Report
@@ -93,14 +93,26 @@ def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.op
 
 def refuse_unwritable(reg: Registry, name: str, *, unless_published: bool = False) -> None:
     """Raise now, before any work, the access-denied error a push of ``name`` to ``reg`` would end in: a
-    local folder is probed (:meth:`LocalRegistry.write_problem`); an S3 bucket can't be asked without
+    local folder is probed (:meth:`LocalRegistry.write_problem`, its lock files too); an S3 bucket can't be asked without
     writing. ``unless_published``: not while ``reg`` holds a version of ``name``, which the data may be
     (publishing it again writes nothing)."""
     if not isinstance(reg, LocalRegistry):
         return
-    problem = reg.write_problem(f"publishing {name}", name)
+    problem = _lock_denied(reg, f"publishing {name}") or reg.write_problem(f"publishing {name}", name)
     if problem and not (unless_published and reg.versions(name)):
         raise problem
+
+
+def _lock_denied(reg: LocalRegistry, doing: str) -> RegistryAccessDenied | None:
+    """The line a writer of ``reg`` would end in at its lock, where a lock file is there that this user can open
+    neither to write nor to read (another user's, ``0600``): the lock file named (:meth:`.lock.LockDenied.reason`)."""
+    from . import lock
+    from .local import LOCK
+
+    for path in (reg.root / LOCK, reg.push_lock):
+        if denied := lock.denied(path):
+            return RegistryAccessDenied(f"{doing}: {reg.describe()}: {denied.reason()}")
+    return None
 
 
 def describe(registry: RegistryLike = None) -> str:

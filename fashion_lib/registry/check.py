@@ -14,7 +14,7 @@ from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
 from . import stamps
-from .base import PACKAGES, POINTERS, Registry
+from .base import OBJECTS, PACKAGES, POINTERS, Registry
 from .object_check import DamagedObject, check_object
 
 Where = tuple[str, str | None, str | None]  # an object, the version pinned, the key stock quilt3 pushed it to
@@ -193,6 +193,10 @@ def _check_version(
 
 def _repair(reg: Registry) -> list[str]:
     """What ``--repair`` can do without the original files: remove dead writers' leftovers."""
-    with reg.errors("repairing"), reg.writing(clean=False):
+    from .local import TMP
+    from .publish import refuse_read_only_lock
+
+    with reg.errors("repairing"), reg.writing(clean=False) as read_only:
+        refuse_read_only_lock(reg, read_only, "repairing", "", [TMP, OBJECTS])  # what it removes, if there
         cleaned = reg.clean_temporary()
     return [f"removed leftover temporary file {p}" for p in cleaned]

@@ -83,11 +83,11 @@ class LocalRegistry(Registry):
     def list_versions(self, name: str | None = None) -> list[PackageVersion]:
         return super().list_versions(name) or lost.note_inner(self)  # empty: a registry inside it is noted
 
-    def write_problem(self, doing: str, name: str) -> RegistryError | None:
-        """The access-denied error a push of ``name`` would end in, found by making and removing at once a folder
-        where it would write first: the registry folder and those of its objects, manifests and ``name``'s
-        pointers, or the nearest folder above each that exists. None where every one can be written."""
-        for key in ("", OBJECTS, PACKAGES, f"{POINTERS}/{name}", TMP):
+    def write_problem(self, doing: str, name: str, keys: Sequence[str] = ()) -> RegistryError | None:
+        """The access-denied error a push of ``name`` would end in, found by making and removing at once a folder where
+        it would write first: the registry folder and those of its objects, manifests and ``name``'s pointers (or
+        ``keys`` only), or the nearest folder above each that exists. None where every one can be written."""
+        for key in keys or ("", OBJECTS, PACKAGES, f"{POINTERS}/{name}", TMP):
             target = self.root / key
             here = next(p for p in (target, *target.parents) if os.path.lexists(p))
             try:
@@ -229,18 +229,18 @@ class LocalRegistry(Registry):
         return Path(tmp)
 
     @contextlib.contextmanager
-    def writing(self, clean: bool = True) -> Iterator[None]:
-        """Hold the writers' lock (:data:`LOCK`). A writing that cleans is a push's (publish, and repair of a
-        version): it also holds :data:`PUSH_LOCK`, so a push in flight can be told from ``gc --delete`` and
-        ``verify --repair`` (``clean=False``), which take the writers' lock but write no version."""
+    def writing(self, clean: bool = True) -> Iterator[bool]:
+        """Hold the writers' lock (:data:`LOCK`); yields whether it was taken read-only (:func:`.lock.exclusive`). A
+        writing that cleans is a push's (publish, repair of a version): it also holds :data:`PUSH_LOCK`, so a push in
+        flight is told from ``gc --delete``, ``verify --repair`` (``clean=False``), which take the writers' lock only."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with lock.exclusive(self.root / LOCK):
+        with lock.exclusive(self.root / LOCK) as read_only:
             if not clean:
-                yield
+                yield read_only
                 return
             with lock.exclusive(self.push_lock, remove=True):  # locked under LOCK only: safe to remove
                 self.clean_temporary()
-                yield
+                yield read_only
 
     def clean_temporary(self) -> list[Path]:
         """Remove what dead writers left (call with the lock held, so no writer is alive to own any): ours in

@@ -20,8 +20,9 @@ from pathlib import Path
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
-    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block.
+def exclusive(path: Path, *, remove: bool = False) -> Iterator[bool]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block; yields whether it was taken
+    through a descriptor open only to read (a lock file this user may only read: maybe a writer who can't write).
 
     ``remove``: delete ``path`` before releasing it, so it is there only while held (or left by a holder
     that died). Only for a file every holder locks while holding another lock first: else a second
@@ -30,7 +31,7 @@ def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
     fd = _open(path)
     try:
         _lock(fd, path)
-        yield
+        yield read_only(fd)
     finally:
         if remove:
             with contextlib.suppress(OSError):  # one left behind is only a file no one holds
@@ -80,6 +81,20 @@ def _lock(fd: int, path: Path) -> None:
         if exc.errno == errno.EBADF and read_only(fd):
             raise LockReadOnly(exc.errno, exc.strerror or os.strerror(exc.errno), str(path)) from None
         raise
+
+
+def denied(path: Path) -> LockDenied | None:
+    """The :class:`LockDenied` locking ``path`` would end in (there, opening neither to write nor to read), asked
+    without making or locking it; None where it opens, or is not there (the writer makes it)."""
+    for flags in (os.O_RDWR, os.O_RDONLY):
+        try:
+            os.close(os.open(path, flags))
+        except PermissionError:
+            continue
+        except OSError:
+            return None  # not there, or a failure the writer's own open names
+        return None
+    return LockDenied(errno.EACCES, os.strerror(errno.EACCES), str(path))
 
 
 def _open(path: Path) -> int:

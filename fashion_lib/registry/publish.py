@@ -63,7 +63,8 @@ def publish(
         entries = _entries(files)
         with reg.errors(f"publishing {name}"):
             planned = mf.parse(*_manifest_bytes(reg, entries, meta, message, name))
-        with reg.errors(f"publishing {name}"), reg.writing():
+        with reg.errors(f"publishing {name}"), reg.writing() as read_only:
+            refuse_read_only_lock(reg, read_only, f"publishing {name}", name)
             lost = check_manifests_kept(reg, "nothing was published", in_flight=True)
             if lost:  # a version pushed here would be its only manifest: gc would take the rest
                 raise lost
@@ -134,7 +135,8 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
     if not damaged and not behind:
         return []
     written = sorted(damaged)
-    with reg.errors(f"repairing {found.label}"), reg.writing():
+    with reg.errors(f"repairing {found.label}"), reg.writing() as read_only:
+        refuse_read_only_lock(reg, read_only, f"repairing {found.label}", name)
         for entry, source in damaged.values():
             _store(reg, _current(reg, entry), source, [])  # a manifest names it: never taken back
         moved = {
@@ -147,6 +149,22 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
         if fix_latest(reg, name, top_hash, reg.pointers(name)):
             written.append(f"{POINTERS}/{name}/latest")
     return written
+
+
+def refuse_read_only_lock(
+    reg: Registry, read_only: bool | None, doing: str, name: str, keys: Sequence[str] = ()
+) -> None:
+    """Where the writers' lock was taken read-only (a lock file another member made, that this user may only read:
+    :meth:`.LocalRegistry.writing`), raise the access-denied error the writer would end in half-way, before it writes
+    anything (:meth:`.LocalRegistry.write_problem` of ``name``, or of those folders of ``keys`` that are there). A lock
+    taken to write is not probed: the common case stays as fast as it was."""
+    from .local import LocalRegistry
+
+    if not read_only or not isinstance(reg, LocalRegistry):
+        return
+    there = [key for key in keys if (reg.root / key).is_dir()]
+    if (there or not keys) and (problem := reg.write_problem(doing, name, there)):
+        raise problem
 
 
 def _repin(reg: Registry, found: mf.Manifest, keys: Mapping[str, str]) -> None:
