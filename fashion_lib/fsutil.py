@@ -25,7 +25,10 @@ def make_public(path: str | os.PathLike[str], *, directory: bool = False, group:
     """Give a ``mkstemp``/``mkdtemp`` result (0600/0700) the permissions of any new file or folder; ``group``
     (made in a :func:`shared_folder`): group-writable too whatever the umask, a folder setgid (``g+rwxs``)."""
     mode = (0o777 if directory else 0o666) & ~umask()
-    os.chmod(path, mode | ((0o2070 if directory else 0o060) if group else 0))
+    os.chmod(path, mode | ((0o2070 if directory else GROUP_FILE) if group else 0))
+
+
+GROUP_FILE = stat.S_IRGRP | stat.S_IWGRP  # what a file made in a shared_folder gains whatever the umask: g+rw
 
 
 SHARED = stat.S_ISGID | stat.S_IWGRP  # a folder a group shares: setgid (what is made in it takes its group), g+w

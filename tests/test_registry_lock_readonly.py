@@ -169,3 +169,30 @@ def test_refusing_up_front_names_a_lock_file_that_opens_neither_way(shared: Path
     assert f"{reg}: its lock file {LOCK} (--w-------, owner " in line and "chmod a+r" in line, line
     (reg / LOCK).chmod(0o444)
     assert as_member(REFUSE, str(reg), home=shared / "home").stdout == "writable\n"
+
+
+@pytest.mark.parametrize(
+    ("folder_mode", "mask", "expected"),
+    [
+        (0o1777, 0o022, 0o644),  # before: 0666, writable by anyone on the machine
+        (0o2775, 0o077, 0o660),  # before: 0620, a lock file the group could not even read
+        (0o2775, 0o022, 0o664),
+        (0o0775, 0o022, 0o644),  # group-writable but not setgid: not a folder a group shares, the umask's mode
+    ],
+    ids=["1777", "2775-umask-077", "2775-umask-022", "0775"],
+)
+def test_a_new_lock_file_gains_group_read_and_write_only_in_a_folder_a_group_shares(
+    tmp_path: Path, folder_mode: int, mask: int, expected: int
+) -> None:
+    from fashion_lib.registry import lock
+
+    folder = tmp_path / "registry"
+    folder.mkdir()
+    folder.chmod(folder_mode)
+    before = os.umask(mask)
+    try:
+        with lock.exclusive(folder / LOCK):
+            pass
+    finally:
+        os.umask(before)
+    assert oct((folder / LOCK).stat().st_mode & 0o777) == oct(expected)

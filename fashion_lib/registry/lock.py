@@ -3,7 +3,8 @@
 A ``kill -9`` in the middle of a push therefore never blocks the next writer, which
 then cleans up what the dead one left behind. ``flock`` needs no write access: a lock file another
 user made (``0644`` under umask 022, in a folder a group shares) is locked through a read-only descriptor,
-and a new one takes the group's and others' write access from its folder (a setgid ``2775`` folder: ``0664``).
+and a new one made in a folder a group shares is group-readable and -writable, as every file the registry makes
+there (:func:`~fashion_lib.fsutil.shared_folder`: a setgid ``2775`` folder, ``0664`` under umask 022).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ import pwd
 import stat
 from collections.abc import Iterator
 from pathlib import Path
+
+from ..fsutil import GROUP_FILE, shared_folder
 
 
 @contextlib.contextmanager
@@ -121,12 +124,15 @@ def _open(path: Path) -> int:
 
 
 def _share(fd: int, folder: Path) -> None:
-    """Give a new lock file the write access its folder gives its group and others (beyond the umask's)."""
+    """Make a new lock file ``g+rw`` where its folder is one a group shares (setgid, group-writable), whatever the
+    umask: the rule every file the registry makes there follows (:func:`~fashion_lib.fsutil.shared_folder`,
+    ``make_public(group=True)``); never anything for others, and elsewhere the umask's mode stays."""
+    if not shared_folder(folder):
+        return
     with contextlib.suppress(OSError):  # a file that stays 0644 is locked read-only by the others
-        shared = os.stat(folder).st_mode & 0o022
         mode = stat.S_IMODE(os.fstat(fd).st_mode)
-        if mode | shared != mode:
-            os.fchmod(fd, mode | shared)
+        if mode | GROUP_FILE != mode:
+            os.fchmod(fd, mode | GROUP_FILE)
 
 
 def _owned(path: Path) -> str:
