@@ -9,6 +9,7 @@ knows a registry only by the few methods it calls (:class:`Store`).
 from __future__ import annotations
 
 import contextlib
+import shlex
 import time
 from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
@@ -149,20 +150,24 @@ def _inner(reg: Store) -> str:
     """The hint "; DIR inside it is a registry: did you mean --registry DIR?" where folders inside a local registry's
     folder are registries themselves (``cp -r REG existing/`` then ``--registry existing``), else ""."""
     root: Path | None = getattr(reg, "root", None)  # a LocalRegistry's folder; S3 has none
-    inner: list[str] = []
+    entries: list[Path] = []
     with contextlib.suppress(OSError):  # a folder that can't be listed: no hint, the line as it was
-        inner = sorted(settings.display_path(p) for p in root.iterdir() if _is_registry(p)) if root else []
+        entries = list(root.iterdir()) if root else []
+    inner = sorted(settings.display_path(p) for p in entries if _is_registry(p))
     if not inner:
         return ""
     shown = ", ".join(inner[:3]) + (f" and {len(inner) - 3} more" if len(inner) > 3 else "")
     option = "FASHION_REGISTRY=" if reg.named_by == "FASHION_REGISTRY" else "--registry "
     verb = "is a registry" if len(inner) == 1 else "are registries"
-    return f"; {shown} inside it {verb}: did you mean {option}{inner[0]}?"
+    return f"; {shown} inside it {verb}: did you mean {option}{shlex.quote(inner[0])}?"
 
 
 def _is_registry(folder: Path) -> bool:
-    """Whether ``folder`` holds a registry: manifests or version pointers in its ``.quilt`` folder."""
-    return any((folder / ".quilt" / sub).is_dir() for sub in ("packages", "named_packages"))
+    """Whether ``folder`` holds a registry: manifests or version pointers in its ``.quilt`` folder. One that can't
+    be looked into (a root-owned ``lost+found``: ``is_dir`` raises on Python 3.11) is not, and hides no other."""
+    with contextlib.suppress(OSError):
+        return any((folder / ".quilt" / sub).is_dir() for sub in ("packages", "named_packages"))
+    return False
 
 
 def _damage(reg: Store) -> IntegrityError | None:
