@@ -6,21 +6,15 @@ lock but can't write is refused before it writes anything. Real folders; as root
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from group_support import MODEL, as_member, shared_registry  # tests/ is on sys.path
 
 from fashion_lib import registry
 from fashion_lib.registry.local import LOCK
 
-MODEL = "fashion-mnist/model"
-GROUP = 4242  # a group only the test's registry belongs to (no name needed)
-MEMBER = ["setpriv", "--reuid=65534", f"--regid={GROUP}", "--clear-groups"]  # nobody, in the group
 NFS = """import errno, fcntl, os, runpy, sys
 real = fcntl.flock
 def flock(fd, operation):
@@ -37,42 +31,15 @@ CLI = NFS.replace("fcntl.flock = flock\n", "")  # the real flock
 @pytest.fixture
 def shared() -> Iterator[Path]:
     """A registry root pushed to, its folders handed to :data:`GROUP` (``2775``), its lock file ``0444``."""
-    if os.geteuid() == 0 and shutil.which("setpriv") is None:
-        pytest.skip("running as root, and setpriv (to run as another user) is not installed")
-    folder = Path(tempfile.mkdtemp(prefix="fashion-test-lock-"))
-    folder.chmod(0o755)
-    (folder / "first.keras").write_bytes(b"the first member's model")
-    registry.push(MODEL, {"clf.keras": folder / "first.keras"}, registry=str(folder / "registry"))
-    (folder / "home").mkdir(mode=0o777)
-    (folder / "home").chmod(0o777)
-    for path in [folder / "registry", *(folder / "registry").rglob("*")]:
-        if os.geteuid() == 0:
-            os.chown(path, -1, GROUP)
-        if path.is_dir():
-            path.chmod(0o2775)
-    (folder / "registry" / LOCK).chmod(0o444)  # read-only even to its owner: binds a test that is not root, too
-    yield folder
-    shutil.rmtree(folder)
-
-
-def as_member(script: str, *args: str, home: Path) -> subprocess.CompletedProcess:
-    """``python -c SCRIPT ARGS`` as another member of the registry's group (as root: nobody, in :data:`GROUP`)."""
-    done = subprocess.run(
-        [*(MEMBER if os.geteuid() == 0 else []), sys.executable, "-c", script, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ, FASHION_HOME=str(home), HOME=str(home), XDG_DATA_HOME=str(home), XDG_CACHE_HOME=str(home)),
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
+    for folder in shared_registry("fashion-test-lock-"):
+        (folder / "registry" / LOCK).chmod(0o444)  # read-only even to its owner: binds a test that is not root, too
+        yield folder
 
 
 def test_on_nfs_a_lock_file_open_only_to_read_is_named_with_chmod_g_w(shared: Path) -> None:
     """Before: exit 2, "fashion: error: repairing: local registry ...: Bad file descriptor", no file named."""
     reg = shared / "registry"
-    done = as_member(NFS, "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home")
+    done = as_member("-c", NFS, "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 6 and len(lines) == 1, (done.stdout, done.stderr)
     assert f"error: repairing: local registry {reg}: its lock file {LOCK} (-r--r--r--, owner " in lines[0], lines[0]
@@ -82,7 +49,7 @@ def test_on_nfs_a_lock_file_open_only_to_read_is_named_with_chmod_g_w(shared: Pa
 
 def test_without_nfs_the_same_lock_file_locks_read_only(shared: Path) -> None:
     done = as_member(
-        CLI, "packages", "verify", "--repair", "--registry", str(shared / "registry"), home=shared / "home"
+        "-c", CLI, "packages", "verify", "--repair", "--registry", str(shared / "registry"), home=shared / "home"
     )
     assert done.returncode == 0, (done.stdout, done.stderr)
 
@@ -113,7 +80,7 @@ def test_a_push_that_locks_read_only_but_cant_write_its_pointers_writes_nothing(
     before = _files(reg)
     (shared / "second.keras").write_bytes(b"the second member's model")
     (shared / "second.keras").chmod(0o644)
-    done = as_member(PUSH, str(reg), str(shared / "second.keras"), home=shared / "home")
+    done = as_member("-c", PUSH, str(reg), str(shared / "second.keras"), home=shared / "home")
     line = done.stderr.strip()
     assert done.stdout == "" and line.startswith("RegistryAccessDenied publishing fashion-mnist/model: local "), line
     assert f"is not writable or readable by you (Permission denied: {pointers})" in line, line
@@ -127,7 +94,7 @@ def test_gc_delete_that_locks_read_only_but_cant_remove_objects_is_refused_befor
     unnamed.write_bytes(b"left by a killed push")
     os.utime(unnamed, (0, 0))
     (reg / "objects").chmod(0o2555)
-    done = as_member(CLI, "packages", "gc", "--delete", "--registry", str(reg), home=shared / "home")
+    done = as_member("-c", CLI, "packages", "gc", "--delete", "--registry", str(reg), home=shared / "home")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 6 and len(lines) == 1, (done.stdout, done.stderr)
     assert lines[0].startswith(f"fashion: error: removing unnamed objects: local registry {reg} is not"), lines[0]
@@ -144,7 +111,7 @@ def test_verify_repair_that_locks_read_only_removes_nothing_where_it_cant_remove
     for path in leftovers:
         path.write_bytes(b"left by a killed push")
     (reg / "objects").chmod(0o2555)
-    done = as_member(CLI, "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home")
+    done = as_member("-c", CLI, "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 6 and len(lines) == 1, (done.stdout, done.stderr)
     assert f"repairing: local registry {reg} is not writable or readable by you" in lines[0], lines[0]
@@ -154,7 +121,7 @@ def test_verify_repair_that_locks_read_only_removes_nothing_where_it_cant_remove
 def test_a_member_who_can_write_still_pushes_through_the_read_only_lock(shared: Path) -> None:
     (shared / "second.keras").write_bytes(b"the second member's model")
     (shared / "second.keras").chmod(0o644)
-    done = as_member(PUSH, str(shared / "registry"), str(shared / "second.keras"), home=shared / "home")
+    done = as_member("-c", PUSH, str(shared / "registry"), str(shared / "second.keras"), home=shared / "home")
     assert done.stdout == "pushed\n", done.stderr
     assert len(registry.list_versions(registry=str(shared / "registry"))) == 2
 
@@ -163,12 +130,12 @@ def test_refusing_up_front_names_a_lock_file_that_opens_neither_way(shared: Path
     """Before: nothing said up front (the folders are writable); the push failed only at its lock."""
     reg = shared / "registry"
     (reg / LOCK).chmod(0o200)  # another user's, unreadable to the member (binds a test that is not root, too)
-    done = as_member(REFUSE, str(reg), home=shared / "home")
+    done = as_member("-c", REFUSE, str(reg), home=shared / "home")
     line = done.stderr.strip()
     assert done.stdout == "" and line.startswith("RegistryAccessDenied publishing fashion-mnist/model: local "), line
     assert f"{reg}: its lock file {LOCK} (--w-------, owner " in line and "chmod a+r" in line, line
     (reg / LOCK).chmod(0o444)
-    assert as_member(REFUSE, str(reg), home=shared / "home").stdout == "writable\n"
+    assert as_member("-c", REFUSE, str(reg), home=shared / "home").stdout == "writable\n"
 
 
 @pytest.mark.parametrize(

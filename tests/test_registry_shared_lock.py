@@ -7,22 +7,16 @@ from __future__ import annotations
 
 import os
 import pwd
-import shutil
-import subprocess
-import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from group_support import as_member, shared_registry  # tests/ is on sys.path
 
 from fashion_lib import registry
 from fashion_lib.registry import lock
 from fashion_lib.registry.local import LOCK
 
-MODEL = "fashion-mnist/model"
-GROUP = 4242  # a group only the test's registry belongs to (no name needed)
-MEMBER = ["setpriv", "--reuid=65534", f"--regid={GROUP}", "--clear-groups"]  # nobody, in the group
 PUSH = "import sys; from pathlib import Path; from fashion_lib import registry; src = Path(sys.argv[2]); " + (
     "registry.push('fashion-mnist/model', {'clf.keras': src}, registry=sys.argv[1]); print('pushed')"
 )
@@ -31,44 +25,17 @@ PUSH = "import sys; from pathlib import Path; from fashion_lib import registry; 
 @pytest.fixture
 def shared() -> Iterator[Path]:
     """A registry root pushed to, its folders handed to :data:`GROUP` (``2775``), its files left ``0644``."""
-    if os.geteuid() == 0 and shutil.which("setpriv") is None:
-        pytest.skip("running as root, and setpriv (to run as another user) is not installed")
-    folder = Path(tempfile.mkdtemp(prefix="fashion-test-shared-"))
-    folder.chmod(0o755)
-    (folder / "first.keras").write_bytes(b"the first member's model")
-    registry.push(MODEL, {"clf.keras": folder / "first.keras"}, registry=str(folder / "registry"))
-    (folder / "second.keras").write_bytes(b"the second member's model")
-    (folder / "second.keras").chmod(0o644)
-    (folder / "home").mkdir(mode=0o777)
-    (folder / "home").chmod(0o777)
-    for path in [folder / "registry", *(folder / "registry").rglob("*")]:
-        if os.geteuid() == 0:
-            os.chown(path, -1, GROUP)
-        if path.is_dir():
-            path.chmod(0o2775)
-    yield folder
-    shutil.rmtree(folder)
-
-
-def _as_member(*args: str, home: Path) -> subprocess.CompletedProcess:
-    """``python ARGS`` as another member of the registry's group (as root: nobody, in :data:`GROUP`)."""
-    done = subprocess.run(
-        [*(MEMBER if os.geteuid() == 0 else []), sys.executable, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=dict(os.environ, FASHION_HOME=str(home), HOME=str(home), XDG_DATA_HOME=str(home), XDG_CACHE_HOME=str(home)),
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return done
+    for folder in shared_registry("fashion-test-shared-"):
+        (folder / "second.keras").write_bytes(b"the second member's model")
+        (folder / "second.keras").chmod(0o644)
+        yield folder
 
 
 def test_a_second_member_pushes_through_a_lock_file_it_may_only_read(shared: Path) -> None:
     """Before: exit 6, "local registry ... is not writable or readable by you (Permission denied: .../.fashion.lock)"."""
     reg = shared / "registry"
     (reg / LOCK).chmod(0o444)  # read-only even to its owner: binds a test that is not root, too
-    done = _as_member("-c", PUSH, str(reg), str(shared / "second.keras"), home=shared / "home")
+    done = as_member("-c", PUSH, str(reg), str(shared / "second.keras"), home=shared / "home")
     assert done.returncode == 0 and "pushed" in done.stdout, (done.stdout, done.stderr)
     assert len(registry.list_versions(registry=str(reg))) == 2
 
@@ -78,7 +45,7 @@ def test_a_lock_file_no_one_else_may_open_is_named_with_its_mode_and_owner(share
     reg = shared / "registry"
     (reg / LOCK).chmod(0o200)  # write-only to its owner, nothing to its group: opened neither to read nor to write
     owner = pwd.getpwuid((reg / LOCK).stat().st_uid).pw_name
-    done = _as_member(
+    done = as_member(
         "-m", "fashion_lib", "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home"
     )
     lines = done.stderr.strip().splitlines()
