@@ -163,7 +163,7 @@ def fresh_copy(destination: Path) -> Path:
 @pytest.mark.skipif(
     find_in(settings.DEBIAN_DATASET_DIR) is None, reason="Debian package dataset-fashion-mnist is not installed"
 )
-@pytest.mark.parametrize("command", sorted(RUN))
+@pytest.mark.parametrize("command", sorted(RUN), ids=lambda command: command.split(" && ")[-1])
 def test_readme_command_works_verbatim_on_a_fresh_copy(command: str, tmp_path: Path) -> None:
     clone = fresh_copy(tmp_path / "fashion-mnist")
     assert not (clone / "out").exists() and not (clone / "registry").exists()
