@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 from cli_support import cli, one_line
-from test_registry_lock_readonly import CLI, as_member
+from group_support import as_member
+from test_registry_lock_readonly import CLI
 
 from fashion_lib import registry
 
@@ -39,7 +40,7 @@ def test_a_folder_beside_the_registry_that_cant_be_looked_into_keeps_the_hint() 
                 path.chmod(0o755)
         (folder / "home").mkdir(mode=0o777)
         (folder / "home").chmod(0o777)
-        done = as_member(CLI, "packages", "list", "--registry", str(outer), home=folder / "home")
+        done = as_member("-c", CLI, "packages", "list", "--registry", str(outer), home=folder / "home")
         assert done.returncode == 0 and "0 version(s)" in done.stdout, (done.stdout, done.stderr)
         assert done.stderr.strip().endswith(f"{inner} inside it is a registry: did you mean --registry {inner}?")
     finally:
