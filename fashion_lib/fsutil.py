@@ -23,12 +23,18 @@ def umask() -> int:
 
 def make_public(path: str | os.PathLike[str], *, directory: bool = False, group: bool = False) -> None:
     """Give a ``mkstemp``/``mkdtemp`` result (0600/0700) the permissions of any new file or folder; ``group``
-    (made in a :func:`shared_folder`): group-writable too whatever the umask, a folder setgid (``g+rwxs``)."""
+    (made in a :func:`shared_folder`), whatever the umask: a folder ``g+rwx`` (keeping the setgid bit it took
+    from its parent on Linux; BSD and macOS give a folder's group to what is made in it without one), a file
+    ``g+r`` only. A file is never rewritten in place (replaced by a rename, which needs the folder's write
+    bit), so no member may change what another published."""
     mode = (0o777 if directory else 0o666) & ~umask()
-    os.chmod(path, mode | ((0o2070 if directory else GROUP_FILE) if group else 0))
+    if group:
+        inherited = os.stat(path).st_mode & stat.S_ISGID if directory else 0
+        mode |= (stat.S_IRWXG | inherited) if directory else stat.S_IRGRP
+    os.chmod(path, mode)
 
 
-GROUP_FILE = stat.S_IRGRP | stat.S_IWGRP  # what a file made in a shared_folder gains whatever the umask: g+rw
+GROUP_FILE = stat.S_IRGRP | stat.S_IWGRP  # what the writers' lock file in a shared_folder gains: g+rw
 
 
 SHARED = stat.S_ISGID | stat.S_IWGRP  # a folder a group shares: setgid (what is made in it takes its group), g+w
@@ -45,7 +51,7 @@ def shared_folder(folder: str | os.PathLike[str]) -> bool:
 
 
 def make_folders(folder: Path, *, group: bool = False) -> None:
-    """``folder.mkdir(parents=True, exist_ok=True)``; ``group``: each folder this makes is ``g+rwxs``
+    """``folder.mkdir(parents=True, exist_ok=True)``; ``group``: each folder this makes is ``g+rwx``
     (:func:`make_public`), one another process made meanwhile is left as it is."""
     for path in reversed(missing_folders(folder)):
         try:

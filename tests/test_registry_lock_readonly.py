@@ -163,3 +163,21 @@ def test_a_new_lock_file_gains_group_read_and_write_only_in_a_folder_a_group_sha
     finally:
         os.umask(before)
     assert oct((folder / LOCK).stat().st_mode & 0o777) == oct(expected)
+
+
+def test_a_push_through_a_lock_it_may_write_that_cant_write_its_pointers_writes_nothing(shared: Path) -> None:
+    """Review 91: the lock file of a shared registry is made g+rw (669870d), so a member opens it to write, and the
+    probe ran only for a lock taken read-only: a package folder another member made 2755 before 9671f24 still
+    cost a push its object and manifest, written before the pointer failed. Every local writer probes now."""
+    reg = shared / "registry"
+    (reg / LOCK).chmod(0o666)  # the member may write the lock file
+    pointers = reg / ".quilt" / "named_packages" / MODEL
+    pointers.chmod(0o2555)
+    before = _files(reg)
+    (shared / "second.keras").write_bytes(b"the second member's model")
+    (shared / "second.keras").chmod(0o644)
+    done = as_member("-c", PUSH, str(reg), str(shared / "second.keras"), home=shared / "home")
+    line = done.stderr.strip()
+    assert done.stdout == "" and line.startswith("RegistryAccessDenied publishing fashion-mnist/model: local "), line
+    assert f"is not writable or readable by you (Permission denied: {pointers})" in line, line
+    assert _files(reg) == before

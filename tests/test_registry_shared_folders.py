@@ -1,6 +1,8 @@
 """A local registry a group shares (its folder ``chgrp``'d, ``chmod 2775``) keeps working for every member: what
 the registry makes inside it later (package folders, pointers, manifests, objects, its temporary files) is made
-group-writable (folders ``g+ws``), whatever the umask; a folder not shared keeps the umask's modes.
+for the group whatever the umask: folders ``g+rwx`` (setgid, as their parent), files ``g+r`` only, since no file
+is rewritten in place (review 91: ``g+w`` files let any member change a published object); the writers' lock
+file alone is ``g+rw``. A folder not shared keeps the umask's modes.
 
 Two real users: root (umask 022) and ``nobody`` in the registry's group only as a supplementary group
 (``setpriv``), each pushing through the real CLI."""
@@ -22,6 +24,7 @@ from fashion_lib import registry, settings
 from fashion_lib.csvio import write_csv
 from fashion_lib.fsutil import make_folders, make_public, shared_folder
 from fashion_lib.idx import load_images, load_labels
+from fashion_lib.registry.local import LOCK, PUSH_LOCK
 from fashion_lib.sources import find_in
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,13 +107,15 @@ def test_a_second_member_adds_versions_to_packages_the_first_made(shared: Path) 
     for path in [reg, *reg.rglob("*")]:
         info = path.lstat()
         assert info.st_gid == GROUP, path
-        want = stat.S_ISGID | 0o070 if path.is_dir() else 0o060
+        lock = path.name in (LOCK, PUSH_LOCK)
+        want = stat.S_ISGID | 0o070 if path.is_dir() else 0o060 if lock else 0o040
         assert info.st_mode & want == want, f"{path}: {stat.filemode(info.st_mode)}"
+        assert path.is_dir() or lock or not info.st_mode & stat.S_IWGRP, f"{path}: {stat.filemode(info.st_mode)}"
 
 
 def test_only_a_group_writable_setgid_folder_is_shared(tmp_path: Path) -> None:
-    """In a 2775 folder, folders made are 2775 and files 0664 under umask 022; in any other, the umask's modes."""
-    before = os.umask(0o022)
+    """In a 2775 folder, folders made are 2770 and files 0640 under umask 077; in any other, the umask's modes."""
+    before = os.umask(0o077)
     try:
         for mode, shared in ((0o2775, True), (0o775, False), (0o2755, False), (0o755, False)):
             root = tmp_path / f"{mode:o}"
@@ -121,8 +126,8 @@ def test_only_a_group_writable_setgid_folder_is_shared(tmp_path: Path) -> None:
             (root / "x" / "y" / "f").touch(mode=0o600)
             make_public(root / "x" / "y" / "f", group=shared_folder(root))
             modes = [stat.S_IMODE(p.stat().st_mode) for p in (root / "x", root / "x" / "y", root / "x" / "y" / "f")]
-            assert modes == ([0o2775, 0o2775, 0o664] if shared else [modes[0], modes[0], 0o644]), modes
-            assert modes[0] & 0o777 == 0o755 or shared
+            assert modes == ([0o2770, 0o2770, 0o640] if shared else [modes[0], modes[0], 0o600]), modes
+            assert modes[0] & 0o777 == 0o700 or shared
         assert not shared_folder(tmp_path / "missing")
     finally:
         os.umask(before)

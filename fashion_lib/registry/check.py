@@ -194,9 +194,9 @@ def _check_version(
 def _repair(reg: Registry) -> list[str]:
     """What ``--repair`` can do without the original files: remove dead writers' leftovers."""
     from .local import TMP
-    from .publish import refuse_read_only_lock
+    from .publish import refuse_unwritable_under_lock
 
-    with reg.errors("repairing"), reg.writing(clean=False) as read_only:
-        refuse_read_only_lock(reg, read_only, "repairing", "", [TMP, OBJECTS])  # what it removes, if there
+    with reg.errors("repairing"), reg.writing(clean=False):
+        refuse_unwritable_under_lock(reg, "repairing", "", [TMP, OBJECTS])  # what it removes, if there
         cleaned = reg.clean_temporary()
     return [f"removed leftover temporary file {p}" for p in cleaned]

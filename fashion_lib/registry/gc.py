@@ -30,7 +30,7 @@ from ..errors import IntegrityError
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, REMOVE_BATCH, Registry
 from .lost import DEFAULT_GRACE_HOURS, lost_manifests
-from .publish import refuse_read_only_lock
+from .publish import refuse_unwritable_under_lock
 from .records import StoredObject
 
 
@@ -138,8 +138,8 @@ def collect(
     result = _survey(reg, grace_hours)
     if not delete or not result.unnamed:
         return _note_links(reg, result, log)
-    with reg.errors("locking the registry"), reg.writing(clean=False) as read_only:
-        refuse_read_only_lock(reg, read_only, "removing unnamed objects", "", [OBJECTS])  # before the survey
+    with reg.errors("locking the registry"), reg.writing(clean=False):
+        refuse_unwritable_under_lock(reg, "removing unnamed objects", "", [OBJECTS])  # before the survey
         known: dict[str, set[str]] = {}
         result = _survey(reg, grace_hours, known)
         for start in range(0, len(result.unnamed), REMOVE_BATCH):

@@ -63,8 +63,8 @@ def publish(
         entries = _entries(files)
         with reg.errors(f"publishing {name}"):
             planned = mf.parse(*_manifest_bytes(reg, entries, meta, message, name))
-        with reg.errors(f"publishing {name}"), reg.writing() as read_only:
-            refuse_read_only_lock(reg, read_only, f"publishing {name}", name)
+        with reg.errors(f"publishing {name}"), reg.writing():
+            refuse_unwritable_under_lock(reg, f"publishing {name}", name)
             lost = check_manifests_kept(reg, "nothing was published", in_flight=True)
             if lost:  # a version pushed here would be its only manifest: gc would take the rest
                 raise lost
@@ -135,8 +135,8 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
     if not damaged and not behind:
         return []
     written = sorted(damaged)
-    with reg.errors(f"repairing {found.label}"), reg.writing() as read_only:
-        refuse_read_only_lock(reg, read_only, f"repairing {found.label}", name)
+    with reg.errors(f"repairing {found.label}"), reg.writing():
+        refuse_unwritable_under_lock(reg, f"repairing {found.label}", name)
         for entry, source in damaged.values():
             _store(reg, _current(reg, entry), source, [])  # a manifest names it: never taken back
         moved = {
@@ -151,16 +151,16 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
     return written
 
 
-def refuse_read_only_lock(
-    reg: Registry, read_only: bool | None, doing: str, name: str, keys: Sequence[str] = ()
-) -> None:
-    """Where the writers' lock was taken read-only (a lock file another member made, that this user may only read:
-    :meth:`.LocalRegistry.writing`), raise the access-denied error the writer would end in half-way, before it writes
-    anything (:meth:`.LocalRegistry.write_problem` of ``name``, or of those folders of ``keys`` that are there). A lock
-    taken to write is not probed: the common case stays as fast as it was."""
+def refuse_unwritable_under_lock(reg: Registry, doing: str, name: str, keys: Sequence[str] = ()) -> None:
+    """Once a local registry's writers' lock is held, raise the access-denied error the writer would end in
+    half-way, before it writes anything (:meth:`.LocalRegistry.write_problem` of ``name``, or of those folders of
+    ``keys`` that are there): a package folder another member of a shared registry made without group write, or
+    a lock file that opened only to read. A few empty folders made and removed (well under a
+    millisecond each); before, a lock taken to write was not probed, and such a push left objects and a manifest
+    no version named (review 91)."""
     from .local import LocalRegistry
 
-    if not read_only or not isinstance(reg, LocalRegistry):
+    if not isinstance(reg, LocalRegistry):
         return
     there = [key for key in keys if (reg.root / key).is_dir()]
     if (there or not keys) and (problem := reg.write_problem(doing, name, there)):
