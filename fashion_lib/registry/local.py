@@ -229,18 +229,18 @@ class LocalRegistry(Registry):
         return Path(tmp)
 
     @contextlib.contextmanager
-    def writing(self, clean: bool = True) -> Iterator[bool]:
-        """Hold the writers' lock (:data:`LOCK`); yields whether it was taken read-only (:func:`.lock.exclusive`). A
-        writing that cleans is a push's (publish, repair of a version): it also holds :data:`PUSH_LOCK`, so a push in
-        flight is told from ``gc --delete``, ``verify --repair`` (``clean=False``), which take the writers' lock only."""
+    def writing(self, clean: bool = True) -> Iterator[None]:
+        """Hold the writers' lock (:data:`LOCK`, :func:`.lock.exclusive`). A writing that cleans is a push's
+        (publish, repair of a version): it also holds :data:`PUSH_LOCK`, so a push in flight is told from
+        ``gc --delete``, ``verify --repair`` (``clean=False``), which take the writers' lock only."""
         self.root.mkdir(parents=True, exist_ok=True)
-        with lock.exclusive(self.root / LOCK) as read_only:
+        with lock.exclusive(self.root / LOCK):
             if not clean:
-                yield read_only
+                yield
                 return
             with lock.exclusive(self.push_lock, remove=True):  # locked under LOCK only: safe to remove
                 self.clean_temporary()
-                yield read_only
+                yield
 
     def clean_temporary(self) -> list[Path]:
         """Remove what dead writers left (call with the lock held, so no writer is alive to own any): ours in

@@ -23,9 +23,10 @@ from ..fsutil import GROUP_FILE, shared_folder
 
 
 @contextlib.contextmanager
-def exclusive(path: Path, *, remove: bool = False) -> Iterator[bool]:
-    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block; yields whether it was taken
-    through a descriptor open only to read (a lock file this user may only read: maybe a writer who can't write).
+def exclusive(path: Path, *, remove: bool = False) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block, through a descriptor open
+    only to read where this user may only read the lock file (a writer then checks it can write: publish's
+    ``refuse_unwritable_under_lock``, which every local writer calls, so nothing here says how it was opened).
 
     ``remove``: delete ``path`` before releasing it, so it is there only while held (or left by a holder
     that died). Only for a file every holder locks while holding another lock first: else a second
@@ -34,7 +35,7 @@ def exclusive(path: Path, *, remove: bool = False) -> Iterator[bool]:
     fd = _open(path)
     try:
         _lock(fd, path)
-        yield read_only(fd)
+        yield
     finally:
         if remove:
             with contextlib.suppress(OSError):  # one left behind is only a file no one holds
