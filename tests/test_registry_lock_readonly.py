@@ -72,9 +72,13 @@ def _files(reg: Path) -> set[Path]:
     return {p.relative_to(reg) for p in reg.rglob("*") if p.is_file()}
 
 
-def test_a_push_that_locks_read_only_but_cant_write_its_pointers_writes_nothing(shared: Path) -> None:
-    """Before: the object and the manifest were written, then the pointer failed: debris no version names."""
+@pytest.mark.parametrize("lock_mode", [0o444, 0o666], ids=["lock-read-only", "lock-writable"])
+def test_a_push_that_cant_write_its_pointers_writes_nothing(shared: Path, lock_mode: int) -> None:
+    """Before: the object and the manifest were written, then the pointer failed: debris no version names. With
+    the lock taken read-only (fixed by b34ffb1); and, review 91, through a lock file the member may write (a
+    shared registry's is made g+rw, 669870d), where that probe never ran. Every local writer probes now."""
     reg = shared / "registry"
+    (reg / LOCK).chmod(lock_mode)
     pointers = reg / ".quilt" / "named_packages" / MODEL
     pointers.chmod(0o2555)  # made 2755 by another member before folders a group shares were made g+w
     before = _files(reg)
@@ -163,21 +167,3 @@ def test_a_new_lock_file_gains_group_read_and_write_only_in_a_folder_a_group_sha
     finally:
         os.umask(before)
     assert oct((folder / LOCK).stat().st_mode & 0o777) == oct(expected)
-
-
-def test_a_push_through_a_lock_it_may_write_that_cant_write_its_pointers_writes_nothing(shared: Path) -> None:
-    """Review 91: the lock file of a shared registry is made g+rw (669870d), so a member opens it to write, and the
-    probe ran only for a lock taken read-only: a package folder another member made 2755 before 9671f24 still
-    cost a push its object and manifest, written before the pointer failed. Every local writer probes now."""
-    reg = shared / "registry"
-    (reg / LOCK).chmod(0o666)  # the member may write the lock file
-    pointers = reg / ".quilt" / "named_packages" / MODEL
-    pointers.chmod(0o2555)
-    before = _files(reg)
-    (shared / "second.keras").write_bytes(b"the second member's model")
-    (shared / "second.keras").chmod(0o644)
-    done = as_member("-c", PUSH, str(reg), str(shared / "second.keras"), home=shared / "home")
-    line = done.stderr.strip()
-    assert done.stdout == "" and line.startswith("RegistryAccessDenied publishing fashion-mnist/model: local "), line
-    assert f"is not writable or readable by you (Permission denied: {pointers})" in line, line
-    assert _files(reg) == before
