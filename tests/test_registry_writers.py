@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -78,7 +79,8 @@ def test_parallel_pushes_from_processes_keep_every_printed_version(tmp_path):
     reg = str(tmp_path / "registry")
     stop = tmp_path / "stop"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, reg, str(stop)], stdout=subprocess.PIPE, text=True, env=env()
+        [sys.executable, "-c", READER, reg, str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env(),
     )
     writers = [
         subprocess.Popen(
@@ -96,8 +98,8 @@ def test_parallel_pushes_from_processes_keep_every_printed_version(tmp_path):
         assert proc.returncode == 0, err
         printed += out.split()
     stop.touch()
-    reader_out, _ = reader.communicate(timeout=120)
-    assert reader.returncode == 0 and int(reader_out) > 0  # the pointer was never seen half-written
+    reader_out, reader_err = reader.communicate(timeout=120)
+    assert reader.returncode == 0 and int(reader_out) > 0, reader_err  # the pointer was never seen half-written
     assert len(printed) == WRITERS * PUSHES and len(set(printed)) == WRITERS * PUSHES
     listed = {v.top_hash for v in registry.list_versions(registry=reg, name=NAME)}
     assert listed == set(printed)
@@ -135,6 +137,41 @@ def test_kill_9_mid_push_blocks_nobody_and_the_next_writer_cleans_up(tmp_path):
     assert list((Path(reg) / ".fashion-tmp").iterdir()) == []
     assert {v.top_hash for v in registry.list_versions(registry=reg)} == {first, second}
     assert registry.verify(registry=reg).problems == []
+
+
+def test_a_folder_removed_while_versions_are_listed_is_not_an_error(tmp_path, monkeypatch):
+    """A writer probes the pointers folder it will write in (an empty folder made and removed at once) while
+    readers list it without the lock; one gone by the time the reader enters it held nothing (CI, stop 26)."""
+    reg = tmp_path / "registry"
+    (tmp_path / "a.csv").write_text("label,pixel1\n1,1\n")
+    top_hash = registry.push(NAME, {"a.csv": tmp_path / "a.csv"}, registry=str(reg))
+    pointers = reg / ".quilt" / "named_packages" / NAME
+    probe = pointers / ".fashion-probe-abcdefgh"
+    probe.mkdir()
+    real_scandir = os.scandir
+
+    def listed_then_removed(path):  # the writer removes its probe between the reader's listing and its entering
+        with real_scandir(path) as found:
+            entries = list(found)
+        if Path(path) == pointers and probe.exists():
+            assert probe.name in [entry.name for entry in entries]
+            probe.rmdir()
+        return contextlib.nullcontext(iter(entries))
+
+    monkeypatch.setattr(os, "scandir", listed_then_removed)
+    assert registry.resolve_top_hash(NAME, None, registry=str(reg)) == top_hash
+    assert not probe.exists()
+
+
+def test_a_probe_folder_a_killed_writer_left_is_removed_by_the_next(tmp_path):
+    reg = tmp_path / "registry"
+    (tmp_path / "a.csv").write_text("label,pixel1\n1,1\n")
+    registry.push(NAME, {"a.csv": tmp_path / "a.csv"}, registry=str(reg))
+    (reg / ".fashion-tmp" / ".fashion-probe-abcdefgh").mkdir()  # killed between making and removing it
+    (tmp_path / "a.csv").write_text("label,pixel1\n2,2\n")
+    second = registry.push(NAME, {"a.csv": tmp_path / "a.csv"}, registry=str(reg))
+    assert registry.resolve_top_hash(NAME, None, registry=str(reg)) == second
+    assert list((reg / ".fashion-tmp").iterdir()) == []
 
 
 def test_verify_repair_removes_leftovers_and_checks_one_version(tmp_path):

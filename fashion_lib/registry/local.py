@@ -26,7 +26,7 @@ from . import lock, lost
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
 from .records import PackageVersion, StoredObject
-from .storage import links_in
+from .storage import files_under, links_in
 
 LOCK = ".fashion.lock"
 PUSH_LOCK = ".fashion-push.lock"  # held, with LOCK, by a push only: lost.writer_active asks about it
@@ -144,7 +144,7 @@ class LocalRegistry(Registry):
         if info is None or not stat.S_ISDIR(info.st_mode):
             self._no_file_in_the_way(base)
             return []
-        return sorted(_files_under(base, "", {(info.st_dev, info.st_ino)}))
+        return sorted(files_under(base, {(info.st_dev, info.st_ino)}))
 
     def _no_file_in_the_way(self, folder: Path) -> None:
         """A registry folder (``.quilt``, ``.quilt/packages``, ...) that is missing is empty; one
@@ -249,7 +249,11 @@ class LocalRegistry(Registry):
         if (self.root / OBJECTS).is_dir():
             leftovers += [p for p in (self.root / OBJECTS).glob(".*") if p.is_file()]
         for path in leftovers:
-            path.unlink(missing_ok=True)
+            if path.is_dir() and not path.is_symlink():  # a probe folder (:meth:`write_problem`) a killed writer left
+                with contextlib.suppress(OSError):
+                    path.rmdir()
+            else:
+                path.unlink(missing_ok=True)
         return leftovers
 
 
@@ -259,20 +263,6 @@ def _denied(where: str, exc: OSError) -> RegistryAccessDenied:
         f"({exc.strerror}{f': {exc.filename}' if exc.filename else ''}); check its permissions, "
         "or choose another registry with --registry"
     )
-
-
-def _files_under(folder: Path, prefix: str, walked: set[tuple[int, int]]) -> Iterator[str]:
-    """``prefix`` + the path of every file under ``folder``; ``walked``: the folders above it (device, inode)."""
-    with os.scandir(folder) as found:
-        entries = list(found)
-    for entry in entries:
-        if entry.is_dir():
-            info = entry.stat()
-            if (info.st_dev, info.st_ino) not in walked:  # a link back to a folder above: a loop
-                inner = walked | {(info.st_dev, info.st_ino)}
-                yield from _files_under(Path(entry.path), f"{prefix}{entry.name}/", inner)
-        elif entry.is_file():
-            yield prefix + entry.name
 
 
 def _not_a_folder(root: Path) -> str | None:

@@ -135,3 +135,28 @@ def links_in(folder: Path, names: Iterable[str] | None = None) -> dict[str, str]
             with contextlib.suppress(OSError):  # not there, or not a link
                 links[name] = os.readlink(folder / name)
     return links
+
+
+def files_under(folder: Path, walked: set[tuple[int, int]], prefix: str = "") -> Iterator[str]:
+    """``prefix`` + the path of every file under ``folder``, through links to folders; ``walked``: the folders
+    above it (device, inode), so a link back to one is not followed round. A folder below ``folder`` that is gone
+    by the time it is entered was removed while listed (a writer's probe folder, a ``gc``): it held nothing to
+    list. Before, a reader listing versions while a push probed its pointers folder failed (CI, stop 26)."""
+    try:
+        with os.scandir(folder) as found:
+            entries = list(found)
+    except (FileNotFoundError, NotADirectoryError):
+        if not prefix:
+            raise
+        return
+    for entry in entries:
+        try:
+            info = entry.stat() if entry.is_dir() else None
+        except FileNotFoundError:  # removed since listed
+            continue
+        if info is not None:
+            if (info.st_dev, info.st_ino) not in walked:  # a link back to a folder above: a loop
+                inner = walked | {(info.st_dev, info.st_ino)}
+                yield from files_under(Path(entry.path), inner, f"{prefix}{entry.name}/")
+        elif entry.is_file():
+            yield prefix + entry.name
