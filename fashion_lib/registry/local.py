@@ -26,7 +26,7 @@ from . import lock, lost
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
 from .records import PackageVersion, StoredObject
-from .storage import files_under, links_in
+from .storage import files_under, links_in, status_of
 
 LOCK = ".fashion.lock"
 PUSH_LOCK = ".fashion-push.lock"  # held, with LOCK, by a push only: lost.writer_active asks about it
@@ -179,8 +179,8 @@ class LocalRegistry(Registry):
         if not folder.is_dir():
             self._no_file_in_the_way(folder)
             return []
-        infos = [(p.name, os.lstat(p)) for p in folder.iterdir() if mf.OBJECT_NAME.fullmatch(p.name)]
-        found = [StoredObject(name, i.st_size, i.st_mtime) for name, i in infos if stat.S_ISREG(i.st_mode)]
+        infos = [(p.name, status_of(p)) for p in folder.iterdir() if mf.OBJECT_NAME.fullmatch(p.name)]
+        found = [StoredObject(name, i.st_size, i.st_mtime) for name, i in infos if i and stat.S_ISREG(i.st_mode)]
         return sorted(found, key=lambda o: o.name)
 
     def object_links(self, names: Iterable[str] | None = None) -> dict[str, str]:

@@ -160,3 +160,12 @@ def files_under(folder: Path, walked: set[tuple[int, int]], prefix: str = "") ->
                 yield from files_under(Path(entry.path), inner, f"{prefix}{entry.name}/")
         elif entry.is_file():
             yield prefix + entry.name
+
+
+def status_of(path: Path) -> os.stat_result | None:
+    """``path``'s own status; None if it is gone since its folder was listed (``gc --delete`` removed it: before, a
+    verify or gc dry run listing the objects at that moment failed, "No such file or directory")."""
+    try:
+        return os.lstat(path)
+    except FileNotFoundError:
+        return None

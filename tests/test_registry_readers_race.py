@@ -1,0 +1,76 @@
+"""Readers of a local registry never take its lock: each test here does a live writer's step (a gc --delete, a
+push, a second fetch) between a reader's two steps, on a real registry on disk, and the reader must neither fail
+nor call a published version damaged or missing."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from fashion_lib import registry
+
+NAME = "fashion-mnist/data"
+
+
+def push(tmp_path: Path, reg: Path, row: str = "1,1") -> str:
+    source = tmp_path / f"{row.replace(',', '-')}.csv"
+    source.write_text(f"label,pixel1\n{row}\n")
+    return registry.push(NAME, {"train.csv": source}, registry=str(reg))
+
+
+def unnamed_object(reg: Path) -> Path:
+    """An object no manifest names, older than gc's grace (left by a push killed long ago)."""
+    obj = reg / "objects" / ("ab" * 32)
+    obj.write_bytes(b"left by a push killed long ago")
+    old = time.time() - 48 * 3600
+    os.utime(obj, (old, old))
+    return obj
+
+
+def on_listing(monkeypatch, folder: Path, step: Callable[[], None], *, after: bool) -> list[bool]:
+    """Do ``step`` once, a writer's, when ``folder`` is first listed (os.listdir or os.scandir): before the listing,
+    or ``after`` it, before the reader looks at what it listed. Returns a list that holds True once done."""
+    done: list[bool] = []
+    real_listdir, real_scandir = os.listdir, os.scandir
+
+    def listed(real, path):
+        if done or path is None or Path(path) != folder:
+            return real(path)
+        done.append(True)
+        if not after:
+            step()
+            return real(path)
+        if real is real_listdir:
+            names = real(path)
+            step()
+            return names
+        with real(path) as found:
+            entries = list(found)
+        step()
+        return contextlib.nullcontext(iter(entries))
+
+    monkeypatch.setattr(os, "listdir", lambda path=None: listed(real_listdir, path))
+    monkeypatch.setattr(os, "scandir", lambda path=None: listed(real_scandir, path))
+    return done
+
+
+@pytest.mark.parametrize("reader", ["verify", "gc"])
+def test_an_object_gc_removes_while_a_reader_lists_the_objects_is_not_an_error(reader, tmp_path, monkeypatch):
+    """Before: 'listing objects: ... No such file or directory', exit 2, from a verify or a gc dry run that listed
+    the objects folder just before a gc --delete removed an unnamed object in it."""
+    reg = tmp_path / "registry"
+    push(tmp_path, reg)
+    obj = unnamed_object(reg)
+    done = on_listing(monkeypatch, reg / "objects", obj.unlink, after=True)  # gc --delete's removal
+    if reader == "verify":
+        report = registry.verify(registry=str(reg))
+        assert report.problems == [] and report.unnamed_objects == 0, report.summary()
+    else:
+        found = registry.collect_garbage(registry=str(reg))
+        assert found.unnamed == [] and found.named == 1
+    assert done and not obj.exists()
