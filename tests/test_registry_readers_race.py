@@ -74,3 +74,24 @@ def test_an_object_gc_removes_while_a_reader_lists_the_objects_is_not_an_error(r
         found = registry.collect_garbage(registry=str(reg))
         assert found.unnamed == [] and found.named == 1
     assert done and not obj.exists()
+
+
+@pytest.mark.parametrize(
+    ("before", "listing"),
+    [(1, ".quilt/named_packages"), (0, ".quilt/named_packages"), (1, "objects")],
+    ids=["second-version-before-pointers", "first-push-before-pointers", "second-version-before-objects"],
+)
+def test_a_push_that_finishes_while_gc_surveys_is_no_damage(before, listing, tmp_path, monkeypatch):
+    """A gc dry run takes no lock. Before: a push that wrote its manifest and pointers after the dry run listed the
+    manifests made it call the new version damaged ('its manifest is missing', exit 3), and one that finished
+    before it listed the objects had its objects listed as named by no manifest."""
+    reg = tmp_path / "registry"
+    for row in range(before):
+        push(tmp_path, reg, f"{row},{row}")
+    (reg / ".quilt" / "named_packages").mkdir(parents=True, exist_ok=True)
+    pushed: list[str] = []
+    step = lambda: pushed.append(push(tmp_path, reg, "9,9"))  # noqa: E731
+    done = on_listing(monkeypatch, reg / listing, step, after=False)
+    found = registry.collect_garbage(registry=str(reg), grace_hours=0)
+    assert done and pushed and found.unnamed == [] and found.young == []
+    assert registry.verify(registry=str(reg)).problems == []

@@ -82,18 +82,21 @@ def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
 
 
 def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:
+    """Objects listed first, then the manifests: a dry run takes no lock, and a push that stores objects, then a
+    manifest, then its pointers meanwhile leaves no object listed here unnamed that a manifest listed below names."""
     result = Collection()
     known = {} if known is None else known
-    named = named_objects(reg, known)
-    _every_version_read(reg, known)
     with reg.errors("listing objects"):
         stored = reg.list_objects()
         result.links = reg.object_links()
+    named_objects(reg, known)
+    _every_version_read(reg, known)
     cutoff = time.time() - grace_hours * 3600
     if stored and not known:  # on S3, where no lock reaches, a first push may be storing the young ones now
         old = [o for o in stored if o.modified <= cutoff] if reg.pointers_need_checking else stored
         if old:
             raise lost_manifests(reg, len(old), "nothing was removed")
+    named = set().union(*known.values())
     for obj in stored:
         if obj.name in named:
             result.named += 1
@@ -106,13 +109,18 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
 
 def _every_version_read(reg: Registry, known: dict[str, set[str]]) -> None:
     """Stop if a version pointer holds no top hash, or names a manifest that was not read (missing,
-    or not a file): the objects of that version can't be told from garbage."""
+    or not a file): the objects of that version can't be told from garbage. The manifests are listed again
+    first: a push that wrote its manifest, then its pointers, after they were listed (a dry run takes no lock)
+    is no damage; before, its version was called damaged, "its manifest is missing" (exit 3)."""
     for name in reg.package_names():
         pointers = reg.pointers(name)
         bad = reg.bad_pointers(name, pointers)
         if bad:
             raise IntegrityError(f"nothing was removed: {reg.damaged_pointers(name, bad)}")
-        for top_hash in reg.pointed_hashes(name, pointers):
+        unread = [h for h in reg.pointed_hashes(name, pointers) if h not in known]
+        if unread:
+            named_objects(reg, known)
+        for top_hash in unread:
             if top_hash not in known:
                 raise IntegrityError(
                     f"version {short(top_hash)} of {name} in {reg.describe()} is damaged: its manifest is missing "
