@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from fashion_lib import registry
+from fashion_lib.errors import IntegrityError
+from fashion_lib.registry.local import LocalRegistry
 
 NAME = "fashion-mnist/data"
 
@@ -95,3 +97,17 @@ def test_a_push_that_finishes_while_gc_surveys_is_no_damage(before, listing, tmp
     found = registry.collect_garbage(registry=str(reg), grace_hours=0)
     assert done and pushed and found.unnamed == [] and found.young == []
     assert registry.verify(registry=str(reg)).problems == []
+
+
+def test_a_first_push_storing_its_objects_is_no_damage_to_a_gc_dry_run(tmp_path):
+    """A first push stores its objects, then its manifest, holding the push lock. Before: a gc dry run in between
+    said the registry had lost its manifests (exit 3); a verify said it was in flight."""
+    reg = tmp_path / "registry"
+    (reg / "objects").mkdir(parents=True)
+    with LocalRegistry(reg).writing():  # as a push holds it, storing its first object
+        (reg / "objects" / ("cd" * 32)).write_bytes(b"label,pixel1\n1,1\n")
+        found = registry.collect_garbage(registry=str(reg))
+        assert [o.name for o in found.young] == ["cd" * 32] and found.unnamed == []
+        assert registry.verify(registry=str(reg)).in_flight_objects == 1
+    with pytest.raises(IntegrityError, match="no manifest at all"):  # no push holds it: a registry that lost .quilt
+        registry.collect_garbage(registry=str(reg))

@@ -29,7 +29,7 @@ from ..console import Log, short, stderr
 from ..errors import IntegrityError
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, REMOVE_BATCH, Registry
-from .lost import DEFAULT_GRACE_HOURS, lost_manifests
+from .lost import DEFAULT_GRACE_HOURS, lost_manifests, writer_active
 from .publish import refuse_unwritable_under_lock
 from .records import StoredObject
 
@@ -92,10 +92,8 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
     named_objects(reg, known)
     _every_version_read(reg, known)
     cutoff = time.time() - grace_hours * 3600
-    if stored and not known:  # on S3, where no lock reaches, a first push may be storing the young ones now
-        old = [o for o in stored if o.modified <= cutoff] if reg.pointers_need_checking else stored
-        if old:
-            raise lost_manifests(reg, len(old), "nothing was removed")
+    if stored and not known:
+        _check_manifests_lost(reg, stored, cutoff, known)
     named = set().union(*known.values())
     for obj in stored:
         if obj.name in named:
@@ -105,6 +103,21 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
         else:
             result.young.append(obj)
     return result
+
+
+def _check_manifests_lost(reg: Registry, stored: list[StoredObject], cutoff: float, known: dict[str, set[str]]) -> None:
+    """Objects but no manifest at all: damage (:func:`.lost.lost_manifests`), unless a first push may be storing
+    them now (on S3, where no lock reaches, the young ones; locally, every one while a push holds its push lock,
+    :func:`.lost.writer_active`) or has written its manifest since (listed again, once that was asked). Before, a
+    dry run beside a first push said the registry had lost its manifests (exit 3)."""
+    if reg.pointers_need_checking:
+        old = [o for o in stored if o.modified <= cutoff]
+    else:
+        old = [] if writer_active(reg) else stored
+    if old:
+        named_objects(reg, known)
+    if old and not known:
+        raise lost_manifests(reg, len(old), "nothing was removed")
 
 
 def _every_version_read(reg: Registry, known: dict[str, set[str]]) -> None:
