@@ -111,3 +111,13 @@ def test_a_first_push_storing_its_objects_is_no_damage_to_a_gc_dry_run(tmp_path)
         assert registry.verify(registry=str(reg)).in_flight_objects == 1
     with pytest.raises(IntegrityError, match="no manifest at all"):  # no push holds it: a registry that lost .quilt
         registry.collect_garbage(registry=str(reg))
+
+
+def test_a_push_that_finishes_while_verify_counts_unnamed_objects_is_not_counted(tmp_path, monkeypatch):
+    """Before: verify read the manifests, then listed the objects; a push in between had its objects counted as
+    named by no manifest ('gc lists them')."""
+    reg = tmp_path / "registry"
+    push(tmp_path, reg)
+    done = on_listing(monkeypatch, reg / "objects", lambda: push(tmp_path, reg, "9,9"), after=False)
+    report = registry.verify(registry=str(reg))
+    assert done and report.problems == [] and report.unnamed_objects == 0, report.summary()

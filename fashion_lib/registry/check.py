@@ -155,15 +155,17 @@ def _unnamed_manifests(reg: Registry, report: Report, pointed: set[str]) -> None
 
 
 def _count_unnamed(reg: Registry, report: Report) -> None:
-    """What ``fashion packages gc`` would find, at any age: left by failed or killed pushes."""
+    """What ``fashion packages gc`` would find, at any age: left by failed or killed pushes. The objects are listed
+    before the manifests (as gc does): before, a push between the two had its new objects counted as unnamed."""
     from .gc import named_objects
 
+    with reg.errors("listing objects"):
+        stored = reg.list_objects()
     try:
         named = named_objects(reg)
     except IntegrityError:
         return  # a manifest no version points at can't be read: what it names is unknown, count nothing
-    with reg.errors("listing objects"):
-        unnamed = [o for o in reg.list_objects() if o.name not in named]
+    unnamed = [o for o in stored if o.name not in named]
     report.unnamed_objects, report.unnamed_bytes = len(unnamed), sum(o.size for o in unnamed)
 
 
