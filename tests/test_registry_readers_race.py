@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -121,3 +122,34 @@ def test_a_push_that_finishes_while_verify_counts_unnamed_objects_is_not_counted
     done = on_listing(monkeypatch, reg / "objects", lambda: push(tmp_path, reg, "9,9"), after=False)
     report = registry.verify(registry=str(reg))
     assert done and report.problems == [] and report.unnamed_objects == 0, report.summary()
+
+
+@pytest.mark.parametrize("copy", ["none", "damaged"])
+def test_two_fetches_into_one_cache_at_once_both_succeed(copy, tmp_path, monkeypatch):
+    """The second fetch does its step while the first moves its files into place. Before: into no copy yet, the
+    first's staged folder could not be renamed onto the copy the second had just placed ('Directory not empty');
+    into a damaged copy, the file the second had just set aside was gone ('No such file or directory'): exit 2."""
+    monkeypatch.setenv("FASHION_DATA_DIR", str(tmp_path / "data"))
+    reg = tmp_path / "registry"
+    top_hash = push(tmp_path, reg)
+    dest = registry.fetch_to_cache(NAME, registry=str(reg)).dest
+    if copy == "none":
+        shutil.rmtree(dest)
+    else:
+        (dest / "train.csv").write_text("changed\n")
+    real_replace, done = os.replace, []
+
+    def second_fetch_first(src, dst):
+        if not done and (Path(dst) == dest or Path(src) == dest / "train.csv"):
+            done.append(True)
+            if copy == "none":  # the second fetch places its whole copy
+                registry.fetch_to_cache(NAME, registry=str(reg))
+            else:  # the second sets the damaged file aside, about to put its own in
+                real_replace(dest / "train.csv", tmp_path / "set-aside.csv")
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", second_fetch_first)
+    fetched = registry.fetch_to_cache(NAME, registry=str(reg))
+    assert done and fetched.dest == dest and fetched.top_hash == top_hash
+    assert (dest / "train.csv").read_text() == "label,pixel1\n1,1\n"
+    assert not [p.name for p in dest.parent.iterdir() if p.name.endswith(".fetching")]

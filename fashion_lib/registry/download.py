@@ -13,6 +13,7 @@ cache serves as well as a writable one.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import re
 import tempfile
@@ -217,12 +218,19 @@ class _dest_errors:
 
 
 def _move_into_place(staging: Path, dest: Path, keys: list[str]) -> dict[str, Path]:
-    """Rename the staged folder to ``dest``; into an existing ``dest``, replace all files or none."""
+    """Rename the staged folder to ``dest``; into an existing ``dest``, replace all files or none. Another fetch
+    into the same folder (two into one cache) may place its copy, or set a file aside, at the same moment: the
+    files are then replaced one by one, and a file gone since it was seen is no file to set aside. Before, either
+    failed the fetch ('Directory not empty', 'No such file or directory')."""
     new, old = staging / "new", staging / "old"
     with _dest_errors(dest):
         if not dest.exists():
-            os.replace(new, dest)
-            return {key: dest / key for key in keys}
+            try:
+                os.replace(new, dest)
+                return {key: dest / key for key in keys}
+            except OSError as exc:  # another fetch's copy placed since: replaced file by file below
+                if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not dest.is_dir():
+                    raise
     moved: list[tuple[str, bool]] = []  # (key, had an old file)
     try:
         for key in keys:
@@ -230,7 +238,10 @@ def _move_into_place(staging: Path, dest: Path, keys: list[str]) -> dict[str, Pa
             had = target.exists()
             if had:
                 (old / key).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(target, old / key)
+                try:
+                    os.replace(target, old / key)
+                except FileNotFoundError:  # another fetch set it aside meanwhile
+                    had = False
             moved.append((key, had))
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(new / key, target)
