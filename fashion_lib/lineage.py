@@ -31,6 +31,7 @@ from .provenance import TENSORFLOW_DISTRIBUTIONS as TENSORFLOW_DISTRIBUTIONS
 from .provenance import code_state as code_state
 from .provenance import environment_state as environment_state
 from .provenance import tensorflow_distribution as tensorflow_distribution
+from .recipe import brief
 from .runfolder import RunFolder
 from .settings import display_path
 
@@ -249,7 +250,7 @@ def describe(name: str, top_hash: str, meta: dict[str, Any]) -> str:
         f"{env.get('tensorflow_distribution') or 'tensorflow'} {env.get('tensorflow')}, keras {env.get('keras')}",
         f"trained   {_when(training.get('started'))} .. {_when(training.get('finished'))} "
         f"({training.get('seconds')} s, {training.get('epochs_run')} epoch{'' if training.get('epochs_run') == 1 else 's'})",
-        f"config    {training.get('config')}",
+        f"config    {brief(training.get('config'))}",
         f"metrics   {scores}",
     ]
     return "\n".join(lines)

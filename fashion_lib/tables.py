@@ -171,6 +171,18 @@ def quality_checks(report: QualityReport) -> Styler:
     return frame.style.map(lambda v: colours.get(str(v).lower(), HIGHLIGHT), subset=["verdict"])
 
 
+def recipe(config: TrainConfig) -> Styler:
+    """The training recipe in words, one row per aspect (:func:`fashion_lib.recipe.recipe`)."""
+    import pandas as pd
+
+    from .recipe import recipe as in_words
+
+    words = in_words(config)
+    frame = pd.DataFrame({"recipe": list(words.values())}, index=pd.Index(list(words), name="aspect"))
+    left = [{"selector": "th, td", "props": [("text-align", "left")]}]
+    return frame.style.set_table_styles(left)
+
+
 def views(config: TrainConfig) -> Styler:
     """The views of each image that the shipped model averages (:func:`fashion_lib.model.tta_views`)."""
     import pandas as pd

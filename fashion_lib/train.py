@@ -133,9 +133,15 @@ def _announce(config: TrainConfig, inputs: _Inputs, model, strategy) -> None:
     print(
         f"training on {len(inputs.fit_data):,} images ({n_val:,} held out for validation), "
         f"{config.epochs} epochs of {inputs.steps_per_epoch} steps, batch {config.batch_size}, "
-        f"{model.count_params():,} parameters, {strategy.num_replicas_in_sync} replica(s)",
+        f"{model.count_params():,} parameters{_replicas(strategy.num_replicas_in_sync)}",
         flush=True,
     )
+
+
+def _replicas(count: int) -> str:
+    """How many copies of the model train in step, where more than one (one per worker or GPU); before, every run
+    said "1 replica(s)", jargon to a notebook's reader."""
+    return "" if count == 1 else f", {count} copies of the model in step (one per worker or GPU)"
 
 
 def _validate(model, config: TrainConfig, val_data: Dataset, strategy) -> dict[str, float]:

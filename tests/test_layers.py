@@ -40,6 +40,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "data",
             "data_card",
             "model_card",
+            "recipe",
             "lineage",
             "lineage_values",
             "provenance",

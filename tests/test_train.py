@@ -296,3 +296,10 @@ def test_train_refuses_before_writing_and_never_overwrites_a_run(tmp_path, setti
     if "limit=5" in settings:  # and a new folder is never made
         done = cli("train", *common, "--output-dir", str(fresh))
         assert done.returncode == 2 and one_line(done) == expected and not fresh.exists()
+
+
+def test_the_training_line_names_copies_of_the_model_only_where_there_are_several():
+    from fashion_lib.train import _replicas
+
+    assert _replicas(1) == ""  # one device: nothing to say (it said "1 replica(s)")
+    assert _replicas(2) == ", 2 copies of the model in step (one per worker or GPU)"
