@@ -70,6 +70,8 @@ COPY --chown=${NB_UID}:${NB_GID} fashion_lib/ fashion_lib/
 RUN pip install --no-cache-dir --no-deps --no-build-isolation . \
  && rm -rf build ./*.egg-info
 COPY --chown=${NB_UID}:${NB_GID} *.ipynb requirements.txt ./
+# The README's pictures and the documents it links to, so README.md reads whole in JupyterLab.
+COPY --chown=${NB_UID}:${NB_GID} docs/ docs/
 # Lineage: models trained in the image record this commit (there is no .git inside).
 ARG GIT_COMMIT=""
 ENV FASHION_GIT_COMMIT=${GIT_COMMIT}

@@ -169,7 +169,10 @@ def test_image_contents(engine, image):
         if line.startswith("LIB"):
             break
         listing.add(line)
-    assert {"explore.ipynb", "train.ipynb", "fashion_lib", "pyproject.toml"} <= listing, listing
+    assert {"explore.ipynb", "train.ipynb", "fashion_lib", "pyproject.toml", "README.md", "docs"} <= listing, listing
+    pictures = engine.text("run", "--rm", "--entrypoint", "sh", image.tag, "-c", "ls docs")
+    linked = set(re.findall(r"\]\(docs/([^)#]+)\)", (REPO / "README.md").read_text()))
+    assert linked and linked <= set(pictures.split()), f"README links to docs/ the image lacks: {linked}"
     debris = {
         name
         for name in listing
@@ -503,9 +506,13 @@ def test_readme_batch_command_on_a_fresh_volume(engine, image, tmp_path):
     from fashion_lib import registry as fashion_registry
 
     registry = str(tmp_path / "registry")
-    versions = fashion_registry.list_versions(registry=registry, name="fashion-mnist/model")
+    package = argv[argv.index("model_package") + 1] if "model_package" in argv else "fashion-mnist/model"
+    versions = fashion_registry.list_versions(registry=registry, name=package)
     assert [v.top_hash for v in versions] == [metrics["model_top_hash"]], versions
-    fetched = fashion_registry.fetch("fashion-mnist/model", tmp_path / "model", registry=registry)  # hash-checked
+    assert package == "fashion-mnist/model" or not fashion_registry.list_versions(
+        registry=registry, name="fashion-mnist/model"
+    )
+    fetched = fashion_registry.fetch(package, tmp_path / "model", registry=registry)  # hash-checked
     assert fetched.files["clf.keras"].stat().st_size > 0
     check_lineage(engine, image, fetched.meta, metrics)
 
