@@ -35,6 +35,10 @@ SCREEN = ".venv/bin/python benchmarks/recipe_screen.py --summary docs/recipe_scr
 RUN = {PAPERMILL: 600, REPLOT: 300, SCREEN: 120}
 
 DOCUMENTED_ONLY: list[tuple[str, str]] = [
+    (
+        r"^\.venv/bin/python benchmarks/(csv_load|csv_write|import|registry|verify|gc|quality|docker)_bench\.py\b",
+        "a benchmark: minutes of timing, meant for an idle machine (make bench runs seven of them)",
+    ),
     (r"^make (run|test|notebooks|bench)\b", "minutes of training or tests (CI runs make test)"),
     (r"^make (setup|test-fast|lock|lock-check|lint)\b", "CI runs it (.ci/run)"),
     (
