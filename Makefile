@@ -43,12 +43,13 @@ lab: setup  ## JupyterLab on http://localhost:8080 from the local environment (l
 	$(BIN)/jupyter lab --ip=127.0.0.1 --port=$(LAB_PORT) --no-browser --ServerApp.root_dir=$(LAB_DIR) --MappingKernelManager.default_kernel_name=$(KERNEL) $(LAB_ARGS) \
 	  --LabApp.app_settings_dir=$(CURDIR)/docker  # docker/overrides.json: the image's settings (no news popup)
 
-notebooks: setup  ## rerun both notebooks end to end with full defaults; replace them only on success
+notebooks: setup  ## rerun both notebooks end to end with full defaults; replace them only on success (and the README's sample grid)
 	mkdir -p out
 	$(BIN)/papermill -k $(KERNEL) explore.ipynb out/explore.ipynb
 	$(BIN)/papermill -k $(KERNEL) train.ipynb out/train.ipynb
 	mv out/explore.ipynb explore.ipynb
 	mv out/train.ipynb train.ipynb
+	cp "$$($(BIN)/python -c 'from fashion_lib import settings; print(settings.output_dir() / "explore")')/sample_grid.png" docs/sample_grid.png  # the README's first picture
 
 bench: setup  ## benchmark scripts: each prints our figure next to a baseline measured in the same run
 	$(BIN)/python benchmarks/csv_load_bench.py
