@@ -16,6 +16,7 @@ An empty variable means unset; one holding only spaces is a ConfigError naming i
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -130,10 +131,22 @@ def registry(value: str | os.PathLike[str] | None = None) -> str:
         )
     path = Path(chosen).expanduser() if chosen else home() / "registry"
     try:
-        return str(path.resolve())
-    except (RuntimeError, OSError):  # a symbolic link loop (RuntimeError before Python 3.13)
+        resolved: Path | None = path.resolve()
+    except (RuntimeError, OSError):  # a symbolic link loop, before Python 3.13
+        resolved = None
+    if resolved is None or _loops(resolved):  # 3.13 resolves what it can and leaves a loop in the path
         named = "" if chosen else " (FASHION_HOME)"
-        raise ConfigError(f"registry {path}{named}: a loop of symbolic links; expected a folder") from None
+        raise ConfigError(f"registry {path}{named}: a loop of symbolic links; expected a folder")
+    return str(resolved)
+
+
+def _loops(path: Path) -> bool:
+    """Whether looking ``path`` up goes through a loop of symbolic links."""
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
 
 
 def _file_url_path(url: str) -> str:
