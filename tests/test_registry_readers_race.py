@@ -153,3 +153,33 @@ def test_two_fetches_into_one_cache_at_once_both_succeed(copy, tmp_path, monkeyp
     assert done and fetched.dest == dest and fetched.top_hash == top_hash
     assert (dest / "train.csv").read_text() == "label,pixel1\n1,1\n"
     assert not [p.name for p in dest.parent.iterdir() if p.name.endswith(".fetching")]
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_two_fetches_of_two_versions_into_one_new_folder_never_leave_a_mix(overwrite, tmp_path, monkeypatch):
+    """The other fetch places version 2 in the new --dest while this one is about to place version 1. Without
+    --overwrite this one refuses (the folder holds other bytes now) and version 2 stays whole; with it, version 1
+    replaces it whole. Before (review 95): both succeeded, whatever --overwrite said."""
+    from fashion_lib.errors import DestinationError
+
+    reg = tmp_path / "registry"
+    first = push(tmp_path, reg, "1,1")
+    second = push(tmp_path, reg, "2,2")
+    dest = tmp_path / "dest"
+    real_replace, done = os.replace, []
+
+    def other_fetch_first(src, dst):
+        if not done and Path(dst) == dest:
+            done.append(True)
+            registry.fetch(NAME, dest, registry=str(reg), top_hash=second)
+        return real_replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", other_fetch_first)
+    if overwrite:
+        registry.fetch(NAME, dest, registry=str(reg), top_hash=first, overwrite=True)
+    else:
+        with pytest.raises(DestinationError, match="already holds train.csv with other content"):
+            registry.fetch(NAME, dest, registry=str(reg), top_hash=first, overwrite=False)
+    assert done
+    assert (dest / "train.csv").read_text() == f"label,pixel1\n{'1,1' if overwrite else '2,2'}\n"
+    assert [p.name for p in dest.iterdir()] == ["train.csv"]  # no staging folder left inside

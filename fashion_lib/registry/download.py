@@ -17,6 +17,7 @@ import errno
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from ..errors import DestinationError
@@ -75,7 +76,7 @@ def fetch(
                 with contextlib.suppress(OSError):
                     fh.close()  # after a failure (already named): the staged copy is thrown away
             make_public(target)
-        _move_into_place(staging, dest, [e.key for e in wanted])
+        _move_into_place(staging, dest, [e.key for e in wanted], lambda: _unchanged(dest, found, refuse=not overwrite))
     return fetched
 
 
@@ -217,20 +218,25 @@ class _dest_errors:
         return False
 
 
-def _move_into_place(staging: Path, dest: Path, keys: list[str]) -> dict[str, Path]:
+def _move_into_place(staging: Path, dest: Path, keys: list[str], unchanged: Callable[[], set[str]]) -> dict[str, Path]:
     """Rename the staged folder to ``dest``; into an existing ``dest``, replace all files or none. Another fetch
-    into the same folder (two into one cache) may place its copy, or set a file aside, at the same moment: the
-    files are then replaced one by one, and a file gone since it was seen is no file to set aside. Before, either
-    failed the fetch ('Directory not empty', 'No such file or directory')."""
+    into the same folder (two into one cache) may place its copy, or set a file aside, at the same moment. A
+    ``dest`` made since it was looked at is looked at again (``unchanged``: the keys already holding the
+    version's bytes, refusing other bytes where the fetch may not overwrite), and only the other files are
+    replaced, one by one; a file gone since it was seen is no file to set aside. Before, either failed the
+    fetch ('Directory not empty', 'No such file or directory'); review 95: without that second look, two
+    fetches of two versions into one new ``--dest`` both succeeded and left a mix."""
     new, old = staging / "new", staging / "old"
     with _dest_errors(dest):
         if not dest.exists():
             try:
                 os.replace(new, dest)
                 return {key: dest / key for key in keys}
-            except OSError as exc:  # another fetch's copy placed since: replaced file by file below
+            except OSError as exc:  # another fetch's copy placed since
                 if exc.errno not in (errno.ENOTEMPTY, errno.EEXIST) or not dest.is_dir():
                     raise
+            same = unchanged()
+            keys = [key for key in keys if key not in same]
     moved: list[tuple[str, bool]] = []  # (key, had an old file)
     try:
         for key in keys:
