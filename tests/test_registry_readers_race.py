@@ -183,3 +183,26 @@ def test_two_fetches_of_two_versions_into_one_new_folder_never_leave_a_mix(overw
     assert done
     assert (dest / "train.csv").read_text() == f"label,pixel1\n{'1,1' if overwrite else '2,2'}\n"
     assert [p.name for p in dest.iterdir()] == ["train.csv"]  # no staging folder left inside
+
+
+def test_gc_delete_removes_nothing_from_a_registry_that_lost_its_manifests_beside_an_unreadable_push_lock(
+    tmp_path, monkeypatch
+):
+    """A killed push left its push lock file, unreadable to this user (another user's, mode 0600): lock.held counts
+    that as held. Without the writing lock that reads as "a push may be storing these" (no damage); under
+    gc --delete's own lock no push can be in flight, so objects with no manifest at all stay damage and nothing is
+    removed. Before (review 95): gc --delete removed every object. Tests run as root, who opens any file, so the
+    unreadable file is stood in for by what lock.held says of it."""
+    from fashion_lib.registry import lost
+
+    reg = tmp_path / "registry"
+    push(tmp_path, reg)
+    objects = sorted(p.name for p in (reg / "objects").iterdir())
+    shutil.rmtree(reg / ".quilt")  # the manifests and pointers are lost
+    old = time.time() - 48 * 3600
+    for name in objects:
+        os.utime(reg / "objects" / name, (old, old))
+    monkeypatch.setattr(lost, "held", lambda path: True)
+    with pytest.raises(IntegrityError, match="no manifest at all"):
+        registry.collect_garbage(registry=str(reg), delete=True)
+    assert sorted(p.name for p in (reg / "objects").iterdir()) == objects

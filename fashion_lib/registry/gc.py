@@ -81,9 +81,12 @@ def _unreadable(reg: Registry, top_hash: str, why: str) -> IntegrityError:
     )
 
 
-def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None) -> Collection:
+def _survey(
+    reg: Registry, grace_hours: float, known: dict[str, set[str]] | None = None, *, locked: bool = False
+) -> Collection:
     """Objects listed first, then the manifests: a dry run takes no lock, and a push that stores objects, then a
-    manifest, then its pointers meanwhile leaves no object listed here unnamed that a manifest listed below names."""
+    manifest, then its pointers meanwhile leaves no object listed here unnamed that a manifest listed below names.
+    ``locked``: the registry's writing lock is held (``gc --delete``), so no push is in flight."""
     result = Collection()
     known = {} if known is None else known
     with reg.errors("listing objects"):
@@ -93,7 +96,7 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
     _every_version_read(reg, known)
     cutoff = time.time() - grace_hours * 3600
     if stored and not known:
-        _check_manifests_lost(reg, stored, cutoff, known)
+        _check_manifests_lost(reg, stored, cutoff, known, locked)
     named = set().union(*known.values())
     for obj in stored:
         if obj.name in named:
@@ -105,15 +108,19 @@ def _survey(reg: Registry, grace_hours: float, known: dict[str, set[str]] | None
     return result
 
 
-def _check_manifests_lost(reg: Registry, stored: list[StoredObject], cutoff: float, known: dict[str, set[str]]) -> None:
+def _check_manifests_lost(
+    reg: Registry, stored: list[StoredObject], cutoff: float, known: dict[str, set[str]], locked: bool
+) -> None:
     """Objects but no manifest at all: damage (:func:`.lost.lost_manifests`), unless a first push may be storing
     them now (on S3, where no lock reaches, the young ones; locally, every one while a push holds its push lock,
-    :func:`.lost.writer_active`) or has written its manifest since (listed again, once that was asked). Before, a
-    dry run beside a first push said the registry had lost its manifests (exit 3)."""
+    :func:`.lost.writer_active`, asked only without the writing lock) or has written its manifest since (listed
+    again, once that was asked). Before, a dry run beside a first push said the registry had lost its manifests
+    (exit 3). Under ``gc --delete``'s lock no push is in flight: a push lock file this user can't open (a killed
+    push's, another user's, mode 0600) counts as held, and took every object for a push's (review 95)."""
     if reg.pointers_need_checking:
         old = [o for o in stored if o.modified <= cutoff]
     else:
-        old = [] if writer_active(reg) else stored
+        old = stored if locked or not writer_active(reg) else []
     if old:
         named_objects(reg, known)
     if old and not known:
@@ -162,7 +169,7 @@ def collect(
     with reg.errors("locking the registry"), reg.writing(clean=False):
         refuse_unwritable_under_lock(reg, "removing unnamed objects", "", [OBJECTS])  # before the survey
         known: dict[str, set[str]] = {}
-        result = _survey(reg, grace_hours, known)
+        result = _survey(reg, grace_hours, known, locked=True)
         for start in range(0, len(result.unnamed), REMOVE_BATCH):
             named = named_objects(reg, known)  # a manifest written meanwhile keeps its objects
             batch = [o for o in result.unnamed[start : start + REMOVE_BATCH] if o.name not in named]
