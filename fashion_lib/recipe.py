@@ -30,11 +30,13 @@ def recipe(config: TrainConfig) -> dict[str, str]:
     ]
     if c.warmup_fraction:
         training.append(f"warmed up over {c.warmup_fraction * 100:g} % of the steps, then a cosine decay to 0")
+    else:
+        training.append("a cosine decay to 0 from the first step")
     if c.weight_decay and c.optimizer.lower() in ("adamw", "sgd"):  # Adam and RMSprop here take none
         training.append(f"weight decay {c.weight_decay:g}")
     if c.label_smoothing:
         training.append(f"label smoothing {c.label_smoothing:g}")
-    if c.early_stopping_patience:
+    if c.early_stopping_patience and c.validation_size:  # early stopping watches the validation split
         training.append(f"stops after {c.early_stopping_patience} epochs without progress")
     augment = ["random mirror"] if c.augment_flip else []
     if c.augment_translate:
@@ -50,7 +52,9 @@ def recipe(config: TrainConfig) -> dict[str, str]:
         "training": ", ".join(training),
         "augmentation": ", ".join(augment) or "none",
         "test time": f"{views} views of each image averaged inside clf.keras" if views > 1 else "the image alone",
-        "data": f"{data}, {c.validation_size:,} of them held out for validation",
+        "data": f"{data}, {c.validation_size:,} of them held out for validation"
+        if c.validation_size
+        else f"{data}, none held out (the last epoch's weights are kept)",
         "seed": f"{c.seed}" + (" (deterministic ops: bit-for-bit repeatable, slower)" if c.deterministic else ""),
     }
 

@@ -218,4 +218,5 @@ def test_a_failing_drift_cell_never_reads_as_the_threshold_itself():
     from fashion_lib.plots.data_figures import _cell_text
 
     assert _cell_text(0.104, 0.1) == "0.104"  # two decimals made it "0.10", beside "fails above 0.1"
+    assert _cell_text(0.1004, 0.1) == "0.1004"
     assert _cell_text(0.1, 0.1) == "0.10" and _cell_text(0.0649, 0.1) == "0.06" and _cell_text(0.195, 0.1) == "0.20"

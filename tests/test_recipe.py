@@ -7,7 +7,6 @@ import pytest
 
 from fashion_lib import lineage, tables
 from fashion_lib.config import TrainConfig
-from fashion_lib.model import tta_views
 from fashion_lib.recipe import brief, recipe
 
 
@@ -20,10 +19,8 @@ def test_every_aspect_of_a_preset_is_said_from_its_settings(preset: str) -> None
     assert f"{config.epochs} epochs of batch {config.batch_size}" in words["training"]
     assert f"peak learning rate {config.learning_rate:g}" in words["training"]
     assert str(config.seed) == words["seed"]
-    views = len(tta_views(config))
-    assert words["test time"] == (
-        f"{views} views of each image averaged inside clf.keras" if views > 1 else "the image alone"
-    )
+    views = {"default": 10, "quick": 2, "v1": 2, "accurate": 10}[preset]  # image + mirror, and their 1-px shifts
+    assert words["test time"] == f"{views} views of each image averaged inside clf.keras"
     widths = [str(w) for stage in config.stages for w in stage]
     assert all(w in words["network"] for w in widths)
     assert (f"{config.limit:,} training images" if config.limit else "every training image") in words["data"]
@@ -37,7 +34,7 @@ def test_settings_that_are_off_are_not_said() -> None:
     words = recipe(config)
     assert words["augmentation"] == "none" and words["test time"] == "the image alone"
     assert "weight decay" not in words["training"] and "smoothing" not in words["training"]
-    assert "warmed up" not in words["training"]
+    assert "warmed up" not in words["training"] and "cosine decay to 0 from the first step" in words["training"]
     assert "weight decay" not in recipe(TrainConfig(optimizer="adam"))["training"]  # Adam here takes none
 
 
@@ -58,3 +55,11 @@ def test_the_notebook_table_has_one_row_per_aspect() -> None:
     config = TrainConfig()
     frame = tables.recipe(config).data
     assert list(frame.index) == list(recipe(config)) and list(frame["recipe"]) == list(recipe(config).values())
+
+
+def test_early_stopping_and_best_weights_are_said_only_where_a_validation_split_exists() -> None:
+    watched = recipe(TrainConfig(early_stopping_patience=3))
+    assert "stops after 3 epochs without progress" in watched["training"]
+    blind = recipe(TrainConfig(early_stopping_patience=3, validation_size=0))
+    assert "stops after" not in blind["training"]  # callbacks add no early stopping without a split
+    assert blind["data"] == "every training image, none held out (the last epoch's weights are kept)"

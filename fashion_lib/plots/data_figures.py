@@ -244,9 +244,11 @@ def quality_drift(drift: dict[str, dict[str, dict[str, float]]], fail_at: float 
 
 
 def _cell_text(value: float, fail_at: float) -> str:
-    """Two decimals; three where two would show a failing value as the threshold itself (0.104 as "0.10")."""
-    text = f"{value:.2f}"
-    return f"{value:.3f}" if value > fail_at and float(text) <= fail_at else text
+    """Two decimals; more where fewer would show a failing value as the threshold itself (0.104 as "0.10")."""
+    digits = 2
+    while digits < 6 and value > fail_at and float(f"{value:.{digits}f}") <= fail_at:
+        digits += 1
+    return f"{value:.{digits}f}"
 
 
 def _per_class(panel: object) -> bool:
