@@ -79,7 +79,10 @@ def test_parallel_pushes_from_processes_keep_every_printed_version(tmp_path):
     reg = str(tmp_path / "registry")
     stop = tmp_path / "stop"
     reader = subprocess.Popen(
-        [sys.executable, "-c", READER, reg, str(stop)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [sys.executable, "-c", READER, reg, str(stop)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env=env(),
     )
     writers = [
