@@ -139,8 +139,8 @@ def test_an_object_a_manifest_written_meanwhile_names_is_kept(reg, sources, monk
     real = gc._survey
     surveys = []
 
-    def survey_then_a_manifest_lands(*args):
-        found = real(*args)
+    def survey_then_a_manifest_lands(*args, **kwargs):
+        found = real(*args, **kwargs)
         surveys.append(found)
         if len(surveys) == 2:  # the survey under the lock is done, nothing removed yet
             (reg / PACKAGES / top_hash).write_bytes(saved)
