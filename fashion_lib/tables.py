@@ -28,6 +28,12 @@ FAIL = "background-color: #f8d0d0"
 PASS = "background-color: #d9f2d9"
 
 
+def _styled(frame: Any) -> Styler:
+    """``frame.style`` with one header row: the index's name goes to the top-left corner, beside the
+    column labels, instead of a second header row of its own (pandas' default)."""
+    return frame.rename_axis(index=None, columns=frame.index.name).style
+
+
 def class_balance(splits: Mapping[str, np.ndarray]) -> Styler:
     """Images per class and each class's share, per split (e.g. ``{"train": labels, "test": labels}``)."""
     import pandas as pd
@@ -39,8 +45,10 @@ def class_balance(splits: Mapping[str, np.ndarray]) -> Styler:
         columns[f"{name} share"] = counts / max(int(counts.sum()), 1)
     frame = pd.DataFrame(columns, index=pd.Index(CLASS_NAMES, name="class"))
     shares = [c for c in frame.columns if c.endswith(" share")]
-    return frame.style.format("{:,}", subset=[c for c in frame.columns if c not in shares]).format(
-        "{:.1%}", subset=shares
+    return (
+        _styled(frame)
+        .format("{:,}", subset=[c for c in frame.columns if c not in shares])
+        .format("{:.1%}", subset=shares)
     )
 
 
@@ -53,7 +61,7 @@ def per_class(metrics: dict[str, Any]) -> Styler:
 
     frame = per_class_frame(metrics)
     scores = [c for c in ("precision", "recall", "f1") if c in frame.columns]
-    styler = frame.style.format("{:.1%}", subset=scores)
+    styler = _styled(frame).format("{:.1%}", subset=scores)
     if "support" in frame.columns:
         styler = styler.format("{:,}", subset=["support"])
     if "f1" in frame.columns:
@@ -86,7 +94,7 @@ def history(source: Mapping[str, Sequence[float]] | str | os.PathLike[str] | Any
         base = column.removeprefix("val_")
         if base in _HISTORY_FORMATS and pd.api.types.is_numeric_dtype(frame[column]):
             formats[column] = _HISTORY_FORMATS[base]
-    styler = frame.style.format(formats)
+    styler = _styled(frame).format(formats)
     if "val_accuracy" in frame.columns and frame["val_accuracy"].notna().any():
         best = frame["val_accuracy"].idxmax()
         styler = styler.apply(lambda row: [HIGHLIGHT if row.name == best else ""] * len(row), axis=1)
@@ -159,7 +167,7 @@ def lineage(meta: dict[str, Any], *, skip: Sequence[str] = LINEAGE_SHOWN_ELSEWHE
 
     frame["value"] = [show(f, v) for f, v in zip(frame["field"], frame["value"])]
     left = [{"selector": "th, td", "props": [("text-align", "left")]}]
-    return frame.set_index("field").style.set_table_styles(left)
+    return _styled(frame.set_index("field")).set_table_styles(left)
 
 
 def quality_checks(report: QualityReport) -> Styler:
@@ -168,7 +176,7 @@ def quality_checks(report: QualityReport) -> Styler:
 
     frame = pd.DataFrame(report.rows()).set_index("check")[["measured", "threshold", "verdict"]]
     colours = {"pass": PASS, "fail": FAIL}
-    return frame.style.map(lambda v: colours.get(str(v).lower(), HIGHLIGHT), subset=["verdict"])
+    return _styled(frame).map(lambda v: colours.get(str(v).lower(), HIGHLIGHT), subset=["verdict"])
 
 
 def recipe(config: TrainConfig) -> Styler:
@@ -180,7 +188,7 @@ def recipe(config: TrainConfig) -> Styler:
     words = in_words(config)
     frame = pd.DataFrame({"recipe": list(words.values())}, index=pd.Index(list(words), name="aspect"))
     left = [{"selector": "th, td", "props": [("text-align", "left")]}]
-    return frame.style.set_table_styles(left)
+    return _styled(frame).set_table_styles(left)
 
 
 def views(config: TrainConfig) -> Styler:
@@ -193,7 +201,7 @@ def views(config: TrainConfig) -> Styler:
         {"view": k, "mirrored": "yes" if m else "no", "rows down": dy, "columns right": dx}
         for k, (m, dy, dx) in enumerate(tta_views(config), start=1)
     ]
-    return pd.DataFrame(rows).set_index("view").style
+    return _styled(pd.DataFrame(rows).set_index("view"))
 
 
 def test_scores(metrics: dict[str, Any]) -> Styler:

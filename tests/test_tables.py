@@ -55,7 +55,7 @@ def test_history_from_a_mapping_and_from_a_run_folder(tmp_path: Path) -> None:
         "lr": [1e-3] * 3,
     }
     styler = tables.history(history)
-    assert styler.data.index.tolist() == [1, 2, 3] and styler.data.index.name == "epoch"
+    assert styler.data.index.tolist() == [1, 2, 3] and styler.data.columns.name == "epoch"
     assert _cells(styler)[:4] == ["0.9000", "70.00%", "80.00%", "1.00e-03"]
     assert _highlighted_rows(styler) == {2}  # the best validation accuracy: the weights kept
     (tmp_path / "history.csv").write_text("epoch,loss,val_loss\n1,0.5,0.6\n2,0.25,0.3\n")
@@ -142,3 +142,29 @@ def test_test_scores_one_row_of_headline_numbers() -> None:
     assert list(styler.data.columns)[:2] == ["accuracy (shipped file)", "accuracy (network alone)"]
     assert _cells(styler) == ["93.59%", "93.12%", "0.2000", "93.55%", "641"]
     assert list(tables.test_scores({"test_accuracy": 0.5}).data.columns) == ["accuracy (shipped file)"]
+
+
+def _header_rows(styler) -> list[list[str]]:
+    """The text of each header row as rendered (``<thead>``), blanks as empty strings."""
+    styler._compute()
+    return [[c["display_value"].replace("&nbsp;", "") for c in row] for row in styler._translate(False, False)["head"]]
+
+
+def test_every_table_has_one_header_row_with_the_row_labels_named_in_its_corner() -> None:
+    """pandas gives a named index a second header row of its own; the notebooks' tables keep one row."""
+    from fashion_lib.quality.report import Check, QualityReport
+
+    history = {"loss": [0.9, 0.5], "val_accuracy": [0.8, 0.9]}
+    report = QualityReport(checks=[Check("leakage", 0.0, 0.0, "pass", "none")], reference="official", candidate={})
+    corners = {
+        "class": tables.class_balance({"train": np.arange(10)}),
+        "epoch": tables.history(history),
+        "field": tables.lineage({"metrics": {"test_accuracy": 0.9}}),
+        "check": tables.quality_checks(report),
+        "aspect": tables.recipe(TrainConfig()),
+        "view": tables.views(TrainConfig()),
+    }
+    for corner, styler in corners.items():
+        rows = _header_rows(styler)
+        assert len(rows) == 1 and rows[0][0] == corner, (corner, rows)
+    assert _header_rows(tables.recipe(TrainConfig())) == [["aspect", "recipe"]]
