@@ -249,3 +249,27 @@ def test_a_latest_left_behind_is_noted_and_pointed_again_by_pushing_the_newest(t
     store.write(f"{POINTERS}/t/other/latest", ("0" * 64).encode())  # names no version at all: not the newest
     assert publish(store, "t/other", files) == Published(made.top_hash, added=False, written=1)
     assert store.pointers("t/other")["latest"] == made.top_hash and len(store.versions("t/other")) == 1
+
+
+def test_verify_beside_a_push_between_its_version_pointer_and_latest_notes_nothing(tmp_path, monkeypatch):
+    """A push writes its version's pointer, then latest; a verify that read the pointers in between read latest
+    again after its checks, and so does not call the push stopped (before: "latest pointer names ...")."""
+    from fashion_lib.registry import check
+
+    reg = str(tmp_path / "registry")
+    for k in (1, 2):
+        assert fashion(*push_args(reg, fashion_csvs(tmp_path / str(k), k))).returncode == 0
+    store = registry.open(reg)
+    (_, newest), (_, old) = store.versions(NAME)
+    store.write(f"{POINTERS}/{NAME}/latest", old.encode())  # the push is between its two pointer writes
+    checking = check._check_version
+
+    def push_finishes(*args, **kwargs):
+        store.write(f"{POINTERS}/{NAME}/latest", newest.encode())  # ... and writes latest while verify checks
+        return checking(*args, **kwargs)
+
+    monkeypatch.setattr(check, "_check_version", push_finishes)
+    assert check.verify(store).stale_latest == []
+    monkeypatch.setattr(check, "_check_version", checking)
+    store.write(f"{POINTERS}/{NAME}/latest", old.encode())  # a push stopped there: still noted
+    assert check.verify(store).stale_latest == [{"name": NAME, "latest": old, "newest": newest}]

@@ -7,7 +7,7 @@ each object is hashed once however many versions share it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..console import short
@@ -99,9 +99,7 @@ def verify(
         pointers = reg.pointers(pkg)
         pointed.update(pointers.values())
         report.future_pointers += stamps.ahead(reg, pkg, pointers)
-        newest, latest = ([h for _, h in reg.versions(pkg, pointers)] or [""])[0], pointers.get("latest", "")
-        if newest and mf.TOP_HASH.fullmatch(latest) and latest != newest:
-            report.stale_latest.append({"name": pkg, "latest": latest, "newest": newest})
+        report.stale_latest += _stale_latest(reg, pkg, pointers)
         for stamp, value in reg.bad_pointers(pkg, pointers).items():
             report.problems.append(f"{pkg}: pointer {stamp} does not hold a top hash ({value[:20]!r})")
         hashes = [reg.resolve(pkg, top_hash)] if top_hash else reg.pointed_hashes(pkg, pointers)
@@ -110,11 +108,25 @@ def verify(
             if progress:
                 progress(f"{pkg}@{short(value)}")
             _check_version(reg, pkg, value, checked, report)
+    # a push points its version, then latest: a latest behind when first read is read again after the checks, so a
+    # push that was between the two then is not taken for one stopped there
+    report.stale_latest = [s for stale in report.stale_latest for s in _stale_latest(reg, stale["name"])]
     if name is None:
         _unnamed_manifests(reg, report, pointed)
     if name is None and not report.problems and not report.in_flight_objects:
         _count_unnamed(reg, report)
     return report
+
+
+def _stale_latest(reg: Registry, name: str, pointers: Mapping[str, str] | None = None) -> list[dict[str, str]]:
+    """``[{name, latest, newest}]`` where ``latest`` names a version that is not ``name``'s newest, else ``[]``."""
+    pointers = reg.pointers(name) if pointers is None else pointers
+    newest, latest = ([h for _, h in reg.versions(name, pointers)] or [""])[0], pointers.get("latest", "")
+    return (
+        [{"name": name, "latest": latest, "newest": newest}]
+        if newest and mf.TOP_HASH.fullmatch(latest) and latest != newest
+        else []
+    )
 
 
 def _manifests_kept(reg: Registry, report: Report) -> None:
