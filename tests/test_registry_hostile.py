@@ -235,6 +235,20 @@ def test_a_package_folder_that_is_a_file_is_damage(reg, published):
         assert f".quilt/named_packages/{NAME} is a file, expected a folder of version pointers" in done.stderr
 
 
+def test_files_a_copy_leaves_beside_the_packages_are_no_damage(reg, published):
+    """Thumbs.db or desktop.ini (a copy made on Windows) can't be a package's folder: before, list, verify and gc
+    said the whole registry was damaged while fetch read it fine."""
+    owner = NAME.split("/")[0]
+    strays = [Path(reg) / ".quilt/named_packages/Thumbs.db", Path(reg) / f".quilt/named_packages/{owner}/desktop.ini"]
+    for stray in strays:
+        stray.write_text("junk")
+    for command in ("list", "verify", "gc"):
+        done = cli("packages", command, "--registry", reg)
+        assert done.returncode == 0, done.stderr
+    assert NAME in cli("packages", "list", "--registry", reg).stdout
+    assert all(stray.read_text() == "junk" for stray in strays)  # left as they were
+
+
 def test_a_registry_below_a_file_or_in_a_symlink_loop_is_one_line(tmp_path):
     (tmp_path / "afile").write_text("")
     (tmp_path / "loop1").symlink_to(tmp_path / "loop2")

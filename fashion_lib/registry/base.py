@@ -31,6 +31,7 @@ from .storage import REMOVE_BATCH as REMOVE_BATCH  # re-exported: gc.py takes it
 from .storage import Storage
 
 SHORT = 7
+_NAME_PART = re.compile(r"[\w-]+")  # an owner's or a package's name (names.STORED's parts)
 MAX_POINTER_BYTES = 1024
 
 
@@ -53,8 +54,10 @@ class Registry(Storage):
     def package_names(self) -> list[str]:
         with self.errors("listing packages"):
             keys = [k for k in self.list_keys(POINTERS) if not k.startswith(".")]
-        misplaced = [k for k in keys if k.count("/") < 2 and not k.rsplit("/", 1)[-1].startswith(".")]
-        if misplaced:  # a file where a package's folder of version pointers belongs
+        # a file where a package's folder of version pointers belongs (its name could be an owner's or a package's);
+        # others, such as Thumbs.db or desktop.ini that a copy made on Windows leaves, are no part of the registry
+        misplaced = [k for k in keys if k.count("/") < 2 and all(_NAME_PART.fullmatch(p) for p in k.split("/"))]
+        if misplaced:
             raise IntegrityError(
                 f"{self.describe()} is damaged: {POINTERS}/{misplaced[0]} is a file, expected a folder of "
                 "version pointers (user/package/<stamp>); restore the registry from a good copy"
