@@ -209,7 +209,21 @@ def recorded_registry(where: Any) -> str:
         return f"{said} (a relative path: from the folder it was published in)"
     if registry_here(where):
         return f"{display_path(where)} (as recorded when published; this machine has that folder)"
+    if _out_of_reach(where):
+        return f"{said} (on this machine, but a folder on its way may not be read by you)"
     return f"{said} (no such folder on this machine)"
+
+
+def _out_of_reach(where: str) -> bool:
+    """Whether ``where`` can't be looked at for want of permission (a folder on its way not searchable by
+    this user), which ``os.path.isdir`` reports as if nothing were there."""
+    try:
+        os.stat(where)
+    except PermissionError:
+        return True
+    except (OSError, ValueError):
+        return False
+    return False
 
 
 def registry_here(where: Any) -> bool:

@@ -81,3 +81,35 @@ def test_a_url_a_relative_path_or_nothing_recorded(
     (tmp_path / "registry").mkdir()  # a relative path that happens to exist here is still not claimed as this one
     _publish(tmp_path / "copy", recorded, tmp_path)
     assert f"registry  {shown}" in _lineage(tmp_path / "copy", capsys)
+
+
+def test_a_recorded_folder_this_user_may_not_reach_is_not_said_to_be_missing() -> None:
+    """A folder on the recorded path that ``nobody`` may not search: before, "no such folder on this machine"."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        pytest.skip("needs root and setpriv, to ask as another user")
+    base = Path(tempfile.mkdtemp(prefix="fashion-reach-"))  # pytest's own folders are closed to others
+    base.chmod(0o755)
+    closed = base / "closed"
+    (closed / "registry").mkdir(parents=True)
+    closed.chmod(0o700)
+    code = "import sys; from fashion_lib.lineage import recorded_registry; print(recorded_registry(sys.argv[1]))"
+    said = {}
+    for where in (closed / "registry", base / "gone" / "registry"):
+        done = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code, str(where)],
+            capture_output=True,
+            text=True,
+            cwd="/",
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        )
+        assert done.returncode == 0, done.stderr
+        said[where.parent.name] = done.stdout.strip()
+    shutil.rmtree(base)
+    assert said["closed"].endswith("(on this machine, but a folder on its way may not be read by you)")
+    assert said["gone"].endswith("(no such folder on this machine)")
