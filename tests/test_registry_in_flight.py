@@ -51,6 +51,7 @@ HOLDER = textwrap.dedent(
         time.sleep(300)
 
     if holder == "verify --repair":
+        LocalRegistry.temporary_leftovers = lambda self: [Path(where) / ".fashion-tmp" / "x"]  # to repair: it locks
         LocalRegistry.clean_temporary = hold
         registry.verify(registry=where, repair=True)
     elif holder == "gc --delete":

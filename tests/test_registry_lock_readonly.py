@@ -39,6 +39,8 @@ def shared() -> Iterator[Path]:
 def test_on_nfs_a_lock_file_open_only_to_read_is_named_with_chmod_g_w(shared: Path) -> None:
     """Before: exit 2, "fashion: error: repairing: local registry ...: Bad file descriptor", no file named."""
     reg = shared / "registry"
+    (reg / ".fashion-tmp").mkdir(exist_ok=True)
+    (reg / ".fashion-tmp" / "clf.keras.x1").write_bytes(b"left by a killed push")  # something to repair: locks
     done = as_member("-c", NFS, "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home")
     lines = done.stderr.strip().splitlines()
     assert done.returncode == 6 and len(lines) == 1, (done.stdout, done.stderr)
@@ -167,3 +169,16 @@ def test_a_new_lock_file_gains_group_read_and_write_only_in_a_folder_a_group_sha
     finally:
         os.umask(before)
     assert oct((folder / LOCK).stat().st_mode & 0o777) == oct(expected)
+
+
+def test_verify_repair_with_nothing_to_repair_needs_no_write_access(shared: Path) -> None:
+    """Before: exit 6, "repairing: ... is not writable or readable by you", in a registry the member may only read
+    and where there was nothing to remove (``gc --delete`` with nothing to remove exited 0 there)."""
+    reg = shared / "registry"
+    for path in [reg, *reg.rglob("*")]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    done = as_member("-c", CLI, "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home")
+    assert done.returncode == 0, (done.stdout, done.stderr)
+    assert "no problems" in done.stdout, done.stdout
+    for path in [reg, *reg.rglob("*")]:
+        path.chmod(0o2775 if path.is_dir() else 0o664)  # the fixture removes it

@@ -44,6 +44,8 @@ def test_a_lock_file_no_one_else_may_open_is_named_with_its_mode_and_owner(share
     """Before: the whole registry was "not writable or readable by you"; the lock file is the one in the way."""
     reg = shared / "registry"
     (reg / LOCK).chmod(0o200)  # write-only to its owner, nothing to its group: opened neither to read nor to write
+    (reg / ".fashion-tmp").mkdir(exist_ok=True)
+    (reg / ".fashion-tmp" / "clf.keras.x1").write_bytes(b"left by a killed push")  # something to repair: locks
     owner = pwd.getpwuid((reg / LOCK).stat().st_uid).pw_name
     done = as_member(
         "-m", "fashion_lib", "packages", "verify", "--repair", "--registry", str(reg), home=shared / "home"

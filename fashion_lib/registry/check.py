@@ -210,6 +210,9 @@ def _repair(reg: Registry) -> list[str]:
     from .local import TMP
     from .publish import refuse_unwritable_under_lock
 
+    with reg.errors("repairing"):
+        if not reg.temporary_leftovers():
+            return []  # nothing to remove: a registry this user may only read needs no lock to say so
     with reg.errors("repairing"), reg.writing(clean=False):
         refuse_unwritable_under_lock(reg, "repairing", "", [TMP, OBJECTS])  # what it removes, if there
         cleaned = reg.clean_temporary()

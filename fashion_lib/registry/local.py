@@ -242,12 +242,17 @@ class LocalRegistry(Registry):
                 self.clean_temporary()
                 yield
 
-    def clean_temporary(self) -> list[Path]:
-        """Remove what dead writers left (call with the lock held, so no writer is alive to own any): ours in
-        ``.fashion-tmp``, and every staged ``objects/.*`` file."""
+    def temporary_leftovers(self) -> list[Path]:
+        """What :meth:`clean_temporary` would remove now (writers alive may own some: only a look)."""
         leftovers = list((self.root / TMP).glob("*")) if (self.root / TMP).is_dir() else []
         if (self.root / OBJECTS).is_dir():
             leftovers += [p for p in (self.root / OBJECTS).glob(".*") if p.is_file()]
+        return leftovers
+
+    def clean_temporary(self) -> list[Path]:
+        """Remove what dead writers left (call with the lock held, so no writer is alive to own any): ours in
+        ``.fashion-tmp``, and every staged ``objects/.*`` file (:meth:`temporary_leftovers`)."""
+        leftovers = self.temporary_leftovers()
         for path in leftovers:
             if path.is_dir() and not path.is_symlink():  # a probe folder (:meth:`write_problem`) a killed writer left
                 with contextlib.suppress(OSError):

@@ -91,6 +91,10 @@ class Storage:
         """Held while publishing; local registries take an OS lock and (``clean``) remove dead writers' leftovers."""
         yield
 
+    def temporary_leftovers(self) -> list:
+        """What :meth:`clean_temporary` would remove now (only a look: live writers may own some)."""
+        return []
+
     def clean_temporary(self) -> list:
         """Remove what dead writers left behind (with the writing lock held); returns what went."""
         return []
