@@ -57,6 +57,19 @@ def evaluate_model(
     return evaluate(model, data.test, tta=tta)  # shipped models average their views inside
 
 
+def _new_run_folder(stem: str) -> RunFolder:
+    """A new run folder in the default outputs folder; one that can't be made says where else to put it."""
+    try:
+        return RunFolder.new(settings.output_dir(), stem)
+    except DestinationError as exc:
+        if os.environ.get("FASHION_OUTPUT_DIR", "").strip():  # the variable chose it: the line names it already
+            raise
+        raise DestinationError(
+            f"{exc}; choose the run's folder with --output-dir (a notebook's output_dir), or set FASHION_OUTPUT_DIR "
+            "or FASHION_HOME"
+        ) from None
+
+
 def prepare_run(
     config: TrainConfig,
     *,
@@ -88,7 +101,7 @@ def prepare_run(
         folder = RunFolder(Path(output_dir))
         folder.check_new()
     elif claim:  # claimed now: two runs started in the same second never share it
-        folder = RunFolder.new(settings.output_dir(), stem)
+        folder = _new_run_folder(stem)
     else:  # another worker of a cluster: it writes nothing, so it makes (and takes) no folder
         folder = RunFolder(settings.output_dir() / stem)
     with folder.removed_if_unfinished() if claim else nullcontext():  # a claimed folder goes with a failure

@@ -223,3 +223,24 @@ def test_a_full_disk_is_named_when_a_run_folder_cannot_be_made(tmp_path: Path, m
     with pytest.raises(DestinationError) as raised:
         RunFolder.new(tmp_path, "run-1")  # the outputs folder is there: the run folder's own mkdir fails
     assert str(raised.value) == f"run folder {tmp_path / 'run-1'}: cannot be made: the disk is full"
+
+
+def test_a_default_run_folder_that_cant_be_made_says_where_else_to_put_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A home in a checkout the user can't write (here: a file where its outputs folder belongs). Before, the line
+    named the folder only; the ways to choose another were not said."""
+    from fashion_lib.cli import main
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "outputs").write_text("a file where the outputs folder belongs")
+    monkeypatch.setenv("FASHION_HOME", str(home))
+    monkeypatch.delenv("FASHION_OUTPUT_DIR", raising=False)
+    assert main(["train", "--preset", "quick"]) == DestinationError.exit_code
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(f"fashion: error: run folder {home / 'outputs'}/run-"), line
+    assert line.endswith(
+        "; choose the run's folder with --output-dir (a notebook's output_dir), or set FASHION_OUTPUT_DIR or "
+        "FASHION_HOME"
+    ), line
