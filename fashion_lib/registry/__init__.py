@@ -41,7 +41,7 @@ from . import manifest
 from .base import OBJECTS, Registry
 from .check import Report
 from .local import LocalRegistry
-from .quilt import _quilt_environment, quilt
+from .quilt import _quilt_environment, quilt, settings_problem
 from .records import Fetched, PackageVersion
 
 if TYPE_CHECKING:
@@ -92,13 +92,14 @@ def open(registry: RegistryLike = None) -> Registry:  # noqa: A001 - registry.op
 
 
 def refuse_unwritable(reg: Registry, name: str, *, unless_published: bool = False) -> None:
-    """Raise now, before any work, the access-denied error a push of ``name`` to ``reg`` would end in: a
+    """Raise now, before any work, the error a push of ``name`` to ``reg`` would end in: quilt3's unreadable or
+    malformed settings file (:func:`.quilt.settings_problem`, any registry), or access denied: a
     local folder is probed (:meth:`LocalRegistry.write_problem`, its lock files too); an S3 bucket can't be asked without
     writing. ``unless_published``: not while ``reg`` holds a version of ``name``, which the data may be
     (publishing it again writes nothing)."""
-    if not isinstance(reg, LocalRegistry):
-        return
-    problem = _lock_denied(reg, f"publishing {name}") or reg.write_problem(f"publishing {name}", name)
+    problem = settings_problem()  # quilt3 writes every manifest: its import, which reads its settings file, must work
+    if isinstance(reg, LocalRegistry):
+        problem = problem or _lock_denied(reg, f"publishing {name}") or reg.write_problem(f"publishing {name}", name)
     if problem and not (unless_published and reg.versions(name)):
         raise problem
 

@@ -16,6 +16,7 @@ from types import ModuleType
 from typing import Any
 
 from ..console import progress_bars
+from ..errors import ConfigError
 from .s3_errors import NotS3Answer, from_s3
 from .s3_settings import check_settings, profile_retries
 from .silence import watch_silence
@@ -45,8 +46,11 @@ def quilt() -> ModuleType:
             import quilt3.data_transfer
             import quilt3.hooks
             import quilt3.telemetry
-        except BaseException:  # Ctrl-C during the import (it takes seconds): keep no half of it
+        except BaseException as exc:  # Ctrl-C during the import (it takes seconds): keep no half of it
             _forget_quilt3()
+            problem = settings_problem() if isinstance(exc, Exception) else None
+            if problem:  # quilt3's settings file under HOME or XDG_DATA_HOME, not a bug: said in one line
+                raise problem from exc
             raise
         if os.environ["QUILT_DISABLE_USAGE_METRICS"].lower() not in ("false", "no", "0"):
             quilt3.telemetry.ApiTelemetry.telemetry_disabled = True  # even if quilt3 was imported before us
@@ -75,6 +79,70 @@ def _without_iri_formats() -> Iterator[None]:
     finally:
         if hide and sys.modules.get("rfc3987_syntax", 0) is None:
             del sys.modules["rfc3987_syntax"]
+
+
+def settings_problem() -> ConfigError | None:
+    """Why quilt3's import would fail on its settings file (``$XDG_DATA_HOME/Quilt/config.yml``, else
+    ``~/.local/share/Quilt/config.yml``: quilt3's ``util.load_config``, read as it reads it), or None. Not asked
+    once quilt3 is imported. Cheap (no quilt3 import): asked before a run that publishes does any work."""
+    if _quilt3 is not None:
+        return None
+    import platformdirs
+    import yaml
+
+    try:
+        path = os.path.join(platformdirs.user_data_dir("Quilt", "QuiltData"), "config.yml")  # quilt3's own call
+    except RuntimeError:  # no absolute HOME or XDG_DATA_HOME, and no home for this user id in /etc/passwd
+        return ConfigError(
+            f"quilt3 finds no folder for its settings (HOME is {_home_state()}, and user id {os.getuid()} has no "
+            "home in /etc/passwd); set HOME to your own home, or XDG_DATA_HOME to a folder you can read"
+        )
+    try:
+        with open(path) as stream:  # as quilt3 opens it (the locale's encoding)
+            {}.update(yaml.safe_load(stream))
+    except FileNotFoundError:
+        return None
+    except (OSError, yaml.YAMLError, ValueError, TypeError) as exc:
+        where, what, advice = _under(path), _what_is_wrong(exc), _advice(exc, path)
+        return ConfigError(f"quilt3's settings file {path} ({where}) {what}; {advice}")
+    return None
+
+
+def _what_is_wrong(exc: BaseException) -> str:
+    """The settings file's fault in words: unreadable (why), not YAML (where), or not a mapping of settings."""
+    import yaml
+
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror or exc})"
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem_mark is not None:
+        mark = exc.problem_mark
+        return f"is not valid YAML (line {mark.line + 1}, column {mark.column + 1}: {exc.problem})"
+    if isinstance(exc, yaml.YAMLError):
+        return f"is not valid YAML ({' '.join(str(exc).split())})"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"is not {exc.encoding} text ({exc.reason} at byte {exc.start})"
+    return "holds no settings (quilt3 reads a mapping of names to values there)"
+
+
+def _under(path: str) -> str:
+    """Which variable put the settings file where it is: XDG_DATA_HOME when set (absolute), else HOME."""
+    xdg = os.environ.get("XDG_DATA_HOME", "")
+    if os.path.isabs(xdg) and path.startswith(xdg):
+        return f"from XDG_DATA_HOME={xdg}"
+    home = os.environ.get("HOME", "")
+    return f"from HOME={home}" if os.path.isabs(home) else f"in your account's home: HOME is {_home_state()}"
+
+
+def _home_state() -> str:
+    return "unset" if os.environ.get("HOME") is None else f"{os.environ['HOME']!r}, not an absolute path"
+
+
+def _advice(exc: BaseException, path: str) -> str:
+    if not isinstance(exc, OSError):
+        return "fix it, or move it away (quilt3 then uses its defaults)"
+    if _under(path).startswith("from XDG_DATA_HOME"):
+        return "set XDG_DATA_HOME to a folder you can read, or unset it"
+    return "set HOME to your own home, or XDG_DATA_HOME to a folder you can read"
 
 
 def _forget_quilt3() -> None:

@@ -121,8 +121,9 @@ def s3_errors(doing: str, where: str) -> Iterator[None]:
         raise RegistryAccessDenied(
             f"{doing}: {where}: access denied (HTTP 403); {ACCESS_HINT}{unusable_files()}"
         ) from None
-    except OSError as exc:
-        raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}") from None
+    except OSError as exc:  # a file it read (a CA bundle, a config): named, as a local registry's are
+        named = f": {exc.filename}" if exc.strerror and exc.filename is not None else ""
+        raise RegistryError(f"{doing}: {where}: {exc.strerror or exc}{named}") from None
 
 
 def _unreachable(bx: ModuleType) -> tuple[type[BaseException], ...]:
