@@ -12,7 +12,7 @@ import contextlib
 import shlex
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .console import Log
 from .console import stderr as _stderr
@@ -27,6 +27,8 @@ from .runfolder import PROVENANCE_FILE, RunFolder
 
 if TYPE_CHECKING:
     from .registry import RegistryLike
+
+E = TypeVar("E", RegistryError, ConfigError)  # a publish's failure, kept as its own class
 
 Quality = Callable[[], "dict[str, Any] | None"]
 
@@ -80,7 +82,7 @@ def refuse_unpublishable(registry: RegistryLike, name: str | None) -> None:
         reg.refuse_unwritable(reg.open(registry), name)
 
 
-def kept_for_later(error: RegistryError, folder: Path, registry: RegistryLike, name: str | None) -> RegistryError:
+def kept_for_later(error: E, folder: Path, registry: RegistryLike, name: str | None) -> E:
     """``error``, a publish of the finished run in ``folder`` that failed, its line ending with where the run is
     kept and the ``fashion model push`` command that publishes it to that ``registry`` and package (``name``, or
     the one FASHION_MODEL_PACKAGE or the default names now: a later shell may not have the variable)."""

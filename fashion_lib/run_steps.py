@@ -22,7 +22,7 @@ from .config import TrainConfig
 from .console import Log
 from .console import stderr as _stderr
 from .data import load_data
-from .errors import DestinationError, ModelError, RegistryError, expect
+from .errors import ConfigError, DestinationError, ModelError, RegistryError, expect
 from .evaluate import chance_warning, report
 from .lineage import now
 from .quality.gate import ensure_quality, quality_summary
@@ -228,7 +228,10 @@ def publish(
     quality, to = run.data_quality, registry or run.data.registry  # quality: read only without provenance.json
     try:
         run.model_top_hash = publish_folder(run.folder, quality, registry=to, name=name, log=log)
-    except RegistryError as exc:  # the run folder is whole (assessed): the line says how to publish it later
+    except (
+        RegistryError,
+        ConfigError,
+    ) as exc:  # the run folder is whole (assessed): the line says how to publish it later
         raise kept_for_later(exc, run.output_dir, to, name) from exc
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash

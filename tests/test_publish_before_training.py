@@ -98,3 +98,26 @@ def test_the_kept_run_line_keeps_any_registry_errors_class_and_names_the_package
     assert type(kept) is NotS3Answer and kept.answer == error.answer
     hint = f"; the trained run is kept in {tmp_path / 'run 1'} (publish it with: fashion model push "
     assert str(kept) == f"{error}{hint}'{tmp_path / 'run 1'}' --registry s3://b --model-package team/cnn)"
+
+
+def test_a_settings_problem_met_only_when_publishing_also_says_where_the_run_is_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """quilt3's settings file broken between the up-front check and the publish (a ConfigError, exit 2): before,
+    its line came without the kept run and the command that publishes it."""
+    from fashion_lib import run_steps
+    from fashion_lib.errors import ConfigError
+
+    config = tiny_setup(tmp_path, monkeypatch)
+    run = pipeline.assess(pipeline.fit(pipeline.prepare_run(config, output_dir=tmp_path / "run"), verbose=0))
+    problem = (
+        "quilt3's settings file /h/.local/share/Quilt/config.yml (from HOME=/h) cannot be read (Permission denied)"
+    )
+
+    def broken(*args, **kwargs):
+        raise ConfigError(problem)
+
+    monkeypatch.setattr(run_steps, "publish_folder", broken)
+    with pytest.raises(ConfigError) as raised:
+        pipeline.publish(run, registry=str(tmp_path / "models"), name=MODEL)
+    assert str(raised.value).startswith(f"{problem}; the trained run is kept in {run.output_dir} (publish it with: ")
