@@ -245,3 +245,20 @@ def test_ctrl_c_while_a_racing_writer_takes_latest_names_the_newer_version(bucke
         f"{NAME}@{mine} was published before the push stopped "
         f"(latest names {short(other)}, a newer version another writer pushed meanwhile)"
     )
+
+
+def test_verify_repair_removes_what_a_synced_local_registry_left_in_the_bucket(published, bucket, client, tmp_path):
+    """``aws s3 sync`` of a local registry carries its .fashion-tmp files and staged objects/.* files; no S3 writer
+    makes such keys. Before, they stayed through verify --repair and gc --delete for ever (helper 98)."""
+    name = bucket[len("s3://") :]
+    leftovers = [".fashion-tmp/clf.keras.x1", "objects/.0a1b2c.x2"]
+    kept = ["Thumbs.db", ".fashion.lock"]
+    for key in leftovers + kept:
+        client.put_object(Bucket=name, Key=key, Body=b"carried by a sync")
+    report = registry.verify(registry=bucket, repair=True)
+    assert report.problems == [] and sorted(report.repaired) == sorted(
+        f"removed leftover temporary file {bucket}/{key}" for key in leftovers
+    )
+    keys = {item["Key"] for item in client.list_objects_v2(Bucket=name).get("Contents", [])}
+    assert not keys & set(leftovers) and set(kept) <= keys
+    assert registry.fetch(NAME, tmp_path / "out", registry=bucket).top_hash == published

@@ -25,12 +25,13 @@ from ..fsutil import access_denied, disk_full, make_folders, make_public, shared
 from . import lock, lost
 from . import manifest as mf
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
+from .layout import TMP as TMP  # re-exported: check.py and tests take it from here
 from .records import PackageVersion, StoredObject
 from .storage import files_under, links_in, status_of
 
 LOCK = ".fashion.lock"
 PUSH_LOCK = ".fashion-push.lock"  # held, with LOCK, by a push only: lost.writer_active asks about it
-TMP = ".fashion-tmp"
+
 COPY_BLOCK = 1 << 20
 
 

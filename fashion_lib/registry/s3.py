@@ -23,7 +23,8 @@ from .. import hashing
 from ..console import short
 from ..errors import RegistryAccessDenied, RegistryError
 from . import manifest as mf
-from .base import OBJECTS, Registry
+from .base import OBJECTS, REMOVE_BATCH, Registry
+from .layout import TMP
 from .quilt import s3_client
 from .records import StoredObject
 from .s3_errors import ACCESS_HINT, DENIED, MISSING, bare_400, code_of, missing, s3_errors
@@ -105,16 +106,38 @@ class S3Registry(Registry):
 
     def remove_objects(self, names: Sequence[str]) -> None:
         """One DeleteObjects request; a key it could not delete raises, naming the key and S3's code."""
-        if not names:
+        self._delete(
+            [f"{OBJECTS}/{name}" for name in names], lambda key: f"object {short(key.removeprefix(OBJECTS + '/'))}"
+        )
+
+    def temporary_leftovers(self) -> list[str]:
+        """Keys a copy of a local registry brought along (``aws s3 sync``): its ``.fashion-tmp`` files and the
+        ``objects/.*`` files it stages objects in. No S3 writer makes such keys, so none is a live writer's."""
+        keys = []
+        for prefix in (f"{TMP}/", f"{OBJECTS}/."):
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=prefix):
+                keys += [item["Key"] for item in page.get("Contents", [])]
+        return sorted(keys)
+
+    def clean_temporary(self) -> list[str]:
+        """Remove :meth:`temporary_leftovers`; returns where each was (``s3://bucket/key``)."""
+        keys = self.temporary_leftovers()
+        for start in range(0, len(keys), REMOVE_BATCH):
+            self._delete(keys[start : start + REMOVE_BATCH], lambda key: f"leftover {key}")
+        return [self.where(key) for key in keys]
+
+    def _delete(self, keys: Sequence[str], named: Callable[[str], str]) -> None:
+        """One DeleteObjects request (at most :data:`REMOVE_BATCH` keys); a key it could not delete raises, named
+        by ``named(key)``, with S3's code."""
+        if not keys:
             return
-        keys = [{"Key": f"{OBJECTS}/{name}"} for name in names]
-        answer = self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": keys, "Quiet": True})
+        answer = self.client.delete_objects(
+            Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in keys], "Quiet": True}
+        )
         failed = answer.get("Errors") or []
         if failed:  # DeleteObjects answers 200 and lists the keys it could not delete
             code, key = str(failed[0].get("Code", "")), str(failed[0].get("Key", "?"))
-            which = f"object {short(key.removeprefix(OBJECTS + '/'))}" + (
-                f" and {len(failed) - 1} more" if len(failed) > 1 else ""
-            )
+            which = named(key) + (f" and {len(failed) - 1} more" if len(failed) > 1 else "")
             if code in DENIED:
                 raise RegistryAccessDenied(
                     f"removing {which}: {self.describe()}: access denied ({code}); {ACCESS_HINT}"
