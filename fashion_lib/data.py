@@ -132,8 +132,16 @@ def ensure_data_package(*, registry: RegistryLike = None, name: str | None = Non
 
 def not_prepared(registry: Registry, name: str) -> PackageNotFound:
     """The one line for a data package that is missing and is not the configured one."""
+    from .registry.lost import unnamed_contents
+
     names = registry.package_names()
-    held = f"it holds {', '.join(names)}" if names else "no such folder" if registry.missing() else "it is empty"
+    held = (
+        f"it holds {', '.join(names)}"
+        if names
+        else "no such folder"
+        if registry.missing()
+        else unnamed_contents(registry)
+    )
     return PackageNotFound(
         f"package {name} is not in {registry.describe()} ({held}); only the configured data package "
         f"({settings.data_package()}) is prepared when missing: check the name, or publish it with "

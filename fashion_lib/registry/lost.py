@@ -131,11 +131,30 @@ def absent(reg: Store, name: str) -> PackageNotFound | IntegrityError:
     but no version pointer (``.quilt/named_packages`` lost), each unless a push may be storing them now (asked
     again once none is: one that finished meanwhile has written the rest)."""
     names, gone = reg.package_names(), reg.missing()
-    holds = f"it holds {', '.join(names)}" if names else "no such folder" if gone else f"it is empty{_inner(reg)}"
-    why = f"package {name} is not in {reg.describe()} ({holds}); publish it first, or point FASHION_REGISTRY at the registry that has it"
+
+    def not_there(holds: str) -> PackageNotFound:
+        return PackageNotFound(
+            f"package {name} is not in {reg.describe()} ({holds}); publish it first, or point FASHION_REGISTRY at "
+            "the registry that has it"
+        )
+
     if names or gone:
-        return PackageNotFound(why)
-    return (_damage(reg) and not writer_active(reg) and _damage(reg)) or PackageNotFound(why)
+        return not_there(f"it holds {', '.join(names)}" if names else "no such folder")
+    return (_damage(reg) and not writer_active(reg) and _damage(reg)) or not_there(
+        f"{unnamed_contents(reg)}{_inner(reg)}"
+    )
+
+
+def unnamed_contents(reg: Store) -> str:
+    """What a registry without packages holds, in words: "it is empty", or the objects no manifest names yet (a
+    first push storing them, or a copy that left out ``.quilt``, as ``aws s3 sync --exclude '.*'`` does)."""
+    stored = objects_without_manifests(reg)
+    if not stored:
+        return "it is empty"
+    return (
+        f"it holds no package, only {len(stored)} object(s) no manifest names: a first push may be storing them, "
+        "or the registry was copied without its .quilt folder"
+    )
 
 
 def note_inner(reg: Store, log: Log = stderr) -> list:
