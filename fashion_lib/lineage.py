@@ -210,7 +210,7 @@ def recorded_registry(where: Any) -> str:
     if registry_here(where):
         return f"{display_path(where)} (as recorded when published; this machine has that folder)"
     if _out_of_reach(where):
-        return f"{said} (on this machine, but a folder on its way may not be read by you)"
+        return f"{said} (it may be on this machine: a folder on its way is closed to you)"
     return f"{said} (no such folder on this machine)"
 
 

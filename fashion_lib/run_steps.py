@@ -62,11 +62,12 @@ def _new_run_folder(stem: str) -> RunFolder:
     try:
         return RunFolder.new(settings.output_dir(), stem)
     except DestinationError as exc:
-        if os.environ.get("FASHION_OUTPUT_DIR", "").strip():  # the variable chose it: the line names it already
+        chosen = os.environ.get("FASHION_OUTPUT_DIR", "").strip()
+        if chosen and str(exc).startswith("FASHION_OUTPUT_DIR="):  # settings.output_dir's line names it already
             raise
+        where = f"another FASHION_OUTPUT_DIR (it is {chosen!r})" if chosen else "FASHION_OUTPUT_DIR or FASHION_HOME"
         raise DestinationError(
-            f"{exc}; choose the run's folder with --output-dir (a notebook's output_dir), or set FASHION_OUTPUT_DIR "
-            "or FASHION_HOME"
+            f"{exc}; choose the run's folder with --output-dir (a notebook's output_dir), or set {where}"
         ) from None
 
 
@@ -228,10 +229,7 @@ def publish(
     quality, to = run.data_quality, registry or run.data.registry  # quality: read only without provenance.json
     try:
         run.model_top_hash = publish_folder(run.folder, quality, registry=to, name=name, log=log)
-    except (
-        RegistryError,
-        ConfigError,
-    ) as exc:  # the run folder is whole (assessed): the line says how to publish it later
+    except (RegistryError, ConfigError) as exc:  # the run folder is whole (assessed): the line says how to publish it
         raise kept_for_later(exc, run.output_dir, to, name) from exc
     write_json(run.folder.metrics, run.metrics())
     return run.model_top_hash

@@ -111,5 +111,5 @@ def test_a_recorded_folder_this_user_may_not_reach_is_not_said_to_be_missing() -
         assert done.returncode == 0, done.stderr
         said[where.parent.name] = done.stdout.strip()
     shutil.rmtree(base)
-    assert said["closed"].endswith("(on this machine, but a folder on its way may not be read by you)")
+    assert said["closed"].endswith("(it may be on this machine: a folder on its way is closed to you)")
     assert said["gone"].endswith("(no such folder on this machine)")

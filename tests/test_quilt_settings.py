@@ -193,3 +193,22 @@ def test_an_os_error_under_s3_names_its_file() -> None:
     with pytest.raises(RegistryError) as raised, s3_errors("listing packages", "s3://bucket"):
         raise PermissionError(13, "Permission denied", "/root/.aws/ca.pem")
     assert str(raised.value) == "listing packages: s3://bucket: Permission denied: /root/.aws/ca.pem"
+
+
+def test_a_settings_file_quilt3_would_write_again_in_a_folder_not_yours_is_named(others_home: Path) -> None:
+    """``telemetry_disabled:`` without a value: quilt3's import writes the file again (renaming a backup beside it).
+    Readable but in a folder this user can't write: before, "listing packages: s3://bucket (...): Permission
+    denied: ...config.yml", the registry blamed (review 100)."""
+    config = others_home / ".local" / "share" / "Quilt" / "config.yml"
+    config.write_text("telemetry_disabled:\n")
+    config.chmod(0o644)
+    config.parent.chmod(0o755 if os.geteuid() == 0 else 0o555)
+    env = dict(closed_s3_env(others_home / "fashion"), HOME=str(others_home))
+    done = _as_other("packages", "list", "--registry", "s3://bucket", env=env)
+    config.parent.chmod(0o755)
+    assert _only_line(done) == (
+        f"fashion: error: quilt3's settings file {config} (from HOME={others_home}) holds telemetry_disabled without "
+        "a value, so quilt3 writes it again at import, and its folder is not writable by you; set "
+        "telemetry_disabled to true or false there, or XDG_DATA_HOME to a folder of your own"
+    )
+    assert done.returncode == 2

@@ -244,3 +244,21 @@ def test_a_default_run_folder_that_cant_be_made_says_where_else_to_put_it(
         "; choose the run's folder with --output-dir (a notebook's output_dir), or set FASHION_OUTPUT_DIR or "
         "FASHION_HOME"
     ), line
+
+
+def test_a_run_folder_that_cant_be_made_in_fashion_output_dir_names_the_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 100: with FASHION_OUTPUT_DIR set, a run folder that can't be made there (a full disk) did not name it."""
+
+    def full(self, *args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setenv("FASHION_OUTPUT_DIR", str(tmp_path))
+    monkeypatch.setattr(Path, "mkdir", full)
+    with pytest.raises(DestinationError) as raised:
+        steps._new_run_folder("run-1")
+    assert str(raised.value) == (
+        f"run folder {tmp_path / 'run-1'}: cannot be made: the disk is full; choose the run's folder with "
+        f"--output-dir (a notebook's output_dir), or set another FASHION_OUTPUT_DIR (it is {str(tmp_path)!r})"
+    )

@@ -99,12 +99,21 @@ def settings_problem() -> ConfigError | None:
         )
     try:
         with open(path) as stream:  # as quilt3 opens it (the locale's encoding)
-            {}.update(yaml.safe_load(stream))
+            settings: dict = {}
+            settings.update(yaml.safe_load(stream))
     except FileNotFoundError:
         return None
     except (OSError, yaml.YAMLError, ValueError, TypeError) as exc:
         where, what, advice = _under(path), _what_is_wrong(exc), _advice(exc, path)
         return ConfigError(f"quilt3's settings file {path} ({where}) {what}; {advice}")
+    # quilt3's import writes the file again (a backup renamed beside it) where telemetry_disabled has no value
+    if "telemetry_disabled" in settings and settings["telemetry_disabled"] is None:
+        if not os.access(os.path.dirname(path), os.W_OK | os.X_OK):
+            return ConfigError(
+                f"quilt3's settings file {path} ({_under(path)}) holds telemetry_disabled without a value, so quilt3 "
+                "writes it again at import, and its folder is not writable by you; set telemetry_disabled to true "
+                "or false there, or XDG_DATA_HOME to a folder of your own"
+            )
     return None
 
 
