@@ -242,7 +242,11 @@ def text(name: str, value: Any) -> Any:
     if value is None or (isinstance(value, os.PathLike) and str(value).strip()):
         return value
     if not isinstance(value, str):
-        raise ConfigError(f"{name}={value!r} is not a string; expected {expected}")
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)  # -p 3741, -p 0123: numbers
+        hint = (
+            f" (papermill reads a -p value that looks like a number as one: pass it with -r {name})" if number else ""
+        )
+        raise ConfigError(f"{name}={value!r} is not a string; expected {expected}{hint}")
     if not value.strip():
         raise ConfigError(
             f"{name}={value!r} is {'empty' if not value else 'only spaces'}; expected {expected} "

@@ -75,8 +75,15 @@ def test_notebook_names_refuse_empty_and_blank_but_keep_none(name: str) -> None:
     for value, said in (("", "empty"), (" ", "only spaces")):
         with pytest.raises(ConfigError, match=rf"^{name}={value!r} is {said}; .*leave it None for the default"):
             parameters.notebook_parameters(**{name: value})
-    with pytest.raises(ConfigError, match=rf"^{name}=5 is not a string; expected"):
+    with pytest.raises(ConfigError, match=rf"^{name}=5 is not a string; expected") as raised:
         parameters.notebook_parameters(**{name: 5})
+    # papermill's -p reads a top hash prefix of digits (3741) as a number: the line says how to pass it (helper 101)
+    assert str(raised.value).endswith(
+        f" (papermill reads a -p value that looks like a number as one: pass it with -r {name})"
+    )
+    with pytest.raises(ConfigError) as raised:
+        parameters.notebook_parameters(**{name: ["x"]})
+    assert "papermill" not in str(raised.value)
 
 
 def test_a_file_name_that_is_not_utf8_still_works(tmp_path):
