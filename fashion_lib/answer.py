@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .evaluate import chance_warning
+
 TARGET_ACCURACY = 0.93  # the question's bar
 BUDGET_MINUTES = 10.0  # ... and its time budget
 
@@ -42,11 +44,29 @@ def training_answer(
         if model_hash
         else "not published (publish=False), so there is nothing to hand over yet"
     )
+    chance = chance_warning(metrics.get("confusion_matrix"))
+    learned = f" Beware: {chance.removeprefix('warning: ')}." if chance else ""
     return (
-        f"**{verdict}**{why}. Trained in {minutes:.1f} minutes on this machine, the shipped `clf.keras`, scored by "
-        f"plain Keras, classifies **{accuracy:.2%}** of the {_test_images(metrics)} official test images "
-        f"correctly{views}. It is {handed}."
+        f"**{verdict}**{why}. Trained in {_duration(minutes)} on this machine, the shipped `clf.keras`, scored by "
+        f"plain Keras, classifies **{accuracy:.2%}** of the {_test_set(metrics)} correctly{views}. It is "
+        f"{handed}.{learned}"
     )
+
+
+def _duration(minutes: float) -> str:
+    """A training time in words: seconds under a minute ("Trained in 0.0 minutes" said nothing), else minutes."""
+    return f"{minutes * 60:.0f} seconds" if minutes < 1 else f"{minutes:.1f} minutes"
+
+
+def _test_set(metrics: dict[str, Any]) -> str:
+    """The test images scored: "10,000 official test images" for the default data package's 10,000, else how many,
+    and of which data package (a user's own package is no official test set)."""
+    from .settings import DEFAULT_DATA_PACKAGE
+
+    count, package = _test_images(metrics), metrics.get("data_package")
+    if package in (None, DEFAULT_DATA_PACKAGE) and count == "10,000":
+        return f"{count} official test images"
+    return f"{count} test images of `{package}`" if package else f"{count} test images"
 
 
 def _test_images(metrics: dict[str, Any]) -> str:

@@ -43,5 +43,29 @@ def test_an_unpublished_subset_run_counts_its_own_test_images() -> None:
     metrics = {**METRICS, "model_top_hash": None, "per_class": small}
     metrics.pop("test_accuracy_single_view")
     text = training_answer(metrics, model_package="m")
-    assert "of the 400 official test images" in text and "without the views" not in text
-    assert "not published (publish=False)" in text
+    assert "of the 400 test images correctly" in text and "without the views" not in text  # a subset: not "official"
+    assert "not published (publish=False)" in text and "Beware" not in text
+
+
+def test_a_quick_run_on_a_package_of_ones_own_at_chance_level_says_so(tmp_path) -> None:
+    """Helper 101: a 2.5 s run read "Trained in 0.0 minutes", its own package's test images were "official",
+    and a model at chance level (published) was not said to be so."""
+    confusion = [[100 if j == 3 else 0 for j in range(10)] for _ in range(10)]  # every image called a Dress
+    per_class = {name: {**s, "support": 100} for name, s in METRICS["per_class"].items()}
+    metrics = {
+        **METRICS,
+        "train_seconds": 2.5,
+        "test_accuracy": 0.1,
+        "data_package": "me/clothes",
+        "per_class": per_class,
+        "confusion_matrix": confusion,
+    }
+    text = training_answer(metrics, model_package="m")
+    assert text.startswith("**Not on this run** (short of the 93% bar). Trained in 2 seconds on this machine")
+    assert "**10.00%** of the 1,000 test images of `me/clothes` correctly" in text
+    assert text.endswith(
+        "Beware: test accuracy 10.0 % is chance level (every image predicted as Dress); this model has learned "
+        "nothing: train longer or on more data."
+    )
+    official = training_answer({**METRICS, "data_package": "fashion-mnist/data"}, model_package="m")
+    assert "of the 10,000 official test images" in official
