@@ -15,7 +15,7 @@ from ..errors import IntegrityError
 from . import manifest as mf
 from . import stamps
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
-from .object_check import DamagedObject, check_object
+from .object_check import DamagedObject, check_object, gone_pin, key_elsewhere, pin_gone, read_key
 
 Where = tuple[str, str | None, str | None]  # an object, the version pinned, the key stock quilt3 pushed it to
 
@@ -34,6 +34,7 @@ class Report:
     in_flight_objects: int = 0  # objects, and no manifest at all yet: a first push may be storing them now
     future_pointers: list[str] = field(default_factory=list)  # version pointers dated after the clock
     stale_latest: list[dict[str, str]] = field(default_factory=list)  # name, latest, newest: latest is not the newest
+    keys_elsewhere: list[str] = field(default_factory=list)  # versions whose manifests name files outside the bucket
 
     def summary(self) -> str:
         unnamed = (
@@ -69,6 +70,13 @@ class Report:
             f"publishing {short(s['newest'])} again repairs it)"
             for s in self.stale_latest
         ]
+        if self.keys_elsewhere:
+            shown = ", ".join(self.keys_elsewhere[:3]) + (", ..." if len(self.keys_elsewhere) > 3 else "")
+            notes.append(
+                f"{len(self.keys_elsewhere)} version(s) ({shown}) name files outside the bucket (file:// paths of a "
+                "local registry synced into it, or another bucket): fashion reads them from the bucket's objects, "
+                "stock quilt3 can't; 'fashion packages verify --repair' rewrites them"
+            )
         return (
             f"{self.versions} version(s), {self.objects} object(s), {self.bytes:,} bytes checked: "
             + (f"{len(self.problems)} problem(s)" if self.problems else f"no problems{unnamed}")
@@ -107,7 +115,7 @@ def verify(
             report.versions += 1
             if progress:
                 progress(f"{pkg}@{short(value)}")
-            _check_version(reg, pkg, value, checked, report)
+            _check_version(reg, pkg, value, checked, report, repair)
     # a push points its version, then latest: a latest behind when first read is read again after the checks, so a
     # push that was between the two then is not taken for one stopped there
     report.stale_latest = [s for stale in report.stale_latest for s in _stale_latest(reg, stale["name"])]
@@ -182,13 +190,23 @@ def _count_unnamed(reg: Registry, report: Report) -> None:
 
 
 def _check_version(
-    reg: Registry, name: str, top_hash: str, checked: dict[Where, DamagedObject | None], report: Report
+    reg: Registry,
+    name: str,
+    top_hash: str,
+    checked: dict[Where, DamagedObject | None],
+    report: Report,
+    repair: bool = False,
 ) -> None:
+    """Check every object of ``name@top_hash``. On S3 a pinned object version that is gone (its current object
+    hashed right) is a problem, a key outside the bucket a note (:attr:`Report.keys_elsewhere`): fashion reads
+    both, stock quilt3 can't; ``repair`` pins the object versions read instead (:func:`_repin`)."""
     try:
         found = reg.manifest(name, top_hash)
     except IntegrityError as exc:
         report.problems.append(str(exc))
         return
+    repin: dict[str, str] = {}  # logical key -> the physical key of the object version read and hashed
+    elsewhere = False
     for entry in found.entries:
         # versions may pin other versions of one object; stock quilt3 pushes keep a copy per package
         where = (entry.object_name, reg.object_version(entry), reg.foreign_key(entry))
@@ -203,6 +221,33 @@ def _check_version(
         damage = checked[where]
         if damage is not None:
             report.problems.append(str(DamagedObject(reg, entry, found.label, damage.why, damage.hint)))
+        elif (gone := pin_gone(reg, entry)) or key_elsewhere(reg, entry):
+            if repair and (key := read_key(reg, entry)):
+                repin[entry.key] = key
+            elif gone:
+                report.problems.append(str(gone_pin(reg, entry, found.label)))
+            else:
+                elsewhere = True
+    if repin:
+        report.repaired.append(_repin(reg, found, repin))
+    if elsewhere:
+        report.keys_elsewhere.append(found.label)
+
+
+def _repin(reg: Registry, found: mf.Manifest, keys: Mapping[str, str]) -> str:
+    """Write ``found``'s manifest again naming the object versions read and hashed for these entries (logical key
+    -> physical key), every other line as it was (:func:`.publish._repin`: read just before, the top hash checked).
+    A push of the same version may write it at the same moment: S3 keeps one whole manifest or the other, both of
+    this top hash, never a mix; where the push's lands between this one's read and write, this one may put back a
+    gone pin the push had replaced (its object is kept): the next verify names it, and ``--repair`` pins it."""
+    from .publish import _repin as write_again
+
+    with reg.errors(f"repairing {found.label}"):
+        write_again(reg, found, keys)
+    return (
+        f"rewrote {found.label}'s manifest: {len(keys)} file(s) now name the object versions {reg.describe()} "
+        "holds (same top hash)"
+    )
 
 
 def _repair(reg: Registry) -> list[str]:

@@ -7,7 +7,8 @@ every file matches are the files moved into place; the staging folder is then re
 an existing folder, files being replaced are set aside first and put back if any move
 fails, so the folder never holds a mix of old and new. Files the folder already holds with
 the version's bytes (hashed) stay as they are: a complete copy is only read, so a read-only
-cache serves as well as a writable one.
+cache serves as well as a writable one. Files whose pinned object versions an S3 registry no longer has are
+read from its current objects, hashed like any, and the fetch says so in one note.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..console import stderr
 from ..errors import DestinationError
 from ..fsutil import access_denied, looked_up, make_public, why_failed
 from ..hashing import file_hash
@@ -27,7 +29,7 @@ from ..scratch import MKDTEMP_RANDOM, held, sweep
 from ..scratch import STALE_S as STALE_S  # a staging folder's age, swept
 from . import manifest as mf
 from .base import Registry
-from .object_check import absent, check_object, wrong_size
+from .object_check import absent, check_object, no_object, pin_gone, wrong_size
 from .records import Fetched
 
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
@@ -77,6 +79,11 @@ def fetch(
                     fh.close()  # after a failure (already named): the staged copy is thrown away
             make_public(target)
         _move_into_place(staging, dest, [e.key for e in wanted], lambda: _unchanged(dest, found, refuse=not overwrite))
+    if unpinned := sum(pin_gone(reg, entry) for entry in wanted):
+        stderr(
+            f"note: {unpinned} file(s) of {found.label} pin object versions {reg.describe()} no longer has; read "
+            "from its current objects (same bytes, hash-checked); 'fashion packages verify --repair' pins them again"
+        )
     return fetched
 
 
@@ -124,6 +131,9 @@ def _check_located(reg: Registry, found: mf.Manifest) -> None:
         size, missing = absent(reg, entry, found.label, f"fetching {found.label}")
         if missing is not None:
             raise missing  # as verify says it
+        if size != entry.size and pin_gone(reg, entry):  # the pinned version is gone, the current one is no good
+            with reg.errors(f"fetching {found.label}"):
+                raise no_object(reg, entry, found.label)
         if size != entry.size:
             raise wrong_size(
                 reg,

@@ -1,5 +1,8 @@
 """Check one object of a registry's store against its manifest entry: there, of its size, holding its bytes
-(read never past its declared size), else :class:`DamagedObject` saying how. Fetch, push and verify ask it."""
+(read never past its declared size), else :class:`DamagedObject` saying how. Fetch, push and verify ask it.
+
+On S3 an entry whose pinned object version is gone is read from the current object (:meth:`.S3Registry.pin_gone`):
+hashed like any, and where it does not hold the entry's bytes the entry has no object, as before."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
 from .base import OBJECTS, Registry
+from .s3 import S3Registry
 
 BLOCK = 1 << 20
 
@@ -84,6 +88,37 @@ def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
     )
 
 
+def pin_gone(reg: Registry, entry: mf.Entry) -> bool:
+    """Whether ``entry`` pins an object version its S3 registry no longer has, so its object was read from the
+    bucket's current ``objects/<hex>`` (:meth:`.S3Registry.pin_gone`: known once its object was looked up)."""
+    return isinstance(reg, S3Registry) and reg.pin_gone(entry)
+
+
+def key_elsewhere(reg: Registry, entry: mf.Entry) -> bool:
+    """Whether ``entry``'s physical key in an S3 registry's manifest names a place outside its bucket's store,
+    where stock quilt3 would look (:meth:`.S3Registry.key_elsewhere`)."""
+    return isinstance(reg, S3Registry) and reg.key_elsewhere(entry)
+
+
+def read_key(reg: Registry, entry: mf.Entry) -> str | None:
+    """The physical key of the object version read for ``entry`` in place of its own (:meth:`.S3Registry.read_key`)."""
+    return reg.read_key(entry) if isinstance(reg, S3Registry) else None
+
+
+def gone_pin(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
+    """A pinned object version that is gone while the current object holds the entry's bytes (hashed): fashion reads
+    it, stock quilt3 reads only the pinned version; ``verify --repair`` pins the current one."""
+    return DamagedObject(
+        reg,
+        entry,
+        label,
+        f"has no object {short(entry.object_name)} version {reg.object_version(entry)} (the version its manifest "
+        "pins, the only one stock quilt3 reads)",
+        f"the current {OBJECTS}/{short(entry.object_name)} holds its bytes (hash-checked) and fashion reads it; "
+        "'fashion packages verify --repair' pins that version instead",
+    )
+
+
 def wrong_size(reg: Registry, entry: mf.Entry, label: str, size: int, hint: str | None = None) -> DamagedObject:
     """The one sentence for a stored object of another size than its entry says: a fetch refuses it before
     reading a byte (``hint``: its own advice), :func:`check_object` (verify, push) as it is about to read it."""
@@ -108,11 +143,20 @@ def absent(reg: Registry, entry: mf.Entry, label: str, doing: str) -> tuple[int 
 def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None = None) -> None:
     """Read ``entry``'s object (at most its declared size), hash it, refuse a mismatch (:class:`DamagedObject`);
     ``sink`` gets every block (a fetch writes them to its staging file in the same pass)."""
+    doing = f"reading {entry.key}{f' in {label}' if label else ''}"
+    try:
+        _check(reg, entry, label, sink, doing)
+    except DamagedObject:
+        if not pin_gone(reg, entry):
+            raise
+        with reg.errors(doing):  # the pinned version is gone, and the current object does not hold the bytes
+            raise no_object(reg, entry, label) from None
 
+
+def _check(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[bytes], object] | None, doing: str) -> None:
     def bad(why: str) -> DamagedObject:
         return DamagedObject(reg, entry, label, why)
 
-    doing = f"reading {entry.key}{f' in {label}' if label else ''}"
     size, missing = absent(reg, entry, label, doing)  # S3 refusing (expired token, 403, 500): its line, not a bug
     if missing is not None:
         raise missing

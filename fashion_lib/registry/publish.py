@@ -21,6 +21,7 @@ from ..scratch import scratch_folder
 from . import manifest as mf
 from .base import PACKAGES, POINTERS, Registry, check_name
 from .lost import check_manifests_kept
+from .object_check import key_elsewhere, pin_gone
 from .pointing import fix_latest, interrupted_after, latest_behind, point
 from .quilt import quilt
 
@@ -104,8 +105,9 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
 
     On a versioned bucket a manifest pins object versions: one deleted since (or never uploaded whole) is
     stored again, or found stored again by a later push, and the manifest rewritten to pin that one (same
-    top hash: physical keys are not hashed). ``latest`` naming another version while this one is the newest
-    (a push stopped between the two) is pointed at it, its key returned with the files'.
+    top hash: physical keys are not hashed), as is a key outside the bucket (``file://``). ``latest`` naming
+    another version while this one is the newest (a push stopped between the two) is pointed at it, its key
+    returned with the files'.
     """
     found = reg.manifest(name, top_hash)
     hashes: dict[Path, str] = {}
@@ -121,7 +123,7 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
     damaged: dict[str, tuple[mf.Entry, Path]] = {}
     with reg.errors(f"checking {found.label}"):
         for entry in found.entries:
-            if reg.object_size(entry) == entry.size:
+            if reg.object_size(entry) == entry.size and not (pin_gone(reg, entry) or key_elsewhere(reg, entry)):
                 source = source_of(entry) if type(reg).same_bytes is not Registry.same_bytes else None
                 if _holds(reg, entry, source):
                     continue
@@ -142,7 +144,11 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
         moved = {
             entry.key: now.physical_key
             for entry, _ in damaged.values()
-            if reg.object_version(now := _current(reg, entry)) != reg.object_version(entry) and now.physical_key
+            if (
+                reg.object_version(now := _current(reg, entry)) != reg.object_version(entry)
+                or key_elsewhere(reg, entry)
+            )
+            and now.physical_key
         }
         if moved:
             _repin(reg, found, moved)
@@ -196,16 +202,24 @@ def _entries(files: Mapping[str, Path]) -> dict[str, tuple[Path, int, str]]:
 
 def _has_good_manifest(reg: Registry, stored: mf.Manifest, entries: Mapping[str, tuple[Path, int, str]]) -> bool:
     """The registry has ``stored``'s version, and every object version its manifest pins holds the entry's
-    bytes: one pinning versions that are gone (deleted on a versioned bucket) is written again, pinning
-    those stored now (the same top hash: physical keys are not hashed)."""
+    bytes: one pinning versions that are gone (deleted on a versioned bucket), or naming files outside the bucket
+    (``file://`` keys of a local registry synced into it), is written again, pinning those stored now (the same
+    top hash: physical keys are not hashed)."""
     try:
         found = reg.manifest(stored.name, stored.top_hash)
     except IntegrityError:
         return False  # missing or damaged: written (again)
     now = {entry.key: reg.object_version(entry) for entry in stored.entries}
     return all(
-        reg.object_version(entry) == now.get(entry.key)  # the one _store checked
-        or (reg.object_size(entry) == entry.size and _holds(reg, entry, entries[entry.key][0]))
+        not key_elsewhere(reg, entry)
+        and (
+            reg.object_version(entry) == now.get(entry.key)  # the one _store checked
+            or (
+                reg.object_size(entry) == entry.size
+                and not pin_gone(reg, entry)
+                and _holds(reg, entry, entries[entry.key][0])
+            )
+        )
         for entry in found.entries
     )
 

@@ -2,7 +2,8 @@
 
 Objects are read from ``objects/<hex>`` in this bucket. A manifest's physical key is used
 for two things: its ``versionId``, when it names exactly that key in this bucket (on a
-versioned bucket the published bytes survive an overwrite); and, for an entry the store has
+versioned bucket the published bytes survive an overwrite; where that version is gone, the bucket moved or
+its objects re-uploaded, the current object is read instead, hash-checked like any); and, for an entry the store has
 no object of, the key in this bucket where stock quilt3's ``Package.push`` puts a file
 (``<owner>/<name>/<logical key>``), read no further than its size and hashed like any object.
 Any other key, in this bucket or another, or anywhere else, is never opened. S3 writes are atomic per object,
@@ -42,6 +43,8 @@ class S3Registry(Registry):
         if "/" in self.location[len("s3://") :]:
             raise RegistryError(f"{url!r}: an S3 registry is a bucket, s3://BUCKET, without a path")
         check_settings()  # a bad AWS variable is named now, before any work, not by boto3 mid-command
+        # (object, version pinned or None) -> the version of objects/<hex> a read got without following a pin
+        self._unpinned: dict[tuple[str, str | None], str | None] = {}
 
     def describe(self) -> str:
         endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
@@ -180,21 +183,49 @@ class S3Registry(Registry):
         return {"Key": key, "VersionId": version} if version else {"Key": key}
 
     def _first(self, entry: mf.Entry, request: Callable[..., dict]) -> dict | None:
-        """``request`` (head_object or get_object) of the store's object for ``entry``, else of the key stock
-        quilt3 pushed it to (:meth:`foreign_key`); None where S3 says neither is there (:func:`.s3_errors.missing`:
-        HEAD and GET read S3's answers alike, a refused version id included: a HEAD's bare 400 is asked again)."""
+        """``request`` (head_object or get_object) of the store's object for ``entry``: the version its manifest
+        pins, else, where S3 says that version is not there (a bucket moved or restored, its objects uploaded
+        again), the current one (:meth:`pin_gone`); else of the key stock quilt3 pushed it to (:meth:`foreign_key`);
+        None where S3 says none is there (:func:`.s3_errors.missing`: HEAD and GET read S3's answers alike, a refused
+        version id included: a HEAD's bare 400 is asked again). Every caller hashes what it reads or trusts an ETag."""
         import botocore.exceptions as bx
 
-        for where in ({"Key": self._key(entry), **self._version(entry)}, self._foreign(entry)):
+        pinned = {"Key": self._key(entry), **self._version(entry)}
+        current = {"Key": self._key(entry)} if "VersionId" in pinned else None
+        for where in (pinned, current, self._foreign(entry)):
             if where is None:
-                break
+                continue
             try:
-                return request(Bucket=self.bucket, **where)
+                answer = request(Bucket=self.bucket, **where)
             except bx.ClientError as exc:
                 error = self._why_400(where, exc) if "VersionId" in where and bare_400(exc) else exc
                 if not missing(error, "VersionId" in where):
                     raise error from None
+                continue
+            if where["Key"] == self._key(entry) and "VersionId" not in where:
+                self._unpinned[(entry.object_name, pinned.get("VersionId"))] = answer.get("VersionId")
+            return answer
         return None
+
+    def pin_gone(self, entry: mf.Entry) -> bool:
+        """Whether a read of ``entry``'s object (:meth:`_first`) found the version its manifest pins gone, and
+        read the current one: fashion can read it (hashed), stock quilt3 reads only the pinned version."""
+        version = self.object_version(entry)
+        return version is not None and (entry.object_name, version) in self._unpinned
+
+    def read_key(self, entry: mf.Entry) -> str | None:
+        """The physical key of the version of ``objects/<hex>`` the last read of ``entry``'s object got where it
+        followed no pin (none pinned, or gone): what ``verify --repair`` pins; None where no such read was made."""
+        key = (entry.object_name, self.object_version(entry))
+        return self._url(entry.object_name, self._unpinned[key]) if key in self._unpinned else None
+
+    def key_elsewhere(self, entry: mf.Entry) -> bool:
+        """Whether ``entry``'s physical key names neither this bucket's ``objects/<hex>`` nor where stock quilt3
+        pushed it (:meth:`foreign_key`): a ``file://`` path of a local registry synced into the bucket, another
+        bucket. fashion reads the object here; stock quilt3 goes there."""
+        url = urlparse(entry.physical_key or "")
+        here = url.scheme == "s3" and url.netloc == self.bucket and unquote(url.path)[1:] == self._key(entry)
+        return bool(entry.physical_key) and not here and self.foreign_key(entry) is None
 
     def _why_400(self, where: dict[str, str], head: Exception) -> Exception:
         """What S3 means by a bare 400 to a HEAD naming a version (its answer has no body: a refused version id, an
@@ -251,9 +282,12 @@ class S3Registry(Registry):
         """``s3://bucket/objects/<hex>``, with the stored object's ``versionId`` where the bucket keeps versions."""
         import botocore.exceptions as bx
 
-        url = f"s3://{self.bucket}/{OBJECTS}/{name}"
         try:
             version = self.client.head_object(Bucket=self.bucket, Key=f"{OBJECTS}/{name}").get("VersionId")
         except bx.ClientError:
-            return url  # not stored yet (the key a plan is hashed with; physical keys are not hashed)
+            version = None  # not stored yet (the key a plan is hashed with; physical keys are not hashed)
+        return self._url(name, version)
+
+    def _url(self, name: str, version: str | None) -> str:
+        url = f"s3://{self.bucket}/{OBJECTS}/{name}"
         return f"{url}?versionId={quote(version, safe='')}" if version and version != "null" else url
