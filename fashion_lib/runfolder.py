@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .console import stderr
 from .errors import ConfigError, DestinationError
 from .fsutil import atomic_path, missing_folders, regular_file, remove_folders, unusable, why_failed
 from .run_history import history_problem
+from .run_owner import LEFT_BY_KILLED, clear_dead, disown, own, refuse_held, sweep
 from .scratch import scratch_folder
 
 MODEL_FILE = "clf.keras"  # the trained model (Keras v3 format)
@@ -73,7 +75,8 @@ class RunFolder:
     def new(cls, parent: Path, stem: str) -> RunFolder:
         """``parent/stem``, or ``parent/stem-2``, ``-3``... when a run of the same second took it: made here,
         empty, by an exclusive ``mkdir`` (two runs started together never share one), and claimed: while no run
-        wrote to it, :meth:`removed_if_unfinished` and :meth:`Claim.release` remove it (and the folders made for it)."""
+        wrote to it, :meth:`removed_if_unfinished` and :meth:`Claim.release` remove it (and the folders made for it).
+        Marked as this live process's (:mod:`.run_owner`); the folders beside it left by killed runs are removed."""
         first = cls(Path(parent) / stem)
         if not os.path.lexists(first.path):
             first.check_writable()  # named as the folder a run would get
@@ -92,7 +95,9 @@ class RunFolder:
                 continue
             except OSError as exc:
                 raise DestinationError(f"run folder {folder.path}: cannot be made: {why_failed(exc)}") from None
+            own(folder.path)
             _CLAIMED[folder.path.absolute()] = [folder.path.absolute(), *made]
+            sweep(folder.path.parent, folder.path, RUN_FILES, MODEL_FILE, log=stderr)
             return folder
 
     def check_writable(self) -> None:
@@ -103,9 +108,14 @@ class RunFolder:
 
     def check_new(self) -> None:
         """:meth:`check_writable`, and DestinationError naming the folder if it already holds a
-        training run's files: a new run would overwrite them, leaving a folder whose files disagree."""
+        training run's files: a new run would overwrite them, leaving a folder whose files disagree. Or while a
+        run in another process writes it; the files a killed run left (:mod:`.run_owner`) are removed, said."""
         self.check_writable()
+        refuse_held(self.path)
         found = [name for name in RUN_FILES if (self.path / name).exists()]
+        if found and MODEL_FILE not in found and clear_dead(self.path, RUN_FILES, MODEL_FILE) == "":
+            stderr(f"note: removed the files in run folder {self.path}, {LEFT_BY_KILLED}")
+            found = []
         if found and MODEL_FILE not in found:  # one stopped by SIGKILL, or by a kernel that died
             raise DestinationError(
                 f"run folder {self.path}: holds an unfinished run ({', '.join(found)}; no {MODEL_FILE}): "
@@ -125,9 +135,12 @@ class RunFolder:
         # deepest first: those this block makes, or those new() made to claim the folder
         made = missing_folders(self.path) or _CLAIMED.get(self.path.absolute(), [])
         before = {name for name in RUN_FILES if (self.path / name).exists()}
+        own(self.path)  # a live run's, until the model is written
         try:
             with _sigterm_raises() as installed:
                 yield
+            if self.model.exists():
+                disown(self.path)
         except BaseException as exc:
             self._remove(set(RUN_FILES) - before, made)
             if not self.path.exists():
@@ -145,6 +158,7 @@ class RunFolder:
                     path.unlink(missing_ok=True)
                 except OSError:
                     pass
+        disown(self.path)
         remove_folders(folders)  # deepest first; one holding anything else stays
 
     def check_history(self, epochs_run: Any = None) -> None:

@@ -22,6 +22,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "settings",
             "console",
             "runfolder",
+            "run_owner",
             "run_history",
             "classes",
             "fsutil",

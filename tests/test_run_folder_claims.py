@@ -16,6 +16,7 @@ import pytest
 import fashion_lib.run_steps as steps
 from fashion_lib import pipeline
 from fashion_lib.errors import ConfigError, DestinationError
+from fashion_lib.run_owner import LOCK_FILE
 from fashion_lib.runfolder import PROVENANCE_FILE, RunFolder
 
 
@@ -160,7 +161,7 @@ def test_fitting_again_after_a_failed_fit_claims_a_folder_again(outputs: Path, m
     with pytest.raises(ConfigError, match="a mistake in training"):  # it got as far as training: a folder of its own
         pipeline.fit(first, strategy=_OneReplica(), verbose=0)  # before: it wrote into the second run's folder
     assert first.output_dir == outputs / "run-20261129-051656-2"
-    assert list(second.output_dir.iterdir()) == []  # the second run's folder: untouched, still its own
+    assert [p.name for p in second.output_dir.iterdir()] == [LOCK_FILE]  # the second run's folder: only its mark
     second.folder.check_new()
     assert not first.output_dir.exists()  # the refit failed too: its folder given back again
 
