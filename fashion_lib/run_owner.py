@@ -20,6 +20,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from .errors import DestinationError
+from .scratch import same_file
 
 try:
     import fcntl
@@ -66,7 +67,7 @@ def disown(folder: Path) -> None:
     fd = _HELD.pop(folder.absolute(), None)
     if fd is None:
         return
-    if _same_file(fd, folder.absolute() / LOCK_FILE):  # never another run's mark, made since
+    if same_file(fd, folder.absolute() / LOCK_FILE):  # never another run's mark, made since
         with suppress(OSError):
             os.unlink(folder.absolute() / LOCK_FILE)
     os.close(fd)  # the lock goes with the last descriptor
@@ -129,7 +130,7 @@ def _mine(key: Path) -> bool:
     """Whether this process holds ``key``'s mark (still the one linked there: a folder removed and made
     again under it is no longer held)."""
     fd = _HELD.get(key)
-    if fd is not None and not _same_file(fd, key / LOCK_FILE):
+    if fd is not None and not same_file(fd, key / LOCK_FILE):
         del _HELD[key]
         os.close(fd)
         return False
@@ -152,7 +153,7 @@ def _take(folder: Path) -> int | None:
         return None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        if stat.S_ISREG(os.fstat(fd).st_mode) and _same_file(fd, path):
+        if stat.S_ISREG(os.fstat(fd).st_mode) and same_file(fd, path):
             return fd
     except BlockingIOError:
         os.close(fd)
@@ -171,15 +172,6 @@ def _take_or_refuse(key: Path) -> int | None:
         raise DestinationError(
             f"run folder {key}: a run in another process is writing it ({LOCK_FILE} is held); choose another output_dir"
         ) from None
-
-
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether ``path`` is the file open as ``fd``."""
-    try:
-        held, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
-    except OSError:
-        return False
-    return (held.st_dev, held.st_ino) == (there.st_dev, there.st_ino)
 
 
 def _leftovers(folder: Path, names: tuple[str, ...], model: str) -> list[str] | None:

@@ -60,7 +60,7 @@ def held(make: Callable[[], Path]) -> Iterator[Path]:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         fcntl.flock(fd, fcntl.LOCK_EX)  # waits only while such a sweep removes it
-        if _same_file(fd, folder / LIVE):
+        if same_file(fd, folder / LIVE):
             break
         os.close(fd)
     try:
@@ -90,7 +90,7 @@ def sweep(base: Path, pattern: str) -> None:
             continue
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # refused while its process lives
-            if _same_file(fd, folder / LIVE):
+            if same_file(fd, folder / LIVE):
                 shutil.rmtree(folder, ignore_errors=True)
         except OSError:
             pass
@@ -98,10 +98,10 @@ def sweep(base: Path, pattern: str) -> None:
             os.close(fd)
 
 
-def _same_file(fd: int, path: Path) -> bool:
-    """Whether ``path`` still names the file open as ``fd``."""
+def same_file(fd: int, path: Path) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (a link there is not followed: never the same)."""
     try:
-        here, there = os.fstat(fd), os.stat(path)
+        here, there = os.fstat(fd), os.stat(path, follow_symlinks=False)
     except OSError:
         return False
     return (here.st_dev, here.st_ino) == (there.st_dev, there.st_ino)
