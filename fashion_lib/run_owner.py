@@ -5,12 +5,20 @@ the process dies, however it dies) while the run is unfinished; the mark goes on
 the folder is given back. A folder whose mark is there and free, with no model, holding nothing but a run's
 files, was left by a run that was killed (``kill -9``, papermill stopped with SIGTERM: its kernel ends with
 ``os._exit``): :func:`clear_dead` removes those files. A folder without the mark, or with anything else in it,
-is never touched; nor is one whose mark a live process holds. Where ``flock`` or hard links are missing
-(Windows, some network file systems), no folder is marked, so none is removed.
+is never touched; nor is one whose mark a live process holds. Where hard links are missing (some network file
+systems), no folder is marked, so none is removed.
+
+A free mark is proof of a dead owner only where every machine that sees the folder shares its locks: a file system
+that keeps ``flock`` per machine (NFS mounted ``nolock``, some FUSE mounts, a folder synced between machines) shows
+a live run elsewhere as free. So a run's folder beside a new run is removed only once nothing in it has changed for
+:data:`SWEEP_AFTER_S` (a live run writes its history every epoch; and a killed run's history stays that long, as
+evidence of how far it got), and an ``output_dir`` named again is used at once only if its mark names this machine's
+boot (the run lived here, and is gone), else after that same quiet time.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import stat
 import tempfile
@@ -20,17 +28,24 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 
 from .errors import DestinationError
-from .scratch import same_file
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+from .scratch import same_file, stale
 
 LOCK_FILE = ".fashion-run.lock"
 LEFT_BY_KILLED = "left unfinished by a run that was killed (no clf.keras)"  # what a note says of such files
 # folders this process owns (absolute) -> the descriptor holding the flock on each one's lock file
 _HELD: dict[Path, int] = {}
+SWEEP_AFTER_S = 24 * 3600  # a killed run's folder unchanged this long is removed beside a new run
+
+
+def _boot() -> bytes:
+    """This machine's boot, as Linux names it (a mark holds it: the run lived in this boot); b"" elsewhere."""
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_bytes().strip()
+    except OSError:
+        return b""
+
+
+_BOOT = _boot()
 
 
 def own(folder: Path) -> None:
@@ -39,7 +54,7 @@ def own(folder: Path) -> None:
     while its owner lives. A mark left by a killed run is taken over. Best effort: where none can be made, the
     folder stays unmarked. DestinationError naming the folder if a live run in another process holds it."""
     key = folder.absolute()
-    if fcntl is None or _mine(key):
+    if _mine(key):
         return
     try:
         key.mkdir(parents=True, exist_ok=True)
@@ -48,10 +63,15 @@ def own(folder: Path) -> None:
         return
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # a new file: no one else has it
+        os.write(fd, _BOOT)
         os.link(tmp, key / LOCK_FILE)  # never replaces one that is there
     except FileExistsError:
         os.close(fd)
         fd = _take_or_refuse(key)
+        if fd is not None:  # a killed run's mark, taken over: it names this boot now
+            with suppress(OSError):
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, _BOOT, 0)
     except OSError:  # no hard links here: left unmarked
         os.close(fd)
         fd = None
@@ -75,17 +95,18 @@ def disown(folder: Path) -> None:
 
 def refuse_held(folder: Path) -> None:
     """DestinationError naming ``folder`` if a live run in another process holds its mark."""
-    if fcntl is not None and not _mine(folder.absolute()):
+    if not _mine(folder.absolute()):
         fd = _take_or_refuse(folder.absolute())
         if fd is not None:
             os.close(fd)
 
 
-def clear_dead(folder: Path, names: tuple[str, ...], model: str) -> str | None:
+def clear_dead(folder: Path, names: tuple[str, ...], model: str, *, named: bool = False) -> str | None:
     """Remove the files of a killed run from ``folder`` (its mark last), if that is what the folder holds: the
-    mark, free, and nothing but a run's files (``names``, but not ``model``) and their temporary copies. Returns
-    "" when removed, None when the folder is not such a one (it is left as it is), else why the removal failed."""
-    if fcntl is None or _mine(folder.absolute()):
+    mark, free, and nothing but a run's files (``names``, but not ``model``) and their temporary copies; and nothing
+    changed in it for :data:`SWEEP_AFTER_S`, or (``named``: an output_dir named again) its mark names this boot.
+    Returns "" when removed, None when the folder is not such a one (left as it is), else why the removal failed."""
+    if _mine(folder.absolute()):
         return None
     try:
         fd = _take(folder.absolute())
@@ -94,6 +115,9 @@ def clear_dead(folder: Path, names: tuple[str, ...], model: str) -> str | None:
     if fd is None:
         return None
     try:
+        here = named and bool(_BOOT) and os.pread(fd, 256, 0).strip() == _BOOT
+        if not (here or stale(folder, SWEEP_AFTER_S)):
+            return None  # maybe a live run on a machine whose locks this one does not see
         files = _leftovers(folder, names, model)
         if files is None:
             return None

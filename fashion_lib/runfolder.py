@@ -113,7 +113,7 @@ class RunFolder:
         self.check_writable()
         refuse_held(self.path)
         found = [name for name in RUN_FILES if (self.path / name).exists()]
-        if found and MODEL_FILE not in found and clear_dead(self.path, RUN_FILES, MODEL_FILE) == "":
+        if found and MODEL_FILE not in found and clear_dead(self.path, RUN_FILES, MODEL_FILE, named=True) == "":
             stderr(f"note: removed the files in run folder {self.path}, {LEFT_BY_KILLED}")
             found = []
         if found and MODEL_FILE not in found:  # one stopped by SIGKILL, or by a kernel that died

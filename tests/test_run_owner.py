@@ -3,7 +3,9 @@ then ends with ``os._exit``): no cleanup runs, so the folder keeps config.json, 
 and no clf.keras. Before, those piled up in the outputs folder (a new run-TIME each time), and an output_dir
 holding one was refused for ever. Now a live run marks its folder (:mod:`fashion_lib.run_owner`); a new run
 removes the folders whose mark is free and that hold nothing but a run's files, and says so in one note line.
-A live run's folder, one with a file of the user's, and one with no mark (older debris) are kept."""
+A live run's folder, one with a file of the user's, and one with no mark (older debris) are kept; so is a killed
+run's for a day (its history is the evidence of how far it got; and a live run on a machine whose locks this one does
+not see keeps writing in its folder), unless it is an output_dir named again whose mark names this boot."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -67,6 +70,15 @@ def _killed(parent: Path, how: str = "new-exit") -> Path:
     return folder
 
 
+def _quiet(*folders: Path, days: float = 2) -> Path:
+    """As if nothing in ``folders`` changed for ``days``: the first of them."""
+    then = time.time() - days * 86400
+    for folder in folders:
+        for path in (*folder.rglob("*"), folder):
+            os.utime(path, (then, then), follow_symlinks=False)
+    return folders[0]
+
+
 def _notes(capsys: pytest.CaptureFixture[str]) -> list[str]:
     return [line for line in capsys.readouterr().err.splitlines() if line.startswith("note: ")]
 
@@ -74,9 +86,11 @@ def _notes(capsys: pytest.CaptureFixture[str]) -> list[str]:
 def test_a_new_run_removes_the_folder_a_killed_run_left(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     dead = _killed(tmp_path)
     assert (dead / LOCK_FILE).is_file() and (dead / "config.json").is_file()  # what papermill stopped leaves
-    new = RunFolder.new(tmp_path, "run-20261129-051700")
+    RunFolder.new(tmp_path, "run-20261129-051659")
+    assert (dead / "history.csv").is_file() and _notes(capsys) == []  # kept a day: the evidence (review 103)
+    new = RunFolder.new(_quiet(dead) and tmp_path, "run-20261129-051700")
     assert not dead.exists()  # before: kept, with config.json, history.csv, provenance.json
-    assert sorted(p.name for p in tmp_path.iterdir()) == [new.path.name]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run-20261129-051659", new.path.name]
     assert _notes(capsys) == [
         f"note: removed run folder {dead}, left unfinished by a run that was killed (no {MODEL_FILE})"
     ]
@@ -85,6 +99,7 @@ def test_a_new_run_removes_the_folder_a_killed_run_left(tmp_path: Path, capsys: 
 def test_a_live_runs_folder_is_kept_until_it_is_killed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     child, (live,) = _child(tmp_path, "new-wait")
     try:
+        _quiet(live)  # a slow epoch: its mark still keeps it
         RunFolder.new(tmp_path, "run-2")
         assert (live / "config.json").is_file() and _notes(capsys) == []  # its owner lives: kept
         with pytest.raises(DestinationError, match="a run in another process is writing it"):
@@ -106,6 +121,7 @@ def test_runs_started_together_never_remove_a_live_runs_folder(tmp_path: Path) -
     finally:
         first[0].kill()
         first[0].wait(timeout=60)
+    _quiet(*first[1], *second[1])
     try:
         RunFolder.new(tmp_path, "run-x")
         assert not any(folder.exists() for folder in first[1])
@@ -124,6 +140,7 @@ def test_a_killed_runs_folder_holding_anything_else_is_kept(tmp_path: Path, caps
     write_json(older / "config.json", {})
     trained = _killed(tmp_path)
     (trained / MODEL_FILE).write_text("a model")  # killed while assessing: the model is there
+    _quiet(with_notes, with_folder, older, trained)
     RunFolder.new(tmp_path, "run-4")
     for folder in (with_notes, with_folder, older, trained):
         assert (folder / "config.json").is_file(), folder
@@ -141,6 +158,21 @@ def test_an_output_dir_a_killed_run_left_is_used_again(tmp_path: Path, capsys: p
     (named / "config.json").write_text("{}")  # no mark: refused as before
     with pytest.raises(DestinationError, match="holds an unfinished run"):
         RunFolder(named).check_new()
+
+
+def test_an_output_dir_whose_free_mark_names_another_boot_is_kept_a_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Review 103: on a file system that keeps locks per machine (NFS mounted nolock), a live run on another machine
+    shows a free mark; before, its files were removed from under it."""
+    named = tmp_path / "mine"
+    _killed(named, "named-exit")
+    (named / LOCK_FILE).write_bytes(b"the boot id of another machine")
+    with pytest.raises(DestinationError, match="holds an unfinished run"):
+        RunFolder(named).check_new()
+    assert (named / "history.csv").is_file() and _notes(capsys) == []
+    RunFolder(_quiet(named)).check_new()  # a day without a change: no live run writes it
+    assert list(named.iterdir()) == [] and len(_notes(capsys)) == 1
 
 
 def test_a_finished_or_failed_run_leaves_no_mark(tmp_path: Path) -> None:
@@ -192,5 +224,5 @@ def test_a_run_killed_while_its_data_loads_leaves_a_folder_removed_later(tmp_pat
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=60)
     assert [p.name for p in folder.iterdir()] == [LOCK_FILE]
-    RunFolder.new(tmp_path, "run-2")
+    RunFolder.new(_quiet(folder) and tmp_path, "run-2")
     assert not folder.exists()
