@@ -56,3 +56,25 @@ def test_loading_a_data_version_reads_the_manifest_once(tmp_path: Path, monkeypa
     loaded = load_data(registry=store, name="fashion-mnist/data")
     assert (len(loaded.train), len(loaded.test)) == (40, 20)
     assert reads == ["fashion-mnist/data"]
+
+
+def test_a_message_with_a_unicode_line_separator_reads_back(tmp_path: Path) -> None:
+    """quilt3 writes manifests as JSON lines with ensure_ascii=False, so U+2028 in a message is stored raw: before,
+    str.splitlines cut the line there and every read said the version was damaged ("line 1 is not JSON"; review 103)."""
+    from fashion_lib.registry import manifest as mf
+    from fashion_lib.registry.layout import PACKAGES
+
+    source = tmp_path / "a.csv"
+    source.write_bytes(b"label,pixel1\n1,0\n")
+    store = str(tmp_path / "registry")
+    message = "retrained\u2028on new shirts\u2029and\x85more"
+    top_hash = registry.push("t/data", {"a.csv": source}, registry=store, message=message)
+    reg = registry.open(store)
+    found = reg.manifest("t/data", top_hash)
+    assert [e.key for e in found.entries] == ["a.csv"]
+    assert registry.verify(registry=store).problems == []
+    data = reg.read(f"{PACKAGES}/{top_hash}", mf.MAX_MANIFEST_BYTES + 1)
+    assert "\u2028".encode() in data  # stored raw, as quilt3 stores it
+    again = mf.with_physical_keys(data, {"a.csv": "s3://b/objects/x"})
+    assert mf.parse(again, "t/data", top_hash).entries[0].physical_key == "s3://b/objects/x"
+    assert again.count(b"\n") == data.count(b"\n")  # no line added or lost

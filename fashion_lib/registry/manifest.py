@@ -107,13 +107,13 @@ def with_physical_keys(data: bytes, keys: Mapping[str, str]) -> bytes:
 
     Its top hash is the same: physical keys are not hashed.
     """
-    lines = data.decode("utf-8").splitlines(keepends=True)
+    lines = data.decode("utf-8").split("\n")  # JSON lines: only "\n" ends one (a message may hold U+2028)
     for number, line in enumerate(lines):
         record = json.loads(line) if line.strip() else None
         if isinstance(record, dict) and record.get("logical_key") in keys:
             record["physical_keys"] = [keys[record["logical_key"]]]
-            lines[number] = _QUILT_ENCODE(record) + "\n"
-    return "".join(lines).encode("utf-8")
+            lines[number] = _QUILT_ENCODE(record)
+    return "\n".join(lines).encode("utf-8")
 
 
 def top_hash_of(header: dict, entries: Iterable[Entry]) -> str:
@@ -139,7 +139,7 @@ def parse(data: bytes, name: str, top_hash: str) -> Manifest:
     def damaged(why: str) -> DamagedManifest:
         return DamagedManifest(label, why)
 
-    lines = data.decode("utf-8", errors="replace").splitlines()
+    lines = data.decode("utf-8", errors="replace").split("\n")  # not splitlines: U+2028 in a message is no line end
     records = []
     for number, line in enumerate(lines, 1):
         if not line.strip():
