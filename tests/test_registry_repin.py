@@ -219,3 +219,21 @@ def test_a_push_of_the_same_version_beside_the_repair_leaves_a_good_manifest(sea
     monkeypatch.setattr(S3Registry, "write", original)
     assert registry.verify(registry=bucket).problems == []
     assert registry.fetch(NAME, tmp_path / "d", registry=bucket).top_hash == top_hash
+
+
+def test_a_readers_repair_says_what_it_could_not_fix_and_checks_on(seaweed, env, client, tmp_path):
+    """Review 103: a read-only identity's --repair stopped at the first manifest it could not write, the other
+    versions unchecked and no report; before helper 99's repair it ended with exit 3 and every problem listed."""
+    bucket = seaweedfs.new_bucket(seaweed, versioned=True)
+    first = registry.push(NAME, files_in(tmp_path / "one"), registry=bucket)
+    second = registry.push(NAME, files_in(tmp_path / "two", train=b"label,pixel1\n5,5\n"), registry=bucket)
+    for top_hash, folder in ((first, "one"), (second, "two")):
+        drop_pin(client, bucket, top_hash, TEST, (tmp_path / folder / TEST).read_bytes())
+    reader = {**seaweedfs.client_env(seaweed, "reader"), "FASHION_HOME": str(tmp_path / "home")}
+    done = cli("packages", "verify", "--registry", bucket, "--repair", **reader)
+    assert done.returncode == 3, (done.stdout, done.stderr)
+    lines = done.stderr.splitlines()
+    for top_hash in (first, second):  # both versions checked, each problem and the refusal said
+        assert any(f"{TEST} in {NAME}@{top_hash[:12]} has no object " in line for line in lines), lines
+        assert any(f"{NAME}@{top_hash[:12]} not repaired: " in line and "access denied" in line for line in lines)
+    assert "Traceback" not in done.stderr

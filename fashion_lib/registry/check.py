@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from ..console import short
-from ..errors import IntegrityError
+from ..errors import IntegrityError, RegistryAccessDenied
 from . import manifest as mf
 from . import stamps
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
@@ -206,6 +206,7 @@ def _check_version(
         report.problems.append(str(exc))
         return
     repin: dict[str, str] = {}  # logical key -> the physical key of the object version read and hashed
+    gone_lines: list[str] = []  # the problems a repin fixes: said if it can't be written
     elsewhere = False
     for entry in found.entries:
         # versions may pin other versions of one object; stock quilt3 pushes keep a copy per package
@@ -224,12 +225,17 @@ def _check_version(
         elif (gone := pin_gone(reg, entry)) or key_elsewhere(reg, entry):
             if repair and (key := read_key(reg, entry)):
                 repin[entry.key] = key
+                gone_lines += [str(gone_pin(reg, entry, found.label))] if gone else []
             elif gone:
                 report.problems.append(str(gone_pin(reg, entry, found.label)))
             else:
                 elsewhere = True
     if repin:
-        report.repaired.append(_repin(reg, found, repin))
+        try:
+            report.repaired.append(_repin(reg, found, repin))
+        except RegistryAccessDenied as exc:  # a reader's --repair: what it could not fix stays said, the check goes on
+            report.problems += [*gone_lines, f"{found.label} not repaired: {exc}"]
+            elsewhere = elsewhere or len(gone_lines) < len(repin)
     if elsewhere:
         report.keys_elsewhere.append(found.label)
 
