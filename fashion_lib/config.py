@@ -17,6 +17,9 @@ from .errors import ConfigError
 
 OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
 HEADS = ("flatten", "gap")
+# float32; or bfloat16 compute with float32 weights and a float32 softmax (1.3x faster training where the CPU has
+# AVX-512 BF16 or AMX; no faster where it hasn't)
+PRECISIONS = ("float32", "mixed_bfloat16")
 
 
 def _is_int(v: Any) -> bool:
@@ -80,6 +83,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1  # of all steps; then cosine decay to 0
     label_smoothing: float = 0.1
+    precision: str = "float32"  # or "mixed_bfloat16" (see PRECISIONS)
     early_stopping_patience: int = 0  # 0: off (best weights are still restored)
     # data
     augment_flip: bool = True  # random horizontal flips (vectorised, in tf.data)
@@ -131,6 +135,7 @@ class TrainConfig:
         need(_is_num(self.conv_dropout) and 0 <= self.conv_dropout < 1, "conv_dropout", "a number in [0, 1)")
         need(_is_int(self.dense_units) and 0 <= self.dense_units <= 8192, "dense_units", "an integer from 0 to 8192")
         need(self.head in HEADS, "head", f"one of {', '.join(HEADS)}")
+        need(self.precision in PRECISIONS, "precision", f"one of {', '.join(PRECISIONS)}")
         need(
             _valid_stages(self.stages),
             "stages",
@@ -201,7 +206,7 @@ class TrainConfig:
 # What a recorded config (``config.json``, a lineage's ``training.config``) that lacks a field meant: the
 # dataclass defaults before they became the default recipe's. ``tta_shift`` came after the first published
 # models (which averaged image and mirror only); a record missing ``stages`` or ``epochs`` was hand-edited.
-RECORDED_WITHOUT: dict[str, Any] = {"stages": [[32], [64, 64]], "epochs": 15, "tta_shift": 0}
+RECORDED_WITHOUT: dict[str, Any] = {"stages": [[32], [64, 64]], "epochs": 15, "tta_shift": 0, "precision": "float32"}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the real recipe, TrainConfig()'s defaults (chosen on the validation split; see the benchmark and
@@ -222,4 +227,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # the screened recipe that reaches 94.3 % (two convs per stage, 30 epochs, random erasing):
     # about 5.5x the default's CPU time (benchmarks/recipe_screen.py, docs/accuracy-experiments.md)
     "accurate": {"stages": [[32, 32], [64, 64]], "epochs": 30, "augment_erase": 8, "tta_shift": 1},
+    # the same network and erasing, 24 epochs, computed in bfloat16: inside ten minutes where the CPU has AVX-512
+    # BF16 or AMX (1.3x faster steps there; no faster elsewhere), issue 10 (docs/accuracy-experiments.md)
+    "deep": {"stages": [[32, 32], [64, 64]], "epochs": 24, "augment_erase": 8, "precision": "mixed_bfloat16"},
 }

@@ -33,15 +33,26 @@ def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = Fa
     """A small VGG-style CNN: stages of 3x3 conv (+BN, ReLU) and 2x2 max-pooling, then a dense head.
 
     No ``config``: the default recipe's network (``TrainConfig()``, what ``fashion train`` trains).
-
     ``sync_batch_norm``: batch statistics over all replicas (several workers/GPUs), which also
-    keeps every worker's moving averages identical.
+    keeps every worker's moving averages identical. ``config.precision``: the layers' dtype policy.
     """
     load_tensorflow()
     import keras
-    from keras import layers
 
     config = (config or TrainConfig()).validate()
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(config.precision)  # every layer built computes in it (its weights stay float32)
+    try:
+        return _network(config, sync_batch_norm)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _network(config: TrainConfig, sync_batch_norm: bool) -> keras.Model:
+    """:func:`build_model`'s layers, each taking the dtype policy in force; the softmax float32 whatever it is."""
+    import keras
+    from keras import layers
+
     inputs = keras.Input(shape=(28, 28), dtype="uint8", name="image")
     x = layers.Rescaling(1.0 / 255.0, name="rescale")(inputs)
     x = layers.Reshape((28, 28, 1), name="channel")(x)
@@ -73,7 +84,7 @@ def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = Fa
         x = layers.ReLU(name="dense_relu")(x)
     if config.dropout:
         x = layers.Dropout(config.dropout, name="dropout")(x)
-    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="probabilities")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32", name="probabilities")(x)
     return keras.Model(inputs, outputs, name="fashion_cnn")
 
 

@@ -38,6 +38,8 @@ def recipe(config: TrainConfig) -> dict[str, str]:
         training.append(f"label smoothing {c.label_smoothing:g}")
     if c.early_stopping_patience and c.validation_size:  # early stopping watches the validation split
         training.append(f"stops after {c.early_stopping_patience} epochs without progress")
+    if c.precision != "float32":
+        training.append("computed in bfloat16 (weights and the softmax in float32)")
     augment = ["random mirror"] if c.augment_flip else []
     if c.augment_translate:
         augment.append(f"random shifts up to {c.augment_translate} px")

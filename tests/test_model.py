@@ -33,6 +33,7 @@ TINY = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=0)  # small and 
         ("head", "mlp", "head='mlp' is invalid; expected one of flatten, gap"),
         ("tta", "yes", "tta='yes' is invalid; expected true or false"),
         ("limit", -5, "limit=-5 is invalid"),
+        ("precision", "float16", "precision='float16' is invalid; expected one of float32, mixed_bfloat16"),
     ],
 )
 def test_invalid_settings_name_field_and_range_in_one_line(field, value, expected):
@@ -55,7 +56,9 @@ def test_no_config_is_the_default_recipe_and_the_presets_keep_their_views():
     assert TrainConfig() == TrainConfig.from_preset("default")
     assert TrainConfig().stages == [[32], [64]] and TrainConfig().epochs == 18 and TrainConfig().tta_shift == 1
     shifts = {name: TrainConfig.from_preset(name).tta_shift for name in PRESETS}
-    assert shifts == {"default": 1, "quick": 0, "v1": 0, "accurate": 1}
+    assert shifts == {"default": 1, "quick": 0, "v1": 0, "accurate": 1, "deep": 1}
+    precisions = {name: TrainConfig.from_preset(name).precision for name in PRESETS}
+    assert precisions == {name: "mixed_bfloat16" if name == "deep" else "float32" for name in PRESETS}
 
 
 def test_a_recorded_config_without_later_fields_keeps_what_it_meant():
@@ -225,6 +228,30 @@ def test_shipped_model_loads_with_plain_keras_in_safe_mode(tiny_model, images, t
     ours = shipped.predict(images, verbose=0)
     np.testing.assert_allclose(probs, ours, rtol=1e-6, atol=1e-7)
     assert np.array_equal(probs.argmax(1), ours.argmax(1))
+
+
+def test_a_bfloat16_network_ships_float32_probabilities_that_plain_keras_loads(images, tmp_path):
+    """``precision="mixed_bfloat16"``: the layers compute in bfloat16 (weights float32), the softmax in float32, so
+    each row sums to 1 as the evaluation requires (a bfloat16 softmax's rows summed to 0.997 to 1.003); the global
+    dtype policy is left as it was, and the shipped file loads in safe mode and predicts the same."""
+    import keras
+
+    from fashion_lib.evaluate import predict_proba
+    from fashion_lib.model import build_model, export_model, load_model_file, network_of, save_model
+
+    config = TINY.replace(precision="mixed_bfloat16", tta_shift=1)
+    trunk = build_model(config)
+    assert keras.config.dtype_policy().name == "float32"  # build_model's policy does not leak
+    assert trunk.get_layer("stage1_conv1").compute_dtype == "bfloat16"
+    assert trunk.get_layer("stage1_conv1").variable_dtype == "float32"
+    assert trunk.get_layer("probabilities").compute_dtype == "float32"
+    shipped = export_model(trunk, config)
+    probs = predict_proba(shipped, images)
+    assert probs.dtype == np.float32 and np.allclose(probs.sum(axis=1), 1, atol=1e-5)
+    save_model(shipped, tmp_path / "clf.keras")
+    loaded = load_model_file(tmp_path / "clf.keras")
+    assert network_of(loaded).get_layer("stage2_conv1").compute_dtype == "bfloat16"
+    np.testing.assert_allclose(loaded.predict(images, verbose=0), shipped.predict(images, verbose=0), atol=1e-6)
 
 
 def test_save_refuses_unknown_suffix(tiny_model, tmp_path):
