@@ -1,5 +1,5 @@
 """Training benchmark: the keras.io "simple MNIST convnet", our previous default recipe
-(preset ``v1``) and the current default, back to back in one run, on this machine.
+(preset ``v1``), the current default and ``--preset deep``, back to back in one run, on this machine.
 
 All train on the same 55,000 images (the default fixed-seed split; 5,000 held out for
 validation). After every epoch the benchmark (and only the benchmark) scores the model *as it
@@ -228,7 +228,11 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     train_set, test = load(args.raw)
-    recipes = {"previous default (v1)": TrainConfig.from_preset("v1"), "default": TrainConfig.from_preset("default")}
+    recipes = {
+        "previous default (v1)": TrainConfig.from_preset("v1"),
+        "default": TrainConfig.from_preset("default"),
+        "deep (bfloat16)": TrainConfig.from_preset("deep"),
+    }
     epochs = args.baseline_epochs
     if args.quick:
         recipes = {k: c.replace(limit=3000, validation_size=500, epochs=2) for k, c in recipes.items()}
@@ -243,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{name}: {json.dumps(config.to_dict(), sort_keys=True)}", flush=True)
         rows.append(run_ours(name, train_set, test, config))
 
-    baseline, ours = rows[0], rows[-1]
+    baseline, (v1, default, deep) = rows[0], rows[1:4]
     print()
     print(table(rows))
     print()
@@ -253,10 +257,11 @@ def main(argv: list[str] | None = None) -> int:
             f"training time x{row['train_s'] / baseline['train_s']:.2f}, test accuracy "
             f"{(row['final_test'] - baseline['final_test']) * 100:+.2f} points"
         )
-    print(
-        f"default / v1: training time x{ours['train_s'] / rows[1]['train_s']:.2f}, test accuracy "
-        f"{(ours['final_test'] - rows[1]['final_test']) * 100:+.2f} points"
-    )
+    for row, other in ((default, v1), (deep, default)):
+        print(
+            f"{row['recipe']} / {other['recipe']}: training time x{row['train_s'] / other['train_s']:.2f}, "
+            f"test accuracy {(row['final_test'] - other['final_test']) * 100:+.2f} points"
+        )
     print(f"machine load (1, 5, 15 min) at the end: {' '.join(open('/proc/loadavg').read().split()[:3])}")
     if not args.quick or args.plot:
         draw(rows, args.plot or PLOT)
