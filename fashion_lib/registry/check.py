@@ -15,7 +15,7 @@ from ..errors import IntegrityError, RegistryAccessDenied
 from . import manifest as mf
 from . import stamps
 from .base import OBJECTS, PACKAGES, POINTERS, Registry
-from .object_check import DamagedObject, check_object, gone_pin, key_elsewhere, pin_gone, read_key
+from .object_check import DamagedObject, check_object, gone_pin
 
 Where = tuple[str, str | None, str | None]  # an object, the version pinned, the key stock quilt3 pushed it to
 
@@ -222,8 +222,8 @@ def _check_version(
         damage = checked[where]
         if damage is not None:
             report.problems.append(str(DamagedObject(reg, entry, found.label, damage.why, damage.hint)))
-        elif (gone := pin_gone(reg, entry)) or key_elsewhere(reg, entry):
-            if repair and (key := read_key(reg, entry)):
+        elif (gone := reg.pin_gone(entry)) or reg.key_elsewhere(entry):
+            if repair and (key := reg.read_key(entry)):
                 repin[entry.key] = key
                 gone_lines += [str(gone_pin(reg, entry, found.label))] if gone else []
             elif gone:
@@ -258,7 +258,7 @@ def _repin(reg: Registry, found: mf.Manifest, keys: Mapping[str, str]) -> str:
 
 def _repair(reg: Registry) -> list[str]:
     """What ``--repair`` can do without the original files: remove dead writers' leftovers."""
-    from .local import TMP
+    from .layout import TMP
     from .publish import refuse_unwritable_under_lock
 
     with reg.errors("repairing"):

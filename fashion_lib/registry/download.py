@@ -29,7 +29,7 @@ from ..scratch import MKDTEMP_RANDOM, held, sweep
 from ..scratch import STALE_S as STALE_S  # a staging folder's age, swept
 from . import manifest as mf
 from .base import Registry
-from .object_check import absent, check_object, no_object, pin_gone, wrong_size
+from .object_check import absent, check_object, no_object, wrong_size
 from .records import Fetched
 
 STAGED = ".fetching"  # the end of a staging folder's name: ``DEST/.fashion-*.fetching`` or ``.DEST.*.fetching``
@@ -79,7 +79,7 @@ def fetch(
                     fh.close()  # after a failure (already named): the staged copy is thrown away
             make_public(target)
         _move_into_place(staging, dest, [e.key for e in wanted], lambda: _unchanged(dest, found, refuse=not overwrite))
-    if unpinned := sum(pin_gone(reg, entry) for entry in wanted):
+    if unpinned := sum(reg.pin_gone(entry) for entry in wanted):
         stderr(
             f"note: {unpinned} file(s) of {found.label} pin object versions {reg.describe()} no longer has; read "
             "from its current objects (same bytes, hash-checked); 'fashion packages verify --repair' pins them again"
@@ -131,7 +131,7 @@ def _check_located(reg: Registry, found: mf.Manifest) -> None:
         size, missing = absent(reg, entry, found.label, f"fetching {found.label}")
         if missing is not None:
             raise missing  # as verify says it
-        if size != entry.size and pin_gone(reg, entry):  # the pinned version is gone, the current one is no good
+        if size != entry.size and reg.pin_gone(entry):  # the pinned version is gone, the current one is no good
             with reg.errors(f"fetching {found.label}"):
                 raise no_object(reg, entry, found.label)
         if size != entry.size:

@@ -1,7 +1,7 @@
 """Check one object of a registry's store against its manifest entry: there, of its size, holding its bytes
 (read never past its declared size), else :class:`DamagedObject` saying how. Fetch, push and verify ask it.
 
-On S3 an entry whose pinned object version is gone is read from the current object (:meth:`.S3Registry.pin_gone`):
+On S3 an entry whose pinned object version is gone is read from the current object (:meth:`.Storage.pin_gone`):
 hashed like any, and where it does not hold the entry's bytes the entry has no object, as before."""
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from ..console import short
 from ..errors import IntegrityError
 from . import manifest as mf
 from .base import OBJECTS, Registry
-from .s3 import S3Registry
 
 BLOCK = 1 << 20
 
@@ -88,23 +87,6 @@ def no_object(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
     )
 
 
-def pin_gone(reg: Registry, entry: mf.Entry) -> bool:
-    """Whether ``entry`` pins an object version its S3 registry no longer has, so its object was read from the
-    bucket's current ``objects/<hex>`` (:meth:`.S3Registry.pin_gone`: known once its object was looked up)."""
-    return isinstance(reg, S3Registry) and reg.pin_gone(entry)
-
-
-def key_elsewhere(reg: Registry, entry: mf.Entry) -> bool:
-    """Whether ``entry``'s physical key in an S3 registry's manifest names a place outside its bucket's store,
-    where stock quilt3 would look (:meth:`.S3Registry.key_elsewhere`)."""
-    return isinstance(reg, S3Registry) and reg.key_elsewhere(entry)
-
-
-def read_key(reg: Registry, entry: mf.Entry) -> str | None:
-    """The physical key of the object version read for ``entry`` in place of its own (:meth:`.S3Registry.read_key`)."""
-    return reg.read_key(entry) if isinstance(reg, S3Registry) else None
-
-
 def gone_pin(reg: Registry, entry: mf.Entry, label: str) -> DamagedObject:
     """A pinned object version that is gone while the current object holds the entry's bytes (hashed): fashion reads
     it, stock quilt3 reads only the pinned version; ``verify --repair`` pins the current one."""
@@ -147,7 +129,7 @@ def check_object(reg: Registry, entry: mf.Entry, label: str, sink: Callable[[byt
     try:
         _check(reg, entry, label, sink, doing)
     except DamagedObject:
-        if not pin_gone(reg, entry):
+        if not reg.pin_gone(entry):
             raise
         with reg.errors(doing):  # the pinned version is gone, and the current object does not hold the bytes
             raise no_object(reg, entry, label) from None

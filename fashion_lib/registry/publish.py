@@ -21,7 +21,6 @@ from ..scratch import scratch_folder
 from . import manifest as mf
 from .base import PACKAGES, POINTERS, Registry, check_name
 from .lost import check_manifests_kept
-from .object_check import key_elsewhere, pin_gone
 from .pointing import fix_latest, interrupted_after, latest_behind, point
 from .quilt import quilt
 
@@ -123,7 +122,7 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
     damaged: dict[str, tuple[mf.Entry, Path]] = {}
     with reg.errors(f"checking {found.label}"):
         for entry in found.entries:
-            if reg.object_size(entry) == entry.size and not (pin_gone(reg, entry) or key_elsewhere(reg, entry)):
+            if reg.object_size(entry) == entry.size and not (reg.pin_gone(entry) or reg.key_elsewhere(entry)):
                 source = source_of(entry) if type(reg).same_bytes is not Registry.same_bytes else None
                 if _holds(reg, entry, source):
                     continue
@@ -145,8 +144,7 @@ def repair(reg: Registry, name: str, top_hash: str, sources: Sequence[Path]) -> 
             entry.key: now.physical_key
             for entry, _ in damaged.values()
             if (
-                reg.object_version(now := _current(reg, entry)) != reg.object_version(entry)
-                or key_elsewhere(reg, entry)
+                reg.object_version(now := _current(reg, entry)) != reg.object_version(entry) or reg.key_elsewhere(entry)
             )
             and now.physical_key
         }
@@ -211,12 +209,12 @@ def _has_good_manifest(reg: Registry, stored: mf.Manifest, entries: Mapping[str,
         return False  # missing or damaged: written (again)
     now = {entry.key: reg.object_version(entry) for entry in stored.entries}
     return all(
-        not key_elsewhere(reg, entry)
+        not reg.key_elsewhere(entry)
         and (
             reg.object_version(entry) == now.get(entry.key)  # the one _store checked
             or (
                 reg.object_size(entry) == entry.size
-                and not pin_gone(reg, entry)
+                and not reg.pin_gone(entry)
                 and _holds(reg, entry, entries[entry.key][0])
             )
         )

@@ -82,6 +82,20 @@ class Storage:
     def foreign_key(self, entry: mf.Entry) -> str | None:
         """Where stock quilt3 pushed ``entry`` in this registry (S3), read when the store has no object of it."""
 
+    def pin_gone(self, entry: mf.Entry) -> bool:
+        """Whether a read of ``entry``'s object found the version its manifest pins gone and read the current one
+        (S3: a bucket moved or restored); never where the store keeps no versions."""
+        return False
+
+    def key_elsewhere(self, entry: mf.Entry) -> bool:
+        """Whether ``entry``'s physical key names a place outside this store where stock quilt3 would look (S3: a
+        ``file://`` path of a local registry synced into the bucket)."""
+        return False
+
+    def read_key(self, entry: mf.Entry) -> str | None:
+        """The physical key of the object version a read of ``entry`` got in place of its own (S3), else None."""
+        return None
+
     def physical_key(self, name: str) -> str:
         """The physical key written into manifests for object ``name`` (for stock quilt3)."""
         raise NotImplementedError
