@@ -1,7 +1,7 @@
 """The training notebook's closing answer, written from a run's own numbers (never typed in).
 
 ``train.ipynb`` opens with a question: can a small CNN, trained on two CPU cores in under ten
-minutes, classify at least 93 % of the official test images, and can it be handed over so that
+minutes, classify at least 94.3 % of the official test images, and can it be handed over so that
 anyone can retrain it? :func:`training_answer` answers it from the run's ``metrics.json``.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from .evaluate import chance_warning
 
-TARGET_ACCURACY = 0.93  # the question's bar
+TARGET_ACCURACY = 0.943  # the question's bar (issue 10)
 BUDGET_MINUTES = 10.0  # ... and its time budget
 
 
@@ -29,7 +29,7 @@ def training_answer(
     verdict = "Yes" if fast and good else "Not on this run"
     missed = []
     if not good:
-        missed.append(f"short of the {target_accuracy:.0%} bar")
+        missed.append(f"short of the {target_accuracy * 100:g} % bar")
     if not fast:
         missed.append(f"over the {budget_minutes:g}-minute budget")
     why = f" ({' and '.join(missed)})" if missed else ""

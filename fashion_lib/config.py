@@ -1,7 +1,7 @@
 """Training configuration: architecture and hyperparameters in one JSON-safe dataclass.
 
 ``TrainConfig()``, i.e. ``TrainConfig.from_preset("default")``, is the recipe behind the published model;
-``"quick"`` is a ~1 minute version for tests and demos. Every field is plain data, so a
+``"quick"`` is a ~1 minute version for tests and demos, ``"v2"`` the previous default (a third of the time). Every field is plain data, so a
 config round-trips through :meth:`TrainConfig.to_dict` / :meth:`TrainConfig.from_dict`
 (lineage, ``reproduce``).
 """
@@ -17,9 +17,10 @@ from .errors import ConfigError
 
 OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
 HEADS = ("flatten", "gap")
-# float32; or bfloat16 compute with float32 weights and a float32 softmax (1.3x faster training where the CPU has
-# AVX-512 BF16 or AMX; no faster where it hasn't)
-PRECISIONS = ("float32", "mixed_bfloat16")
+# "auto": bfloat16 where the CPU (AVX-512 BF16, AMX) or GPU computes in it natively, else float32
+# (fashion_lib/training/precision.py); "mixed_bfloat16": bfloat16 compute with float32 weights and a float32
+# softmax (1.3x faster training where the hardware has it; no faster, or slower, where it hasn't)
+PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
 
 def _is_int(v: Any) -> bool:
@@ -67,7 +68,7 @@ class TrainConfig:
     ``build_model()`` / ``export_model(trunk)`` build with no config."""
 
     # architecture: each stage is a list of 3x3 conv widths followed by 2x2 max-pooling
-    stages: list[list[int]] = field(default_factory=lambda: [[32], [64]])
+    stages: list[list[int]] = field(default_factory=lambda: [[32, 32], [64, 64]])
     batch_norm: bool = True
     bn_momentum: float = 0.9  # moving-statistics momentum (0.9 tracks short runs well)
     pool_before_bn: bool = True  # conv -> pool -> BN -> ReLU: BN on 4x fewer values (CPU-cheap)
@@ -76,19 +77,19 @@ class TrainConfig:
     dropout: float = 0.4  # before the classifier
     conv_dropout: float = 0.0  # after each pooling
     # optimisation
-    epochs: int = 18
+    epochs: int = 24
     batch_size: int = 256
     optimizer: str = "adamw"
     learning_rate: float = 3e-3  # peak learning rate
     weight_decay: float = 0.01
     warmup_fraction: float = 0.1  # of all steps; then cosine decay to 0
     label_smoothing: float = 0.1
-    precision: str = "float32"  # or "mixed_bfloat16" (see PRECISIONS)
+    precision: str = "auto"  # bfloat16 where the hardware has it, else float32 (see PRECISIONS); runs record which
     early_stopping_patience: int = 0  # 0: off (best weights are still restored)
     # data
     augment_flip: bool = True  # random horizontal flips (vectorised, in tf.data)
     augment_translate: int = 0  # max random shift in pixels (0: off)
-    augment_erase: int = 0  # random erasing: side of the zeroed square in pixels (0: off)
+    augment_erase: int = 8  # random erasing: side of the zeroed square in pixels (0: off)
     erase_probability: float = 0.5  # ... applied to this share of the training images
     tta: bool = True  # the shipped clf.keras averages over the image and its mirror
     tta_shift: int = 1  # ... and over those views shifted by this many pixels (0: off): 10 views
@@ -183,6 +184,13 @@ class TrainConfig:
     def replace(self, **changes: Any) -> TrainConfig:
         return dataclasses.replace(self, **changes).validate()
 
+    def resolved(self) -> TrainConfig:
+        """This config with ``precision="auto"`` replaced by what this machine computes in
+        (:mod:`fashion_lib.precision`): what a run trains with and records."""
+        from .precision import AUTO, resolve
+
+        return self.replace(precision=resolve(AUTO)[0]) if self.precision == AUTO else self
+
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["stages"] = [list(s) for s in self.stages]
@@ -205,29 +213,31 @@ class TrainConfig:
 
 # What a recorded config (``config.json``, a lineage's ``training.config``) that lacks a field meant: the
 # dataclass defaults before they became the default recipe's. ``tta_shift`` came after the first published
-# models (which averaged image and mirror only); a record missing ``stages`` or ``epochs`` was hand-edited.
-RECORDED_WITHOUT: dict[str, Any] = {"stages": [[32], [64, 64]], "epochs": 15, "tta_shift": 0, "precision": "float32"}
+# models (which averaged image and mirror only), ``precision`` and ``augment_erase`` with issue 10; a record
+# missing ``stages`` or ``epochs`` was hand-edited.
+RECORDED_WITHOUT: dict[str, Any] = {
+    "stages": [[32], [64, 64]],
+    "epochs": 15,
+    "tta_shift": 0,
+    "precision": "float32",
+    "augment_erase": 0,
+}
+
+# Fixed precisions: a preset other than the default computes the same everywhere.
+_V2 = {"stages": [[32], [64]], "epochs": 18, "augment_erase": 0, "precision": "float32"}
 
 PRESETS: dict[str, dict[str, Any]] = {
     # the real recipe, TrainConfig()'s defaults (chosen on the validation split; see the benchmark and
-    # the README): stages [[32], [64]], 18 epochs, tta_shift=1: 10 views averaged inside the shipped file
-    # (+0.46 points on validation, see README)
+    # docs/accuracy-experiments.md): two 3x3 convs per stage, random erasing, 24 epochs, bfloat16 where the
+    # hardware computes in it, 10 views averaged inside the shipped file. About 470 s on a 2-core CPU with
+    # AVX-512 BF16; some five times v2's time on a CPU without it
     "default": {},
     # ~1 minute on 2 CPU cores: a subset and a few epochs, still far above chance; image + mirror only
-    "quick": {
-        "limit": 15000,
-        "epochs": 4,
-        "validation_size": 1000,
-        "stages": [[32], [64]],
-        "batch_size": 128,
-        "tta_shift": 0,
-    },
+    "quick": {**_V2, "limit": 15000, "epochs": 4, "validation_size": 1000, "batch_size": 128, "tta_shift": 0},
     # the default until issue 10 (2 conv stages, 18 epochs, flip averaging): kept for the benchmark
-    "v1": {"stages": [[32], [64]], "epochs": 18, "tta_shift": 0},
-    # the screened recipe that reaches 94.3 % (two convs per stage, 30 epochs, random erasing):
-    # about 5.5x the default's CPU time (benchmarks/recipe_screen.py, docs/accuracy-experiments.md)
-    "accurate": {"stages": [[32, 32], [64, 64]], "epochs": 30, "augment_erase": 8, "tta_shift": 1},
-    # the same network and erasing, 24 epochs, computed in bfloat16: inside ten minutes where the CPU has AVX-512
-    # BF16 or AMX (1.3x faster steps there; no faster elsewhere), issue 10 (docs/accuracy-experiments.md)
-    "deep": {"stages": [[32, 32], [64, 64]], "epochs": 24, "augment_erase": 8, "precision": "mixed_bfloat16"},
+    "v1": {**_V2, "tta_shift": 0},
+    # the default from issue 10's first half (10 views in the file): 93.8 % in about a third of the default's time
+    "v2": _V2,
+    # the default's network and erasing, 30 epochs in float32: about 5.5x v2's CPU time (benchmarks/recipe_screen.py)
+    "accurate": {"stages": [[32, 32], [64, 64]], "epochs": 30, "precision": "float32"},
 }

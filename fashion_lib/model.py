@@ -21,6 +21,7 @@ from .config import TrainConfig
 from .errors import ModelError
 from .fsutil import atomic_path
 from .portable import make_portable
+from .precision import policy
 
 if TYPE_CHECKING:  # pragma: no cover
     import keras
@@ -34,14 +35,14 @@ def build_model(config: TrainConfig | None = None, *, sync_batch_norm: bool = Fa
 
     No ``config``: the default recipe's network (``TrainConfig()``, what ``fashion train`` trains).
     ``sync_batch_norm``: batch statistics over all replicas (several workers/GPUs), which also
-    keeps every worker's moving averages identical. ``config.precision``: the layers' dtype policy.
+    keeps every worker's moving averages identical. ``config.precision``: the layers' dtype ("auto": this machine's).
     """
     load_tensorflow()
     import keras
 
     config = (config or TrainConfig()).validate()
     previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(config.precision)  # every layer built computes in it (its weights stay float32)
+    keras.config.set_dtype_policy(policy(config.precision))  # every layer computes in it (weights stay float32)
     try:
         return _network(config, sync_batch_norm)
     finally:
@@ -268,10 +269,9 @@ def check_model_shapes(model: keras.Model, source: str | os.PathLike[str]) -> No
         what = f"input {inputs}" if inputs is not None else f"{len(model.inputs)} inputs"
         raise ModelError(f"{source}: model takes {what}; expected 28x28 images (input shape (None, 28, 28))")
     if outputs is None or outputs[1:] != (NUM_CLASSES,):
-        if outputs is None:
-            what = f"{len(model.outputs)} outputs"
-        else:
-            what = f"{outputs[1]} outputs" if len(outputs) == 2 else f"outputs of shape {outputs}"
+        what = f"{len(model.outputs)} outputs" if outputs is None else f"outputs of shape {outputs}"
+        if outputs is not None and len(outputs) == 2:
+            what = f"{outputs[1]} outputs"
         raise ModelError(f"{source}: model gives {what}; expected {NUM_CLASSES} class probabilities")
 
 

@@ -38,8 +38,7 @@ def recipe(config: TrainConfig) -> dict[str, str]:
         training.append(f"label smoothing {c.label_smoothing:g}")
     if c.early_stopping_patience and c.validation_size:  # early stopping watches the validation split
         training.append(f"stops after {c.early_stopping_patience} epochs without progress")
-    if c.precision != "float32":
-        training.append("computed in bfloat16 (weights and the softmax in float32)")
+    training.extend(_precision(c.precision))
     augment = ["random mirror"] if c.augment_flip else []
     if c.augment_translate:
         augment.append(f"random shifts up to {c.augment_translate} px")
@@ -75,6 +74,15 @@ def brief(config: Any) -> str:
         f"{c.epochs} epochs, batch {c.batch_size}, {_optimizer(c.optimizer)} lr {c.learning_rate:g}, {data}, "
         f"seed {c.seed} (every setting: the package's config.json)"
     )
+
+
+def _precision(precision: str) -> list[str]:
+    """What the network computes in: nothing to say for float32 as configured."""
+    from .precision import resolve
+
+    computed, why = resolve(precision)
+    words = "bfloat16 (weights and the softmax in float32)" if computed != "float32" else "float32"
+    return [f"computed in {words}" + (f", {why}" if precision != computed else "")] if precision != "float32" else []
 
 
 def _optimizer(name: str) -> str:

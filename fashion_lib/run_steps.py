@@ -110,7 +110,7 @@ def prepare_run(
         config.check_split(len(data.train))  # a data version with fewer images than the split
         checked = ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
     verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
-    run = TrainingRun(config=config, data=data, output_dir=folder.path, checked_quality=verdict)
+    run = TrainingRun(config=config.resolved(), data=data, output_dir=folder.path, checked_quality=verdict)
     if claim:
         run.claim = Claim(folder, stem)
         weakref.finalize(run, run.claim.release)  # dropped before it wrote anything: no empty folder left

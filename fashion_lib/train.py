@@ -133,7 +133,8 @@ def _announce(config: TrainConfig, inputs: _Inputs, model, strategy) -> None:
     print(
         f"training on {len(inputs.fit_data):,} images ({n_val:,} held out for validation), "
         f"{config.epochs} epochs of {inputs.steps_per_epoch} steps, batch {config.batch_size}, "
-        f"{model.count_params():,} parameters{_replicas(strategy.num_replicas_in_sync)}",
+        f"{model.count_params():,} parameters{_replicas(strategy.num_replicas_in_sync)}"
+        + (", computed in bfloat16" if config.precision != "float32" else ""),
         flush=True,
     )
 
@@ -172,7 +173,7 @@ def train(
     """Train a fresh model on ``train`` (minus the validation split) with ``config``."""
     from .model import tta_views
 
-    config = config.validate()
+    config = config.validate().resolved()  # "auto" precision: this machine's, recorded as such
     output_dir = Path(output_dir) if output_dir is not None else None
     strategy = strategy or strategy_from_environment()
     write = is_chief(strategy) and output_dir is not None

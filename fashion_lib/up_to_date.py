@@ -49,6 +49,6 @@ def up_to_date_model(
         and recorded.get("dirty") is False
         and meta.get("data", {}).get("top_hash") == data_top_hash
         and meta.get("environment", {}).get("requirements_sha256") == environment_state()["requirements_sha256"]
-        and meta.get("training", {}).get("config") == config.to_dict()
+        and meta.get("training", {}).get("config") == config.resolved().to_dict()  # as a run records it
     )
     return (top_hash, meta) if same else None

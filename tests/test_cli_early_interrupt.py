@@ -102,11 +102,21 @@ sys.meta_path.insert(0, Announce())
 
 @pytest.mark.parametrize("delay_ms", [0, 5, 20, 40, 80])
 def test_ctrl_c_early_in_the_command_is_never_a_traceback(delay_ms):
-    """Real timing: Ctrl-C a few ms into ``fashion --help`` (the CLI loads in about 60 ms)."""
+    """Real timing: Ctrl-C a few ms into ``fashion --help`` (the CLI loads in about 60 ms). Once the help is out,
+    the interpreter's shutdown has put Ctrl-C back to the system's default, so one that arrives then ends the
+    finished process by the signal (a shell's 130), printing nothing: seen on a loaded machine at 80 ms."""
     code, out, err = interrupt(start(ANNOUNCE_THE_CLI_IMPORTS, "--help"), "started", delay_ms / 1000)
     assert "Traceback" not in err, err
-    assert (code, err) in ((130, "fashion: interrupted\n"), (0, "")), (code, err)
+    assert (code, err) in ((130, "fashion: interrupted\n"), (0, ""), (-signal.SIGINT, "")), (code, err)
     assert code == 130 or out.startswith("usage: fashion")
+    if code == -signal.SIGINT:
+        assert out.rstrip().endswith(_help_end()), out[-300:]  # shutting down: every line of the help was out
+
+
+def _help_end() -> str:
+    """The help's last line, as the CLI prints it when nothing interrupts it."""
+    done = subprocess.run([sys.executable, "-m", "fashion_lib", "--help"], capture_output=True, text=True, cwd=ROOT)
+    return done.stdout.rstrip().splitlines()[-1]
 
 
 # The child: a command that says which handlers it runs under.

@@ -30,7 +30,7 @@ def test_predict_help_says_model_is_not_with_registry() -> None:
 @pytest.mark.parametrize("command", ["train", "run"])
 def test_training_options_say_what_they_do_and_their_default(command: str) -> None:
     text = _help(command)
-    assert "--epochs EPOCHS passes over the training images (default: the preset's; 18 for --preset default)" in text
+    assert "--epochs EPOCHS passes over the training images (default: the preset's; 24 for --preset default)" in text
     assert "--batch-size BATCH_SIZE images per training step (default: the preset's; 256 for --preset default)" in text
     assert "--learning-rate LEARNING_RATE peak learning rate, reached after warm-up, then cosine decay" in text
     assert "(default: the preset's; 0.003 for --preset default)" in text

@@ -29,6 +29,7 @@ LAYERS: list[tuple[str, tuple[str, ...]]] = [
             "scratch",
             "hashing",
             "backend",
+            "precision",
             "config",
         ),
     ),

@@ -33,7 +33,7 @@ TINY = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=0)  # small and 
         ("head", "mlp", "head='mlp' is invalid; expected one of flatten, gap"),
         ("tta", "yes", "tta='yes' is invalid; expected true or false"),
         ("limit", -5, "limit=-5 is invalid"),
-        ("precision", "float16", "precision='float16' is invalid; expected one of float32, mixed_bfloat16"),
+        ("precision", "float16", "precision='float16' is invalid; expected one of auto, float32, mixed_bfloat16"),
     ],
 )
 def test_invalid_settings_name_field_and_range_in_one_line(field, value, expected):
@@ -45,26 +45,34 @@ def test_invalid_settings_name_field_and_range_in_one_line(field, value, expecte
 
 
 def test_unknown_preset_and_unknown_setting_are_named():
-    with pytest.raises(ConfigError, match=r"unknown preset 'fast'; choose one of: default, quick, v1, accurate"):
+    with pytest.raises(ConfigError, match=r"unknown preset 'fast'; choose one of: default, quick, v1, v2, accurate"):
         TrainConfig.from_preset("fast")
     with pytest.raises(ConfigError, match=r"unknown setting 'epoch'"):
         TrainConfig.from_preset("quick", epoch=3)
 
 
 def test_no_config_is_the_default_recipe_and_the_presets_keep_their_views():
-    """TrainConfig() is what `fashion train` trains; quick and v1 still average image + mirror only."""
+    """TrainConfig() is what `fashion train` trains; quick and v1 still average image + mirror only, and only the
+    default chooses its precision by the machine (every other preset computes the same everywhere)."""
     assert TrainConfig() == TrainConfig.from_preset("default")
-    assert TrainConfig().stages == [[32], [64]] and TrainConfig().epochs == 18 and TrainConfig().tta_shift == 1
+    default = TrainConfig()
+    assert default.stages == [[32, 32], [64, 64]] and default.epochs == 24 and default.augment_erase == 8
     shifts = {name: TrainConfig.from_preset(name).tta_shift for name in PRESETS}
-    assert shifts == {"default": 1, "quick": 0, "v1": 0, "accurate": 1, "deep": 1}
+    assert shifts == {"default": 1, "quick": 0, "v1": 0, "v2": 1, "accurate": 1}
     precisions = {name: TrainConfig.from_preset(name).precision for name in PRESETS}
-    assert precisions == {name: "mixed_bfloat16" if name == "deep" else "float32" for name in PRESETS}
+    assert precisions == {name: "auto" if name == "default" else "float32" for name in PRESETS}
+    v2 = TrainConfig.from_preset("v2")  # the previous default, as it was
+    assert (v2.stages, v2.epochs, v2.augment_erase, v2.tta_shift) == ([[32], [64]], 18, 0, 1)
 
 
 def test_a_recorded_config_without_later_fields_keeps_what_it_meant():
-    """A config recorded before tta_shift existed averaged image and mirror only: reproduce trains that again."""
-    recorded = {k: v for k, v in TrainConfig.from_preset("v1").to_dict().items() if k != "tta_shift"}
-    assert TrainConfig.from_dict(recorded).tta_shift == 0
+    """A config recorded before tta_shift (or precision, or erasing by default) existed averaged image and mirror
+    only, in float32, without erasing: reproduce trains that again."""
+    later = ("tta_shift", "precision", "augment_erase")
+    recorded = {k: v for k, v in TrainConfig.from_preset("v1").to_dict().items() if k not in later}
+    again = TrainConfig.from_dict(recorded)
+    assert (again.tta_shift, again.precision, again.augment_erase) == (0, "float32", 0)
+    assert again == TrainConfig.from_preset("v1")
     assert TrainConfig.from_dict(TrainConfig().to_dict()) == TrainConfig()
 
 

@@ -205,7 +205,7 @@ def test_an_output_dir_that_cannot_be_a_folder_is_one_line(
 
 # --------------------------------------------------------------------------- presets and assignments
 
-UNKNOWN = "; choose one of: default, quick, v1, accurate, deep"
+UNKNOWN = "; choose one of: default, quick, v1, v2, accurate"
 
 
 @pytest.mark.parametrize("preset", [["quick"], {"a": 1}])

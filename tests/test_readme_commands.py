@@ -184,7 +184,7 @@ def test_readme_command_works_verbatim_on_a_fresh_copy(command: str, tmp_path: P
     )
     if command == REPLOT:
         recipes = [row["recipe"] for row in json.loads((clone / "docs" / "accuracy_vs_time.json").read_text())]
-        assert len(recipes) == 4 and all(recipe in result.stdout for recipe in recipes)  # keras.io, v1, default, deep
+        assert len(recipes) == 4 and all(recipe in result.stdout for recipe in recipes)  # keras.io, v1, v2, default
         assert plot.read_bytes().startswith(b"\x89PNG")
     if command == SCREEN:
         assert "| vgg4_e30e8 |" in result.stdout and "| base | the default recipe | 3 |" in result.stdout

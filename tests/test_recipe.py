@@ -10,7 +10,7 @@ from fashion_lib.config import TrainConfig
 from fashion_lib.recipe import brief, recipe
 
 
-@pytest.mark.parametrize("preset", ["default", "quick", "v1", "accurate", "deep"])
+@pytest.mark.parametrize("preset", ["default", "quick", "v1", "v2", "accurate"])
 def test_every_aspect_of_a_preset_is_said_from_its_settings(preset: str) -> None:
     config = TrainConfig.from_preset(preset)
     words = recipe(config)
@@ -19,20 +19,25 @@ def test_every_aspect_of_a_preset_is_said_from_its_settings(preset: str) -> None
     assert f"{config.epochs} epochs of batch {config.batch_size}" in words["training"]
     assert f"peak learning rate {config.learning_rate:g}" in words["training"]
     assert str(config.seed) == words["seed"]
-    views = {"default": 10, "quick": 2, "v1": 2, "accurate": 10, "deep": 10}[
-        preset
-    ]  # image + mirror, and their 1-px shifts
+    views = {"default": 10, "quick": 2, "v1": 2, "v2": 10, "accurate": 10}[preset]  # image + mirror, 1-px shifts
     assert words["test time"] == f"{views} views of each image averaged inside clf.keras"
     widths = [str(w) for stage in config.stages for w in stage]
     assert all(w in words["network"] for w in widths)
     assert (f"{config.limit:,} training images" if config.limit else "every training image") in words["data"]
     assert ("random erasing" in words["augmentation"]) == bool(config.augment_erase)
-    assert ("bfloat16" in words["training"]) == (config.precision == "mixed_bfloat16")
+    assert ("bfloat16" in words["training"]) == (config.resolved().precision == "mixed_bfloat16")
+    assert ("computed in" in words["training"]) == (config.precision != "float32")  # float32 as set: nothing said
 
 
 def test_settings_that_are_off_are_not_said() -> None:
     config = TrainConfig(
-        augment_flip=False, weight_decay=0.0, label_smoothing=0.0, warmup_fraction=0.0, tta=False, tta_shift=0
+        augment_flip=False,
+        augment_erase=0,
+        weight_decay=0.0,
+        label_smoothing=0.0,
+        warmup_fraction=0.0,
+        tta=False,
+        tta_shift=0,
     )
     words = recipe(config)
     assert words["augmentation"] == "none" and words["test time"] == "the image alone"
