@@ -77,3 +77,32 @@ def test_a_run_records_the_precision_it_computed_in_not_auto(tmp_path: Path) -> 
     convs = {layer.dtype_policy.compute_dtype for layer in result.model.layers if layer.name.startswith("stage")}
     assert convs == {"bfloat16" if computed == "mixed_bfloat16" else "float32"}
     assert result.model.layers[-1].dtype_policy.compute_dtype == "float32"  # the softmax: probabilities that sum to 1
+
+
+class _Stop(Exception):
+    pass
+
+
+@pytest.mark.parametrize(
+    "requested, computed, noted",
+    [("auto", "float32", True), ("auto", "mixed_bfloat16", False), ("float32", "float32", False)],
+)
+def test_the_default_on_a_cpu_without_bfloat16_says_why_it_is_slow(monkeypatch, requested, computed, noted) -> None:
+    """Before training, one line: the README's ten minutes assume bfloat16 instructions, and v2 is the way out."""
+    from types import SimpleNamespace
+
+    from fashion_lib import run_steps
+
+    def prepared(config, **kwargs):
+        assert config.precision == requested
+        data = SimpleNamespace(describe=lambda: "fashion-mnist/data@c75a9bd1419b")
+        return SimpleNamespace(config=config.replace(precision=computed), data=data, output_dir=Path("run"))
+
+    monkeypatch.setattr(run_steps, "prepare_run", prepared)
+    monkeypatch.setattr(run_steps, "_strategy", lambda run, strategy: (_ for _ in ()).throw(_Stop()))
+    logged: list[str] = []
+    with pytest.raises(_Stop):
+        run_steps.train_evaluate_publish(TrainConfig(precision=requested), push=False, log=logged.append)
+    notes = [line for line in logged if line.startswith("note: ")]
+    assert notes == ([f"note: {run_steps.FLOAT32_NOTE}"] if noted else [])
+    assert all("\n" not in line for line in logged) and "--preset v2" in run_steps.FLOAT32_NOTE

@@ -187,7 +187,7 @@ def test_readme_command_works_verbatim_on_a_fresh_copy(command: str, tmp_path: P
         assert len(recipes) == 4 and all(recipe in result.stdout for recipe in recipes)  # keras.io, v1, v2, default
         assert plot.read_bytes().startswith(b"\x89PNG")
     if command == SCREEN:
-        assert "| vgg4_e30e8 |" in result.stdout and "| base | the default recipe | 3 |" in result.stdout
+        assert "| vgg4_e30e8 |" in result.stdout and "| base | the v2 recipe, then the default | 3 |" in result.stdout
     if "papermill train.ipynb out/train.ipynb" in command:
         nb = nbformat.read(clone / "out" / "train.ipynb", as_version=4)
         errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]

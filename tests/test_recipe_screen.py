@@ -50,7 +50,7 @@ def test_summary_ranks_candidates_by_mean_test_accuracy(screen) -> None:
         for s, t in ((42, 0.935), (1, 0.937), (2, 0.939))
     ] + [{"tag": "vgg4", "seed": 42, "val_tta10": 0.95, "test_single": 0.94, "test_tta10": 0.945}]
     table = screen.summary(rows).splitlines()
-    assert table[2].startswith("| base | the default recipe | 3 | 94.00% | 93.00% | **93.70%** |")
+    assert table[2].startswith("| base | the v2 recipe, then the default | 3 | 94.00% | 93.00% | **93.70%** |")
     assert "93.50% / 93.70% / 93.90%" in table[2]
     assert table[3].startswith("| vgg4 |") and table[-1] == table[3]
 
@@ -81,3 +81,23 @@ def test_a_foreign_file_is_one_usage_error(tmp_path: Path) -> None:
         env={"PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 2 and "KERAS_BACKEND=jax" in result.stderr
+
+
+def test_seeds_that_are_not_integers_are_one_usage_error(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), "--run", str(tmp_path / "x.jsonl"), "--seeds", "42,one"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "--seeds '42,one': expected comma-separated integers, e.g. 42,1,2" in result.stderr
+
+
+def test_the_candidates_change_the_v2_base_and_today_s_default_is_one_of_them(screen) -> None:
+    """The committed results were screened against v2 (the default then); the default since issue 10 is a tag."""
+    from fashion_lib.config import TrainConfig
+
+    overrides = screen.CANDIDATES["default"][1]
+    assert TrainConfig.from_preset(screen.BASE, **overrides) == TrainConfig().replace(precision="mixed_bfloat16")
+    assert TrainConfig.from_preset(screen.BASE) == TrainConfig.from_preset("v2")
