@@ -123,8 +123,9 @@ def run_ours(name: str, train_set: Dataset, test: Dataset, config: TrainConfig) 
     result = train(config, train_set, callbacks=[tracker], verbose=1)
     total = result.train_seconds - tracker.excluded
     fit_images = (config.limit or len(train_set)) - config.validation_size
+    computed = ", bfloat16" if result.config.precision == "mixed_bfloat16" else ""  # "auto" as this machine chose
     summary = summarise(
-        f"{name} ({len(tta_views(config))} views)",
+        f"{name} ({len(tta_views(config))} views{computed})",
         result.model.count_params(),
         fit_images,
         result.history["seconds"],
@@ -138,7 +139,7 @@ def run_ours(name: str, train_set: Dataset, test: Dataset, config: TrainConfig) 
     summary["single_view"] = float(np.mean(predict_proba(result.model, test.images).argmax(1) == test.labels))
     summary["best_epoch"] = result.best_epoch
     summary["validation"] = result.validation
-    summary["config"] = config.to_dict()
+    summary["config"] = result.config.to_dict()  # as trained: precision "auto" resolved
     return summary
 
 

@@ -1,9 +1,9 @@
 """Training configuration: architecture and hyperparameters in one JSON-safe dataclass.
 
 ``TrainConfig()``, i.e. ``TrainConfig.from_preset("default")``, is the recipe behind the published model;
-``"quick"`` is a ~1 minute version for tests and demos, ``"v2"`` the previous default (a third of the time). Every field is plain data, so a
-config round-trips through :meth:`TrainConfig.to_dict` / :meth:`TrainConfig.from_dict`
-(lineage, ``reproduce``).
+``"quick"`` is a ~1 minute version for tests and demos, ``"v2"`` the previous default (a third of the time).
+Every field is plain data, so a config round-trips through :meth:`TrainConfig.to_dict` /
+:meth:`TrainConfig.from_dict` (lineage, ``reproduce``).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from .errors import ConfigError
 OPTIMIZERS = ("adamw", "adam", "sgd", "rmsprop")
 HEADS = ("flatten", "gap")
 # "auto": bfloat16 where the CPU (AVX-512 BF16, AMX) or GPU computes in it natively, else float32
-# (fashion_lib/training/precision.py); "mixed_bfloat16": bfloat16 compute with float32 weights and a float32
+# (fashion_lib/precision.py); "mixed_bfloat16": bfloat16 compute with float32 weights and a float32
 # softmax (1.3x faster training where the hardware has it; no faster, or slower, where it hasn't)
 PRECISIONS = ("auto", "float32", "mixed_bfloat16")
 
@@ -234,7 +234,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "default": {},
     # ~1 minute on 2 CPU cores: a subset and a few epochs, still far above chance; image + mirror only
     "quick": {**_V2, "limit": 15000, "epochs": 4, "validation_size": 1000, "batch_size": 128, "tta_shift": 0},
-    # the default until issue 10 (2 conv stages, 18 epochs, flip averaging): kept for the benchmark
+    # the first default (one conv per stage, 18 epochs, image + mirror averaged): kept for the benchmark
     "v1": {**_V2, "tta_shift": 0},
     # the default from issue 10's first half (10 views in the file): 93.8 % in about a third of the default's time
     "v2": _V2,

@@ -45,6 +45,9 @@ def reproduce(
     config = recorded_config(name, resolved, lineage)
     data = lineage["data"]
     log(f"Reproducing {name}@{short(resolved)}: data {data['name']}@{short(data['top_hash'])}, recorded config")
+    slow = bfloat16_elsewhere(config.precision)
+    if slow:
+        log(f"note: {slow}")
     source = find_data(data, store, data_registry, log=log)
     run = train_evaluate_publish(
         config,
@@ -58,6 +61,17 @@ def reproduce(
         log=log,
     )
     return judge(lineage["metrics"], run, lineage, tolerance=tolerance), run
+
+
+def bfloat16_elsewhere(recorded: str) -> str | None:
+    """A note where a model computed in bfloat16 is reproduced on a machine that has no fast bfloat16: the
+    reproduction computes as recorded (the same arithmetic), emulated, so it takes several times as long."""
+    from .precision import AUTO, BFLOAT16, resolve
+
+    if recorded != BFLOAT16 or resolve(AUTO)[0] == BFLOAT16:
+        return None
+    why = resolve(AUTO)[1].removeprefix("auto: ")
+    return f"the model was computed in bfloat16 and is reproduced so, but {why}: expect several times its training time"
 
 
 def find_data(data: dict[str, Any], store: Registry, chosen: RegistryLike = None, *, log: Log = _stderr) -> Registry:

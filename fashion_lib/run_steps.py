@@ -25,6 +25,7 @@ from .data import load_data
 from .errors import ConfigError, DestinationError, ModelError, RegistryError, expect
 from .evaluate import chance_warning, report
 from .lineage import now
+from .precision import AUTO, FLOAT32, float32_note, resolve
 from .quality.gate import ensure_quality, quality_summary
 from .quality.reference import META_KEY
 from .run_publish import kept_for_later, publish_folder, refuse_unpublishable
@@ -78,8 +79,10 @@ def prepare_run(
     data_package: str | None = None,
     data_top_hash: str | None = None,
     output_dir: str | Path | None = None,
+    log: Log = _stderr,
 ) -> TrainingRun:
-    """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed).
+    """Validate the config, then fetch, verify and validate the data (bootstrapping it if needed); the run trains
+    with ``config.resolved()`` (``precision="auto"``: this machine's, said in a note where that is float32).
 
     An ``output_dir`` given is made by the run's first file, so a failed run leaves none, and one
     that already holds a run's files is refused (a new run would overwrite them). Without one, the
@@ -111,6 +114,8 @@ def prepare_run(
         checked = ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
     verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
     run = TrainingRun(config=config.resolved(), data=data, output_dir=folder.path, checked_quality=verdict)
+    if config.precision == AUTO and run.config.precision == FLOAT32:  # the default recipe where bfloat16 is slow
+        log(f"note: {float32_note(resolve(AUTO)[1])}")
     if claim:
         run.claim = Claim(folder, stem)
         weakref.finalize(run, run.claim.release)  # dropped before it wrote anything: no empty folder left
@@ -235,12 +240,6 @@ def publish(
     return run.model_top_hash
 
 
-FLOAT32_NOTE = (
-    "this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX), so training computes in float32 and takes "
-    "several times the README's figures; --preset v2 (the previous default, 93.8 %) trains in about a fifth of the time"
-)
-
-
 def train_evaluate_publish(
     config: TrainConfig,
     *,
@@ -261,11 +260,9 @@ def train_evaluate_publish(
         refuse_unpublishable(registry, model_package)
     source = registry if data_registry is None else data_registry
     run = prepare_run(
-        config, registry=source, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir
+        config, registry=source, data_package=data_package, data_top_hash=data_top_hash, output_dir=output_dir, log=log
     )
     log(f"Data: {run.data.describe()}; outputs: {run.output_dir}")
-    if config.precision == "auto" and run.config.precision == "float32":  # the default recipe on an older CPU
-        log(f"note: {FLOAT32_NOTE}")
     from .train import is_chief
 
     said = run.output_dir

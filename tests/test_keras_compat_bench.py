@@ -16,7 +16,9 @@ from fashion_lib.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "benchmarks" / "keras_compat.py"
-TINY = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=0)  # small and fast: image + mirror only
+TINY = TrainConfig(
+    stages=[[4], [8]], dense_units=16, tta_shift=0, precision="float32"
+)  # small and fast: image + mirror only
 
 
 def _script():

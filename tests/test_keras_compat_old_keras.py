@@ -58,7 +58,7 @@ def test_other_load_errors_are_left_as_they_are():
 def saved(tmp_path_factory) -> Path:
     from fashion_lib.model import build_model, export_model, save_model
 
-    tiny = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=0)
+    tiny = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=0, precision="float32")
     return save_model(export_model(build_model(tiny), tiny), tmp_path_factory.mktemp("old") / "clf.keras")
 
 

@@ -12,7 +12,9 @@ import pytest
 from fashion_lib.config import PRESETS, TrainConfig
 from fashion_lib.errors import ConfigError, ModelError
 
-TINY = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=0)  # small and fast: image + mirror only
+TINY = TrainConfig(
+    stages=[[4], [8]], dense_units=16, tta_shift=0, precision="float32"
+)  # small and fast: image + mirror only
 
 
 # --------------------------------------------------------------------------- config

@@ -16,7 +16,9 @@ import pytest
 from fashion_lib.config import TrainConfig
 from fashion_lib.portable import NEWER_DEFAULTS, drop_newer_defaults
 
-TINY = TrainConfig(stages=[[4], [8]], dense_units=16, tta_shift=1)  # BN, Dense, GlorotUniform, frozen views
+TINY = TrainConfig(
+    stages=[[4], [8]], dense_units=16, tta_shift=1, precision="float32"
+)  # BN, Dense, GlorotUniform, frozen views
 
 
 @pytest.fixture(scope="module")

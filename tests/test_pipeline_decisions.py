@@ -80,7 +80,9 @@ def test_model_push_builds_the_same_lineage_as_a_run(tmp_path: Path) -> None:
     folder.path.mkdir()
     from fashion_lib.model import build_model, save_model
 
-    save_model(build_model(TrainConfig(dense_units=8)), folder.model)  # a real model file (untrained)
+    save_model(
+        build_model(TrainConfig(dense_units=8, precision="float32")), folder.model
+    )  # a real model file (untrained)
     metrics = {
         "data_package": "fashion-mnist/data",
         "data_top_hash": data_top,

@@ -25,7 +25,7 @@ def test_every_aspect_of_a_preset_is_said_from_its_settings(preset: str) -> None
     assert all(w in words["network"] for w in widths)
     assert (f"{config.limit:,} training images" if config.limit else "every training image") in words["data"]
     assert ("random erasing" in words["augmentation"]) == bool(config.augment_erase)
-    assert ("bfloat16" in words["training"]) == (config.resolved().precision == "mixed_bfloat16")
+    assert ("computed in bfloat16" in words["training"]) == (config.resolved().precision == "mixed_bfloat16")
     assert ("computed in" in words["training"]) == (config.precision != "float32")  # float32 as set: nothing said
 
 
