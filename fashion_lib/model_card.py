@@ -21,6 +21,9 @@ def model_card(lineage: dict[str, Any]) -> str:
     single_line = (
         f"\nThe trained network alone, on the unaltered image, scores {single:.4f}." if single is not None else ""
     )
+    machine = f" of training on {env['cpu']}" if env.get("cpu") else ""  # a time means little without its machine
+    if config.get("precision") == "mixed_bfloat16":
+        machine += ", computed in bfloat16 (float32 weights)"
     order = {name: rank for rank, name in enumerate(CLASS_NAMES)}  # label order, whatever the mapping's order
     rows = "\n".join(
         f"| {name} | {s['precision']:.3f} | {s['recall']:.3f} | {s['f1']:.3f} |"
@@ -34,7 +37,7 @@ and returns class probabilities, averaged inside the file over {views} test-time
 image (the image{", its mirror" if config.get("tta") else ""}{", and shifts of " + str(config.get("tta_shift")) + " px" if config.get("tta_shift") else ""}).
 
 **Test accuracy: {metrics["test_accuracy"]:.4f}**{loss} on the official
-10,000-image test set, after {training["epochs_run"]} epochs in {training["seconds"]} s. That is
+10,000-image test set, after {training["epochs_run"]} epochs in {training["seconds"]} s{machine}. That is
 exactly what plain Keras gives on this file: `keras.models.load_model("{MODEL_FILE}")`, then
 `model.predict(images)` on the `uint8` images and the argmax.{single_line}
 

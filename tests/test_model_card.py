@@ -30,6 +30,15 @@ def test_the_card_is_written_from_the_lineage():
     assert rows == list(CLASS_NAMES)
 
 
+def test_the_card_says_where_and_in_what_arithmetic_the_time_was_spent():
+    lineage = _lineage({"tta": True, "precision": "mixed_bfloat16"})
+    lineage["environment"]["cpu"] = "AMD EPYC, 2 cores"
+    assert "after 3 epochs in 12.5 s of training on AMD EPYC, 2 cores, computed in bfloat16 (float32 weights)." in (
+        model_card(lineage)
+    )
+    assert "after 3 epochs in 12.5 s. That is" in model_card(_lineage({"tta": True, "precision": "float32"}))
+
+
 def test_a_config_that_is_no_train_config_counts_one_view():
     assert "over 1 test-time view(s)" in model_card(_lineage({"stages": 5}))
 
