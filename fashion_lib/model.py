@@ -20,7 +20,7 @@ from .classes import NUM_CLASSES
 from .config import TrainConfig
 from .errors import ModelError
 from .fsutil import atomic_path
-from .portable import make_portable
+from .portable import float32_compute, make_portable
 from .precision import policy
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -124,7 +124,7 @@ def export_model(trunk: keras.Model, config: TrainConfig | None = None) -> keras
     shifts the columns, ``Permute`` for row shifts, ``Average``), so a plain
     ``keras.models.load_model`` restores it in safe mode without this project, and
     ``model.predict(uint8 images)`` gives the test-time averaged probabilities the package reports.
-    The trunk is shipped as an uncompiled copy with the same weights: the optimizer's state
+    The trunk is shipped as an uncompiled float32 copy with the same weights: the optimizer's state
     (AdamW's two moments per weight, two thirds of the file) is training state, not the model.
     With a single view that copy is the whole model. No ``config``: the default recipe's 10 views.
     """
@@ -158,10 +158,10 @@ def export_model(trunk: keras.Model, config: TrainConfig | None = None) -> keras
 
 
 def _inference_copy(trunk: keras.Model) -> keras.Model:
-    """``trunk`` with the same layers, names and weights (moving statistics too), uncompiled."""
+    """``trunk`` with the same layers, names and weights (moving statistics too), uncompiled, in float32."""
     import keras
 
-    copy = keras.Model.from_config(trunk.get_config())  # not clone_model: it keeps the compile state
+    copy = keras.Model.from_config(float32_compute(trunk.get_config()))  # not clone_model: it keeps compile state
     copy.set_weights(trunk.get_weights())
     return copy
 

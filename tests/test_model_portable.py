@@ -85,3 +85,16 @@ def test_only_defaults_are_dropped_and_only_from_layer_configs():
     assert layers[3]["config"] == {"renorm": 0}
     assert config["build_config"] == {"renorm": False}
     assert json.loads(json.dumps(config)) == config
+
+
+def test_float32_compute_changes_mixed_policies_only():
+    from fashion_lib.portable import float32_compute
+
+    def layer(dtype):
+        return {"class_name": "Conv2D", "config": {"name": "c", "dtype": dtype}}
+
+    mixed = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "mixed_bfloat16"}}
+    plain = {"module": "keras", "class_name": "DTypePolicy", "config": {"name": "float32"}}
+    config = {"layers": [layer(mixed), layer(plain), layer("uint8"), {"class_name": "InputLayer", "config": {}}]}
+    out = float32_compute(config)
+    assert [entry["config"].get("dtype") for entry in out["layers"]] == [plain, plain, "uint8", None]
