@@ -18,9 +18,29 @@ def command(argv: list[str] | None = None) -> int:
     process ends by the signal.
     """
     try:
-        from .cli import main
-
+        sys.unraisablehook = hold = _HeldInterrupt()
+        try:
+            from .cli import main
+        finally:
+            sys.unraisablehook = sys.__unraisablehook__
+        if hold.held:
+            raise KeyboardInterrupt
         return main(argv)
     except KeyboardInterrupt:
         print("fashion: interrupted", file=sys.stderr)
         return 130  # 128 + SIGINT, as main's own
+
+
+class _HeldInterrupt:
+    """``sys.unraisablehook`` while the CLI loads: a Ctrl-C that lands in a callback Python cannot raise from
+    (importlib's module-lock weakref callback) would print "Exception ignored in ... KeyboardInterrupt" with a
+    traceback and be lost; it is held, and raised again once the import is done. Anything else: Python's hook."""
+
+    def __init__(self) -> None:
+        self.held = False
+
+    def __call__(self, unraisable) -> None:
+        if issubclass(unraisable.exc_type, KeyboardInterrupt):
+            self.held = True
+        else:
+            sys.__unraisablehook__(unraisable)

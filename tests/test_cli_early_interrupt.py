@@ -138,3 +138,33 @@ def test_the_command_still_runs_under_mains_own_handlers(tmp_path):
     proc = start(SAY_HANDLERS, "packages", "list", "--registry", str(tmp_path))
     out, err = proc.communicate(timeout=120)
     assert (proc.returncode, out, err) == (0, "started\nSigint._handler Sigterm._handler\n", "")
+
+
+# The child: Ctrl-C lands in a weakref callback while the CLI loads (as importlib's module-lock callback took one
+# 5 ms in, in CI on 2026-11-30): Python can't raise it there and would print "Exception ignored in ... Traceback".
+INTERRUPT_IN_A_CALLBACK = """
+import importlib.abc, sys, weakref
+
+class Thing:
+    pass
+
+def interrupted(ref):
+    raise KeyboardInterrupt
+
+class Interrupt(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "fashion_lib.cli.parser":
+            sys.meta_path.remove(self)
+            thing = Thing()
+            ref = weakref.ref(thing, interrupted)
+            del thing
+        return None
+
+sys.meta_path.insert(0, Interrupt())
+"""
+
+
+def test_ctrl_c_inside_a_callback_while_the_cli_loads_is_an_interrupt_not_a_traceback():
+    proc = start(INTERRUPT_IN_A_CALLBACK, "--help")
+    out, err = proc.communicate(timeout=120)
+    assert (proc.returncode, out, err) == (130, "", "fashion: interrupted\n")
