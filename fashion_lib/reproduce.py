@@ -68,9 +68,12 @@ def bfloat16_elsewhere(recorded: str) -> str | None:
     reproduction computes as recorded (the same arithmetic), emulated, so it takes several times as long."""
     from .precision import AUTO, BFLOAT16, resolve
 
-    if recorded != BFLOAT16 or resolve(AUTO)[0] == BFLOAT16:
+    if recorded != BFLOAT16:
         return None
-    why = resolve(AUTO)[1].removeprefix("auto: ")
+    here, why = resolve(AUTO)  # one probe of this machine's CPU flags and GPUs
+    if here == BFLOAT16:
+        return None
+    why = why.removeprefix("auto: ")
     return f"the model was computed in bfloat16 and is reproduced so, but {why}: expect several times its training time"
 
 

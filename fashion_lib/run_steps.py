@@ -113,9 +113,12 @@ def prepare_run(
         config.check_split(len(data.train))  # a data version with fewer images than the split
         checked = ensure_quality(data)  # the data-quality circuit breaker: the version's stored report, or a check now
     verdict = quality_summary({META_KEY: checked.summary()}) if checked is not None else None
-    run = TrainingRun(config=config.resolved(), data=data, output_dir=folder.path, checked_quality=verdict)
-    if config.precision == AUTO and run.config.precision == FLOAT32:  # the default recipe where bfloat16 is slow
-        log(f"note: {float32_note(resolve(AUTO)[1])}")
+    computed, why = resolve(config.precision)  # config.resolved(), keeping the reason for the note
+    run = TrainingRun(
+        config=config.replace(precision=computed), data=data, output_dir=folder.path, checked_quality=verdict
+    )
+    if config.precision == AUTO and computed == FLOAT32:  # the default recipe where bfloat16 is slow
+        log(f"note: {float32_note(why)}")
     if claim:
         run.claim = Claim(folder, stem)
         weakref.finalize(run, run.claim.release)  # dropped before it wrote anything: no empty folder left
